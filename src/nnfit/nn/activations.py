@@ -1,0 +1,212 @@
+"""Activation functions: forward in place, derivative taken from the output.
+
+Every activation maps ``z -> y`` elementwise (softmax: along the last axis) and
+back-propagates ``dy -> dz`` from the forward *output* ``y`` alone, so a layer
+keeps nothing but what it returned. All operations write into caller-owned
+buffers (``out=``), so the training loop allocates nothing here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Activation:
+    """Base class. ``init`` names the weight initializer that suits the activation."""
+
+    name: str = "identity"
+    init: str = "glorot"
+
+    def _scratch(self, shape: tuple, dtype) -> np.ndarray:
+        """A buffer of this shape kept between calls, so hot loops allocate nothing."""
+        cache = self.__dict__.setdefault("_buffers", {})
+        key = (shape, np.dtype(dtype).str)
+        buf = cache.get(key)
+        if buf is None:
+            buf = cache[key] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write ``f(z)`` into ``out`` (which may be ``z`` itself) and return it."""
+        raise NotImplementedError
+
+    def backward(self, y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write ``dL/dz`` into ``out`` given the output ``y`` and ``dL/dy``."""
+        raise NotImplementedError
+
+    def spec(self) -> str | dict:
+        """The YAML form of this activation (a name, or a mapping with its options)."""
+        return self.name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Identity(Activation):
+    """``y = z``; ``dz = dy``."""
+
+    name = "identity"
+
+    def forward(self, z, out):
+        if out is not z:
+            np.copyto(out, z)
+        return out
+
+    def backward(self, y, dy, out):
+        np.copyto(out, dy)
+        return out
+
+
+class ReLU(Activation):
+    """``y = max(z, 0)``; ``dz = dy · [y > 0]``."""
+
+    name = "relu"
+    init = "he"
+
+    def forward(self, z, out):
+        return np.maximum(z, 0, out=out)
+
+    def backward(self, y, dy, out):
+        # y >= 0, so sign(y) is exactly the 0/1 mask, computed without a temporary.
+        np.sign(y, out=out)
+        out *= dy
+        return out
+
+
+class LeakyReLU(Activation):
+    """``y = z`` for ``z > 0``, else ``slope · z``; ``dz = dy · (1 if y > 0 else slope)``.
+
+    A small negative-side slope keeps a gradient flowing through units whose
+    input went negative, the fix for "dying ReLU".
+    """
+
+    name = "leaky_relu"
+    init = "he"
+
+    def __init__(self, slope: float = 0.01):
+        if not 0.0 < slope < 1.0:
+            raise ValueError(f"leaky_relu slope must be in (0, 1), got {slope}")
+        self.slope = float(slope)
+
+    def forward(self, z, out):
+        scaled = self._scratch(z.shape, z.dtype)  # out may alias z, so z·slope goes aside
+        np.multiply(z, self.slope, out=scaled)
+        return np.maximum(z, scaled, out=out)
+
+    def backward(self, y, dy, out):
+        # With 0 < slope < 1, sign(y) is +1 or -1 where the derivative is 1 or slope;
+        # the affine map s -> (1 + slope)/2 + s·(1 - slope)/2 turns one into the other.
+        np.sign(y, out=out)
+        out *= (1.0 - self.slope) / 2.0
+        out += (1.0 + self.slope) / 2.0
+        out *= dy
+        return out
+
+    def spec(self):
+        return {"name": self.name, "slope": self.slope}
+
+    def __repr__(self) -> str:
+        return f"leaky_relu(slope={self.slope:g})"
+
+
+class Sigmoid(Activation):
+    """``y = 1 / (1 + e^{-z})``; ``dz = dy · y(1 − y)``.
+
+    Computed as ``(1 + tanh(z/2)) / 2``, which never overflows for large ``|z|``.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, z, out):
+        return sigmoid(z, out)
+
+    def backward(self, y, dy, out):
+        np.subtract(1.0, y, out=out)
+        out *= y
+        out *= dy
+        return out
+
+
+class Tanh(Activation):
+    """``y = tanh(z)``; ``dz = dy · (1 − y²)``."""
+
+    name = "tanh"
+
+    def forward(self, z, out):
+        return np.tanh(z, out=out)
+
+    def backward(self, y, dy, out):
+        np.multiply(y, y, out=out)
+        np.subtract(1.0, out, out=out)
+        out *= dy
+        return out
+
+
+class Softmax(Activation):
+    """``y_i = e^{z_i} / Σ_j e^{z_j}`` over the last axis; ``dz = y ⊙ (dy − Σ(dy ⊙ y))``.
+
+    As a hidden activation only: for classification use the ``cross_entropy``
+    loss, which fuses softmax with the loss and works from logits.
+    """
+
+    name = "softmax"
+
+    def _row(self, x: np.ndarray) -> np.ndarray:
+        return self._scratch(x.shape[:-1] + (1,), x.dtype)
+
+    def forward(self, z, out):
+        return softmax(z, out, self._row(z))
+
+    def backward(self, y, dy, out):
+        row = self._row(y)
+        np.multiply(dy, y, out=out)
+        np.sum(out, axis=-1, keepdims=True, out=row)
+        np.subtract(dy, row, out=out)
+        out *= y
+        return out
+
+
+def sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Overflow-free logistic function written into ``out`` (may alias ``z``)."""
+    np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def softmax(z: np.ndarray, out: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Max-subtracted softmax over the last axis; ``row`` is scratch of shape ``z.shape[:-1] + (1,)``."""
+    np.max(z, axis=-1, keepdims=True, out=row)
+    np.subtract(z, row, out=out)
+    np.exp(out, out=out)
+    np.sum(out, axis=-1, keepdims=True, out=row)
+    out /= row
+    return out
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "identity": Identity,
+    "linear": Identity,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+}
+
+
+def make_activation(spec: str | dict | Activation | None) -> Activation:
+    """Build an activation from its YAML form: a name, or ``{name: ..., **options}``."""
+    if isinstance(spec, Activation):
+        return spec
+    if spec is None:
+        return Identity()
+    if isinstance(spec, str):
+        name, options = spec, {}
+    else:
+        options = dict(spec)
+        name = options.pop("name", None)
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[name](**options)

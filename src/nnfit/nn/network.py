@@ -1,0 +1,157 @@
+"""The Network: a stack of layers sharing one flat parameter buffer.
+
+All parameters live in one contiguous vector ``params`` and all gradients in
+``grads``; each layer's ``W`` and ``b`` are views into them. The optimizer then
+updates everything with a few whole-array operations, saving is one array plus
+a layout, and a gradient check perturbs one vector. Parameters that take weight
+decay (weights) come first, biases after, so decay is one slice:
+``params[:n_decay]``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .layers import Layer
+
+
+@dataclass(frozen=True)
+class ParamSlot:
+    """Where one named parameter lives in the flat buffer."""
+
+    name: str
+    shape: tuple[int, ...]
+    offset: int
+    decays: bool
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+class Network:
+    """A feed-forward stack of layers with hand-written backpropagation.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Unbuilt layers, applied in order.
+    input_shape : tuple of int
+        Shape of one sample, e.g. ``(n_features,)``.
+    dtype : str or numpy dtype
+        ``float32`` (default, for training) or ``float64`` (for gradient checks).
+    rng : numpy.random.Generator
+        Source of the initial weights.
+    """
+
+    def __init__(self, layers: list[Layer], input_shape: tuple[int, ...],
+                 dtype="float32", rng: np.random.Generator | None = None):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.layers = list(layers)
+        self.input_shape = tuple(input_shape)
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.build(shape, self.dtype)
+        self.output_shape = shape
+
+        slots = [
+            (f"{i}.{name}", shape_, decays)
+            for i, layer in enumerate(self.layers)
+            for name, (shape_, decays) in layer.param_shapes().items()
+        ]
+        slots.sort(key=lambda slot: not slot[2])  # stable: decaying weights first
+        self.layout: list[ParamSlot] = []
+        offset = 0
+        for name, shape_, decays in slots:
+            self.layout.append(ParamSlot(name, tuple(shape_), offset, decays))
+            offset += math.prod(shape_)
+        self.n_decay = sum(slot.size for slot in self.layout if slot.decays)
+        self.params = np.zeros(offset, dtype=self.dtype)
+        self.grads = np.zeros(offset, dtype=self.dtype)
+
+        for i, layer in enumerate(self.layers):
+            names = layer.param_shapes()
+            layer.bind({n: self.param(f"{i}.{n}") for n in names},
+                       {n: self.grad(f"{i}.{n}") for n in names})
+        if rng is None:
+            rng = np.random.default_rng(0)
+        for layer in self.layers:
+            layer.init_params(rng)
+
+    # -- parameters ---------------------------------------------------------------
+    def _slot(self, name: str) -> ParamSlot:
+        for slot in self.layout:
+            if slot.name == name:
+                return slot
+        raise KeyError(f"no parameter {name!r}; have {', '.join(s.name for s in self.layout)}")
+
+    def _view(self, buffer: np.ndarray, name: str) -> np.ndarray:
+        slot = self._slot(name)
+        return buffer[slot.offset:slot.offset + slot.size].reshape(slot.shape)
+
+    def param(self, name: str) -> np.ndarray:
+        """The view of one parameter, e.g. ``net.param("0.W")``."""
+        return self._view(self.params, name)
+
+    def grad(self, name: str) -> np.ndarray:
+        """The view of one parameter's gradient, filled by ``backward``."""
+        return self._view(self.grads, name)
+
+    def named_params(self) -> dict[str, np.ndarray]:
+        return {slot.name: self.param(slot.name) for slot in self.layout}
+
+    def named_grads(self) -> dict[str, np.ndarray]:
+        return {slot.name: self.grad(slot.name) for slot in self.layout}
+
+    @property
+    def n_params(self) -> int:
+        return self.params.size
+
+    # -- passes -------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Outputs for a batch ``x (batch, *input_shape)`` -> ``(batch, *output_shape)``.
+
+        With ``training=True`` the result is a buffer reused by the next call and
+        the layers keep what ``backward`` needs; copy it to keep it.
+        """
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, doutput: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Back-propagate ``dL/doutput`` through the last training ``forward``.
+
+        Fills ``grads`` (every parameter) and returns ``dL/dx``, or ``None`` with
+        ``need_dx=False`` (the training loop skips the first layer's ``dx``).
+        """
+        d = doutput
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            d = self.layers[i].backward(d, need_dx=need_dx or i > 0)
+        return d
+
+    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Raw outputs (logits) for any number of rows, in chunks, caching nothing."""
+        x = np.asarray(x, dtype=self.dtype)
+        out = np.empty((x.shape[0],) + self.output_shape, dtype=self.dtype)
+        for start in range(0, x.shape[0], batch_size):
+            out[start:start + batch_size] = self.forward(x[start:start + batch_size], training=False)
+        return out
+
+    # -- description --------------------------------------------------------------
+    def specs(self) -> list[dict]:
+        """The layer list in its YAML/JSON form (``build_network`` accepts it back)."""
+        return [layer.spec() for layer in self.layers]
+
+    def summary(self) -> list[tuple[str, tuple[int, ...], int]]:
+        """One row per layer: ``(description, output shape, parameter count)``."""
+        return [(repr(layer), layer.output_shape, layer.n_params) for layer in self.layers]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Network([{inner}], params={self.n_params}, dtype={self.dtype.name})"

@@ -1,0 +1,152 @@
+"""Gradient-descent optimizers that update the flat parameter buffer in place.
+
+An optimizer is bound to a network's ``params`` and ``grads`` vectors; every
+``step()`` is a handful of whole-array NumPy operations into preallocated state.
+The network lays out the weights that take weight decay first, so L2 decay
+(``L + (λ/2)·‖W‖²``, hence ``∇ += λ·W``) touches ``params[:n_decay]`` and
+never a bias.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class: binding, weight decay, and the step counter."""
+
+    name = "optimizer"
+
+    def __init__(self, lr: float = 0.001, weight_decay: float = 0.0):
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.t = 0
+
+    def bind(self, params: np.ndarray, grads: np.ndarray, n_decay: int | None = None) -> "Optimizer":
+        """Attach to flat ``params``/``grads``; the first ``n_decay`` entries take weight decay."""
+        self.params, self.grads = params, grads
+        self.n_decay = params.size if n_decay is None else n_decay
+        self._tmp = np.zeros_like(params)
+        self.t = 0
+        self._init_state()
+        return self
+
+    def _init_state(self) -> None:
+        pass
+
+    def step(self) -> None:
+        """Apply one update from the gradients currently in ``grads``."""
+        if self.weight_decay:
+            k = self.n_decay
+            np.multiply(self.params[:k], self.weight_decay, out=self._tmp[:k])
+            self.grads[:k] += self._tmp[:k]
+        self.t += 1
+        self._update()
+
+    def _update(self) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{self.name}(lr={self.lr:g}, weight_decay={self.weight_decay:g})"
+
+
+class SGD(Optimizer):
+    """Plain gradient descent: ``θ ← θ − η·g``."""
+
+    name = "sgd"
+
+    def _update(self):
+        np.multiply(self.grads, self.lr, out=self._tmp)
+        self.params -= self._tmp
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum: ``v ← μ·v − η·g``; ``θ ← θ + v``."""
+
+    name = "momentum"
+
+    def __init__(self, lr: float = 0.001, weight_decay: float = 0.0, momentum: float = 0.9):
+        super().__init__(lr, weight_decay)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = float(momentum)
+
+    def _init_state(self):
+        self.velocity = np.zeros_like(self.params)
+
+    def _advance_velocity(self) -> None:
+        self.velocity *= self.momentum
+        np.multiply(self.grads, self.lr, out=self._tmp)
+        self.velocity -= self._tmp  # _tmp keeps η·g for Nesterov
+
+    def _update(self):
+        self._advance_velocity()
+        self.params += self.velocity
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum: ``v ← μ·v − η·g``; ``θ ← θ + μ·v − η·g`` (look-ahead form)."""
+
+    name = "nesterov"
+
+    def _update(self):
+        self._advance_velocity()
+        self.params -= self._tmp
+        np.multiply(self.velocity, self.momentum, out=self._tmp)
+        self.params += self._tmp
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, Algorithm 1).
+
+    ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``,
+    ``θ ← θ − η · m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β₁ᵗ)``, ``v̂ = v/(1−β₂ᵗ)``.
+    """
+
+    name = "adam"
+
+    def __init__(self, lr: float = 0.001, weight_decay: float = 0.0,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(lr, weight_decay)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def _init_state(self):
+        self.m = np.zeros_like(self.params)
+        self.v = np.zeros_like(self.params)
+
+    def _update(self):
+        b1, b2, tmp = self.beta1, self.beta2, self._tmp
+        self.m *= b1
+        np.multiply(self.grads, 1.0 - b1, out=tmp)
+        self.m += tmp
+        self.v *= b2
+        np.multiply(self.grads, self.grads, out=tmp)
+        tmp *= 1.0 - b2
+        self.v += tmp
+        np.divide(self.v, 1.0 - b2**self.t, out=tmp)  # v̂
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps
+        np.divide(self.m, tmp, out=tmp)
+        tmp *= self.lr / (1.0 - b1**self.t)  # m̂ = m / (1 − β₁ᵗ)
+        self.params -= tmp
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adam": Adam,
+}
+
+
+def make_optimizer(name: str | Optimizer, **options) -> Optimizer:
+    """An (unbound) optimizer by its YAML name, e.g. ``make_optimizer("adam", lr=1e-3)``."""
+    if isinstance(name, Optimizer):
+        return name
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](**options)

@@ -1,0 +1,139 @@
+"""The training loop: epochs of shuffled mini-batches, reported through observers.
+
+The trainer prints nothing. It calls ``on_train_begin``, ``on_epoch_end`` and
+``on_train_end`` on its observers (Keras's callback design) and stops when one
+of them sets ``trainer.stop_training``. The loop itself allocates nothing per
+batch: batches are gathered into preallocated buffers with ``np.take(out=)``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..nn.build import as_generator
+from ..nn.losses import Loss, make_loss
+from ..nn.network import Network
+from ..nn.optimizers import Optimizer, make_optimizer
+from .observers import History, Observer
+
+
+class Trainer:
+    """Mini-batch gradient descent on a network.
+
+    Parameters
+    ----------
+    network : Network
+    loss : str or Loss
+    optimizer : Optimizer, bound to the network here
+    batch_size : int
+        Rows per step; the last, partial batch of an epoch is kept.
+    rng : numpy.random.Generator
+        Shuffles the rows every epoch.
+    observers : sequence of Observer
+    """
+
+    def __init__(self, network: Network, loss: str | Loss, optimizer: Optimizer, *,
+                 batch_size: int = 32, rng: np.random.Generator | None = None,
+                 observers: Sequence[Observer] = ()):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.network = network
+        self.loss = make_loss(loss)
+        self.optimizer = optimizer.bind(network.params, network.grads, network.n_decay)
+        self.batch_size = int(batch_size)
+        self.rng = as_generator(rng)
+        self.observers = list(observers)
+        self.stop_training = False
+        self.epoch = 0
+
+    def fit(self, X: np.ndarray, y: np.ndarray, epochs: int,
+            validation: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+        """Train for up to ``epochs`` epochs; return the last epoch's logs.
+
+        ``X (n_samples, *input_shape)``; ``y`` as the loss expects (see ``nnfit.nn.losses``).
+        Logs hold ``epoch`` (1-based), ``train_loss``, ``val_loss`` (with
+        ``validation``), ``lr`` and ``seconds``.
+        """
+        net, loss = self.network, self.loss
+        X = np.ascontiguousarray(X, dtype=net.dtype)
+        y = loss.targets(y, net.dtype)
+        if validation is not None:
+            validation = (np.ascontiguousarray(validation[0], dtype=net.dtype),
+                          loss.targets(validation[1], net.dtype))
+        n = X.shape[0]
+        if n == 0:
+            raise ValueError("no training rows")
+        batches = self._batch_buffers(X, y)
+        order = np.arange(n)
+        mean_reduced = loss.reduction == "mean"
+
+        self.stop_training = False
+        logs: dict = {}
+        for obs in self.observers:
+            obs.on_train_begin(self)
+        for epoch in range(1, epochs + 1):
+            self.epoch = epoch
+            started = time.perf_counter()
+            self.rng.shuffle(order)
+            total = 0.0
+            for start in range(0, n, self.batch_size):
+                idx = order[start:start + self.batch_size]
+                xb, yb, dlogits = batches[idx.size]
+                np.take(X, idx, axis=0, out=xb)
+                np.take(y, idx, axis=0, out=yb)
+                logits = net.forward(xb, training=True)
+                batch_loss = loss.value_and_grad(logits, yb, dlogits)
+                net.backward(dlogits, need_dx=False)
+                self.optimizer.step()
+                total += batch_loss * idx.size if mean_reduced else batch_loss
+            logs = {"epoch": epoch, "train_loss": total / n if mean_reduced else total}
+            if validation is not None:
+                logs["val_loss"] = self.evaluate(*validation)
+            logs["lr"] = self.optimizer.lr
+            logs["seconds"] = time.perf_counter() - started
+            for obs in self.observers:
+                obs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        for obs in self.observers:
+            obs.on_train_end(logs)
+        return logs
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> float:
+        """The loss on ``(X, y)`` at the current weights (targets already prepared)."""
+        return self.loss.value(self.network.predict(X), y)
+
+    def _batch_buffers(self, X: np.ndarray, y: np.ndarray) -> dict[int, tuple]:
+        """Input, target and output-gradient buffers for the full and the last partial batch."""
+        n, sizes = X.shape[0], {min(self.batch_size, X.shape[0])}
+        if n % self.batch_size:
+            sizes.add(n % self.batch_size)
+        out_shape = self.network.output_shape
+        return {
+            m: (np.empty((m,) + X.shape[1:], dtype=X.dtype),
+                np.empty((m,) + y.shape[1:], dtype=y.dtype),
+                np.empty((m,) + out_shape, dtype=self.network.dtype))
+            for m in sizes
+        }
+
+
+def fit(network: Network, X: np.ndarray, y: np.ndarray, *, loss: str | Loss,
+        optimizer: str | Optimizer = "adam", lr: float = 0.001, weight_decay: float = 0.0,
+        epochs: int = 100, batch_size: int = 32, seed: int | np.random.Generator | None = 0,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        observers: Sequence[Observer] = ()) -> History:
+    """Train ``network`` on arrays and return its :class:`History`.
+
+    ``optimizer`` is a name (``sgd``, ``momentum``, ``nesterov``, ``adam``) built
+    with ``lr`` and ``weight_decay``, or a ready Optimizer.
+    """
+    history = History()
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(optimizer, lr=lr, weight_decay=weight_decay)
+    trainer = Trainer(network, loss, optimizer, batch_size=batch_size,
+                      rng=as_generator(seed), observers=[history, *observers])
+    trainer.fit(X, y, epochs, validation=validation)
+    return history

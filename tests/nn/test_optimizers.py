@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from nnfit.nn.build import build_network
+from nnfit.nn.optimizers import OPTIMIZERS, make_optimizer
+
+
+def _bound(name, params, grads, n_decay=None, **options):
+    opt = make_optimizer(name, **options)
+    return opt.bind(params, grads, n_decay)
+
+
+def test_sgd_step_by_hand():
+    p, g = np.array([1.0, -2.0]), np.array([0.5, 4.0])
+    _bound("sgd", p, g, lr=0.1).step()
+    np.testing.assert_allclose(p, [1.0 - 0.05, -2.0 - 0.4])
+
+
+def test_momentum_two_steps_by_hand():
+    p, g = np.array([1.0]), np.array([2.0])
+    opt = _bound("momentum", p, g, lr=0.1, momentum=0.9)
+    opt.step()  # v = -0.2; p = 0.8
+    np.testing.assert_allclose(p, [0.8])
+    opt.step()  # v = 0.9·(-0.2) - 0.2 = -0.38; p = 0.42
+    np.testing.assert_allclose(p, [0.42])
+
+
+def test_nesterov_two_steps_by_hand():
+    p, g = np.array([1.0]), np.array([2.0])
+    opt = _bound("nesterov", p, g, lr=0.1, momentum=0.9)
+    opt.step()  # v = -0.2; p = 1 + 0.9·(-0.2) - 0.2 = 0.62
+    np.testing.assert_allclose(p, [0.62])
+    opt.step()  # v = -0.38; p = 0.62 + 0.9·(-0.38) - 0.2 = 0.078
+    np.testing.assert_allclose(p, [0.078])
+
+
+def test_adam_steps_by_hand_with_bias_correction():
+    lr, b1, b2, eps = 0.1, 0.9, 0.999, 1e-8
+    p, g = np.array([1.0, 1.0]), np.array([0.5, -3.0])
+    opt = _bound("adam", p, g, lr=lr, beta1=b1, beta2=b2, eps=eps)
+    opt.step()
+    # t = 1: m̂ = g and v̂ = g², so the step is lr·g/(|g| + eps) ≈ lr·sign(g)
+    np.testing.assert_allclose(p, 1.0 - lr * g / (np.abs(g) + eps))
+    g2 = np.array([1.0, 1.0])
+    before = p.copy()
+    g[...] = g2
+    opt.step()
+    m = b1 * (1 - b1) * np.array([0.5, -3.0]) + (1 - b1) * g2
+    v = b2 * (1 - b2) * np.array([0.5, -3.0]) ** 2 + (1 - b2) * g2**2
+    m_hat, v_hat = m / (1 - b1**2), v / (1 - b2**2)
+    np.testing.assert_allclose(p, before - lr * m_hat / (np.sqrt(v_hat) + eps))
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_weight_decay_leaves_biases_alone(name):
+    net = build_network([{"type": "dense", "units": 3, "activation": "relu"},
+                         {"type": "dense", "units": 2}], n_features=4, dtype="float64")
+    for slot in net.layout:
+        if not slot.decays:
+            net.param(slot.name)[...] = 1.0
+    before = net.named_params()
+    before = {k: v.copy() for k, v in before.items()}
+    net.grads[...] = 0.0
+    _bound(name, net.params, net.grads, net.n_decay, lr=0.1, weight_decay=0.5).step()
+    for name_, value in net.named_params().items():
+        if name_.endswith(".b"):
+            np.testing.assert_array_equal(value, before[name_])
+        else:
+            assert not np.allclose(value, before[name_])
+    if name == "sgd":  # zero data gradient: W ← W − lr·λ·W
+        np.testing.assert_allclose(net.param("0.W"), before["0.W"] * (1 - 0.1 * 0.5))
+
+
+def test_weights_come_first_in_the_flat_buffer():
+    net = build_network([{"type": "dense", "units": 3}, {"type": "dense", "units": 2}], n_features=4)
+    assert [s.name for s in net.layout] == ["0.W", "1.W", "0.b", "1.b"]
+    assert net.n_decay == 4 * 3 + 3 * 2
+
+
+@pytest.mark.parametrize("name,options,message", [
+    ("sgd", {"lr": 0.0}, "learning rate must be positive"),
+    ("adam", {"lr": 0.1, "weight_decay": -1.0}, "weight_decay must be >= 0"),
+    ("momentum", {"lr": 0.1, "momentum": 1.0}, "momentum must be in"),
+    ("lbfgs", {}, "unknown optimizer 'lbfgs'"),
+])
+def test_bad_optimizer_options(name, options, message):
+    with pytest.raises(ValueError, match=message):
+        make_optimizer(name, **options)
