@@ -105,3 +105,17 @@ def test_bad_layer_specs(spec, message):
 
 def test_layer_table_keys():
     assert set(LAYERS) == {"dense", "activation"}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", ["sigmoid", "softmax", "tanh", "relu", "leaky_relu"])
+def test_activations_stay_finite_at_extreme_inputs(activation, dtype):
+    net = build_network([{"type": "activation", "activation": activation}], n_features=3, dtype=dtype)
+    x = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]], dtype=dtype)
+    y = net.forward(x, training=True)
+    dx = net.backward(np.ones_like(y))
+    assert np.isfinite(y).all() and np.isfinite(dx).all()
+    if activation == "sigmoid":
+        np.testing.assert_allclose(y[0], [1.0, 0.0, 0.5])
+    if activation == "softmax":
+        np.testing.assert_allclose(y, [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
