@@ -64,3 +64,12 @@ def away_from_zero(rng, shape, low=0.05, high=2.0) -> np.ndarray:
     size = int(np.prod(shape))
     signs = rng.permutation(np.where(np.arange(size) % 2, 1.0, -1.0)).reshape(shape)
     return signs * rng.uniform(low, high, size=shape)
+
+
+def random_targets(loss_name: str, rng, n: int, k: int) -> np.ndarray:
+    """Raw targets of the form each loss reads: class indices, 0/1 per output, or floats."""
+    if loss_name == "cross_entropy":
+        return rng.integers(0, k, size=n)
+    if loss_name == "binary_cross_entropy":
+        return rng.integers(0, 2, size=(n, k)).astype(float)
+    return rng.standard_normal((n, k))

@@ -1,16 +1,9 @@
 import numpy as np
 import pytest
-from gradcheck import TOLERANCE, numeric_grad, rel_error
+from gradcheck import random_targets, TOLERANCE, numeric_grad, rel_error
 
 from nnfit.nn.losses import LOSSES, make_loss
 
-
-def _targets(name, rng, n, k):
-    if name == "cross_entropy":
-        return rng.integers(0, k, size=n)
-    if name == "binary_cross_entropy":
-        return rng.integers(0, 2, size=(n, k)).astype(float)
-    return rng.standard_normal((n, k))
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
@@ -20,7 +13,7 @@ def test_loss_gradient_matches_finite_differences(name, n, k):
     rng = np.random.default_rng(n * 10 + k)
     loss = make_loss(name)
     logits = 2 * rng.standard_normal((n, k))
-    y = loss.targets(_targets(name, rng, n, k), np.float64)
+    y = loss.targets(random_targets(name, rng, n, k), np.float64)
     dlogits = np.empty_like(logits)
     value = loss.value_and_grad(logits, y, dlogits)
     assert value == pytest.approx(loss.value(logits, y))

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_match, away_from_zero, check_network
+from gradcheck import random_targets, assert_gradients_match, away_from_zero, check_network
 
 from nnfit.nn.build import build_network
 from nnfit.nn.losses import make_loss
@@ -16,13 +16,6 @@ DEEP = [
 ]
 
 
-def _targets(name, rng, n, k):
-    if name == "cross_entropy":
-        return rng.integers(0, k, size=n)
-    if name == "binary_cross_entropy":
-        return rng.integers(0, 2, size=(n, k)).astype(float)
-    return rng.standard_normal((n, k))
-
 
 @pytest.mark.parametrize("loss_name", ["mse", "sse", "cross_entropy", "binary_cross_entropy"])
 @pytest.mark.parametrize("n", [1, 5, 11])
@@ -32,7 +25,7 @@ def test_deep_mixed_stack_with_loss_gradients(loss_name, n):
     net.params += 0.05 * rng.standard_normal(net.params.shape)
     x = away_from_zero(rng, (n, 4))
     loss = make_loss(loss_name)
-    y = loss.targets(_targets(loss_name, rng, n, 3), np.float64)
+    y = loss.targets(random_targets(loss_name, rng, n, 3), np.float64)
 
     def objective(out):
         grad = np.empty_like(out)
@@ -95,7 +88,7 @@ def test_float32_path_never_upcasts(optimizer, loss_name):
     loss = make_loss(loss_name)
     opt = make_optimizer(optimizer, lr=0.01, weight_decay=0.1).bind(net.params, net.grads, net.n_decay)
     x = rng.standard_normal((9, 4)).astype(np.float32)
-    y = loss.targets(_targets(loss_name, rng, 9, 3), np.float32)
+    y = loss.targets(random_targets(loss_name, rng, 9, 3), np.float32)
     logits = net.forward(x, training=True)
     dlogits = np.empty_like(logits)
     loss.value_and_grad(logits, y, dlogits)
