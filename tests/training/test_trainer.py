@@ -85,7 +85,7 @@ def test_epoch_loss_covers_every_row_once_including_the_partial_batch():
     trainer = Trainer(net, "sse", make_optimizer("sgd", lr=1e-12), batch_size=10, observers=[Spy()])
     logs = trainer.fit(X, y, epochs=1)
     assert sorted(trainer._batch_buffers(X, y.reshape(-1, 1))) == [7, 10]
-    assert logs["train_loss"] == pytest.approx(start, rel=1e-9)  # sum over 10+10+10+7 rows
+    assert logs["train_loss"] == pytest.approx(start / 37, rel=1e-9)  # per row, over 10+10+10+7
     assert seen == [logs] and set(logs) == {"epoch", "train_loss", "lr", "seconds"}
 
 

@@ -37,6 +37,11 @@ class Loss:
         """``L(logits, y)`` alone (allocates; for evaluation, not the training loop)."""
         return self.value_and_grad(logits, y, np.empty_like(logits))
 
+    def per_row(self, logits: np.ndarray, y: np.ndarray) -> float:
+        """The loss per row: a mean loss as it is, a sum loss divided by the rows it sums."""
+        value = self.value(logits, y)
+        return value / logits.shape[0] if self.reduction == "sum" else value
+
     def output(self, logits: np.ndarray) -> np.ndarray:
         """Predictions from logits: probabilities for classification, values for regression."""
         return logits.copy()

@@ -35,3 +35,18 @@ class History(Observer):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epochs)}, keys={sorted(self.history)})"
+
+
+class EpochMetrics(Observer):
+    """Adds ``prefix + name`` entries to each epoch's logs from ``metrics(X, y) -> dict``.
+
+    Place it before the observers that read the logs (history writer, console).
+    """
+
+    def __init__(self, metrics, X, y, prefix: str = "val_"):
+        self.metrics, self.X, self.y, self.prefix = metrics, X, y, prefix
+
+    def on_epoch_end(self, epoch, logs):
+        if logs.get("train_loss") == logs.get("train_loss"):  # skip a diverged (NaN) epoch
+            for name, value in self.metrics(self.X, self.y).items():
+                logs[self.prefix + name] = value

@@ -8,6 +8,7 @@ batch: batches are gathered into preallocated buffers with ``np.take(out=)``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -47,6 +48,7 @@ class Trainer:
         self.rng = as_generator(rng)
         self.observers = list(observers)
         self.stop_training = False
+        self.stop_reason = "completed"  # or early_stopping, diverged, interrupted
         self.epoch = 0
 
     def fit(self, X: np.ndarray, y: np.ndarray, epochs: int,
@@ -55,7 +57,12 @@ class Trainer:
 
         ``X (n_samples, *input_shape)``; ``y`` as the loss expects (see ``nnfit.nn.losses``).
         Logs hold ``epoch`` (1-based), ``train_loss``, ``val_loss`` (with
-        ``validation``), ``lr`` and ``seconds``.
+        ``validation``), ``lr`` and ``seconds``. Losses are per row: a sum-reduced
+        loss (``sse``) is divided by the rows it summed, so splits of any size compare.
+
+        Training ends when the epochs run out, an observer sets ``stop_training``,
+        the loss stops being finite (``stop_reason = "diverged"``) or the user
+        presses Ctrl-C (``"interrupted"``); ``on_train_end`` is called on every path.
         """
         net, loss = self.network, self.loss
         X = np.ascontiguousarray(X, dtype=net.dtype)
@@ -68,43 +75,57 @@ class Trainer:
             raise ValueError("no training rows")
         batches = self._batch_buffers(X, y)
         order = np.arange(n)
-        mean_reduced = loss.reduction == "mean"
+        weight = loss.reduction == "mean"  # mean losses weigh each batch by its rows
 
-        self.stop_training = False
+        self.stop_training, self.stop_reason, self.epoch = False, "completed", 0
         logs: dict = {}
         for obs in self.observers:
             obs.on_train_begin(self)
-        for epoch in range(1, epochs + 1):
-            self.epoch = epoch
-            started = time.perf_counter()
-            self.rng.shuffle(order)
-            total = 0.0
-            for start in range(0, n, self.batch_size):
-                idx = order[start:start + self.batch_size]
-                xb, yb, dlogits = batches[idx.size]
-                np.take(X, idx, axis=0, out=xb)
-                np.take(y, idx, axis=0, out=yb)
-                logits = net.forward(xb, training=True)
-                batch_loss = loss.value_and_grad(logits, yb, dlogits)
-                net.backward(dlogits, need_dx=False)
-                self.optimizer.step()
-                total += batch_loss * idx.size if mean_reduced else batch_loss
-            logs = {"epoch": epoch, "train_loss": total / n if mean_reduced else total}
-            if validation is not None:
-                logs["val_loss"] = self.evaluate(*validation)
-            logs["lr"] = self.optimizer.lr
-            logs["seconds"] = time.perf_counter() - started
-            for obs in self.observers:
-                obs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
+        try:
+            for epoch in range(1, epochs + 1):
+                self.epoch = epoch
+                started = time.perf_counter()
+                self.rng.shuffle(order)
+                total = 0.0
+                for start in range(0, n, self.batch_size):
+                    idx = order[start:start + self.batch_size]
+                    xb, yb, dlogits = batches[idx.size]
+                    np.take(X, idx, axis=0, out=xb)
+                    np.take(y, idx, axis=0, out=yb)
+                    logits = net.forward(xb, training=True)
+                    batch_loss = loss.value_and_grad(logits, yb, dlogits)
+                    if not math.isfinite(batch_loss):
+                        self.stop_reason = "diverged"
+                        break
+                    net.backward(dlogits, need_dx=False)
+                    self.optimizer.step()
+                    total += batch_loss * idx.size if weight else batch_loss
+                logs = {"epoch": epoch, "train_loss": total / n if self.stop_reason != "diverged"
+                        else math.nan}
+                if validation is not None:
+                    logs["val_loss"] = (self.evaluate(*validation) if self.stop_reason != "diverged"
+                                        else math.nan)
+                    if not math.isfinite(logs["val_loss"]):
+                        self.stop_reason = "diverged"
+                logs["lr"] = self.optimizer.lr
+                logs["seconds"] = time.perf_counter() - started
+                for obs in self.observers:
+                    obs.on_epoch_end(epoch, logs)
+                if self.stop_reason == "diverged":
+                    break
+                if self.stop_training:
+                    if self.stop_reason == "completed":
+                        self.stop_reason = "stopped"
+                    break
+        except KeyboardInterrupt:
+            self.stop_reason = "interrupted"
         for obs in self.observers:
             obs.on_train_end(logs)
         return logs
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> float:
-        """The loss on ``(X, y)`` at the current weights (targets already prepared)."""
-        return self.loss.value(self.network.predict(X), y)
+        """The per-row loss on ``(X, y)`` at the current weights (targets already prepared)."""
+        return self.loss.per_row(self.network.predict(X), y)
 
     def _batch_buffers(self, X: np.ndarray, y: np.ndarray) -> dict[int, tuple]:
         """Input, target and output-gradient buffers for the full and the last partial batch."""

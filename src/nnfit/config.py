@@ -1,0 +1,286 @@
+"""The YAML config: pydantic models, loading, and one-line error messages.
+
+The names users may write (activations, losses, optimizers, layer types) are
+built from the engine's own tables, so the config and the engine cannot drift.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import NnfitError, did_you_mean
+from .nn.activations import ACTIVATIONS
+from .nn.losses import LOSSES
+from .nn.optimizers import OPTIMIZERS
+
+
+def _literal(names) -> Any:
+    return Literal[tuple(names)]
+
+
+ActivationName = _literal(ACTIVATIONS)
+LossName = _literal(["auto", *LOSSES])
+OptimizerName = _literal(OPTIMIZERS)
+ACTIVATION_OPTIONS = {"leaky_relu": {"slope"}}  # options other activations take: none
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _activation(value: Any) -> str | dict:
+    """Normalize an activation: a name, or ``{name: ..., **options}`` with known options."""
+    if isinstance(value, str):
+        name, options = value, {}
+    elif isinstance(value, dict):
+        options = dict(value)
+        if "name" not in options:
+            raise ValueError("an activation mapping needs a 'name' key")
+        name = options.pop("name")
+    else:
+        raise ValueError(f"must be an activation name or a mapping with 'name' (got {value!r})")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
+                         f"{did_you_mean(name, ACTIVATIONS)}")
+    allowed = ACTIVATION_OPTIONS.get(name, set())
+    for key in options:
+        if key not in allowed:
+            takes = f"takes only {', '.join(sorted(allowed))}" if allowed else "takes no options"
+            raise ValueError(f"{name} {takes} (got {key!r}){did_you_mean(key, allowed)}")
+    if "slope" in options:
+        slope = options["slope"]
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)) or not 0 < slope < 1:
+            raise ValueError(f"leaky_relu slope must be a number in (0, 1) (got {slope!r})")
+    return {"name": name, **options} if options else name
+
+
+class DenseLayer(Strict):
+    type: Literal["dense"]
+    units: Annotated[int, Field(gt=0)]
+    activation: str | dict = "identity"
+    _check_activation = field_validator("activation", mode="before")(lambda cls, v: _activation(v))
+
+
+class ActivationLayer(Strict):
+    type: Literal["activation"]
+    activation: str | dict
+    _check_activation = field_validator("activation", mode="before")(lambda cls, v: _activation(v))
+
+
+LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer}
+LayerConfig = Annotated[Union[DenseLayer, ActivationLayer], Field(discriminator="type")]
+
+
+class DataConfig(Strict):
+    target: str | list[str]
+    features: list[str] | None = None
+    task: Literal["auto", "classification", "regression"] = "auto"
+    test_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
+    val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.1
+    scale: Literal["standard", "minmax", "none"] = "standard"
+    missing: Literal["error", "drop", "mean"] = "error"
+    scale_target: bool = True
+
+    @field_validator("target")
+    @classmethod
+    def _targets_not_empty(cls, value):
+        if isinstance(value, list) and not value:
+            raise ValueError("must name at least one column")
+        return value
+
+    @model_validator(mode="after")
+    def _fractions_leave_training_rows(self):
+        if self.test_fraction + self.val_fraction >= 1:
+            raise ValueError(f"test_fraction + val_fraction must be below 1 "
+                             f"(got {self.test_fraction} + {self.val_fraction})")
+        return self
+
+    @property
+    def targets(self) -> list[str]:
+        return [self.target] if isinstance(self.target, str) else list(self.target)
+
+
+class ModelConfig(Strict):
+    layers: list[LayerConfig] = []
+
+
+class EarlyStoppingConfig(Strict):
+    patience: Annotated[int, Field(ge=1)] = 20
+    min_delta: Annotated[float, Field(ge=0)] = 0.0
+    restore_best: bool = True
+
+
+class TrainingConfig(Strict):
+    loss: LossName = "auto"
+    optimizer: OptimizerName = "adam"
+    lr: Annotated[float, Field(gt=0)] = 0.001
+    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    batch_size: Annotated[int, Field(gt=0)] = 32
+    epochs: Annotated[int, Field(gt=0)] = 200
+    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
+    seed: int = 0
+    dtype: Literal["float32", "float64"] = "float32"
+
+    @field_validator("early_stopping", mode="before")
+    @classmethod
+    def _bool_means_default_or_off(cls, value):
+        if value is True:
+            return {}
+        if value is False:
+            return None
+        return value
+
+
+class Config(Strict):
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    training: TrainingConfig = TrainingConfig()
+
+    @model_validator(mode="after")
+    def _early_stopping_needs_validation(self):
+        if self.training.early_stopping is not None and self.data.val_fraction == 0:
+            raise ValueError("training.early_stopping needs a validation split: set "
+                             "data.val_fraction above 0, or early_stopping: false")
+        return self
+
+
+# -- loading ----------------------------------------------------------------------------
+# Keys other tools use for ours, offered as "did you mean" when difflib finds nothing close.
+SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
+            "random_state": "seed", "l2": "weight_decay", "alpha": "weight_decay",
+            "optimiser": "optimizer", "label": "target", "y": "target", "hidden_layers": "layers"}
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+    """Read and validate a YAML config; ``overrides`` (``{"training.lr": 0.1}``) apply first.
+
+    Raises NnfitError with one line per problem, each naming the exact key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NnfitError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NnfitError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise NnfitError(f"{path}: invalid YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        kind = "empty" if raw is None else f"a {type(raw).__name__}"
+        raise NnfitError(f"{path}: a config must be a mapping with sections data, model, "
+                         f"training (got {kind})")
+    for dotted, value in (overrides or {}).items():
+        section, key = dotted.split(".")
+        if not isinstance(raw.get(section, {}), dict):
+            break  # validation reports the malformed section
+        raw.setdefault(section, {})[key] = value
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise NnfitError("\n".join(f"{path}: {line}" for line in format_errors(exc))) from None
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    """One ``where: what (got value)`` line per pydantic error."""
+    lines = []
+    for err in exc.errors():
+        loc, kind, value = list(err["loc"]), err["type"], err.get("input")
+        model = _strip_tags(loc)
+        where = _location(loc)
+        if kind == "extra_forbidden":
+            key, known = loc[-1], _fields(model)
+            hint = did_you_mean(key, known) or (
+                f" (did you mean {SYNONYMS[key]!r}?)" if SYNONYMS.get(key) in known else "")
+            parent = _location(loc[:-1])
+            lines.append(f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}")
+            continue
+        lines.append(f"{where + ': ' if where else ''}{_problem(err, kind, value)}")
+    return lines
+
+
+def _problem(err: dict, kind: str, value: Any) -> str:
+    ctx = err.get("ctx") or {}
+    got = f" (got {value!r})"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = next(iter(ctx.values()))
+        if kind == "greater_than" and bound == 0 and isinstance(value, int):
+            return f"must be a positive integer{got}"
+        words = {"greater_than": "greater than", "greater_than_equal": "at least",
+                 "less_than": "less than", "less_than_equal": "at most"}[kind]
+        return f"must be {words} {bound}{got}"
+    if kind == "literal_error":
+        choices = [c.strip().strip("'") for c in ctx["expected"].replace(" or ", ", ").split(",")]
+        return f"must be one of {', '.join(choices)}{got}{did_you_mean(value, choices)}"
+    if kind == "union_tag_invalid":
+        tags = list(LAYER_MODELS)
+        return (f"unknown layer type {ctx['tag']!r}; choose from {', '.join(tags)}"
+                f"{did_you_mean(ctx['tag'], tags)}")
+    if kind == "union_tag_not_found":
+        return f"a layer needs a 'type' key (one of {', '.join(LAYER_MODELS)}){got}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be an integer{got}"
+    if kind in ("float_parsing", "float_type"):
+        return f"must be a number{got}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"must be true or false{got}"
+    if kind in ("string_type",):
+        return f"must be text{got}"
+    if kind in ("list_type",):
+        return f"must be a list{got}"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        return f"must be a mapping of keys{got}"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return f"{err['msg']}{got}"
+
+
+def _strip_tags(loc: list) -> type[BaseModel] | None:
+    """Drop discriminator tags pydantic puts in ``loc``; return the model the error sits in."""
+    model: Any = Config
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        if isinstance(part, int):
+            if i + 1 < len(loc) and loc[i + 1] in LAYER_MODELS and model is ModelConfig:
+                model = LAYER_MODELS[loc.pop(i + 1)]
+        elif model is not None and part in _fields(model):
+            model = _submodel(model.model_fields[part].annotation)
+        else:
+            model = None if i < len(loc) - 1 else model
+        i += 1
+    return model
+
+
+def _fields(model) -> list[str]:
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _submodel(annotation) -> Any:
+    """The config model inside an annotation (``X | None``, ``list[X]``), or the list's owner."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return ModelConfig if found in LAYER_MODELS.values() else found
+    return None
+
+
+def _location(loc: list) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -1,0 +1,1 @@
+"""Data: read the CSV, fit and apply preprocessing, split. Knows pandas and the config, not the network."""

@@ -1,0 +1,134 @@
+"""From a CSV and the ``data:`` config to split, preprocessed arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NnfitError
+from .preprocess import Preprocessor, fit_preprocessor, label_text, looks_numeric, sorted_labels
+from .split import split_indices
+from .table import read_table, require_columns
+
+MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
+
+
+@dataclass
+class Dataset:
+    """Arrays per split (``train``, ``val``, ``test``; absent splits are left out)."""
+
+    X: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    prep: Preprocessor
+    notes: list[str] = field(default_factory=list)  # decisions and warnings, for the report
+    n_rows: int = 0
+
+
+def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
+    """Read ``csv``, decide the task, split with ``rng``, fit preprocessing on train, transform."""
+    source = str(csv)
+    frame = read_table(csv)
+    targets = data.targets
+    require_columns(frame, targets, source, "target")
+    features = data.features if data.features is not None else [
+        c for c in frame.columns if c not in targets]
+    require_columns(frame, features, source, "feature")
+    clash = sorted(set(features) & set(targets))
+    if clash:
+        raise NnfitError(f"{source}: {', '.join(clash)} cannot be both a feature and the target")
+    if not features:
+        raise NnfitError(f"{source}: no feature columns left besides the target")
+    notes: list[str] = []
+    frame = _handle_missing(frame[features + targets], features, targets, data.missing, source, notes)
+
+    task, classes = _decide_task(frame, targets, data.task, source, notes)
+    labels = None
+    if task == "classification":
+        labels = frame[targets[0]].map(label_text).to_numpy(dtype=str)
+    idx = split_indices(len(frame), data.test_fraction, data.val_fraction, rng, labels)
+    train = frame.iloc[idx["train"]]
+    prep = fit_preprocessor(train, task=task, targets=targets, features=features, classes=classes,
+                            scale=data.scale, missing=data.missing, scale_target=data.scale_target,
+                            source=source)
+    if task == "classification":
+        missing_in_train = sorted(set(classes) - set(train[targets[0]].map(label_text)))
+        if missing_in_train:
+            raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
+                             f"in the training split; add rows or drop that class")
+    X, y = {}, {}
+    for name, rows in idx.items():
+        if rows.size == 0:
+            continue
+        part = frame.iloc[rows]
+        X[name], unseen = prep.transform(part, source)
+        y[name] = prep.encode_targets(part, source)
+        for col, count in unseen.items():
+            notes.append(f"{name}: {count} value(s) of {col!r} never seen in training "
+                         f"(encoded as all-zero)")
+    return Dataset(X, y, prep, notes, n_rows=len(frame))
+
+
+def _handle_missing(frame, features, targets, policy, source, notes):
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    if empty:
+        raise NnfitError(f"{source}: column{'s' if len(empty) > 1 else ''} "
+                         f"{', '.join(map(repr, empty))} {'are' if len(empty) > 1 else 'is'} "
+                         f"entirely empty; drop {'them' if len(empty) > 1 else 'it'} from features")
+    holes = frame.isna()
+    if not holes.any().any():
+        return frame
+    if policy == "error":
+        col = holes.any().idxmax()
+        row = holes[col].idxmax()
+        total = int(holes.any(axis=1).sum())
+        raise NnfitError(f"{source}: {total} row(s) have empty cells, the first in column "
+                         f"{col!r} at line {row + 2}; set data.missing to drop or mean")
+    target_holes = holes[targets].any(axis=1)
+    drop = holes.any(axis=1) if policy == "drop" else target_holes
+    if drop.any():
+        why = "empty cells" if policy == "drop" else "an empty target"
+        notes.append(f"dropped {int(drop.sum())} of {len(frame)} rows with {why}")
+        frame = frame[~drop]
+    if policy == "mean" and holes[features].any().any():
+        notes.append(f"filled {int(holes[features][~drop].sum().sum())} empty feature cells "
+                     f"with the training mean (text: most frequent value)")
+    if frame.empty:
+        raise NnfitError(f"{source}: no rows left after dropping rows with empty cells")
+    return frame
+
+
+def _decide_task(frame, targets, task, source, notes):
+    """``(task, classes)``; says what ``auto`` decided and why."""
+    if task == "auto":
+        if len(targets) > 1:
+            task, why = "regression", f"{len(targets)} target columns"
+        else:
+            column = frame[targets[0]]
+            n_distinct = column.nunique()
+            if not looks_numeric(column):
+                task, why = "classification", f"{targets[0]!r} holds text"
+            elif n_distinct == 2:
+                task, why = "classification", f"{targets[0]!r} has 2 distinct values"
+            elif n_distinct <= MAX_AUTO_CLASSES and _integer_valued(column):
+                task, why = "classification", f"{targets[0]!r} has {n_distinct} integer values"
+            else:
+                task, why = "regression", f"{targets[0]!r} is numeric with {n_distinct} distinct values"
+        notes.append(f"task: {task} ({why}; set data.task to override)")
+    if task == "regression":
+        return task, None
+    if len(targets) > 1:
+        raise NnfitError(f"{source}: classification takes one target column, got {len(targets)}")
+    classes = sorted_labels(frame[targets[0]].map(label_text))
+    if len(classes) < 2:
+        raise NnfitError(f"{source}: target {targets[0]!r} has a single class ({classes[0]!r}); "
+                         f"classification needs at least two")
+    notes.append(f"classes: {', '.join(classes)}")
+    return task, classes
+
+
+def _integer_valued(column) -> bool:
+    if column.dtype.kind in "iub":
+        return True
+    return column.dtype.kind == "f" and bool((column.dropna() % 1 == 0).all())

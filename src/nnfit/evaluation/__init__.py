@@ -1,0 +1,1 @@
+"""Scoring a trained network: metrics, the input-ignoring baseline, the fit diagnosis."""

@@ -1,0 +1,64 @@
+"""Task metrics: accuracy and macro-F1 for classes; RMSE, MAE and R² for values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+CLASSIFICATION_METRICS = ("accuracy", "f1_macro")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+
+
+def classification_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """``true``, ``pred``: class indices ``(n,)``. Macro-F1 averages over the classes present
+    in either (as scikit-learn does), a class with no true and no predicted rows scoring 0."""
+    k = int(max(true.max(initial=0), pred.max(initial=0))) + 1
+    tp = np.bincount(true[true == pred], minlength=k).astype(float)
+    support = np.bincount(true, minlength=k) + np.bincount(pred, minlength=k)
+    present = support > 0
+    f1 = 2 * tp[present] / support[present]
+    return {"accuracy": float(np.mean(true == pred)), "f1_macro": float(f1.mean())}
+
+
+def regression_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """``true``, ``pred``: ``(n, k)`` in the target's units; averaged over the k outputs."""
+    err = pred - true
+    ss_res = np.sum(err**2, axis=0)
+    ss_tot = np.sum((true - true.mean(axis=0)) ** 2, axis=0)
+    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res > 0, 0.0, 1.0))
+    return {"rmse": float(np.mean(np.sqrt(np.mean(err**2, axis=0)))),
+            "mae": float(np.mean(np.abs(err))),
+            "r2": float(np.mean(r2))}
+
+
+def predicted_classes(proba: np.ndarray) -> np.ndarray:
+    """Class indices from probabilities: one sigmoid column (class 1 at ≥ 0.5), or argmax."""
+    if proba.shape[1] == 1:
+        return (proba[:, 0] >= 0.5).astype(np.intp)
+    return proba.argmax(axis=1)
+
+
+def score(prep, loss, logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """``loss`` (per row) and the task's metrics for outputs ``logits`` and encoded targets ``y``."""
+    y_loss = loss.targets(y, logits.dtype)
+    result = {"loss": loss.per_row(logits, y_loss)}
+    outputs = loss.output(logits)
+    if prep.task == "classification":
+        true = y.astype(np.intp).reshape(-1)
+        result.update(classification_metrics(true, predicted_classes(outputs)))
+    else:
+        result.update(regression_metrics(prep.decode_values(y), prep.decode_values(outputs)))
+    return result
+
+
+def baseline_logits(prep, loss, y_train: np.ndarray, n_rows: int, dtype) -> np.ndarray:
+    """Outputs of the model that ignores its inputs: class priors, or the training mean."""
+    if prep.task == "regression":
+        row = y_train.mean(axis=0)
+    else:
+        counts = np.bincount(y_train.astype(np.intp).reshape(-1), minlength=len(prep.classes))
+        priors = counts / counts.sum()
+        if loss.output_activation == "sigmoid":  # one output: the logit of class 1
+            row = np.log(priors[1:] / priors[:1])
+        else:
+            row = np.log(priors)
+    return np.tile(np.asarray(row, dtype=dtype), (n_rows, 1))

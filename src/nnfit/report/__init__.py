@@ -1,0 +1,1 @@
+"""What people see: the rich console view and tables, and matplotlib plots."""

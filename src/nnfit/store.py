@@ -1,0 +1,185 @@
+"""Run directories and model files, written atomically and read back without pickle.
+
+Every output file goes through :func:`write_atomic`: a temporary file in the
+same directory, flushed and fsynced, then ``os.replace``-d over the target, so a
+reader (or a crash) never sees half a file. A model is ``model.npz`` (the flat
+parameter vector; loaded with ``allow_pickle=False``) plus ``model.json`` (format
+version, architecture, parameter layout, preprocessing, classes, nnfit version).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import FAILED, NnfitError
+from .training.observers import Observer
+
+FORMAT_VERSION = 1
+MODEL_FILES = ("model.npz", "model.json")
+
+
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file under the current umask (mkstemp uses 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` all at once: temp file, flush, fsync, rename."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, _file_mode())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | Path, data) -> Path:
+    return write_atomic(path, json.dumps(_finite(data), indent=2) + "\n")
+
+
+def _finite(value):
+    """JSON has no NaN/inf: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -> Path:
+    """``out`` if given (refusing one that already holds a run), else ``runs/<name>-<timestamp>``."""
+    if out is not None:
+        run_dir = Path(out)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise NnfitError(f"--out {run_dir}: exists and is not a directory")
+        held = [f for f in (*MODEL_FILES, "metrics.json") if (run_dir / f).exists()]
+        if held:
+            raise NnfitError(f"--out {run_dir}: already holds a run ({held[0]}); choose another "
+                             f"directory or remove it")
+    else:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(root) / f"{name}-{stamp}"
+        suffix = 1
+        while run_dir.exists():
+            suffix += 1
+            run_dir = Path(root) / f"{name}-{stamp}-{suffix}"
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NnfitError(f"{run_dir}: cannot create the run directory ({exc.strerror or exc})",
+                         FAILED) from None
+    return run_dir
+
+
+def save_model(run_dir: Path, network, prep, loss_name: str, extra: dict | None = None) -> None:
+    """``model.npz`` (the parameter vector) and ``model.json`` (everything to rebuild it)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, params=network.params)
+    write_atomic(run_dir / "model.npz", buffer.getvalue())
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "nnfit_version": __version__,
+        "architecture": {"input_shape": list(network.input_shape), "layers": network.specs(),
+                         "dtype": network.dtype.name, "n_params": int(network.n_params)},
+        "layout": [{"name": s.name, "shape": list(s.shape), "offset": s.offset}
+                   for s in network.layout],
+        "loss": loss_name,
+        "preprocessing": prep.to_dict(),
+        **(extra or {}),
+    }
+    write_json(run_dir / "model.json", meta)
+
+
+def load_model(run_dir: str | Path):
+    """``(network, preprocessor, meta)`` from a run directory, checking everything it reads."""
+    from .data.preprocess import Preprocessor
+    from .nn.build import build_network
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise NnfitError(f"{run_dir}: no such run directory")
+    for name in MODEL_FILES:
+        if not (run_dir / name).is_file():
+            raise NnfitError(f"{run_dir}: {name} is missing; is this a directory written by "
+                             f"'nnfit train'?")
+    try:
+        meta = json.loads((run_dir / "model.json").read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NnfitError(f"{run_dir / 'model.json'}: not valid JSON ({exc})") from None
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if version != FORMAT_VERSION:
+        raise NnfitError(f"{run_dir / 'model.json'}: model format version {version!r} is not one "
+                         f"this nnfit {__version__} reads (it reads {FORMAT_VERSION})")
+    try:
+        arch = meta["architecture"]
+        network = build_network(arch["layers"], input_shape=tuple(arch["input_shape"]),
+                                dtype=arch["dtype"], seed=0)
+        prep = Preprocessor.from_dict(meta["preprocessing"])
+        loss_name = meta["loss"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NnfitError(f"{run_dir / 'model.json'}: inconsistent model description ({exc})") from None
+    try:
+        with np.load(run_dir / "model.npz", allow_pickle=False) as npz:
+            params = npz["params"]
+    except ValueError as exc:  # raised for object arrays when pickle is refused
+        raise NnfitError(f"{run_dir / 'model.npz'}: refused: {exc}") from None
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, EOFError, OSError: corrupt file
+        raise NnfitError(f"{run_dir / 'model.npz'}: unreadable or corrupted "
+                         f"({exc.__class__.__name__}: {exc})") from None
+    expected_layout = [{"name": s.name, "shape": list(s.shape), "offset": s.offset}
+                       for s in network.layout]
+    if params.shape != network.params.shape or params.dtype != network.dtype \
+            or meta.get("layout") != expected_layout:
+        raise NnfitError(f"{run_dir / 'model.npz'}: parameters {params.dtype}{list(params.shape)} do "
+                         f"not match the architecture in model.json "
+                         f"({network.dtype}[{network.n_params}])")
+    network.params[...] = params
+    return network, prep, meta
+
+
+class HistoryWriter(Observer):
+    """Rewrites ``history.csv`` after every epoch, so a killed run keeps its history."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def on_train_begin(self, trainer):
+        super().on_train_begin(trainer)
+        self.columns: list[str] | None = None
+        self.lines: list[str] = []
+
+    def on_epoch_end(self, epoch, logs):
+        if self.columns is None:
+            self.columns = list(logs)
+            self.lines.append(",".join(self.columns))
+        self.lines.append(",".join(_cell(logs.get(c)) for c in self.columns))
+        write_atomic(self.path, "\n".join(self.lines) + "\n")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "nan"
+    return str(value)
