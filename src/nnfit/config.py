@@ -216,11 +216,11 @@ def _problem(err: dict, kind: str, value: Any) -> str:
         return "required key is missing"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next(iter(ctx.values()))
-        if kind == "greater_than" and bound == 0 and isinstance(value, int):
-            return f"must be a positive integer{got}"
+        if kind == "greater_than" and bound == 0:
+            return f"must be {'a positive integer' if isinstance(value, int) else 'positive'}{got}"
         words = {"greater_than": "greater than", "greater_than_equal": "at least",
                  "less_than": "less than", "less_than_equal": "at most"}[kind]
-        return f"must be {words} {bound}{got}"
+        return f"must be {words} {bound:g}{got}"
     if kind == "literal_error":
         choices = [c.strip().strip("'") for c in ctx["expected"].replace(" or ", ", ").split(",")]
         return f"must be one of {', '.join(choices)}{got}{did_you_mean(value, choices)}"

@@ -47,7 +47,10 @@ def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
     labels = None
     if task == "classification":
         labels = frame[targets[0]].map(label_text).to_numpy(dtype=str)
-    idx = split_indices(len(frame), data.test_fraction, data.val_fraction, rng, labels)
+    try:
+        idx = split_indices(len(frame), data.test_fraction, data.val_fraction, rng, labels)
+    except NnfitError as exc:
+        raise NnfitError(f"{source}: {exc.message}") from None
     train = frame.iloc[idx["train"]]
     prep = fit_preprocessor(train, task=task, targets=targets, features=features, classes=classes,
                             scale=data.scale, missing=data.missing, scale_target=data.scale_target,

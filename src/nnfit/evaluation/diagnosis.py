@@ -8,7 +8,8 @@ baseline that ignores its inputs (class priors, or the training mean):
   or when the validation loss ended well above its best:
   ``L_val − best L_val > GAP · B_val`` (the curve turned up and no early stopping restored it);
 - otherwise **underfitting** when even on its training rows the model removes
-  too little of the baseline's loss: ``L_train > UNDERFIT · B_train``;
+  too little of the baseline's loss: ``L_train > UNDERFIT · B_train`` (worse than the
+  baseline itself usually means training failed, and the reason says so);
 - otherwise **good fit**.
 
 A numbers-first reason accompanies every verdict, and a hint when the best
@@ -46,7 +47,12 @@ def diagnose(train: float, val: float | None, base_train: float, base_val: float
             verdict = "overfitting"
             reasons.append(f"val loss rose from its best {best_val:.4g} (epoch {best_epoch}) to "
                            f"{val:.4g} over the last {epochs_run - best_epoch} epochs")
-    if verdict is None and train > UNDERFIT * base_train:
+    if verdict is None and train > base_train:
+        verdict = "underfitting"
+        reasons.append(f"train loss {train:.4g} is {train / base_train:.3g}× the input-ignoring "
+                       f"baseline's {base_train:.4g}: the model fits its training rows worse than "
+                       f"ignoring the inputs (is the learning rate too high?)")
+    elif verdict is None and train > UNDERFIT * base_train:
         verdict = "underfitting"
         reasons.append(f"train loss {train:.4g} is {train / base_train:.0%} of the input-ignoring "
                        f"baseline's {base_train:.4g}: the model explains little even of its "

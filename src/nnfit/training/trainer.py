@@ -9,8 +9,11 @@ batch: batches are gathered into preallocated buffers with ``np.take(out=)``.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -78,37 +81,57 @@ class Trainer:
         weight = loss.reduction == "mean"  # mean losses weigh each batch by its rows
 
         self.stop_training, self.stop_reason, self.epoch = False, "completed", 0
-        logs: dict = {}
         for obs in self.observers:
             obs.on_train_begin(self)
+        # Overflow is how divergence starts; it is detected below and reported in words.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), self._ctrl_c():
+            self._loop(X, y, epochs, validation, batches, order, weight)
+        for obs in self.observers:
+            obs.on_train_end(self.logs)
+        return self.logs
+
+    @contextmanager
+    def _ctrl_c(self):
+        """First Ctrl-C: finish the current mini-batch, drop the partial epoch, stop.
+
+        Observers then never see half an epoch, and history stays consistent. A
+        second Ctrl-C raises KeyboardInterrupt at once (handled in ``_loop``).
+        """
+        self._interrupted = False
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _loop(self, X, y, epochs, validation, batches, order, weight) -> None:
+        self.logs = {}
         try:
             for epoch in range(1, epochs + 1):
-                self.epoch = epoch
                 started = time.perf_counter()
-                self.rng.shuffle(order)
-                total = 0.0
-                for start in range(0, n, self.batch_size):
-                    idx = order[start:start + self.batch_size]
-                    xb, yb, dlogits = batches[idx.size]
-                    np.take(X, idx, axis=0, out=xb)
-                    np.take(y, idx, axis=0, out=yb)
-                    logits = net.forward(xb, training=True)
-                    batch_loss = loss.value_and_grad(logits, yb, dlogits)
-                    if not math.isfinite(batch_loss):
-                        self.stop_reason = "diverged"
-                        break
-                    net.backward(dlogits, need_dx=False)
-                    self.optimizer.step()
-                    total += batch_loss * idx.size if weight else batch_loss
-                logs = {"epoch": epoch, "train_loss": total / n if self.stop_reason != "diverged"
-                        else math.nan}
+                train_loss = self._train_epoch(X, y, batches, order, weight)
+                if self._interrupted:
+                    self.stop_reason = "interrupted"
+                    break
+                self.epoch = epoch
+                logs = {"epoch": epoch, "train_loss": train_loss}
                 if validation is not None:
-                    logs["val_loss"] = (self.evaluate(*validation) if self.stop_reason != "diverged"
-                                        else math.nan)
-                    if not math.isfinite(logs["val_loss"]):
-                        self.stop_reason = "diverged"
+                    logs["val_loss"] = (self.evaluate(*validation)
+                                        if math.isfinite(logs["train_loss"]) else math.nan)
+                if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
+                    self.stop_reason = "diverged"
                 logs["lr"] = self.optimizer.lr
                 logs["seconds"] = time.perf_counter() - started
+                self.logs = logs
                 for obs in self.observers:
                     obs.on_epoch_end(epoch, logs)
                 if self.stop_reason == "diverged":
@@ -119,9 +142,28 @@ class Trainer:
                     break
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
-        for obs in self.observers:
-            obs.on_train_end(logs)
-        return logs
+            self.epoch = self.logs.get("epoch", 0)  # the last epoch that finished
+
+    def _train_epoch(self, X, y, batches, order, weight) -> float:
+        """One pass over shuffled mini-batches; the per-row train loss, NaN once it is not finite."""
+        net, loss, n = self.network, self.loss, X.shape[0]
+        self.rng.shuffle(order)
+        total = 0.0
+        for start in range(0, n, self.batch_size):
+            if self._interrupted:
+                return math.nan
+            idx = order[start:start + self.batch_size]
+            xb, yb, dlogits = batches[idx.size]
+            np.take(X, idx, axis=0, out=xb)
+            np.take(y, idx, axis=0, out=yb)
+            logits = net.forward(xb, training=True)
+            batch_loss = loss.value_and_grad(logits, yb, dlogits)
+            if not math.isfinite(batch_loss):
+                return math.nan
+            net.backward(dlogits, need_dx=False)
+            self.optimizer.step()
+            total += batch_loss * idx.size if weight else batch_loss
+        return total / n
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> float:
         """The per-row loss on ``(X, y)`` at the current weights (targets already prepared)."""

@@ -1,0 +1,115 @@
+"""The installed `nnfit` command in real processes: exit codes, stderr, signals."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import NNFIT, ROOT, metrics, nnfit
+
+DEMO = ROOT / "configs" / "bias_variance"
+SINE = ROOT / "sample_data" / "noisy_sine.csv"
+IRIS = ROOT / "sample_data" / "iris.csv"
+
+
+@pytest.mark.parametrize("config,verdict", [("underfit", "underfitting"),
+                                            ("overfit", "overfitting"),
+                                            ("good", "good fit")])
+def test_bias_variance_demo_verdicts(tmp_path, config, verdict):
+    result = nnfit("train", DEMO / f"{config}.yaml", SINE, "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert metrics(tmp_path / "run")["diagnosis"]["verdict"] == verdict
+    assert f"{verdict}:" in result.stdout
+    assert "epoch" in result.stderr  # plain progress lines when not on a terminal
+
+
+def _one_line_error(result, code=2):
+    assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    return lines[0]
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_error_cases_exit_2_with_one_line(tmp_path, small_config):
+    good_cfg = small_config
+    cases = {
+        "missing data file": ((good_cfg, tmp_path / "nope.csv"), "nope.csv: no such data file"),
+        "missing config": ((tmp_path / "nope.yaml", IRIS), "nope.yaml: no such config file"),
+        "empty csv": ((good_cfg, _write(tmp_path, "empty.csv", "")), "empty.csv: the CSV is empty"),
+        "missing target": ((_write(tmp_path, "t.yaml", "data: {target: kind}\n"), IRIS),
+                           "iris.csv: target column not found: kind"),
+        "missing features": ((_write(tmp_path, "f.yaml", "data: {target: species, features: "
+                                     "[sepal_length, petal_size]}\n"), IRIS),
+                             "iris.csv: feature column not found: petal_size"),
+        "all-empty column": ((good_cfg, _write(tmp_path, "nan.csv", "a,b,species\n" + "".join(
+            f"{i},,{'xy'[i % 2]}\n" for i in range(20)))), "nan.csv: column 'b' is entirely empty"),
+        "single class": ((good_cfg, _write(tmp_path, "one.csv", "a,species\n" + "".join(
+            f"{i},setosa\n" for i in range(20)))), "one.csv: target 'species' has a single class"),
+        "too few rows": ((good_cfg, _write(tmp_path, "few.csv", "a,species\n1,x\n2,y\n3,x\n")),
+                         "few.csv: 3 rows are too few"),
+        "bad config value": ((_write(tmp_path, "bad.yaml", "data: {target: species}\nmodel: {layers: "
+                                     "[{type: dense, units: 8}, {type: dense, units: -3}]}\n"), IRIS),
+                             "bad.yaml: model.layers[1].units: must be a positive integer (got -3)"),
+    }
+    for name, ((config, data), expected) in cases.items():
+        line = _one_line_error(nnfit("train", config, data, "--out", tmp_path / "run"))
+        assert expected in line, (name, line)
+        assert not (tmp_path / "run").exists(), name
+
+
+def test_divergence_is_reported_and_the_run_is_still_saved(tmp_path):
+    config = _write(tmp_path, "sgd.yaml", "data: {target: y}\nmodel: {layers: [{type: dense, "
+                    "units: 16, activation: tanh}]}\ntraining: {optimizer: sgd, lr: 50, epochs: 50}\n")
+    result = nnfit("train", config, SINE, "--out", tmp_path / "run")
+    assert result.returncode == 1, result.stderr
+    assert "diverged at epoch" in result.stderr and "try a lower learning rate" in result.stderr
+    assert "Traceback" not in result.stderr and "RuntimeWarning" not in result.stderr
+    m = metrics(tmp_path / "run")
+    assert m["stop_reason"] == "diverged"
+    assert all(v == v for v in m["splits"]["train"].values())  # finite weights were kept
+
+
+def test_ctrl_c_stops_cleanly_and_saves_everything(tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([str(NNFIT), "train", str(DEMO / "overfit.yaml"), str(SINE), "--out",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        history = out / "history.csv"
+        if history.exists() and len(history.read_text().splitlines()) > 20:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted at epoch" in stderr and "Traceback" not in stderr
+    m = metrics(out)
+    assert m["stop_reason"] == "interrupted" and 20 < m["epochs_run"] < 2000
+    rows = (out / "history.csv").read_text().splitlines()
+    assert len(rows) == m["epochs_run"] + 1
+    assert {p.name for p in out.iterdir()} == {"config.yaml", "curves.png", "history.csv",
+                                               "metrics.json", "model.json", "model.npz"}
+
+
+def test_help_is_instant_because_heavy_modules_load_lazily():
+    result = subprocess.run([sys.executable, "-c", (
+        "import sys; from nnfit.cli import app; "
+        "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib', 'pydantic', 'yaml') if m in sys.modules))")],
+        capture_output=True, text=True)
+    assert result.stdout.strip() == "[]"
+    help_result = nnfit("--help")
+    assert help_result.returncode == 0 and "train" in help_result.stdout
+
+
+def test_version_and_debug_traceback(tmp_path):
+    assert nnfit("--version").stdout.strip().startswith("nnfit ")
+    result = nnfit("--debug", "train", tmp_path / "nope.yaml", IRIS)
+    assert result.returncode != 0 and "Traceback" in result.stderr

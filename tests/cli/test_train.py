@@ -1,0 +1,115 @@
+"""`nnfit train` and `nnfit summary` through Typer's CliRunner (fast, in process)."""
+
+import csv
+import json
+
+import pytest
+from conftest import ROOT, metrics
+from typer.testing import CliRunner
+
+from nnfit.cli import app
+
+IRIS = ROOT / "sample_data" / "iris.csv"
+runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
+
+
+def test_train_writes_a_complete_run_directory(tmp_path, small_config):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.yaml", "curves.png", "history.csv", "metrics.json", "model.json", "model.npz"]
+    m = metrics(out)
+    assert set(m) >= {"task", "loss", "splits", "baseline", "diagnosis", "epochs_run", "best_epoch",
+                      "seconds"}
+    assert (m["task"], m["loss"]) == ("classification", "cross_entropy")
+    for split in ("train", "val", "test"):
+        assert set(m["splits"][split]) == {"rows", "loss", "accuracy", "f1_macro"}
+        assert set(m["baseline"][split]) == {"rows", "loss", "accuracy", "f1_macro"}
+    assert m["diagnosis"]["verdict"] in ("underfitting", "overfitting", "good fit")
+    assert m["diagnosis"]["reason"]
+    with open(out / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == m["epochs_run"]
+    assert {"epoch", "train_loss", "val_loss", "lr", "seconds", "val_accuracy"} <= set(rows[0])
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "run directory: " + str(out) in result.stderr
+    assert "good fit" in result.stdout or "fitting" in result.stdout
+
+
+def test_json_prints_metrics_json_to_stdout(tmp_path, small_config):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), "--json",
+                                 "--quiet"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["splits"] == metrics(out)["splits"] and printed["run_dir"] == str(out)
+
+
+def test_same_seed_gives_identical_metrics_and_other_seed_does_not(tmp_path, small_config):
+    runs = {}
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out",
+                                     str(tmp_path / name), "--seed", str(seed), "-q"])
+        assert result.exit_code == 0, result.output
+        runs[name] = metrics(tmp_path / name)
+    assert runs["a"]["splits"] == runs["b"]["splits"]
+    assert runs["a"]["splits"] != runs["c"]["splits"]
+    assert (tmp_path / "a" / "model.npz").read_bytes() == (tmp_path / "b" / "model.npz").read_bytes()
+
+
+def test_options_override_the_config(tmp_path, small_config):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out),
+                                 "--epochs", "3", "--lr", "0.5", "--seed", "9", "-q"])
+    assert result.exit_code == 0, result.output
+    resolved = (out / "config.yaml").read_text()
+    assert "epochs: 3" in resolved and "lr: 0.5" in resolved and "seed: 9" in resolved
+    assert metrics(out)["epochs_run"] <= 3
+
+
+def test_declared_output_layer_with_the_wrong_width(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: species}\nmodel: {layers: [{type: dense, units: 2}]}\n")
+    result = runner.invoke(app, ["train", str(config), str(IRIS), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"{config}: model.layers[0].units: the output layer needs 3 units for 3 classes with "
+        f"cross_entropy (got 2); or give it an activation to make it a hidden layer")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_declared_softmax_output_is_fused_into_the_loss(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: species}\nmodel: {layers: [{type: dense, units: 3, "
+                      "activation: softmax}]}\ntraining: {epochs: 2}\n")
+    result = runner.invoke(app, ["summary", str(config), str(IRIS)])
+    assert result.exit_code == 0, result.output
+    assert "softmax is applied by the cross_entropy loss" in result.stdout
+    assert "Dense(4 → 3, identity)" in result.stdout
+
+
+def test_loss_that_does_not_fit_the_task(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: species}\ntraining: {loss: mse}\n")
+    result = runner.invoke(app, ["train", str(config), str(IRIS)])
+    assert result.exit_code == 2
+    assert "training.loss: mse is for regression, but 'species' is a classification target" in result.stderr
+
+
+def test_summary_prints_layers_shapes_and_parameter_counts(small_config):
+    result = runner.invoke(app, ["summary", str(small_config), str(IRIS)])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Dense(4 → 8, relu)" in out and "(batch, 8)" in out and "40" in out
+    assert "Dense(8 → 3, identity)" in out and "27" in out
+    assert "total" in out and "67" in out
+
+
+def test_refuses_to_overwrite_an_existing_run(tmp_path, small_config):
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), "-q"]).exit_code == 0
+    before = (out / "model.npz").read_bytes()
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out)])
+    assert result.exit_code == 2 and "already holds a run" in result.stderr
+    assert (out / "model.npz").read_bytes() == before

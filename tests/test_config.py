@@ -1,0 +1,131 @@
+import typing
+
+import pytest
+
+from nnfit.config import ActivationName, LossName, OptimizerName, load_config
+from nnfit.errors import NnfitError
+from nnfit.nn.activations import ACTIVATIONS
+from nnfit.nn.layers import LAYERS
+from nnfit.nn.losses import LOSSES
+from nnfit.nn.optimizers import OPTIMIZERS
+from nnfit.config import LAYER_MODELS
+
+
+def test_config_names_are_the_engine_tables():
+    assert set(typing.get_args(ActivationName)) == set(ACTIVATIONS)
+    assert set(typing.get_args(LossName)) == {"auto", *LOSSES}
+    assert set(typing.get_args(OptimizerName)) == set(OPTIMIZERS)
+    assert set(LAYER_MODELS) == set(LAYERS)
+
+
+def _errors(tmp_path, text, name="config.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(NnfitError) as info:
+        load_config(path)
+    assert info.value.exit_code == 2
+    return [line.replace(str(path), name) for line in info.value.message.splitlines()]
+
+
+ISSUE_EXAMPLE = """
+data:
+  target: species
+  features: [a, b]
+  task: auto
+  test_fraction: 0.2
+  val_fraction: 0.1
+  scale: standard
+  missing: error
+model:
+  layers:
+    - {type: dense, units: 32, activation: relu}
+    - {type: dense, units: 16, activation: {name: leaky_relu, slope: 0.05}}
+training:
+  loss: auto
+  optimizer: adam
+  lr: 0.001
+  batch_size: 32
+  epochs: 200
+  weight_decay: 0.0
+  early_stopping: {patience: 20, min_delta: 0.0, restore_best: true}
+  seed: 0
+  dtype: float32
+"""
+
+
+def test_the_documented_shape_loads(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(ISSUE_EXAMPLE)
+    config = load_config(path)
+    assert config.data.targets == ["species"]
+    assert config.model.layers[1].activation == {"name": "leaky_relu", "slope": 0.05}
+    assert config.training.early_stopping.patience == 20
+
+
+def test_defaults_and_early_stopping_false(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("data: {target: y}\ntraining: {early_stopping: false}\n")
+    config = load_config(path)
+    assert config.training.early_stopping is None
+    assert config.model.layers == []
+    assert (config.training.optimizer, config.training.lr, config.training.dtype) == ("adam", 0.001, "float32")
+
+
+def test_overrides_apply_before_validation(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("data: {target: y}\n")
+    assert load_config(path, {"training.lr": 0.5, "training.epochs": 3}).training.lr == 0.5
+    with pytest.raises(NnfitError, match=r"training.lr: must be positive \(got -1.0\)$"):
+        load_config(path, {"training.lr": -1.0})
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("data: {target: y}\nmodel:\n  layers:\n    - {type: dense, units: 8}\n    - {type: dense, units: -3}\n",
+     ["config.yaml: model.layers[1].units: must be a positive integer (got -3)"]),
+    ("data: {target: y, tset_fraction: 0.3}\n",
+     ["config.yaml: data: unknown key 'tset_fraction' (did you mean 'test_fraction'?)"]),
+    ("data: {target: y}\ntraining: {learning_rate: 0.1}\n",
+     ["config.yaml: training: unknown key 'learning_rate' (did you mean 'lr'?)"]),
+    ("data: {target: y}\ntraining: {optimizer: adma}\n",
+     ["config.yaml: training.optimizer: must be one of sgd, momentum, nesterov, adam (got 'adma') "
+      "(did you mean 'adam'?)"]),
+    ("data: {target: y}\nmodel: {layers: [{type: conv}]}\n",
+     ["config.yaml: model.layers[0]: unknown layer type 'conv'; choose from dense, activation"]),
+    ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: swish}]}\n",
+     ["config.yaml: model.layers[0].activation: unknown activation 'swish'; choose from identity, "
+      "linear, relu, leaky_relu, sigmoid, tanh, softmax"]),
+    ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: {name: leaky_relu, slope: 2}}]}\n",
+     ["config.yaml: model.layers[0].activation: leaky_relu slope must be a number in (0, 1) (got 2)"]),
+    ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activaton: relu}]}\n",
+     ["config.yaml: model.layers[0]: unknown key 'activaton' (did you mean 'activation'?)"]),
+    ("data: {target: y}\ntraining: {early_stopping: {patince: 3}}\n",
+     ["config.yaml: training.early_stopping: unknown key 'patince' (did you mean 'patience'?)"]),
+    ("data: {target: y, test_fraction: 0.6, val_fraction: 0.5}\n",
+     ["config.yaml: data: test_fraction + val_fraction must be below 1 (got 0.6 + 0.5)"]),
+    ("model: {}\n", ["config.yaml: data: required key is missing"]),
+    ("data: {target: y}\ntraining: {epochs: ten, batch_size: 0}\n",
+     ["config.yaml: training.batch_size: must be a positive integer (got 0)",
+      "config.yaml: training.epochs: must be an integer (got 'ten')"]),
+    ("data: {target: y, val_fraction: 0}\n",
+     ["config.yaml: training.early_stopping needs a validation split: set data.val_fraction "
+      "above 0, or early_stopping: false"]),
+    ("data: {target: y}\nmodle: {}\n", ["config.yaml: unknown key 'modle' (did you mean 'model'?)"]),
+])
+def test_each_problem_is_one_line_naming_its_path(tmp_path, text, expected):
+    assert sorted(_errors(tmp_path, text)) == sorted(expected)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("", "config.yaml: a config must be a mapping with sections data, model, training (got empty)"),
+    ("- a\n- b\n", "config.yaml: a config must be a mapping with sections data, model, training (got a list)"),
+    ("data: {target: y\n", "config.yaml: invalid YAML at line 2, column 1: expected ',' or '}', but got '<stream end>'"),
+    ("!!python/object/apply:os.system ['echo hi']\n", "config.yaml: invalid YAML at line 1, column 1: "),
+])
+def test_unreadable_documents(tmp_path, text, expected):
+    (message,) = _errors(tmp_path, text)
+    assert message.startswith(expected)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(NnfitError, match="no such config file"):
+        load_config(tmp_path / "nope.yaml")

@@ -1,0 +1,82 @@
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from nnfit.data.preprocess import Preprocessor
+from nnfit.errors import NnfitError
+from nnfit.nn.build import build_network
+from nnfit.store import load_model, make_run_dir, save_model, write_atomic
+
+PREP = Preprocessor(task="regression", targets=["y"], features=["a", "b"],
+                    numeric={"a": [0.0, 1.0], "b": [1.0, 2.0]}, target_scale=[[0.0, 1.0]])
+
+
+def _saved(tmp_path):
+    net = build_network([{"type": "dense", "units": 3, "activation": "relu"},
+                         {"type": "dense", "units": 1}], n_features=2, seed=4)
+    save_model(tmp_path, net, PREP, "mse")
+    return net
+
+
+def test_write_atomic_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
+    target = tmp_path / "f.txt"
+    write_atomic(target, "first")
+    write_atomic(target, b"second")
+    assert target.read_text() == "second"
+    assert os.listdir(tmp_path) == ["f.txt"]
+    assert oct(target.stat().st_mode & 0o777) != oct(0o600)  # follows the umask, not mkstemp's 0600
+
+
+def test_model_round_trip_is_bit_identical(tmp_path):
+    net = _saved(tmp_path)
+    loaded, prep, meta = load_model(tmp_path)
+    np.testing.assert_array_equal(loaded.params, net.params)
+    x = np.random.default_rng(0).standard_normal((5, 2)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+    assert prep == PREP and meta["format_version"] == 1 and meta["loss"] == "mse"
+
+
+def test_pickled_model_file_is_refused(tmp_path):
+    _saved(tmp_path)
+    buffer = io.BytesIO()
+    np.savez(buffer, params=np.array([{"evil": 1}], dtype=object))
+    (tmp_path / "model.npz").write_bytes(buffer.getvalue())
+    with pytest.raises(NnfitError, match="model.npz: refused: Object arrays cannot be loaded"):
+        load_model(tmp_path)
+
+
+def test_truncated_model_file_and_unknown_format_version(tmp_path):
+    _saved(tmp_path)
+    data = (tmp_path / "model.npz").read_bytes()
+    (tmp_path / "model.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(NnfitError, match="model.npz: unreadable or corrupted"):
+        load_model(tmp_path)
+    _saved(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    meta["format_version"] = 99
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(NnfitError, match="model format version 99 is not one this nnfit"):
+        load_model(tmp_path)
+
+
+def test_parameters_that_do_not_fit_the_architecture_are_refused(tmp_path):
+    _saved(tmp_path)
+    buffer = io.BytesIO()
+    np.savez(buffer, params=np.zeros(5, dtype=np.float32))
+    (tmp_path / "model.npz").write_bytes(buffer.getvalue())
+    with pytest.raises(NnfitError, match="do not match the architecture"):
+        load_model(tmp_path)
+
+
+def test_run_dir_default_and_refusal_to_overwrite(tmp_path):
+    first = make_run_dir(None, "iris", root=tmp_path)
+    second = make_run_dir(None, "iris", root=tmp_path)
+    assert first != second and first.name.startswith("iris-") and second.is_dir()
+    (first / "metrics.json").write_text("{}")
+    with pytest.raises(NnfitError, match="already holds a run"):
+        make_run_dir(first, "iris")
+    assert (first / "metrics.json").read_text() == "{}"
