@@ -113,3 +113,22 @@ def test_version_and_debug_traceback(tmp_path):
     assert nnfit("--version").stdout.strip().startswith("nnfit ")
     result = nnfit("--debug", "train", tmp_path / "nope.yaml", IRIS)
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_same_seed_same_numbers_and_every_file_parses(tmp_path):
+    import csv
+    import json
+
+    import yaml
+
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for out in runs:
+        result = nnfit("train", DEMO / "underfit.yaml", SINE, "--out", out, "--seed", "7", "-q")
+        assert result.returncode == 0, result.stderr
+    first, second = metrics(runs[0]), metrics(runs[1])
+    assert first["splits"] == second["splits"] and first["diagnosis"] == second["diagnosis"]
+    out = runs[0]
+    assert yaml.safe_load((out / "config.yaml").read_text())["training"]["seed"] == 7
+    assert json.loads((out / "model.json").read_text())["format_version"] == 1
+    with open(out / "history.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == first["epochs_run"]

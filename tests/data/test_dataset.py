@@ -125,3 +125,9 @@ def test_unseen_category_becomes_all_zero_and_is_counted(tmp_path):
     X, unseen = prep.transform(pd.DataFrame({"c": ["p", "z", "q"]}), "new.csv")
     assert X.tolist() == [[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]
     assert unseen == {"c": 1}
+
+
+def test_an_id_like_text_column_gets_a_note(tmp_path):
+    path = _csv(tmp_path, "name,a,y\n" + _rows(80, lambda i: f"row{i},{i},{i * 0.5}\n"))
+    ds = _load(path)
+    assert any("text column 'name' has" in note and "data.features" in note for note in ds.notes)

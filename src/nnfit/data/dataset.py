@@ -13,6 +13,7 @@ from .split import split_indices
 from .table import read_table, require_columns
 
 MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
+MANY_CATEGORIES = 50  # a text feature with more distinct values than this is likely an ID
 
 
 @dataclass
@@ -55,6 +56,10 @@ def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
     prep = fit_preprocessor(train, task=task, targets=targets, features=features, classes=classes,
                             scale=data.scale, missing=data.missing, scale_target=data.scale_target,
                             source=source)
+    for col, cats in prep.categorical.items():
+        if len(cats) > MANY_CATEGORIES:
+            notes.append(f"text column {col!r} has {len(cats)} distinct values, one input each; "
+                         f"if it is an identifier, leave it out with data.features")
     if task == "classification":
         missing_in_train = sorted(set(classes) - set(train[targets[0]].map(label_text)))
         if missing_in_train:

@@ -59,11 +59,15 @@ def diagnose(train: float, val: float | None, base_train: float, base_val: float
                        f"training data")
     if verdict is None:
         verdict = "good fit"
+        if val is None:
+            tail = "; no validation split to judge overfitting"
+        elif val <= train:
+            tail = f"; val loss {val:.4g} is no higher"
+        else:
+            tail = (f"; val loss {val:.4g} is {val - train:.2g} higher "
+                    f"({(val - train) / base_val:.0%} of the baseline's {base_val:.4g})")
         reasons.append(f"train loss {train:.4g} is {train / base_train:.0%} of the input-ignoring "
-                       f"baseline's {base_train:.4g}"
-                       + (f"; val loss {val:.4g} is within {val - train:.2g} of it "
-                          f"({(val - train) / base_val:.0%} of the baseline's {base_val:.4g})"
-                          if val is not None else "; no validation split to judge overfitting"))
+                       f"baseline's {base_train:.4g}{tail}")
     if val is not None and best_epoch == epochs_run and verdict != "overfitting":
         reasons.append("val loss was still improving at the last epoch: more epochs may help")
     return {"verdict": verdict, "reason": "; ".join(reasons), **facts}
