@@ -102,9 +102,9 @@ def train(
         messages.print(line)
     typer.echo(f"run directory: {metrics['run_dir']}", err=True)
     if as_json:
-        from .store import _finite
+        from .store import json_safe
 
-        typer.echo(json.dumps(_finite(metrics), indent=2))
+        typer.echo(json.dumps(json_safe(metrics), indent=2))
     raise typer.Exit(exit_code(metrics))
 
 
@@ -112,26 +112,75 @@ def train(
 @_guarded
 def summary(config: Path = CONFIG, data: Path = DATA) -> None:
     """Print the network a config builds on a CSV: layers, output shapes, parameter counts."""
-    from rich.table import Table
-
-    from .report.console import make_console
+    from .report.console import make_console, print_layers
     from .workflows import summary as build_summary
 
     info = build_summary(config, data)
     console = make_console(stderr=False)
     for note in info["notes"]:
         console.print(f"[dim]{note}[/]")
-    table = Table(title=f"{info['task']} · {info['input']} inputs · loss {info['loss']}",
-                  title_justify="left")
-    for column, justify in (("#", "right"), ("layer", "left"), ("output shape", "left"),
-                            ("params", "right")):
-        table.add_column(column, justify=justify)
-    for i, row in enumerate(info["layers"]):
-        shape = "(" + ", ".join(map(str, row["output_shape"])) + ")"
-        table.add_row(str(i), row["layer"], shape, f"{row['params']:,}")
-    table.add_section()
-    table.add_row("", "total", "", f"{info['n_params']:,}")
-    console.print(table)
+    print_layers(console, f"{info['task']} · {info['input']} inputs · loss {info['loss']}",
+                 info["layers"], info["n_params"])
+
+
+RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False)
+
+
+@app.command("eval")
+@_guarded
+def eval_(
+    run_dir: Path = RUN_DIR,
+    data: Path = DATA,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
+) -> None:
+    """Score a saved model on a CSV that has the target column (extra columns are ignored)."""
+    from .report.console import make_console, print_evaluation
+    from .store import json_safe
+    from .workflows import evaluate
+
+    result = evaluate(run_dir, data)
+    for warning in result.pop("warnings"):
+        typer.echo(warning, err=True)
+    if as_json:
+        typer.echo(json.dumps(json_safe(result), indent=2))
+    else:
+        print_evaluation(make_console(stderr=False), result, str(data))
+
+
+@app.command()
+@_guarded
+def predict(
+    run_dir: Path = RUN_DIR,
+    data: Path = DATA,
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write the CSV here [default: stdout]."),
+    id_column: Optional[str] = typer.Option(None, "--id", help="Copy this column through first."),
+) -> None:
+    """Write predictions for a CSV: labels and class probabilities, or predicted values."""
+    from .store import write_atomic
+    from .workflows import check_output_path, predict as run_predict
+
+    if output is not None:
+        check_output_path(output, data)
+    frame, warnings = run_predict(run_dir, data, id_column)
+    for warning in warnings:
+        typer.echo(warning, err=True)
+    text = frame.to_csv(index=False)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+        typer.echo(f"wrote {len(frame)} predictions to {output}", err=True)
+
+
+@app.command()
+@_guarded
+def show(run_dir: Path = RUN_DIR) -> None:
+    """Describe a saved model: layers, parameters, training columns, classes and its metrics."""
+    from .report.console import make_console, print_show
+    from .workflows import show as describe
+
+    print_show(make_console(stderr=False), describe(run_dir))
 
 
 def main() -> None:

@@ -53,17 +53,17 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
 
 
 def write_json(path: str | Path, data) -> Path:
-    return write_atomic(path, json.dumps(_finite(data), indent=2) + "\n")
+    return write_atomic(path, json.dumps(json_safe(data), indent=2) + "\n")
 
 
-def _finite(value):
-    """JSON has no NaN/inf: write them as null."""
+def json_safe(value):
+    """JSON has no NaN/inf: they become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 

@@ -25,6 +25,7 @@ class Dataset:
     prep: Preprocessor
     notes: list[str] = field(default_factory=list)  # decisions and warnings, for the report
     n_rows: int = 0
+    rows: dict[str, np.ndarray] = field(default_factory=dict)  # each split's 0-based CSV data rows
 
 
 def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
@@ -65,17 +66,18 @@ def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
         if missing_in_train:
             raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
                              f"in the training split; add rows or drop that class")
-    X, y = {}, {}
+    X, y, csv_rows = {}, {}, {}
     for name, rows in idx.items():
         if rows.size == 0:
             continue
         part = frame.iloc[rows]
+        csv_rows[name] = part.index.to_numpy()
         X[name], unseen = prep.transform(part, source)
         y[name] = prep.encode_targets(part, source)
         for col, count in unseen.items():
             notes.append(f"{name}: {count} value(s) of {col!r} never seen in training "
                          f"(encoded as all-zero)")
-    return Dataset(X, y, prep, notes, n_rows=len(frame))
+    return Dataset(X, y, prep, notes, n_rows=len(frame), rows=csv_rows)
 
 
 def _handle_missing(frame, features, targets, policy, source, notes):

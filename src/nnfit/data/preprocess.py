@@ -117,8 +117,9 @@ class Preprocessor:
                 values = numeric_column(series, source).to_numpy()
                 if np.isnan(values).any():
                     row = frame.index[np.flatnonzero(np.isnan(values))[0]]
-                    raise NnfitError(f"{source}: column {col!r}, line {row + 2}: empty cell "
-                                     f"(set data.missing to drop or mean)")
+                    raise NnfitError(f"{source}: column {col!r}, line {row + 2}: empty cell, and "
+                                     f"this model has no fill value (train with data.missing: "
+                                     f"mean to get one)")
                 center, scale = self.numeric[col]
                 blocks.append(((values - center) / scale)[:, None])
         X = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
@@ -126,6 +127,11 @@ class Preprocessor:
 
     def encode_targets(self, frame, source: str) -> np.ndarray:
         """Class indices ``(n,)``, or standardized values ``(n, k)`` for regression."""
+        for target in self.targets:
+            empty = frame[target].isna()
+            if empty.any():
+                raise NnfitError(f"{source}: target {target!r}, line {empty.idxmax() + 2}: "
+                                 f"empty cell")
         if self.task == "classification":
             text = frame[self.targets[0]].map(label_text)
             index = {label: i for i, label in enumerate(self.classes)}

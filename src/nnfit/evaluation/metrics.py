@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 CLASSIFICATION_METRICS = ("accuracy", "f1_macro")
-REGRESSION_METRICS = ("rmse", "mae", "r2")
+REGRESSION_METRICS = ("mse", "rmse", "mae", "r2")
 
 
 def classification_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -25,9 +25,24 @@ def regression_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     ss_res = np.sum(err**2, axis=0)
     ss_tot = np.sum((true - true.mean(axis=0)) ** 2, axis=0)
     r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res > 0, 0.0, 1.0))
-    return {"rmse": float(np.mean(np.sqrt(np.mean(err**2, axis=0)))),
+    return {"mse": float(np.mean(err**2)),
+            "rmse": float(np.mean(np.sqrt(np.mean(err**2, axis=0)))),
             "mae": float(np.mean(np.abs(err))),
             "r2": float(np.mean(r2))}
+
+
+def class_report(true: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict:
+    """Per-class precision, recall, F1 and support, and the confusion matrix (rows: true)."""
+    k = len(classes)
+    confusion = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+    tp = np.diag(confusion).astype(float)
+    n_pred, n_true = confusion.sum(axis=0), confusion.sum(axis=1)
+    precision = np.divide(tp, n_pred, out=np.zeros(k), where=n_pred > 0)
+    recall = np.divide(tp, n_true, out=np.zeros(k), where=n_true > 0)
+    f1 = np.divide(2 * tp, n_pred + n_true, out=np.zeros(k), where=(n_pred + n_true) > 0)
+    per_class = {c: {"precision": float(precision[i]), "recall": float(recall[i]),
+                     "f1": float(f1[i]), "support": int(n_true[i])} for i, c in enumerate(classes)}
+    return {"per_class": per_class, "confusion_matrix": confusion.tolist()}
 
 
 def predicted_classes(proba: np.ndarray) -> np.ndarray:

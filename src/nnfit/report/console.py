@@ -110,3 +110,69 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                       f"the training rows")
     for note in notes_after:
         console.print(note)
+
+
+def print_layers(console, title: str, layers: list[dict], n_params: int) -> None:
+    """The layer table of ``nnfit summary`` and ``nnfit show``: layer, output shape, params."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("#", "right"), ("layer", "left"), ("output shape", "left"),
+                            ("params", "right")):
+        table.add_column(column, justify=justify)
+    for i, row in enumerate(layers):
+        shape = "(" + ", ".join(map(str, row["output_shape"])) + ")"
+        table.add_row(str(i), row["layer"], shape, f"{row['params']:,}")
+    table.add_section()
+    table.add_row("", "total", "", f"{n_params:,}")
+    console.print(table)
+
+
+def print_evaluation(console, result: dict, source: str) -> None:
+    """``nnfit eval``: loss and metrics; for classes, per-class scores and the confusion matrix."""
+    from rich.table import Table
+
+    skip = {"n_rows", "warnings", "classes", "per_class", "confusion_matrix"}
+    table = Table(title=f"{source} · {result['n_rows']} rows", title_justify="left")
+    names = [k for k in result if k not in skip]
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_row(*(_fmt(result[n]) for n in names))
+    console.print(table)
+    if "per_class" not in result:
+        return
+    per_class = Table(title="per class", title_justify="left")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        per_class.add_column(column, justify="left" if column == "class" else "right")
+    for cls, row in result["per_class"].items():
+        per_class.add_row(cls, _fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"]),
+                          str(row["support"]))
+    console.print(per_class)
+    confusion = Table(title="confusion matrix (rows: true class, columns: predicted)",
+                      title_justify="left")
+    confusion.add_column("true \\ predicted")
+    for cls in result["classes"]:
+        confusion.add_column(cls, justify="right")
+    for cls, row in zip(result["classes"], result["confusion_matrix"]):
+        confusion.add_row(cls, *(f"[bold]{v}[/]" if j == i else str(v)
+                                 for j, v in enumerate(row)
+                                 for i in [result["classes"].index(cls)]))
+    console.print(confusion)
+
+
+def print_show(console, info: dict) -> None:
+    """``nnfit show``: what the model is, what it was trained on, and how it scored."""
+    classes = f" · classes: {', '.join(info['classes'])}" if info["classes"] else ""
+    console.print(f"[bold]{info['run_dir']}[/] · {info['task']} of "
+                  f"{', '.join(info['target'])}{classes} · loss {info['loss']} · "
+                  f"{info['dtype']} · nnfit {info['nnfit_version']}")
+    console.print(f"features ({len(info['features'])} columns, {len(info['inputs'])} inputs): "
+                  f"{', '.join(info['features'])}")
+    print_layers(console, "layers", info["layers"], info["n_params"])
+    metrics = info["metrics"]
+    if metrics:
+        print_report(console, metrics, [f"epochs run: {metrics['epochs_run']}, best epoch: "
+                                        f"{metrics['best_epoch']}, stop: "
+                                        f"{metrics.get('stop_reason', 'completed')}"])
+    else:
+        console.print("no metrics.json in this run directory")

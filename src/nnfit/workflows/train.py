@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import FAILED, NnfitError
+from ..errors import FAILED, NnfitError
 
 REGRESSION_LOSSES = ("mse", "sse", "rss")
 
@@ -33,9 +33,9 @@ def prepare(config_path: str | Path, csv_path: str | Path, overrides: dict | Non
     """Load and check the config and the data, and build the network (nothing is written)."""
     import numpy as np
 
-    from .config import load_config
-    from .data.dataset import load_dataset
-    from .nn.build import build_network
+    from ..config import load_config
+    from ..data.dataset import load_dataset
+    from ..nn.build import build_network
 
     config = load_config(config_path, overrides)
     rng = np.random.default_rng(config.training.seed)
@@ -85,7 +85,7 @@ def output_layers(layers: list[dict], prep, loss_name: str, source: str, notes: 
     A last ``dense`` layer whose activation is identity (or the loss's own output
     activation, which the loss applies) is the declared output layer.
     """
-    from .nn.losses import make_loss
+    from ..nn.losses import make_loss
 
     n_out = output_units(prep, loss_name)
     what = (f"{n_out} target column{'s' if n_out > 1 else ''}" if prep.task == "regression"
@@ -119,16 +119,16 @@ def train_run(config_path: str | Path, csv_path: str | Path, *, out: str | Path 
     import numpy as np
     import yaml
 
-    from .evaluation.diagnosis import dead_units, diagnose
-    from .evaluation.metrics import baseline_logits, score
-    from .nn.losses import make_loss
-    from .nn.optimizers import make_optimizer
-    from .report.console import TrainingView, make_console
-    from .report.plots import learning_curves
-    from .store import HistoryWriter, make_run_dir, save_model, write_atomic, write_json
-    from .training.early_stopping import EarlyStopping
-    from .training.observers import EpochMetrics, History
-    from .training.trainer import Trainer
+    from ..evaluation.diagnosis import dead_units, diagnose
+    from ..evaluation.metrics import baseline_logits, score
+    from ..nn.losses import make_loss
+    from ..nn.optimizers import make_optimizer
+    from ..report.console import TrainingView, make_console
+    from ..report.plots import learning_curves
+    from ..store import HistoryWriter, make_run_dir, save_model, write_atomic, write_json
+    from ..training.early_stopping import EarlyStopping
+    from ..training.observers import EpochMetrics, History
+    from ..training.trainer import Trainer
 
     console = console or make_console(quiet=True)
     p = prepare(config_path, csv_path, overrides)

@@ -1,0 +1,119 @@
+"""``nnfit eval``, ``nnfit predict`` and ``nnfit show``: everything that starts from a saved run.
+
+The model is loaded with :func:`nnfit.store.load_model` (no pickle, shapes checked);
+the stored preprocessing is applied exactly as in training, so the same rows give
+bit-identical outputs. Categories never seen in training become all-zero one-hot
+rows and come back as warnings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import NnfitError
+
+
+def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = ()):
+    """``(network, prep, meta, loss, frame, X, warnings)`` for a saved run and a CSV."""
+    from ..data.table import read_table, require_columns
+    from ..nn.losses import make_loss
+    from ..store import load_model
+
+    network, prep, meta = load_model(run_dir)
+    frame = read_table(csv_path)
+    source = str(csv_path)
+    require_columns(frame, prep.features, source, "feature")
+    if need_targets:
+        require_columns(frame, prep.targets, source, "target")
+    require_columns(frame, list(keep), source, "id")
+    X, unseen = prep.transform(frame, source)
+    warnings = [f"warning: {source}: {count} value(s) of {col!r} never seen in training "
+                f"(encoded as all-zero)" for col, count in unseen.items()]
+    return network, prep, meta, make_loss(meta["loss"]), frame, X, warnings
+
+
+def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
+    """Loss and the task's metrics of a saved model on a CSV that has the target column.
+
+    Returns ``{"loss", "n_rows", <metrics>, "warnings"}``; classification adds
+    ``classes``, ``per_class`` (precision, recall, f1, support) and ``confusion_matrix``.
+    """
+    from ..evaluation.metrics import class_report, predicted_classes, score
+
+    network, prep, meta, loss, frame, X, warnings = _load_inputs(run_dir, csv_path, True)
+    y = prep.encode_targets(frame, str(csv_path))
+    logits = network.predict(X)
+    result = {"n_rows": len(frame), **score(prep, loss, logits, y)}
+    if prep.task == "classification":
+        pred = predicted_classes(loss.output(logits))
+        result.update(classes=prep.classes, **class_report(y, pred, prep.classes))
+    result["warnings"] = warnings
+    return result
+
+
+def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = None):
+    """Predictions as a DataFrame, in the CSV's row order (the target column may be absent).
+
+    Classification: ``predicted_<target>`` and ``probability_<class>`` per class;
+    regression: ``predicted_<target>`` per target, in the target's units. An
+    ``id_column`` is copied through first. Returns ``(frame, warnings)``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    keep = (id_column,) if id_column else ()
+    network, prep, meta, loss, frame, X, warnings = _load_inputs(run_dir, csv_path, False, keep)
+    outputs = loss.output(network.predict(X)).astype(np.float64)
+    columns = {}
+    if id_column:
+        columns[id_column] = frame[id_column].to_numpy()
+    if prep.task == "classification":
+        if outputs.shape[1] == 1:  # one sigmoid unit: P(class 1)
+            outputs = np.hstack([1.0 - outputs, outputs])
+        labels = np.asarray(prep.classes, dtype=object)
+        columns[f"predicted_{prep.targets[0]}"] = labels[outputs.argmax(axis=1)]
+        for i, cls in enumerate(prep.classes):
+            columns[f"probability_{cls}"] = outputs[:, i]
+    else:
+        values = prep.decode_values(outputs)
+        for i, target in enumerate(prep.targets):
+            columns[f"predicted_{target}"] = values[:, i]
+    return pd.DataFrame(columns), warnings
+
+
+def show(run_dir: str | Path) -> dict:
+    """What a run holds: architecture, parameter counts, data columns, classes, its metrics."""
+    from ..store import load_model
+
+    network, prep, meta = load_model(run_dir)
+    metrics_path = Path(run_dir) / "metrics.json"
+    metrics = None
+    if metrics_path.is_file():
+        try:
+            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+        except ValueError:
+            metrics = None
+    return {
+        "run_dir": str(run_dir), "nnfit_version": meta.get("nnfit_version"),
+        "task": prep.task, "loss": meta["loss"], "target": prep.targets, "classes": prep.classes,
+        "features": prep.features, "inputs": prep.input_names,
+        "layers": [{"layer": d, "output_shape": ["batch", *s], "params": n}
+                   for d, s, n in network.summary()],
+        "n_params": int(network.n_params), "dtype": network.dtype.name,
+        "metrics": metrics,
+    }
+
+
+def check_output_path(out: Path, csv_path: str | Path) -> None:
+    """Refuse to write predictions over the input CSV or a run's own files."""
+    out, source = Path(out), Path(csv_path)
+    if out.exists() and source.exists() and out.resolve() == source.resolve():
+        raise NnfitError(f"-o {out}: is the input CSV; write predictions to another file")
+    if out.name in ("model.npz", "model.json", "metrics.json", "history.csv", "config.yaml") \
+            and (out.parent / "model.json").exists():
+        raise NnfitError(f"-o {out}: would overwrite a file of the run in {out.parent}")
+    if not out.parent.is_dir():
+        raise NnfitError(f"-o {out}: directory {out.parent} does not exist")
+    if out.is_dir():
+        raise NnfitError(f"-o {out}: is a directory; give a file name")
