@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import NnfitError
+from ..errors import NnfitError, did_you_mean
 
 
 def read_table(path: str | Path):
@@ -37,8 +37,6 @@ def read_table(path: str | Path):
 
 def require_columns(frame, columns: list[str], path: str | Path, role: str) -> None:
     """Fail naming every missing column (with a close match where there is one)."""
-    from ..errors import did_you_mean
-
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         hints = "".join(did_you_mean(c, frame.columns) for c in missing[:1])

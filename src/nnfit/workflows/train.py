@@ -116,11 +116,10 @@ def train_run(config_path: str | Path, csv_path: str | Path, *, out: str | Path 
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
     """
-    import numpy as np
     import yaml
 
     from ..evaluation.diagnosis import dead_units, diagnose
-    from ..evaluation.metrics import baseline_logits, score
+    from ..evaluation.metrics import score
     from ..nn.losses import make_loss
     from ..nn.optimizers import make_optimizer
     from ..report.console import TrainingView, make_console
@@ -168,13 +167,7 @@ def train_run(config_path: str | Path, csv_path: str | Path, *, out: str | Path 
                 validation=(ds.X["val"], ds.y["val"]) if has_val else None)
     seconds = time.perf_counter() - started
 
-    splits, baseline = {}, {}
-    for name in ("train", "val", "test"):
-        if name in ds.X:
-            X, y = ds.X[name], ds.y[name]
-            splits[name] = {"rows": int(X.shape[0]), **score(prep, loss, net.predict(X), y)}
-            base = baseline_logits(prep, loss, ds.y["train"], X.shape[0], net.dtype)
-            baseline[name] = {"rows": int(X.shape[0]), **score(prep, loss, base, y)}
+    splits, baseline = score_splits(ds, net, loss)
     diagnosis = diagnose(
         train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
         base_train=baseline["train"]["loss"], base_val=baseline["val"]["loss"] if has_val else None,
@@ -197,6 +190,21 @@ def train_run(config_path: str | Path, csv_path: str | Path, *, out: str | Path 
     metrics["run_dir"] = str(run_dir)
     metrics["messages"] = stop_messages(trainer, stopper, t)
     return metrics
+
+
+def score_splits(ds, net, loss) -> tuple[dict, dict]:
+    """Loss and metrics per split, for the network and for the input-ignoring baseline."""
+    from ..evaluation.metrics import baseline_logits, score
+
+    splits, baseline = {}, {}
+    for name, X in ds.X.items():
+        y, rows = ds.y[name], int(X.shape[0])
+        splits[name] = {"rows": rows, **score(ds.prep, loss, net.predict(X), y)}
+        base = baseline_logits(ds.prep, loss, ds.y["train"], rows, net.dtype)
+        baseline[name] = {"rows": rows, **score(ds.prep, loss, base, y)}
+    order = ("train", "val", "test")
+    return ({k: splits[k] for k in order if k in splits},
+            {k: baseline[k] for k in order if k in baseline})
 
 
 def stop_messages(trainer, stopper, t) -> list[str]:
