@@ -76,7 +76,11 @@ def test_run_dir_default_and_refusal_to_overwrite(tmp_path):
     first = make_run_dir(None, "iris", root=tmp_path)
     second = make_run_dir(None, "iris", root=tmp_path)
     assert first != second and first.name.startswith("iris-") and second.is_dir()
-    (first / "metrics.json").write_text("{}")
+    (first / "history.csv").write_text("epoch\n1\n")  # what a killed run leaves
+    with pytest.raises(NnfitError, match="is not empty"):
+        make_run_dir(first, "iris")
+    assert (first / "history.csv").read_text() == "epoch\n1\n"
+    (first / "model.json").write_text("{}")
     with pytest.raises(NnfitError, match="already holds a run"):
         make_run_dir(first, "iris")
-    assert (first / "metrics.json").read_text() == "{}"
+    assert make_run_dir(tmp_path / "empty", "iris").is_dir()
