@@ -38,15 +38,18 @@ class History(Observer):
 
 
 class EpochMetrics(Observer):
-    """Adds ``prefix + name`` entries to each epoch's logs from ``metrics(X, y) -> dict``.
+    """Adds ``val_<name>`` entries to each epoch's logs from ``metrics(outputs, y) -> dict``.
 
+    Scores the validation outputs the trainer already computed for ``val_loss``
+    (``trainer.val_outputs``), so the validation rows are predicted once per epoch.
     Place it before the observers that read the logs (history writer, console).
     """
 
-    def __init__(self, metrics, X, y, prefix: str = "val_"):
-        self.metrics, self.X, self.y, self.prefix = metrics, X, y, prefix
+    def __init__(self, metrics, y):
+        self.metrics, self.y = metrics, y
 
     def on_epoch_end(self, epoch, logs):
-        if logs.get("train_loss") == logs.get("train_loss"):  # skip a diverged (NaN) epoch
-            for name, value in self.metrics(self.X, self.y).items():
-                logs[self.prefix + name] = value
+        outputs = self.trainer.val_outputs
+        if outputs is not None:
+            for name, value in self.metrics(outputs, self.y).items():
+                logs["val_" + name] = value

@@ -53,6 +53,7 @@ class Trainer:
         self.stop_training = False
         self.stop_reason = "completed"  # or early_stopping, diverged, interrupted
         self.epoch = 0
+        self.val_outputs: np.ndarray | None = None  # this epoch's outputs on the validation rows
 
     def fit(self, X: np.ndarray, y: np.ndarray, epochs: int,
             validation: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
@@ -125,8 +126,11 @@ class Trainer:
                 self.epoch = epoch
                 logs = {"epoch": epoch, "train_loss": train_loss}
                 if validation is not None:
-                    logs["val_loss"] = (self.evaluate(*validation)
-                                        if math.isfinite(logs["train_loss"]) else math.nan)
+                    self.val_outputs = None
+                    if math.isfinite(train_loss):
+                        self.val_outputs = self.network.predict(validation[0])
+                    logs["val_loss"] = (self.loss.per_row(self.val_outputs, validation[1])
+                                        if self.val_outputs is not None else math.nan)
                 if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
                     self.stop_reason = "diverged"
                 logs["lr"] = self.optimizer.lr
@@ -164,10 +168,6 @@ class Trainer:
             self.optimizer.step()
             total += batch_loss * idx.size if weight else batch_loss
         return total / n
-
-    def evaluate(self, X: np.ndarray, y: np.ndarray) -> float:
-        """The per-row loss on ``(X, y)`` at the current weights (targets already prepared)."""
-        return self.loss.per_row(self.network.predict(X), y)
 
     def _batch_buffers(self, X: np.ndarray, y: np.ndarray) -> dict[int, tuple]:
         """Input, target and output-gradient buffers for the full and the last partial batch."""

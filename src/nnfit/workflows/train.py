@@ -156,8 +156,8 @@ def train_run(config_path: str | Path, csv_path: str | Path, *, out: str | Path 
     observers = []
     if has_val:
         observers.append(EpochMetrics(
-            lambda X, y: {k: v for k, v in score(prep, loss, net.predict(X), y).items() if k != "loss"},
-            ds.X["val"], ds.y["val"]))
+            lambda outputs, y: {k: v for k, v in score(prep, loss, outputs, y).items() if k != "loss"},
+            ds.y["val"]))
     observers += [stopper, history, HistoryWriter(run_dir / "history.csv"),
                   TrainingView(console, t.epochs)]
     trainer = Trainer(net, loss, make_optimizer(t.optimizer, **options), batch_size=t.batch_size,
