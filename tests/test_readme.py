@@ -21,3 +21,14 @@ def test_ci_runs_the_readme_test_command():
     test_command = _quick_start_commands()[1]
     assert "pytest" in test_command and ".[test]" in test_command
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_api_example_runs_and_learns():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "iris_api.py")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    accuracy = float(result.stdout.split("test accuracy ")[1].split()[0])
+    assert accuracy >= 0.9
