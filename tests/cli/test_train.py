@@ -113,3 +113,24 @@ def test_refuses_to_overwrite_an_existing_run(tmp_path, small_config):
     result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out)])
     assert result.exit_code == 2 and "already holds a run" in result.stderr
     assert (out / "model.npz").read_bytes() == before
+
+
+def test_several_regression_targets_train_and_predict(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (200, 2))
+    data = tmp_path / "two.csv"
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "sum": x.sum(axis=1),
+                  "diff": x[:, 0] - x[:, 1]}).to_csv(data, index=False)
+    config = tmp_path / "two.yaml"
+    config.write_text("data: {target: [sum, diff]}\nmodel: {layers: [{type: dense, units: 16, "
+                      "activation: tanh}]}\ntraining: {lr: 0.01, epochs: 150}\n")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(config), str(data), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    m = metrics(out)
+    assert m["task"] == "regression" and m["splits"]["test"]["r2"] > 0.95
+    predicted = runner.invoke(app, ["predict", str(out), str(data)])
+    assert predicted.stdout.splitlines()[0] == "predicted_sum,predicted_diff"
