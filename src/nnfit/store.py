@@ -92,7 +92,11 @@ def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -
     return run_dir
 
 
-def save_model(run_dir: Path, network, prep, loss_name: str, extra: dict | None = None) -> None:
+def _layout(network) -> list[dict]:
+    return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in network.layout]
+
+
+def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
     """``model.npz`` (the parameter vector) and ``model.json`` (everything to rebuild it)."""
     buffer = io.BytesIO()
     np.savez(buffer, params=network.params)
@@ -102,11 +106,9 @@ def save_model(run_dir: Path, network, prep, loss_name: str, extra: dict | None 
         "nnfit_version": __version__,
         "architecture": {"input_shape": list(network.input_shape), "layers": network.specs(),
                          "dtype": network.dtype.name, "n_params": int(network.n_params)},
-        "layout": [{"name": s.name, "shape": list(s.shape), "offset": s.offset}
-                   for s in network.layout],
+        "layout": _layout(network),
         "loss": loss_name,
         "preprocessing": prep.to_dict(),
-        **(extra or {}),
     }
     write_json(run_dir / "model.json", meta)
 
@@ -147,10 +149,8 @@ def load_model(run_dir: str | Path):
     except Exception as exc:  # zipfile.BadZipFile, KeyError, EOFError, OSError: corrupt file
         raise NnfitError(f"{run_dir / 'model.npz'}: unreadable or corrupted "
                          f"({exc.__class__.__name__}: {exc})") from None
-    expected_layout = [{"name": s.name, "shape": list(s.shape), "offset": s.offset}
-                       for s in network.layout]
     if params.shape != network.params.shape or params.dtype != network.dtype \
-            or meta.get("layout") != expected_layout:
+            or meta.get("layout") != _layout(network):
         raise NnfitError(f"{run_dir / 'model.npz'}: parameters {params.dtype}{list(params.shape)} do "
                          f"not match the architecture in model.json "
                          f"({network.dtype}[{network.n_params}])")

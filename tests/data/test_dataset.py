@@ -46,26 +46,19 @@ def test_missing_target_and_feature_columns_are_named(tmp_path):
         "d.csv: feature columns not found: c, d; the CSV has: a, b, label")
 
 
-def test_all_empty_column(tmp_path):
-    path = _csv(tmp_path, "a,b,y\n" + _rows(20, lambda i: f"{i},,{i % 2}\n"))
-    assert _error(path) == "d.csv: column 'b' is entirely empty; drop it from features"
-
-
-def test_single_class(tmp_path):
-    path = _csv(tmp_path, "a,y\n" + _rows(20, lambda i: f"{i},cat\n"))
-    assert _error(path) == ("d.csv: target 'y' has a single class ('cat'); classification needs "
-                            "at least two")
-
-
-def test_too_few_rows_for_the_split(tmp_path):
-    path = _csv(tmp_path, "a,y\n1,0.5\n2,0.7\n3,0.1\n")
-    assert _error(path) == ("d.csv: 3 rows are too few for test_fraction 0.2 and val_fraction 0.1: "
-                            "training would keep 1 (need at least 4 rows, or smaller fractions)")
-
-
-def test_text_in_a_numeric_column_names_the_line(tmp_path):
-    path = _csv(tmp_path, "a,y\n" + _rows(20, lambda i: f"{'oops' if i == 7 else i},{i * 0.5}\n"))
-    assert _error(path) == "d.csv: column 'a', line 9: 'oops' is not a number"
+@pytest.mark.parametrize("text,expected", [
+    ("a,b,y\n" + _rows(20, lambda i: f"{i},,{i % 2}\n"),
+     "d.csv: column 'b' is entirely empty; drop it from features"),
+    ("a,y\n" + _rows(20, lambda i: f"{i},cat\n"),
+     "d.csv: target 'y' has a single class ('cat'); classification needs at least two"),
+    ("a,y\n1,0.5\n2,0.7\n3,0.1\n",
+     "d.csv: 3 rows are too few for test_fraction 0.2 and val_fraction 0.1: training would keep 1 "
+     "(need at least 4 rows, or smaller fractions)"),
+    ("a,y\n" + _rows(20, lambda i: f"{'oops' if i == 7 else i},{i * 0.5}\n"),
+     "d.csv: column 'a', line 9: 'oops' is not a number"),
+], ids=["all-empty column", "single class", "too few rows", "text in a numeric column"])
+def test_data_errors_name_the_problem(tmp_path, text, expected):
+    assert _error(_csv(tmp_path, text)) == expected
 
 
 def test_empty_cells_error_by_default_then_drop_or_mean(tmp_path):

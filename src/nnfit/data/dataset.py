@@ -45,10 +45,12 @@ def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
     notes: list[str] = []
     frame = _handle_missing(frame[features + targets], features, targets, data.missing, source, notes)
 
-    task, classes = _decide_task(frame, targets, data.task, source, notes)
+    task = _decide_task(frame, targets, data.task, source, notes)
+    classes = None
     labels = None
     if task == "classification":
         labels = frame[targets[0]].map(label_text).to_numpy(dtype=str)
+        classes = _check_classes(sorted_labels(labels), targets[0], source, notes)
     try:
         idx = split_indices(len(frame), data.test_fraction, data.val_fraction, rng, labels)
     except NnfitError as exc:
@@ -62,7 +64,7 @@ def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
             notes.append(f"text column {col!r} has {len(cats)} distinct values, one input each; "
                          f"if it is an identifier, leave it out with data.features")
     if task == "classification":
-        missing_in_train = sorted(set(classes) - set(train[targets[0]].map(label_text)))
+        missing_in_train = sorted(set(classes) - set(labels[idx["train"]]))
         if missing_in_train:
             raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
                              f"in the training split; add rows or drop that class")
@@ -109,8 +111,8 @@ def _handle_missing(frame, features, targets, policy, source, notes):
     return frame
 
 
-def _decide_task(frame, targets, task, source, notes):
-    """``(task, classes)``; says what ``auto`` decided and why."""
+def _decide_task(frame, targets, task, source, notes) -> str:
+    """The task; says what ``auto`` decided and why."""
     if task == "auto":
         if len(targets) > 1:
             task, why = "regression", f"{len(targets)} target columns"
@@ -126,16 +128,17 @@ def _decide_task(frame, targets, task, source, notes):
             else:
                 task, why = "regression", f"{targets[0]!r} is numeric with {n_distinct} distinct values"
         notes.append(f"task: {task} ({why}; set data.task to override)")
-    if task == "regression":
-        return task, None
-    if len(targets) > 1:
+    if task == "classification" and len(targets) > 1:
         raise NnfitError(f"{source}: classification takes one target column, got {len(targets)}")
-    classes = sorted_labels(frame[targets[0]].map(label_text))
+    return task
+
+
+def _check_classes(classes, target, source, notes) -> list[str]:
     if len(classes) < 2:
-        raise NnfitError(f"{source}: target {targets[0]!r} has a single class ({classes[0]!r}); "
+        raise NnfitError(f"{source}: target {target!r} has a single class ({classes[0]!r}); "
                          f"classification needs at least two")
     notes.append(f"classes: {', '.join(classes)}")
-    return task, classes
+    return classes
 
 
 def _integer_valued(column) -> bool:

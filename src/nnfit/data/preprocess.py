@@ -30,7 +30,7 @@ def label_text(value) -> str:
 
 def sorted_labels(labels) -> list[str]:
     """Distinct labels, in numeric order when they are all numbers, else alphabetical."""
-    unique = sorted(set(labels))
+    unique = sorted({str(label) for label in labels})
     try:
         return sorted(unique, key=float)
     except ValueError:
@@ -41,9 +41,7 @@ def numeric_column(series, source: str):
     """The column as floats; text where a number belongs is an error naming the line."""
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(float)
-    if pd.api.types.is_numeric_dtype(series):
+    if pd.api.types.is_numeric_dtype(series):  # bool included
         return series.astype(float)
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna()
@@ -58,7 +56,7 @@ def looks_numeric(series) -> bool:
     """Numbers, or text of which at least half the filled cells are numbers (a stray typo)."""
     import pandas as pd
 
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+    if pd.api.types.is_numeric_dtype(series):  # bool included
         return True
     filled = series.dropna()
     return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().mean() >= 0.5
@@ -97,6 +95,8 @@ class Preprocessor:
     # -- transform ----------------------------------------------------------------
     def transform(self, frame, source: str) -> tuple[np.ndarray, dict[str, int]]:
         """``X (n_rows, n_inputs)`` float64, and ``{column: count}`` of unseen categories."""
+        import pandas as pd
+
         blocks, unseen = [], {}
         for col in self.features:
             series = frame[col]
@@ -105,9 +105,8 @@ class Preprocessor:
             if col in self.categorical:
                 cats = self.categorical[col]
                 text = series.map(label_text, na_action="ignore")
-                codes = np.searchsorted(cats, text.fillna("").to_numpy(dtype=str))
-                codes = np.minimum(codes, len(cats) - 1)
-                known = (np.asarray(cats)[codes] == text.to_numpy(dtype=object))
+                codes = pd.Index(cats).get_indexer(text)  # -1: unseen or empty
+                known = codes >= 0
                 if (~known).any():
                     unseen[col] = int((~known).sum())
                 block = np.zeros((len(frame), len(cats)))

@@ -65,7 +65,6 @@ class TrainingView(Observer):
             self.progress.update(self.task, completed=epoch, losses=self._line(epoch, logs))
         elif epoch == 1 or epoch % self.every == 0:
             self._print(epoch, logs)
-        self._last = (epoch, logs)
 
     def _print(self, epoch, logs):
         self.console.print(f"epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  "
@@ -75,8 +74,8 @@ class TrainingView(Observer):
     def on_train_end(self, logs):
         if self.progress is not None:
             self.progress.stop()
-        elif getattr(self, "_last", None) and self._last[0] != self.last_printed:
-            self._print(*self._last)
+        elif logs and logs["epoch"] != self.last_printed:
+            self._print(logs["epoch"], logs)
 
 
 def print_report(console, metrics: dict, notes_after: list[str]) -> None:
@@ -153,10 +152,8 @@ def print_evaluation(console, result: dict, source: str) -> None:
     confusion.add_column("true \\ predicted")
     for cls in result["classes"]:
         confusion.add_column(cls, justify="right")
-    for cls, row in zip(result["classes"], result["confusion_matrix"]):
-        confusion.add_row(cls, *(f"[bold]{v}[/]" if j == i else str(v)
-                                 for j, v in enumerate(row)
-                                 for i in [result["classes"].index(cls)]))
+    for i, (cls, row) in enumerate(zip(result["classes"], result["confusion_matrix"])):
+        confusion.add_row(cls, *(f"[bold]{v}[/]" if j == i else str(v) for j, v in enumerate(row)))
     console.print(confusion)
 
 

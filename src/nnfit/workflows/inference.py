@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from ..errors import NnfitError
+from .train import layer_rows
 
 
 def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = ()):
@@ -98,8 +99,7 @@ def show(run_dir: str | Path) -> dict:
         "run_dir": str(run_dir), "nnfit_version": meta.get("nnfit_version"),
         "task": prep.task, "loss": meta["loss"], "target": prep.targets, "classes": prep.classes,
         "features": prep.features, "inputs": prep.input_names,
-        "layers": [{"layer": d, "output_shape": ["batch", *s], "params": n}
-                   for d, s, n in network.summary()],
+        "layers": layer_rows(network),
         "n_params": int(network.n_params), "dtype": network.dtype.name,
         "metrics": metrics,
     }

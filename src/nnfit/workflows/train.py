@@ -181,8 +181,7 @@ def train_run(config_path: str | Path, csv_path: str | Path, *, out: str | Path 
         "dead_relu": dead_units(net, ds.X["train"]),
         "data": {"csv": str(csv_path), "rows": ds.n_rows, "inputs": prep.n_inputs},
     }
-    save_model(run_dir, net, prep, p.loss_name, extra={"task": prep.task, "target": prep.targets,
-                                                        "classes": prep.classes})
+    save_model(run_dir, net, prep, p.loss_name)
     write_json(run_dir / "metrics.json", metrics)
     write_atomic(run_dir / "curves.png", learning_curves(
         history.history, history.epochs, stopper.best_epoch,
@@ -224,6 +223,11 @@ def stop_messages(trainer, stopper, t) -> list[str]:
     return []
 
 
+def layer_rows(network) -> list[dict]:
+    """``network.summary()`` as rows for the layer table of ``summary`` and ``show``."""
+    return [{"layer": d, "output_shape": ["batch", *s], "params": n} for d, s, n in network.summary()]
+
+
 def exit_code(metrics: dict) -> int:
     return {"diverged": FAILED, "interrupted": 130}.get(metrics["stop_reason"], 0)
 
@@ -233,6 +237,5 @@ def summary(config_path: str | Path, csv_path: str | Path) -> dict:
     p = prepare(config_path, csv_path)
     net = p.network
     return {"input": p.dataset.prep.n_inputs, "loss": p.loss_name, "task": p.dataset.prep.task,
-            "layers": [{"layer": d, "output_shape": ["batch", *s], "params": n}
-                       for d, s, n in net.summary()],
+            "layers": layer_rows(net),
             "n_params": int(net.n_params), "notes": p.notes}
