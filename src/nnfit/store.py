@@ -142,7 +142,8 @@ def load_model(run_dir: str | Path):
     except (KeyError, TypeError, ValueError) as exc:
         raise NnfitError(f"{run_dir / 'model.json'}: inconsistent model description ({exc})") from None
     try:
-        with np.load(run_dir / "model.npz", allow_pickle=False) as npz:
+        # Opened here, not by np.load: np.load leaks its handle when the zip is corrupt.
+        with open(run_dir / "model.npz", "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             params = npz["params"]
     except ValueError as exc:  # raised for object arrays when pickle is refused
         raise NnfitError(f"{run_dir / 'model.npz'}: refused: {exc}") from None
