@@ -25,50 +25,68 @@ def _fmt(value) -> str:
 
 
 class TrainingView(Observer):
-    """Epoch progress with ETA, train loss, val loss, and the best val loss with its epoch."""
+    """Epoch progress with ETA, train loss, val loss, and the best epoch so far.
+
+    Parameters
+    ----------
+    console : rich Console
+    epochs : int
+        The planned number of epochs (the bar's total).
+    tracker : object with ``best`` (float) and ``best_epoch`` (int, 0 while none), optional
+        The one owner of the best epoch: the run's EarlyStopping, placed *before*
+        this view in the observer list so it has judged the epoch when the view
+        draws it. The view only reads it, so the line names the epoch whose
+        weights are kept (``min_delta`` included). Without it no best is shown.
+
+    On a terminal the line is a progress bar that takes the console's full width
+    (the bar gives way first, the losses text never); elsewhere plain lines,
+    never wrapped, about ``LINES`` per run.
+    """
 
     LINES = 20  # plain mode prints about this many lines per run
 
-    def __init__(self, console, epochs: int):
-        self.console, self.epochs = console, epochs
+    def __init__(self, console, epochs: int, tracker=None):
+        self.console, self.epochs, self.tracker = console, epochs, tracker
 
     def on_train_begin(self, trainer):
         super().on_train_begin(trainer)
-        self.best, self.best_epoch = math.inf, 0
         self.progress = None
         self.every = max(1, self.epochs // self.LINES)
         self.last_printed = 0
         if self.console.is_terminal and not self.console.quiet:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeElapsedColumn, TimeRemainingColumn)
+            from rich.table import Column
 
+            # The bar takes what is left of the width; the losses column never wraps, so
+            # on a narrow terminal the other columns shrink before the numbers do.
             self.progress = Progress(
-                TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
-                TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
-                console=self.console)
+                TextColumn("epoch"), MofNCompleteColumn(),
+                BarColumn(bar_width=None, table_column=Column(ratio=1)), TimeElapsedColumn(),
+                TextColumn("eta"), TimeRemainingColumn(),
+                TextColumn("{task.fields[losses]}", table_column=Column(no_wrap=True)),
+                console=self.console, expand=True)
             self.task = self.progress.add_task("train", total=self.epochs, losses="")
             self.progress.start()
 
-    def _line(self, epoch, logs) -> str:
+    def _line(self, logs) -> str:
         text = f"train {_fmt(logs.get('train_loss'))}"
         if "val_loss" in logs:
             text += f"  val {_fmt(logs['val_loss'])}"
-            if self.best_epoch:
-                text += f"  best {_fmt(self.best)} @ {self.best_epoch}"
+        if self.tracker is not None and self.tracker.best_epoch:
+            text += f"  best {_fmt(self.tracker.best)} @ {self.tracker.best_epoch}"
         return text
 
     def on_epoch_end(self, epoch, logs):
-        val = logs.get("val_loss")
-        if val is not None and val < self.best:
-            self.best, self.best_epoch = val, epoch
         if self.progress is not None:
-            self.progress.update(self.task, completed=epoch, losses=self._line(epoch, logs))
+            self.progress.update(self.task, completed=epoch, losses=self._line(logs))
         elif epoch == 1 or epoch % self.every == 0:
             self._print(epoch, logs)
 
     def _print(self, epoch, logs):
+        # soft_wrap: a log file or CI gets the whole line, whatever width rich assumes there.
         self.console.print(f"epoch {epoch:>{len(str(self.epochs))}}/{self.epochs}  "
-                           f"{self._line(epoch, logs)}")
+                           f"{self._line(logs)}", soft_wrap=True)
         self.last_printed = epoch
 
     def on_train_end(self, logs):
