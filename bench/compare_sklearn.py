@@ -12,14 +12,14 @@ weights, as nnfit does), and both are scored on the identical test rows.
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from nnfit.evaluation.metrics import classification_metrics, regression_metrics
-from nnfit.workflows import prepare, train_run
+from nnfit.config import load_config
+from nnfit.workflows import fit, prepare, score
 
 ROOT = Path(__file__).parent.parent
 RUNS = [("iris", "species"), ("wine", "cultivar"), ("breast_cancer", "diagnosis"),
@@ -46,11 +46,10 @@ def main():
     print(f"{'dataset':15} {'metric':9} {'nnfit':>8} {'sklearn':>8}   (test split)")
     for name, _ in RUNS:
         config_path, csv = ROOT / "configs" / f"{name}.yaml", ROOT / "sample_data" / f"{name}.csv"
-        with tempfile.TemporaryDirectory() as tmp:
-            ours = train_run(config_path, csv, out=Path(tmp) / "run")["splits"]["test"]
-        p = prepare(config_path, csv)
-        ds, prep = p.dataset, p.dataset.prep
-        model = sklearn_model(p.config, prep, p.layers)
+        p = prepare(load_config(config_path), csv)
+        ours = score(p, fit(p)).splits["test"]
+        ds, prep = p.data, p.prep
+        model = sklearn_model(p.config, prep, p.layers())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter
             X_fit = np.vstack([ds.X["train"], ds.X["val"]])
@@ -61,8 +60,8 @@ def main():
                 metric = "accuracy"
             else:
                 model.fit(X_fit, y_fit.ravel())
-                pred = prep.decode_values(model.predict(ds.X["test"]).reshape(-1, 1))
-                theirs = regression_metrics(prep.decode_values(ds.y["test"]), pred)
+                pred = p.task.decode(model.predict(ds.X["test"]).reshape(-1, 1))
+                theirs = regression_metrics(p.task.decode(ds.y["test"]), pred)
                 metric = "r2"
         print(f"{name:15} {metric:9} {ours[metric]:8.3f} {theirs[metric]:8.3f}")
 

@@ -74,9 +74,9 @@ def test_defaults_and_early_stopping_false(tmp_path):
 def test_overrides_apply_before_validation(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("data: {target: y}\n")
-    assert load_config(path, {"training.lr": 0.5, "training.epochs": 3}).training.lr == 0.5
+    assert load_config(path, ["training.lr=0.5", "training.epochs=3"]).training.lr == 0.5
     with pytest.raises(NnfitError, match=r"training.lr: must be positive \(got -1.0\)$"):
-        load_config(path, {"training.lr": -1.0})
+        load_config(path, ["training.lr=-1.0"])
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -129,3 +129,56 @@ def test_unreadable_documents(tmp_path, text, expected):
 def test_missing_config_file(tmp_path):
     with pytest.raises(NnfitError, match="no such config file"):
         load_config(tmp_path / "nope.yaml")
+
+
+# -- --set overrides ----------------------------------------------------------------------
+LAYERED = "data: {target: y}\nmodel:\n  layers:\n    - {type: dense, units: 8, activation: relu}\n"
+
+
+def _with_sets(tmp_path, *sets, text=LAYERED):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return load_config(path, list(sets))
+
+
+def _set_error(tmp_path, *sets, text=LAYERED):
+    with pytest.raises(NnfitError) as info:
+        _with_sets(tmp_path, *sets, text=text)
+    assert info.value.exit_code == 2 and "\n" not in info.value.message
+    return info.value.message.replace(str(tmp_path / "config.yaml"), "config.yaml")
+
+
+def test_set_reaches_any_depth_and_reads_values_as_yaml(tmp_path):
+    config = _with_sets(tmp_path, "model.layers[0].units=7", "training.lr=3e-4",
+                        "training.early_stopping.patience=3", "data.features=[a, b]",
+                        "model.layers[0].activation={name: leaky_relu, slope: 0.1}")
+    assert config.model.layers[0].units == 7
+    assert config.training.lr == 3e-4 and isinstance(config.training.lr, float)
+    assert config.training.early_stopping.patience == 3
+    assert config.data.features == ["a", "b"]
+    assert config.model.layers[0].activation == {"name": "leaky_relu", "slope": 0.1}
+
+
+def test_set_applies_in_order_so_the_last_one_wins(tmp_path):
+    assert _with_sets(tmp_path, "training.lr=0.1", "training.lr=0.2").training.lr == 0.2
+
+
+@pytest.mark.parametrize("sets,expected", [
+    (["model.layers[3].units=7"],
+     "--set model.layers[3].units=7: model.layers has 1 entry (index 3 is out of range)"),
+    (["training.lrr=0.1"], "config.yaml: training: unknown key 'lrr' (did you mean 'lr'?)"),
+    (["training.lr=-1"], "config.yaml: training.lr: must be positive (got -1)"),
+    (["model.layers[0].units=many"],
+     "config.yaml: model.layers[0].units: must be an integer (got 'many')"),
+    (["lr"], "--set lr: expected PATH=VALUE, e.g. --set training.lr=0.01"),
+    (["training..lr=1"], "--set training..lr=1: 'training..lr' is not a key path like "
+                         "model.layers[0].units"),
+    (["data.target.name=y"], "--set data.target.name=y: data.target is not a mapping"),
+    (["training[0]=1"], "--set training[0]=1: training is not a list in this config"),
+    (["training.threads=0"],
+     "config.yaml: training.threads: must be auto or a positive integer (got 0)"),
+    (["training.seed=-1"], "config.yaml: training.seed: must be at least 0 (got -1)"),
+], ids=["index out of range", "unknown key", "invalid value", "wrong type", "no equals",
+        "bad path", "into a scalar", "index into a mapping", "threads", "negative seed"])
+def test_set_errors_name_the_path(tmp_path, sets, expected):
+    assert _set_error(tmp_path, *sets) == expected

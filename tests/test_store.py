@@ -84,3 +84,33 @@ def test_run_dir_default_and_refusal_to_overwrite(tmp_path):
     with pytest.raises(NnfitError, match="already holds a run"):
         make_run_dir(first, "iris")
     assert make_run_dir(tmp_path / "empty", "iris").is_dir()
+
+
+def test_history_rows_are_on_disk_after_every_epoch(tmp_path):
+    from nnfit.store import HistoryWriter
+
+    writer = HistoryWriter(tmp_path / "history.csv")
+    writer.on_train_begin(trainer=None)
+    for epoch in (1, 2):
+        writer.on_epoch_end(epoch, {"epoch": epoch, "train_loss": 0.5 / epoch})
+        # read by another handle before training ends: what a killed run leaves behind
+        assert (tmp_path / "history.csv").read_text().splitlines()[-1] == f"{epoch},{0.5 / epoch!r}"
+    writer.on_train_end({})
+
+
+def test_concurrent_default_run_dirs_are_all_distinct(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        dirs = list(pool.map(lambda _: make_run_dir(None, "iris", root=tmp_path), range(8)))
+    assert len(set(dirs)) == 8 and all(d.is_dir() and d.name.startswith("iris-") for d in dirs)
+
+
+def test_written_files_follow_the_umask_without_touching_it(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "f.txt", "x")
+        assert os.umask(0o027) == 0o027  # unchanged by the write
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o640

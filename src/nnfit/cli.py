@@ -21,8 +21,9 @@ import typer
 from . import __version__
 from .errors import FAILED, NnfitError
 
+# Plain click help: typer's rich help shows "<bool>" for every flag and reads "[...]" as markup.
 app = typer.Typer(help="Fit and evaluate neural networks on CSV data.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False,
+                  add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
 _state = {"debug": bool(os.environ.get("NNFIT_DEBUG"))}
 
@@ -73,6 +74,15 @@ def _guarded(command):
 CONFIG = typer.Argument(..., help="YAML file: data, model and training sections.",
                         show_default=False)
 DATA = typer.Argument(..., help="CSV file with a header row.", show_default=False)
+SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
+                   help="Override a config value, e.g. --set training.lr=3e-4 or "
+                        "--set model.layers[1].units=64 (repeatable; values read as YAML).")
+
+
+def _overrides(sets: list[str], **shorthands) -> list[str]:
+    """``--set`` values plus the ``--lr/--epochs/--seed/--threads`` shorthands, in that order."""
+    return [*sets, *(f"training.{key}={value}" for key, value in shorthands.items()
+                     if value is not None)]
 
 
 @app.command()
@@ -80,24 +90,31 @@ DATA = typer.Argument(..., help="CSV file with a header row.", show_default=Fals
 def train(
     config: Path = CONFIG,
     data: Path = DATA,
-    out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help="Run directory [default: runs/<config>-<time>]."),
-    seed: Optional[int] = typer.Option(None, help="Override training.seed."),
-    epochs: Optional[int] = typer.Option(None, min=1, help="Override training.epochs."),
-    lr: Optional[float] = typer.Option(None, help="Override training.lr."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No live view, notes or tables."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+                                       help="Run directory (default: runs/<config>-<time>)."),
+    sets: list[str] = SET,
+    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
+    epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
+    lr: Optional[float] = typer.Option(None, help="Shorthand for --set training.lr=X."),
+    threads: Optional[int] = typer.Option(
+        None, help="BLAS threads (shorthand for --set training.threads=N; default: auto)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="No live view, notes or tables: only the outcome line and "
+                                    "the run directory."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json to stdout."),
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict."""
-    from .report.console import make_console, print_report
-    from .workflows import exit_code, train_run
+    from .report.console import make_console, print_outcome, print_report
+    from .workflows import exit_code, train as run_train
 
-    overrides = {f"training.{k}": v for k, v in
-                 {"seed": seed, "epochs": epochs, "lr": lr}.items() if v is not None}
+    overrides = _overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
     messages = make_console(stderr=True, quiet=quiet)
-    metrics = train_run(config, data, out=out, overrides=overrides, console=messages)
-    report = messages if as_json else make_console(stderr=False, quiet=quiet)
-    print_report(report, metrics, [])
+    metrics = run_train(config, data, out=out, overrides=overrides, console=messages)
+    if quiet:
+        print_outcome(make_console(stderr=True), metrics)
+    else:
+        report = messages if as_json else make_console(stderr=False)
+        print_report(report, metrics, [])
     for line in metrics.pop("messages"):
         messages.print(line)
     typer.echo(f"run directory: {metrics['run_dir']}", err=True)
@@ -110,12 +127,12 @@ def train(
 
 @app.command()
 @_guarded
-def summary(config: Path = CONFIG, data: Path = DATA) -> None:
+def summary(config: Path = CONFIG, data: Path = DATA, sets: list[str] = SET) -> None:
     """Print the network a config builds on a CSV: layers, output shapes, parameter counts."""
     from .report.console import make_console, print_layers
     from .workflows import summary as build_summary
 
-    info = build_summary(config, data)
+    info = build_summary(config, data, sets)
     console = make_console(stderr=False)
     for note in info["notes"]:
         console.print(f"[dim]{note}[/]")

@@ -6,7 +6,9 @@ built from the engine's own tables, so the config and the engine cannot drift.
 
 from __future__ import annotations
 
+import re
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -124,8 +126,16 @@ class TrainingConfig(Strict):
     epochs: Annotated[int, Field(gt=0)] = 200
     weight_decay: Annotated[float, Field(ge=0)] = 0.0
     early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0)] = 0
     dtype: Literal["float32", "float64"] = "float32"
+    threads: int | str = "auto"  # BLAS threads: "auto" or a count
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _auto_or_count(cls, value):
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+            return value
+        raise ValueError(f"must be auto or a positive integer (got {value!r})")
 
     @field_validator("early_stopping", mode="before")
     @classmethod
@@ -157,8 +167,8 @@ SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
             "optimiser": "optimizer", "label": "target", "y": "target", "hidden_layers": "layers"}
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> Config:
-    """Read and validate a YAML config; ``overrides`` (``{"training.lr": 0.1}``) apply first.
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
+    """Read and validate a YAML config; ``overrides`` (``"training.lr=0.1"``) apply first.
 
     Raises NnfitError with one line per problem, each naming the exact key.
     """
@@ -180,15 +190,67 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
         kind = "empty" if raw is None else f"a {type(raw).__name__}"
         raise NnfitError(f"{path}: a config must be a mapping with sections data, model, "
                          f"training (got {kind})")
-    for dotted, value in (overrides or {}).items():
-        section, key = dotted.split(".")
-        if not isinstance(raw.get(section, {}), dict):
-            break  # validation reports the malformed section
-        raw.setdefault(section, {})[key] = value
+    for override in overrides:
+        apply_override(raw, override)
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
         raise NnfitError("\n".join(f"{path}: {line}" for line in format_errors(exc))) from None
+
+
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
+
+
+def parse_override(text: str) -> tuple[list[str | int], Any]:
+    """``"model.layers[1].units=64"`` -> ``(["model", "layers", 1, "units"], 64)``.
+
+    The value is read as YAML (``3e-4`` a number, ``true`` a boolean, ``[a, b]`` a list).
+    """
+    where, sep, value = text.partition("=")
+    where = where.strip()
+    if not sep or not where:
+        raise NnfitError(f"--set {text}: expected PATH=VALUE, e.g. --set training.lr=0.01")
+    path: list[str | int] = []
+    for part in where.split("."):
+        match = _STEP.fullmatch(part)
+        if not match:
+            raise NnfitError(f"--set {text}: {where!r} is not a key path like "
+                             f"model.layers[0].units")
+        path.append(match.group(1))
+        path += [int(i) for i in re.findall(r"\d+", match.group(2))]
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value  # not YAML: keep the text, validation says what is wrong with it
+    return path, parsed
+
+
+def apply_override(raw: dict, text: str) -> None:
+    """Set one ``PATH=VALUE`` in the raw config mapping, creating missing sections."""
+    path, value = parse_override(text)
+    node: Any = raw
+    for depth, (step, following) in enumerate(zip(path, path[1:] + [None])):
+        here = _location(path[:depth + 1])
+        last = following is None
+        if isinstance(step, int):
+            if not isinstance(node, list):
+                raise NnfitError(f"--set {text}: {_location(path[:depth])} is not a list")
+            if step >= len(node):
+                raise NnfitError(f"--set {text}: {_location(path[:depth])} has {len(node)} "
+                                 f"entr{'y' if len(node) == 1 else 'ies'} (index {step} is out "
+                                 f"of range)")
+        elif not isinstance(node, dict):
+            raise NnfitError(f"--set {text}: {_location(path[:depth]) or 'the config'} is not "
+                             f"a mapping")
+        if last:
+            node[step] = value
+            return
+        child = node[step] if isinstance(step, int) else node.get(step)
+        if child is None or child is True:  # an absent section, or `early_stopping: true`
+            if isinstance(following, int):
+                raise NnfitError(f"--set {text}: {here} is not a list in this config")
+            child = node[step] = {}
+        node = child
 
 
 def format_errors(exc: ValidationError) -> list[str]:
@@ -196,7 +258,7 @@ def format_errors(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
         loc, kind, value = list(err["loc"]), err["type"], err.get("input")
-        model = _strip_tags(loc)
+        model, owner = _strip_tags(loc)
         where = _location(loc)
         if kind == "extra_forbidden":
             key, known = loc[-1], _fields(model)
@@ -205,11 +267,12 @@ def format_errors(exc: ValidationError) -> list[str]:
             parent = _location(loc[:-1])
             lines.append(f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}")
             continue
-        lines.append(f"{where + ': ' if where else ''}{_problem(err, kind, value)}")
+        integer = owner is not None and owner.model_fields[loc[-1]].annotation is int
+        lines.append(f"{where + ': ' if where else ''}{_problem(err, kind, value, integer)}")
     return lines
 
 
-def _problem(err: dict, kind: str, value: Any) -> str:
+def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
     ctx = err.get("ctx") or {}
     got = f" (got {value!r})"
     if kind == "missing":
@@ -217,7 +280,7 @@ def _problem(err: dict, kind: str, value: Any) -> str:
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next(iter(ctx.values()))
         if kind == "greater_than" and bound == 0:
-            return f"must be {'a positive integer' if isinstance(value, int) else 'positive'}{got}"
+            return f"must be {'a positive integer' if integer else 'positive'}{got}"
         words = {"greater_than": "greater than", "greater_than_equal": "at least",
                  "less_than": "less than", "less_than_equal": "at most"}[kind]
         return f"must be {words} {bound:g}{got}"
@@ -247,9 +310,11 @@ def _problem(err: dict, kind: str, value: Any) -> str:
     return f"{err['msg']}{got}"
 
 
-def _strip_tags(loc: list) -> type[BaseModel] | None:
-    """Drop discriminator tags pydantic puts in ``loc``; return the model the error sits in."""
+def _strip_tags(loc: list) -> tuple[Any, Any]:
+    """Drop discriminator tags pydantic puts in ``loc``; return the model the error sits in
+    and the model that owns the last key of ``loc`` as a field (or None)."""
     model: Any = Config
+    owner = None
     i = 0
     while i < len(loc):
         part = loc[i]
@@ -257,11 +322,12 @@ def _strip_tags(loc: list) -> type[BaseModel] | None:
             if i + 1 < len(loc) and loc[i + 1] in LAYER_MODELS and model is ModelConfig:
                 model = LAYER_MODELS[loc.pop(i + 1)]
         elif model is not None and part in _fields(model):
+            owner = model if i == len(loc) - 1 else None
             model = _submodel(model.model_fields[part].annotation)
         else:
             model = None if i < len(loc) - 1 else model
         i += 1
-    return model
+    return model, owner
 
 
 def _fields(model) -> list[str]:

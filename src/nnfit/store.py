@@ -14,7 +14,7 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 import time
 from pathlib import Path
 
@@ -28,27 +28,24 @@ FORMAT_VERSION = 1
 MODEL_FILES = ("model.npz", "model.json")
 
 
-def _file_mode() -> int:
-    """The mode ``open()`` would give a new file under the current umask (mkstemp uses 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` all at once: temp file, flush, fsync, rename."""
+    """Write ``data`` to ``path`` all at once: temp file, flush, fsync, rename.
+
+    The temp file is created with mode 0666 and the process umask applies, as for
+    ``open()``; no process-wide umask is touched (threads may be writing too).
+    """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
@@ -69,27 +66,36 @@ def json_safe(value):
 
 
 def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -> Path:
-    """``out`` if given (new or empty: never anything already written), else ``runs/<name>-<timestamp>``."""
-    if out is not None:
-        run_dir = Path(out)
-        if run_dir.exists() and not run_dir.is_dir():
-            raise NnfitError(f"--out {run_dir}: exists and is not a directory")
-        if run_dir.is_dir() and any(run_dir.iterdir()):
-            held = "already holds a run" if (run_dir / "model.json").exists() else "is not empty"
-            raise NnfitError(f"--out {run_dir}: {held}; choose another directory or remove it")
-    else:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = Path(root) / f"{name}-{stamp}"
-        suffix = 1
-        while run_dir.exists():
-            suffix += 1
-            run_dir = Path(root) / f"{name}-{stamp}-{suffix}"
+    """``out`` if given (new or empty: never anything already written), else a new
+    ``runs/<name>-<timestamp>`` (``-2``, ``-3``, … when taken).
+
+    The default directory is claimed with an exclusive ``mkdir``, so processes
+    started in the same second never share one.
+    """
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        if out is not None:
+            run_dir = Path(out)
+            if run_dir.exists() and not run_dir.is_dir():
+                raise NnfitError(f"--out {run_dir}: exists and is not a directory")
+            if run_dir.is_dir() and any(run_dir.iterdir()):
+                held = "already holds a run" if (run_dir / "model.json").exists() else "is not empty"
+                raise NnfitError(f"--out {run_dir}: {held}; choose another directory or remove it")
+            run_dir.mkdir(parents=True, exist_ok=True)
+            return run_dir
+        Path(root).mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in range(1, 10_000):
+            run_dir = Path(root) / (f"{name}-{stamp}" + (f"-{suffix}" if suffix > 1 else ""))
+            try:
+                run_dir.mkdir()
+                return run_dir
+            except FileExistsError:
+                continue
+        raise NnfitError(f"{root}: too many runs named {name}-{stamp}", FAILED)
     except OSError as exc:
-        raise NnfitError(f"{run_dir}: cannot create the run directory ({exc.strerror or exc})",
+        where = exc.filename or out or root
+        raise NnfitError(f"{where}: cannot create the run directory ({exc.strerror or exc})",
                          FAILED) from None
-    return run_dir
 
 
 def _layout(network) -> list[dict]:
@@ -185,6 +191,15 @@ class HistoryWriter(Observer):
     def on_train_end(self, logs):
         os.fsync(self._file.fileno())
         self._file.close()
+
+
+def write_history(path: Path, history: dict[str, list[float]], epochs: list[int]) -> Path:
+    """``history.csv`` at once, from a finished run's History (the same format as HistoryWriter)."""
+    columns = list(history)
+    lines = ["epoch," + ",".join(columns)]
+    lines += [",".join([str(epoch), *(_cell(history[c][i]) for c in columns)])
+              for i, epoch in enumerate(epochs)]
+    return write_atomic(path, "\n".join(lines) + "\n")
 
 
 def _cell(value) -> str:

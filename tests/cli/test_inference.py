@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from nnfit.cli import app
 from nnfit.store import load_model
+from nnfit.config import load_config
 from nnfit.workflows import prepare
 from nnfit.nn.losses import make_loss
 
@@ -38,7 +39,7 @@ def _rows_csv(data, rows, path, drop=()):
                                          (ROOT / "configs" / "bias_variance" / "good.yaml", SINE)])
 def test_eval_on_the_test_split_reproduces_metrics_json(tmp_path, config, data):
     run = _train(config, data, tmp_path / "run")
-    test_rows = prepare(config, data).dataset.rows["test"]
+    test_rows = prepare(load_config(config), data).data.rows["test"]
     test_csv = _rows_csv(data, test_rows, tmp_path / "test.csv")
     result = runner.invoke(app, ["eval", str(run), str(test_csv), "--json"])
     assert result.exit_code == 0, result.output

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from nnfit.config import DataConfig
-from nnfit.data.dataset import load_dataset
+from nnfit.config import Config
 from nnfit.data.split import split_indices
 from nnfit.errors import NnfitError
+from nnfit.workflows import prepare
 
 
 def _csv(tmp_path, text, name="d.csv"):
@@ -14,7 +14,7 @@ def _csv(tmp_path, text, name="d.csv"):
 
 
 def _load(path, **data):
-    return load_dataset(path, DataConfig(**{"target": "y", **data}), np.random.default_rng(0))
+    return prepare(Config(data={"target": "y", **data}), path)
 
 
 def _error(path, **data):
@@ -68,7 +68,7 @@ def test_empty_cells_error_by_default_then_drop_or_mean(tmp_path):
     dropped = _load(path, missing="drop")
     assert dropped.n_rows == 39 and "dropped 1 of 40 rows with empty cells" in dropped.notes
     filled = _load(path, missing="mean")
-    assert filled.n_rows == 40 and not any(np.isnan(x).any() for x in filled.X.values())
+    assert filled.n_rows == 40 and not any(np.isnan(x).any() for x in filled.data.X.values())
 
 
 def test_task_auto_decides_and_says_why(tmp_path):
@@ -103,7 +103,7 @@ def test_preprocessing_fits_on_train_only_and_one_hot_encodes_text(tmp_path):
     ds = _load(path)
     prep = ds.prep
     assert prep.input_names == ["num", "colour=blue", "colour=green", "colour=red"]
-    x = ds.X["train"]
+    x = ds.data.X["train"]
     assert x[:, 0].mean() == pytest.approx(0, abs=1e-12) and x[:, 0].std() == pytest.approx(1)
     assert set(np.unique(x[:, 1:])) == {0.0, 1.0} and (x[:, 1:].sum(axis=1) == 1).all()
     restored = type(prep).from_dict(prep.to_dict())

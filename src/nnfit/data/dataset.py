@@ -1,37 +1,37 @@
-"""From a CSV and the ``data:`` config to split, preprocessed arrays."""
+"""From a CSV and the ``data:`` config to split, preprocessed arrays, one step per function.
+
+The caller runs them in order — read, select columns, handle missing cells,
+decide the task, split, fit the preprocessing on train, transform every split —
+so the path from file to arrays reads as one straight line (see
+``nnfit.workflows.run.prepare``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import NnfitError
 from .preprocess import Preprocessor, fit_preprocessor, label_text, looks_numeric, sorted_labels
 from .split import split_indices
-from .table import read_table, require_columns
+from .table import require_columns
 
 MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
 MANY_CATEGORIES = 50  # a text feature with more distinct values than this is likely an ID
 
 
 @dataclass
-class Dataset:
-    """Arrays per split (``train``, ``val``, ``test``; absent splits are left out)."""
+class Splits:
+    """Model-ready arrays per split (``train``, ``val``, ``test``; empty splits are left out)."""
 
     X: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
-    prep: Preprocessor
-    notes: list[str] = field(default_factory=list)  # decisions and warnings, for the report
-    n_rows: int = 0
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # each split's 0-based CSV data rows
 
 
-def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
-    """Read ``csv``, decide the task, split with ``rng``, fit preprocessing on train, transform."""
-    source = str(csv)
-    frame = read_table(csv)
+def select_columns(frame, data, source: str) -> tuple[object, list[str]]:
+    """The frame cut to ``features + targets`` and the feature names (default: every other column)."""
     targets = data.targets
     require_columns(frame, targets, source, "target")
     features = data.features if data.features is not None else [
@@ -42,47 +42,62 @@ def load_dataset(csv: str | Path, data, rng: np.random.Generator) -> Dataset:
         raise NnfitError(f"{source}: {', '.join(clash)} cannot be both a feature and the target")
     if not features:
         raise NnfitError(f"{source}: no feature columns left besides the target")
-    notes: list[str] = []
-    frame = _handle_missing(frame[features + targets], features, targets, data.missing, source, notes)
+    return frame[features + targets], features
 
-    task = _decide_task(frame, targets, data.task, source, notes)
-    classes = None
-    labels = None
-    if task == "classification":
-        labels = frame[targets[0]].map(label_text).to_numpy(dtype=str)
-        classes = _check_classes(sorted_labels(labels), targets[0], source, notes)
+
+def class_labels(frame, data, task: str, source: str, notes: list[str]):
+    """``(labels (n,), classes)`` as text for classification, ``(None, None)`` for regression."""
+    if task != "classification":
+        return None, None
+    labels = frame[data.targets[0]].map(label_text).to_numpy(dtype=str)
+    return labels, _check_classes(sorted_labels(labels), data.targets[0], source, notes)
+
+
+def split_rows(n_rows: int, data, labels, rng: np.random.Generator, source: str) -> dict:
+    """Row positions per split, stratified by ``labels`` when given."""
     try:
-        idx = split_indices(len(frame), data.test_fraction, data.val_fraction, rng, labels)
+        return split_indices(n_rows, data.test_fraction, data.val_fraction, rng, labels)
     except NnfitError as exc:
         raise NnfitError(f"{source}: {exc.message}") from None
-    train = frame.iloc[idx["train"]]
-    prep = fit_preprocessor(train, task=task, targets=targets, features=features, classes=classes,
-                            scale=data.scale, missing=data.missing, scale_target=data.scale_target,
-                            source=source)
+
+
+def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, labels, data,
+                 source: str, notes: list[str]) -> Preprocessor:
+    """The Preprocessor fitted on the training rows, with notes on what it found."""
+    if classes is not None:
+        missing_in_train = sorted(set(classes) - set(labels[rows["train"]]))
+        if missing_in_train:
+            raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
+                             f"in the training split; add rows or drop that class")
+    prep = fit_preprocessor(frame.iloc[rows["train"]], task=task, targets=data.targets,
+                            features=features, classes=classes, scale=data.scale,
+                            missing=data.missing, scale_target=data.scale_target, source=source)
     for col, cats in prep.categorical.items():
         if len(cats) > MANY_CATEGORIES:
             notes.append(f"text column {col!r} has {len(cats)} distinct values, one input each; "
                          f"if it is an identifier, leave it out with data.features")
-    if task == "classification":
-        missing_in_train = sorted(set(classes) - set(labels[idx["train"]]))
-        if missing_in_train:
-            raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
-                             f"in the training split; add rows or drop that class")
+    return prep
+
+
+def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[str]) -> Splits:
+    """Inputs and encoded targets for every non-empty split."""
     X, y, csv_rows = {}, {}, {}
-    for name, rows in idx.items():
-        if rows.size == 0:
+    for name in ("train", "val", "test"):
+        if rows[name].size == 0:
             continue
-        part = frame.iloc[rows]
+        part = frame.iloc[rows[name]]
         csv_rows[name] = part.index.to_numpy()
         X[name], unseen = prep.transform(part, source)
         y[name] = prep.encode_targets(part, source)
         for col, count in unseen.items():
             notes.append(f"{name}: {count} value(s) of {col!r} never seen in training "
                          f"(encoded as all-zero)")
-    return Dataset(X, y, prep, notes, n_rows=len(frame), rows=csv_rows)
+    return Splits(X, y, csv_rows)
 
 
-def _handle_missing(frame, features, targets, policy, source, notes):
+def handle_missing(frame, features: list[str], data, source: str, notes: list[str]):
+    """Apply ``data.missing`` to empty cells: refuse, drop rows, or note the fill to come."""
+    targets, policy = data.targets, data.missing
     empty = [c for c in frame.columns if frame[c].isna().all()]
     if empty:
         raise NnfitError(f"{source}: column{'s' if len(empty) > 1 else ''} "
@@ -111,8 +126,9 @@ def _handle_missing(frame, features, targets, policy, source, notes):
     return frame
 
 
-def _decide_task(frame, targets, task, source, notes) -> str:
-    """The task; says what ``auto`` decided and why."""
+def decide_task(frame, data, source: str, notes: list[str]) -> str:
+    """``classification`` or ``regression``; says what ``auto`` decided and why."""
+    targets, task = data.targets, data.task
     if task == "auto":
         if len(targets) > 1:
             task, why = "regression", f"{len(targets)} target columns"

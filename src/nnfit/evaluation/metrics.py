@@ -43,37 +43,3 @@ def class_report(true: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict
     per_class = {c: {"precision": float(precision[i]), "recall": float(recall[i]),
                      "f1": float(f1[i]), "support": int(n_true[i])} for i, c in enumerate(classes)}
     return {"per_class": per_class, "confusion_matrix": confusion.tolist()}
-
-
-def predicted_classes(proba: np.ndarray) -> np.ndarray:
-    """Class indices from probabilities: one sigmoid column (class 1 at ≥ 0.5), or argmax."""
-    if proba.shape[1] == 1:
-        return (proba[:, 0] >= 0.5).astype(np.intp)
-    return proba.argmax(axis=1)
-
-
-def score(prep, loss, logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """``loss`` (per row) and the task's metrics for outputs ``logits`` and encoded targets ``y``."""
-    y_loss = loss.targets(y, logits.dtype)
-    result = {"loss": loss.per_row(logits, y_loss)}
-    outputs = loss.output(logits)
-    if prep.task == "classification":
-        true = y.astype(np.intp).reshape(-1)
-        result.update(classification_metrics(true, predicted_classes(outputs)))
-    else:
-        result.update(regression_metrics(prep.decode_values(y), prep.decode_values(outputs)))
-    return result
-
-
-def baseline_logits(prep, loss, y_train: np.ndarray, n_rows: int, dtype) -> np.ndarray:
-    """Outputs of the model that ignores its inputs: class priors, or the training mean."""
-    if prep.task == "regression":
-        row = y_train.mean(axis=0)
-    else:
-        counts = np.bincount(y_train.astype(np.intp).reshape(-1), minlength=len(prep.classes))
-        priors = counts / counts.sum()
-        if loss.output_activation == "sigmoid":  # one output: the logit of class 1
-            row = np.log(priors[1:] / priors[:1])
-        else:
-            row = np.log(priors)
-    return np.tile(np.asarray(row, dtype=dtype), (n_rows, 1))

@@ -9,11 +9,8 @@ batch: batches are gathered into preallocated buffers with ``np.take(out=)``.
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -37,11 +34,16 @@ class Trainer:
     rng : numpy.random.Generator
         Shuffles the rows every epoch.
     observers : sequence of Observer
+    stop : object with ``is_set()``, optional
+        A stop request (e.g. a ``threading.Event`` set by a Ctrl-C handler): the
+        trainer finishes the current mini-batch, drops the partial epoch and ends
+        with ``stop_reason = "interrupted"``. How a request is made (signals, a
+        parent process) is the caller's policy, not the trainer's.
     """
 
     def __init__(self, network: Network, loss: str | Loss, optimizer: Optimizer, *,
                  batch_size: int = 32, rng: np.random.Generator | None = None,
-                 observers: Sequence[Observer] = ()):
+                 observers: Sequence[Observer] = (), stop=None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.network = network
@@ -50,6 +52,7 @@ class Trainer:
         self.batch_size = int(batch_size)
         self.rng = as_generator(rng)
         self.observers = list(observers)
+        self.stop = stop
         self.stop_training = False
         self.stop_reason = "completed"  # or early_stopping, diverged, interrupted
         self.epoch = 0
@@ -65,8 +68,9 @@ class Trainer:
         loss (``sse``) is divided by the rows it summed, so splits of any size compare.
 
         Training ends when the epochs run out, an observer sets ``stop_training``,
-        the loss stops being finite (``stop_reason = "diverged"``) or the user
-        presses Ctrl-C (``"interrupted"``); ``on_train_end`` is called on every path.
+        the loss stops being finite (``stop_reason = "diverged"``), or a stop is
+        requested or KeyboardInterrupt raised (``"interrupted"``); ``on_train_end``
+        is called on every path.
         """
         net, loss = self.network, self.loss
         X = np.ascontiguousarray(X, dtype=net.dtype)
@@ -85,34 +89,11 @@ class Trainer:
         for obs in self.observers:
             obs.on_train_begin(self)
         # Overflow is how divergence starts; it is detected below and reported in words.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), self._ctrl_c():
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._loop(X, y, epochs, validation, batches, order, weight)
         for obs in self.observers:
             obs.on_train_end(self.logs)
         return self.logs
-
-    @contextmanager
-    def _ctrl_c(self):
-        """First Ctrl-C: finish the current mini-batch, drop the partial epoch, stop.
-
-        Observers then never see half an epoch, and history stays consistent. A
-        second Ctrl-C raises KeyboardInterrupt at once (handled in ``_loop``).
-        """
-        self._interrupted = False
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum, frame):
-            if self._interrupted:
-                raise KeyboardInterrupt
-            self._interrupted = True
-
-        previous = signal.signal(signal.SIGINT, handler)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     def _loop(self, X, y, epochs, validation, batches, order, weight) -> None:
         self.logs = {}
@@ -120,7 +101,7 @@ class Trainer:
             for epoch in range(1, epochs + 1):
                 started = time.perf_counter()
                 train_loss = self._train_epoch(X, y, batches, order, weight)
-                if self._interrupted:
+                if self._stop_requested():
                     self.stop_reason = "interrupted"
                     break
                 self.epoch = epoch
@@ -154,7 +135,7 @@ class Trainer:
         self.rng.shuffle(order)
         total = 0.0
         for start in range(0, n, self.batch_size):
-            if self._interrupted:
+            if self._stop_requested():
                 return math.nan
             idx = order[start:start + self.batch_size]
             xb, yb, dlogits = batches[idx.size]
@@ -168,6 +149,9 @@ class Trainer:
             self.optimizer.step()
             total += batch_loss * idx.size if weight else batch_loss
         return total / n
+
+    def _stop_requested(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
     def _batch_buffers(self, X: np.ndarray, y: np.ndarray) -> dict[int, tuple]:
         """Input, target and output-gradient buffers for the full and the last partial batch."""

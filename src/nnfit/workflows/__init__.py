@@ -1,10 +1,14 @@
-"""One function per command: the only package that knows every part.
+"""One module per command: the only package that knows every part.
 
-``train`` holds ``nnfit train`` and ``nnfit summary``; ``inference`` holds
-``nnfit eval``, ``nnfit predict`` and ``nnfit show``, which start from a saved run.
+``run`` holds the steps of one training run (prepare, fit, score, save) that
+every training command shares; ``train`` holds ``nnfit train`` and ``nnfit
+summary``; ``inference`` holds ``nnfit eval``, ``nnfit predict`` and ``nnfit
+show``, which start from a saved run.
 """
 
 from .inference import check_output_path, evaluate, predict, show
-from .train import exit_code, prepare, summary, train_run
+from .run import FitResult, Prepared, Scores, fit, prepare, save, score
+from .train import exit_code, summary, train
 
-__all__ = ["check_output_path", "evaluate", "exit_code", "predict", "prepare", "show", "summary", "train_run"]
+__all__ = ["FitResult", "Prepared", "Scores", "check_output_path", "evaluate", "exit_code", "fit",
+           "predict", "prepare", "save", "score", "show", "summary", "train"]

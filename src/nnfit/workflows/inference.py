@@ -16,10 +16,10 @@ from .train import layer_rows
 
 
 def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = ()):
-    """``(network, prep, meta, loss, frame, X, warnings)`` for a saved run and a CSV."""
+    """``(network, prep, task, frame, X, warnings)`` for a saved run and a CSV."""
     from ..data.table import read_table, require_columns
-    from ..nn.losses import make_loss
     from ..store import load_model
+    from ..task import make_task
 
     network, prep, meta = load_model(run_dir)
     frame = read_table(csv_path)
@@ -31,7 +31,7 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
     X, unseen = prep.transform(frame, source)
     warnings = [f"warning: {source}: {count} value(s) of {col!r} never seen in training "
                 f"(encoded as all-zero)" for col, count in unseen.items()]
-    return network, prep, meta, make_loss(meta["loss"]), frame, X, warnings
+    return network, prep, make_task(prep, meta["loss"]), frame, X, warnings
 
 
 def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
@@ -40,15 +40,14 @@ def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
     Returns ``{"loss", "n_rows", <metrics>, "warnings"}``; classification adds
     ``classes``, ``per_class`` (precision, recall, f1, support) and ``confusion_matrix``.
     """
-    from ..evaluation.metrics import class_report, predicted_classes, score
+    from ..evaluation.metrics import class_report
 
-    network, prep, meta, loss, frame, X, warnings = _load_inputs(run_dir, csv_path, True)
+    network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, True)
     y = prep.encode_targets(frame, str(csv_path))
     logits = network.predict(X)
-    result = {"n_rows": len(frame), **score(prep, loss, logits, y)}
-    if prep.task == "classification":
-        pred = predicted_classes(loss.output(logits))
-        result.update(classes=prep.classes, **class_report(y, pred, prep.classes))
+    result = {"n_rows": len(frame), **task.score(logits, y)}
+    if task.kind == "classification":
+        result.update(classes=task.classes, **class_report(y, task.decide(logits), task.classes))
     result["warnings"] = warnings
     return result
 
@@ -60,26 +59,12 @@ def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = N
     regression: ``predicted_<target>`` per target, in the target's units. An
     ``id_column`` is copied through first. Returns ``(frame, warnings)``.
     """
-    import numpy as np
     import pandas as pd
 
     keep = (id_column,) if id_column else ()
-    network, prep, meta, loss, frame, X, warnings = _load_inputs(run_dir, csv_path, False, keep)
-    outputs = loss.output(network.predict(X)).astype(np.float64)
-    columns = {}
-    if id_column:
-        columns[id_column] = frame[id_column].to_numpy()
-    if prep.task == "classification":
-        if outputs.shape[1] == 1:  # one sigmoid unit: P(class 1)
-            outputs = np.hstack([1.0 - outputs, outputs])
-        labels = np.asarray(prep.classes, dtype=object)
-        columns[f"predicted_{prep.targets[0]}"] = labels[outputs.argmax(axis=1)]
-        for i, cls in enumerate(prep.classes):
-            columns[f"probability_{cls}"] = outputs[:, i]
-    else:
-        values = prep.decode_values(outputs)
-        for i, target in enumerate(prep.targets):
-            columns[f"predicted_{target}"] = values[:, i]
+    network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, False, keep)
+    columns = {id_column: frame[id_column].to_numpy()} if id_column else {}
+    columns.update(task.prediction_columns(network.predict(X)))
     return pd.DataFrame(columns), warnings
 
 

@@ -1,0 +1,176 @@
+"""Task: what is predicted and how it is judged — one object every step asks.
+
+Classification and regression differ in their loss, their output width and
+activation, the decision rule, the metrics, the baseline that ignores the inputs,
+and how predictions are written. Each difference lives here, once, instead of as
+``if task == ...`` branches across the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .errors import NnfitError
+from .nn.losses import Loss, make_loss
+
+REGRESSION_LOSSES = ("mse", "sse", "rss")
+
+
+@dataclass
+class Task:
+    """Base: the loss by name, the target columns, and the shared scoring path."""
+
+    loss_name: str
+    targets: list[str]
+    kind = "task"
+
+    @cached_property
+    def loss(self) -> Loss:
+        return make_loss(self.loss_name)
+
+    @property
+    def n_outputs(self) -> int:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What the output layer is sized for, in words."""
+        raise NotImplementedError
+
+    def score(self, logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """``loss`` (per row) and the task's metrics for raw outputs and encoded targets."""
+        loss = self.loss
+        return {"loss": loss.per_row(logits, loss.targets(y, logits.dtype)),
+                **self.metrics(logits, y)}
+
+    def metrics(self, logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        raise NotImplementedError
+
+    def baseline_logits(self, y_train: np.ndarray, n_rows: int, dtype) -> np.ndarray:
+        """Outputs of the model that ignores its inputs, one row repeated ``n_rows`` times."""
+        row = np.asarray(self._baseline_row(y_train), dtype=dtype)
+        return np.tile(row, (n_rows, 1))
+
+    def _baseline_row(self, y_train: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+@dataclass
+class Classification(Task):
+    """One target column of class labels; ``y`` holds class indices ``(n,)``."""
+
+    classes: list[str] = None
+    kind = "classification"
+    METRICS = ("accuracy", "f1_macro")
+
+    @property
+    def n_outputs(self) -> int:
+        return 1 if self.loss.output_activation == "sigmoid" else len(self.classes)
+
+    def describe(self) -> str:
+        return f"{len(self.classes)} classes with {self.loss_name}"
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """``(n, n_classes)`` class probabilities; one sigmoid output becomes ``[1 − p, p]``."""
+        proba = self.loss.output(logits)
+        if proba.shape[1] == 1:
+            proba = np.hstack([1.0 - proba, proba])
+        return proba
+
+    def decide(self, logits: np.ndarray) -> np.ndarray:
+        """Class indices ``(n,)``: the most probable class; a tie goes to the first one,
+        so a binary p = 0.5 is class 0 (as in ``argmax`` and scikit-learn)."""
+        return self.probabilities(logits).argmax(axis=1)
+
+    def metrics(self, logits, y):
+        from .evaluation.metrics import classification_metrics
+
+        return classification_metrics(np.asarray(y, dtype=np.intp).reshape(-1), self.decide(logits))
+
+    def _baseline_row(self, y_train):
+        counts = np.bincount(np.asarray(y_train, dtype=np.intp).reshape(-1),
+                             minlength=len(self.classes))
+        priors = counts / counts.sum()
+        with np.errstate(divide="ignore"):
+            if self.n_outputs == 1:  # one output: the logit of class 1
+                return np.log(priors[1:] / priors[:1])
+            return np.log(priors)
+
+    def prediction_columns(self, logits: np.ndarray) -> dict[str, np.ndarray]:
+        """``predicted_<target>`` and ``probability_<class>`` per class."""
+        proba = self.probabilities(logits).astype(np.float64)
+        labels = np.asarray(self.classes, dtype=object)
+        columns = {f"predicted_{self.targets[0]}": labels[proba.argmax(axis=1)]}
+        for i, cls in enumerate(self.classes):
+            columns[f"probability_{cls}"] = proba[:, i]
+        return columns
+
+
+@dataclass
+class Regression(Task):
+    """Numeric targets, trained standardized: ``y (n, k)`` in standardized units.
+
+    ``target_scale`` holds ``[center, scale]`` per target, to report metrics and
+    predictions in the target's own units.
+    """
+
+    target_scale: list[list[float]] = None
+    kind = "regression"
+    METRICS = ("mse", "rmse", "mae", "r2")
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.targets)
+
+    def describe(self) -> str:
+        n = len(self.targets)
+        return f"{n} target column{'s' if n > 1 else ''}"
+
+    def decode(self, values: np.ndarray) -> np.ndarray:
+        """Standardized values ``(n, k)`` back in the targets' units (float64)."""
+        center, scale = np.asarray(self.target_scale, dtype=np.float64).T
+        return np.asarray(values, dtype=np.float64) * scale + center
+
+    def metrics(self, logits, y):
+        from .evaluation.metrics import regression_metrics
+
+        return regression_metrics(self.decode(y), self.decode(self.loss.output(logits)))
+
+    def _baseline_row(self, y_train):
+        return np.asarray(y_train).mean(axis=0)
+
+    def prediction_columns(self, logits):
+        values = self.decode(self.loss.output(logits))
+        return {f"predicted_{t}": values[:, i] for i, t in enumerate(self.targets)}
+
+
+def choose_loss(kind: str, n_classes: int | None, requested: str, targets: list[str],
+                source: str) -> str:
+    """The loss for the task: ``auto`` picks one; an explicit one must fit the task."""
+    if kind == "regression":
+        if requested == "auto":
+            return "mse"
+        if requested not in REGRESSION_LOSSES:
+            raise NnfitError(f"{source}: training.loss: {requested} needs a classification "
+                             f"target, but {', '.join(targets)} is a regression target (use mse, "
+                             f"sse or rss, or set data.task: classification)")
+        return requested
+    if requested == "auto":
+        return "binary_cross_entropy" if n_classes == 2 else "cross_entropy"
+    if requested in REGRESSION_LOSSES:
+        raise NnfitError(f"{source}: training.loss: {requested} is for regression, but "
+                         f"{targets[0]!r} is a classification target (use cross_entropy"
+                         f"{' or binary_cross_entropy' if n_classes == 2 else ''})")
+    if requested == "binary_cross_entropy" and n_classes != 2:
+        raise NnfitError(f"{source}: training.loss: binary_cross_entropy needs exactly 2 "
+                         f"classes, {targets[0]!r} has {n_classes} (use cross_entropy)")
+    return requested
+
+
+def make_task(prep, loss_name: str) -> Task:
+    """The Task of a fitted preprocessor (its kind, targets, classes or target scale)."""
+    if prep.task == "classification":
+        return Classification(loss_name, list(prep.targets), classes=list(prep.classes))
+    return Regression(loss_name, list(prep.targets), target_scale=prep.target_scale)

@@ -1,0 +1,273 @@
+"""One training run as four typed steps: prepare → fit → score → save.
+
+Every command that trains (``train``, and the many-run commands built on it)
+goes through these steps. *prepare* reads the data once; *fit* can then run
+many times on it — with overridden configs, in worker processes — printing and
+writing nothing; *score* judges a fit; *save* writes a run directory.
+
+Randomness: the seed feeds two independent streams, one for the split (fixed
+in *prepare*) and one for initialization and shuffling (drawn in *fit*), so a
+fit with another seed or learning rate never changes which rows are held out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NnfitError
+from ..task import Task
+
+SPLIT_STREAM, TRAIN_STREAM = 0, 1
+
+
+def stream(seed: int, which: int) -> np.random.Generator:
+    """The seeded Generator of one purpose (split or training), independent of the other."""
+    return np.random.default_rng([which, seed])
+
+
+@dataclass
+class Prepared:
+    """The data side of a run, done once: the split, fitted preprocessing and task."""
+
+    config: object
+    source: str  # the CSV's path, as the user gave it
+    prep: object  # data.preprocess.Preprocessor
+    task: Task
+    data: object  # data.dataset.Splits
+    n_rows: int
+    notes: list[str] = field(default_factory=list)
+
+    def layers(self, config=None, notes: list[str] | None = None) -> list[dict]:
+        """The layer specs of ``config`` (default: the prepared one) with the output layer."""
+        config = config or self.config
+        return output_layers([layer.model_dump() for layer in config.model.layers], self.task,
+                             notes if notes is not None else [])
+
+    def build(self, config=None):
+        """A freshly initialized network for ``config``, seeded from its training stream."""
+        from ..nn.build import build_network
+
+        config = config or self.config
+        return build_network(self.layers(config), n_features=self.prep.n_inputs,
+                             dtype=config.training.dtype,
+                             seed=stream(config.training.seed, TRAIN_STREAM))
+
+
+@dataclass
+class FitResult:
+    """What training produced: the (restored) network, its history and how it ended."""
+
+    network: object
+    history: dict[str, list[float]]
+    epochs: list[int]
+    epochs_run: int
+    best_epoch: int  # 0: no epoch improved on the start
+    best_loss: float | None  # of the monitored loss (val_loss, or train_loss without val)
+    stop_reason: str  # completed, early_stopping, diverged, interrupted
+    restored: bool
+    seconds: float
+    threads: int
+    threads_reason: str
+    patience: int | None
+
+
+@dataclass
+class Scores:
+    """Per-split loss and metrics, the input-ignoring baseline's, and the verdict."""
+
+    splits: dict
+    baseline: dict
+    diagnosis: dict
+    dead_relu: list
+
+
+def prepare(config, csv_path: str | Path, config_source: str = "config") -> Prepared:
+    """Read the CSV, decide the task, split, fit preprocessing on train, transform; check the model.
+
+    Raises NnfitError for anything wrong with the data or the config on this data,
+    before anything is written.
+    """
+    from ..data import dataset as d
+    from ..data.table import read_table
+    from ..task import choose_loss, make_task
+
+    data, source, notes = config.data, str(csv_path), []
+    frame = read_table(csv_path)
+    frame, features = d.select_columns(frame, data, source)
+    frame = d.handle_missing(frame, features, data, source, notes)
+    kind = d.decide_task(frame, data, source, notes)
+    labels, classes = d.class_labels(frame, data, kind, source, notes)
+    rows = d.split_rows(len(frame), data, labels, stream(config.training.seed, SPLIT_STREAM), source)
+    prep = d.fit_on_train(frame, rows, features, kind, classes, labels, data, source, notes)
+    splits = d.transform_splits(prep, frame, rows, source, notes)
+
+    loss = choose_loss(kind, classes and len(classes), config.training.loss, data.targets,
+                       config_source)
+    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, len(frame), notes)
+    try:  # check the declared output layer now, and say what was added
+        prepared.layers(notes=notes)
+    except NnfitError as exc:
+        raise NnfitError(f"{config_source}: {exc.message}") from None
+    return prepared
+
+
+def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict]:
+    """The layer list with its output layer: the declared one, checked, or one appended.
+
+    A last ``dense`` layer whose activation is identity (or the loss's own output
+    activation, which the loss applies) is the declared output layer.
+    """
+    n_out, fused = task.n_outputs, task.loss.output_activation
+    last = layers[-1] if layers else None
+    act = last and (last["activation"] if isinstance(last.get("activation"), str)
+                    else (last.get("activation") or {}).get("name"))
+    if last and last["type"] == "dense" and act in ("identity", "linear", fused):
+        where = f"model.layers[{len(layers) - 1}]"
+        if last["units"] != n_out:
+            raise NnfitError(f"{where}.units: the output layer needs {n_out} unit"
+                             f"{'s' if n_out > 1 else ''} for {task.describe()} (got "
+                             f"{last['units']}); or give it an activation to make it a hidden layer")
+        if act == fused and fused != "identity":
+            notes.append(f"{where}: {fused} is applied by the {task.loss_name} loss; the layer "
+                         f"outputs logits")
+            layers = [*layers[:-1], {**last, "activation": "identity"}]
+        return layers
+    notes.append(f"output layer: dense, {n_out} unit{'s' if n_out > 1 else ''} for "
+                 f"{task.describe()}")
+    return [*layers, {"type": "dense", "units": n_out, "activation": "identity"}]
+
+
+def make_stopper(training, has_val: bool):
+    """The EarlyStopping observer: the one place the best epoch is tracked, with or without patience."""
+    from ..training.early_stopping import EarlyStopping
+
+    es = training.early_stopping
+    return EarlyStopping("val_loss" if has_val else "train_loss",
+                         patience=es.patience if es else None,
+                         min_delta=es.min_delta if es else 0.0,
+                         restore_best=bool(es and es.restore_best))
+
+
+def matmul_work(network, batch_size: int) -> int:
+    """Multiply-adds of one forward pass over a batch: the matrix products threads could share."""
+    import math
+
+    return batch_size * sum(math.prod(s.shape) for s in network.layout if s.decays)
+
+
+def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=None,
+        stop=None) -> FitResult:
+    """Train a fresh network on the prepared data; print and write nothing.
+
+    ``config`` overrides the prepared one (its ``data`` section must be the same).
+    ``observers`` run after the built-in ones (metrics, early stopping, history);
+    ``stopper`` may be passed in to share the best-epoch tracker with a view;
+    ``stop`` (anything with ``is_set()``) asks the trainer to stop after the
+    current mini-batch.
+    """
+    from ..nn.optimizers import make_optimizer
+    from ..threads import blas_threads, choose_threads
+    from ..training.observers import EpochMetrics, History
+    from ..training.trainer import Trainer
+
+    config = config or prepared.config
+    t, ds, task = config.training, prepared.data, prepared.task
+    network = prepared.build(config)
+    has_val = "val" in ds.X
+    stopper = stopper or make_stopper(t, has_val)
+    history = History()
+    builtin = [EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])] if has_val else []
+    options = {"lr": t.lr, "weight_decay": t.weight_decay}
+    if t.optimizer in ("momentum", "nesterov"):
+        options["momentum"] = t.momentum
+    trainer = Trainer(network, task.loss, make_optimizer(t.optimizer, **options),
+                      batch_size=t.batch_size, rng=stream(t.seed, TRAIN_STREAM),
+                      observers=[*builtin, stopper, history, *observers], stop=stop)
+    threads, why = choose_threads(None if t.threads == "auto" else t.threads,
+                                  matmul_work(network, t.batch_size))
+    started = time.perf_counter()
+    with blas_threads(threads):
+        trainer.fit(ds.X["train"], ds.y["train"], t.epochs,
+                    validation=(ds.X["val"], ds.y["val"]) if has_val else None)
+    return FitResult(network, history.history, history.epochs, trainer.epoch, stopper.best_epoch,
+                     stopper.best if stopper.best_epoch else None, trainer.stop_reason,
+                     stopper.restored, time.perf_counter() - started, threads, why,
+                     stopper.patience)
+
+
+def score(prepared: Prepared, result: FitResult) -> Scores:
+    """Loss and metrics per split for the fitted network and the baseline; the verdict."""
+    from ..evaluation.diagnosis import dead_units, diagnose
+
+    ds, task, net = prepared.data, prepared.task, result.network
+    splits, baseline = {}, {}
+    for name, X in ds.X.items():
+        y, rows = ds.y[name], int(X.shape[0])
+        splits[name] = {"rows": rows, **task.score(net.predict(X), y)}
+        base = task.baseline_logits(ds.y["train"], rows, net.dtype)
+        baseline[name] = {"rows": rows, **task.score(base, y)}
+    has_val = "val" in splits
+    diagnosis = diagnose(
+        train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
+        base_train=baseline["train"]["loss"], base_val=baseline["val"]["loss"] if has_val else None,
+        best_val=result.best_loss if has_val else None,
+        best_epoch=result.best_epoch, epochs_run=result.epochs_run)
+    return Scores(splits, baseline, diagnosis, dead_units(net, ds.X["train"]))
+
+
+def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dict:
+    """The content of ``metrics.json``."""
+    return {
+        "task": prepared.task.kind, "loss": prepared.task.loss_name,
+        "splits": scores.splits, "baseline": scores.baseline, "diagnosis": scores.diagnosis,
+        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+        "seconds": round(result.seconds, 3), "stop_reason": result.stop_reason,
+        "restored_best": result.restored, "threads": result.threads,
+        "dead_relu": scores.dead_relu,
+        "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
+    }
+
+
+def resolved_config(prepared: Prepared, config=None, overrides: Sequence[str] = ()) -> str:
+    """``config.yaml`` of a run: every default filled in, what ``auto`` chose, the overrides noted."""
+    import yaml
+
+    config = config or prepared.config
+    resolved = config.model_dump(mode="json")
+    resolved["data"]["task"] = prepared.task.kind
+    resolved["training"]["loss"] = prepared.task.loss_name
+    head = "".join(f"# --set {o}\n" for o in overrides)
+    return (f"# overrides applied to the config file:\n{head}" if head else "") + \
+        yaml.safe_dump(resolved, sort_keys=False)
+
+
+def curves_title(name: str, result: FitResult, scores: Scores) -> str:
+    if result.stop_reason == "diverged":
+        return f"{name}: diverged at epoch {result.epochs_run}"
+    return f"{name}: {scores.diagnosis['verdict']}"
+
+
+def save(run_dir: Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
+         config=None, overrides: Sequence[str] = (), history_written: bool = False) -> dict:
+    """Write the run directory; return the metrics record.
+
+    The model and metrics are written before the plot, so a plotting failure
+    cannot cost the model.
+    """
+    from ..report.plots import learning_curves
+    from ..store import save_model, write_atomic, write_history, write_json
+
+    write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
+    save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name)
+    metrics = metrics_record(prepared, result, scores)
+    write_json(run_dir / "metrics.json", metrics)
+    if not history_written:
+        write_history(run_dir / "history.csv", result.history, result.epochs)
+    write_atomic(run_dir / "curves.png", learning_curves(
+        result.history, result.epochs, result.best_epoch, curves_title(name, result, scores)))
+    return metrics

@@ -1,0 +1,98 @@
+"""The reusable run: prepare once, fit many times (no printing, no files), score, save."""
+
+import csv
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+from nnfit.config import load_config
+from nnfit.training.observers import Observer
+from nnfit.workflows import fit, prepare, save, score
+from nnfit.workflows.run import SPLIT_STREAM, TRAIN_STREAM, stream
+
+from pathlib import Path
+
+IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
+
+
+@pytest.fixture(scope="module")
+def iris_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cfg") / "iris.yaml"
+    path.write_text("data: {target: species}\n"
+                    "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                    "training: {lr: 0.02, epochs: 6, batch_size: 16, early_stopping: {patience: 3}}\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def prepared(iris_config):
+    return prepare(load_config(iris_config), IRIS)
+
+
+class Spy(Observer):
+    """Records the optimizer the trainer was built with."""
+
+    def on_train_begin(self, trainer):
+        super().on_train_begin(trainer)
+        self.optimizer = trainer.optimizer
+
+
+def test_fit_many_times_on_one_preparation_same_config_same_numbers(prepared, capsys):
+    first, again = fit(prepared), fit(prepared)
+    np.testing.assert_array_equal(first.network.params, again.network.params)
+    assert first.history["train_loss"] == again.history["train_loss"]
+    assert capsys.readouterr() == ("", "")  # fit prints nothing
+
+
+def test_an_override_changes_the_fit_not_the_split(prepared, iris_config):
+    rows = {k: v.copy() for k, v in prepared.data.rows.items()}
+    faster = load_config(iris_config, ["training.lr=0.2", "training.seed=3"])
+    result = fit(prepared, faster)
+    assert all(np.array_equal(rows[k], prepared.data.rows[k]) for k in rows)
+    assert result.history["train_loss"] != fit(prepared).history["train_loss"]
+
+
+def test_the_split_and_training_streams_are_independent():
+    a = stream(0, SPLIT_STREAM).random(4)
+    assert not np.array_equal(a, stream(0, TRAIN_STREAM).random(4))
+    np.testing.assert_array_equal(a, stream(0, SPLIT_STREAM).random(4))
+
+
+def test_a_prepared_run_pickles_for_worker_processes(prepared):
+    clone = pickle.loads(pickle.dumps(prepared))
+    np.testing.assert_array_equal(fit(clone).network.params, fit(prepared).network.params)
+
+
+def test_momentum_from_the_config_reaches_the_optimizer(prepared, iris_config):
+    spy = Spy()
+    fit(prepared, load_config(iris_config, ["training.optimizer=nesterov",
+                                            "training.momentum=0.37"]), observers=[spy])
+    assert spy.optimizer.name == "nesterov" and spy.optimizer.momentum == 0.37
+
+
+def test_a_stop_request_ends_the_fit_as_interrupted(prepared):
+    stop = threading.Event()
+
+    class StopAtTwo(Observer):
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 2:
+                stop.set()
+
+    result = fit(prepared, observers=[StopAtTwo()], stop=stop)
+    assert (result.stop_reason, result.epochs_run) == ("interrupted", 2)
+
+
+def test_save_writes_a_run_that_history_and_metrics_agree_on(prepared, tmp_path):
+    result = fit(prepared)
+    scores = score(prepared, result)
+    metrics = save(tmp_path, prepared, result, scores, name="iris",
+                   overrides=["training.lr=0.02"])
+    with open(tmp_path / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == metrics["epochs_run"] == result.epochs_run
+    assert float(rows[-1]["train_loss"]) == result.history["train_loss"][-1]
+    assert (tmp_path / "config.yaml").read_text().startswith(
+        "# overrides applied to the config file:\n# --set training.lr=0.02\n")
+    assert metrics["splits"]["test"] == scores.splits["test"]
