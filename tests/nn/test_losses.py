@@ -73,6 +73,15 @@ def test_cross_entropy_requires_integer_class_indices():
         make_loss("cross_entropy").targets(np.array([0.5, 1.0]), np.float64)
 
 
+def test_targets_accept_what_fits_the_network():
+    np.testing.assert_array_equal(make_loss("cross_entropy").targets([0, 2], np.float32, 3), [0, 2])
+    soft = make_loss("binary_cross_entropy").targets([[0.0, 0.25], [1.0, 1.0]], np.float32, 2)
+    assert soft.dtype == np.float32 and soft.shape == (2, 2)
+    assert make_loss("mse").targets([1.0, 2.0], np.float32, 1).shape == (2, 1)
+    # without n_outputs the width is not checked (scoring encoded targets)
+    assert make_loss("mse").targets(np.zeros((2, 3)), np.float64).shape == (2, 3)
+
+
 def test_unknown_loss():
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         make_loss("hinge")

@@ -1,8 +1,11 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 from gradcheck import random_targets, assert_gradients_match, away_from_zero, check_network
 
 from nnfit.nn.build import build_network
+from nnfit.nn.layers import ActivationLayer
 from nnfit.nn.losses import make_loss
 from nnfit.nn.optimizers import OPTIMIZERS, make_optimizer
 
@@ -54,11 +57,97 @@ def test_backward_fills_every_gradient_and_can_skip_dx():
     assert np.isfinite(net.grads).all()
 
 
-def test_predict_in_chunks_equals_one_forward():
-    rng = np.random.default_rng(0)
-    net = build_network(DEEP, n_features=4, dtype="float64")
-    x = rng.standard_normal((103, 4))
-    np.testing.assert_array_equal(net.predict(x, batch_size=10), net.forward(x))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 5, 7, 23, 103])
+def test_predict_in_chunks_equals_one_forward(n, dtype):
+    rng = np.random.default_rng(n)
+    net = build_network(DEEP, n_features=4, dtype=dtype)
+    x = rng.standard_normal((n, 4))  # float64: a float32 network casts it chunk by chunk
+    expected = net.forward(x.astype(dtype))
+    for chunk in (7, 4096):
+        y = net.predict(x, batch_size=chunk)
+        assert y.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(y, expected)
+
+
+class Spy(ActivationLayer):
+    """Identity layer that keeps every output it returns."""
+
+    def __init__(self):
+        super().__init__("identity")
+        self.seen = []
+
+    def forward(self, x, training=False, out=None):
+        self.seen.append(super().forward(x, training, out))
+        return self.seen[-1]
+
+
+def test_predict_reuses_one_scratch_across_chunks_and_writes_the_result_in_place():
+    hidden, last = Spy(), Spy()
+    net = build_network([{"type": "dense", "units": 5, "activation": "tanh"}, hidden,
+                         {"type": "dense", "units": 2}, last], n_features=3)
+    y = net.predict(np.ones((23, 3)), batch_size=7)
+    assert [a.shape[0] for a in hidden.seen] == [7, 7, 7, 2]
+    assert all(np.shares_memory(a, hidden.seen[0]) for a in hidden.seen)
+    assert all(np.shares_memory(a, y) for a in last.seen)
+
+
+def _predict_peak(net, x, chunk):
+    tracemalloc.start()
+    try:
+        net.predict(x, batch_size=chunk)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_predict_scratch_does_not_grow_with_rows():
+    layers = [{"type": "dense", "units": 64, "activation": "relu"},
+              {"type": "dense", "units": 64, "activation": {"name": "leaky_relu", "slope": 0.1}},
+              {"type": "dense", "units": 3}]
+    net = build_network(layers, n_features=20)
+    x = np.random.default_rng(0).standard_normal((10_000, 20))  # float64: cast per chunk
+    net.predict(x[:10], batch_size=7)  # activations keep their scratch from here on
+    small = _predict_peak(net, x[:1_000], 7)
+    large = _predict_peak(net, x, 7)
+    extra_output = 9_000 * 3 * 4
+    assert large < small + extra_output + 1_000  # one more 7 × 64 float32 buffer is 1.8 kB
+    assert net.layers[1].activation._flat.size == 7 * 64  # one scratch for every chunk size
+
+
+def test_predict_and_inference_forward_keep_nothing():
+    net = build_network(DEEP, n_features=4)
+    x = np.ones((9, 4), dtype=np.float32)
+    net.predict(x, batch_size=4)
+    net.forward(x)
+    for layer in net.layers:
+        assert layer._buffers == {}
+        assert not {"_x", "_y"} & set(vars(layer))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (5,), (5, 4, 1)])
+def test_predict_rejects_rows_of_the_wrong_shape(shape):
+    net = build_network(DEEP, n_features=4)
+    with pytest.raises(ValueError, match=r"x has rows of shape .* but the network takes \(4,\)"):
+        net.predict(np.zeros(shape))
+
+
+def test_predict_of_no_rows_and_bad_chunk():
+    net = build_network(DEEP, n_features=4)
+    assert net.predict(np.zeros((0, 4))).shape == (0, 3)
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        net.predict(np.zeros((3, 4)), batch_size=0)
+
+
+def test_layer_out_is_checked_and_only_for_inference():
+    layer = build_network([{"type": "dense", "units": 2}], n_features=3).layers[0]
+    x = np.ones((4, 3), dtype=np.float32)
+    out = np.empty((4, 2), dtype=np.float32)
+    assert layer.forward(x, out=out) is out
+    with pytest.raises(ValueError, match="training=False only"):
+        layer.forward(x, training=True, out=out)
+    with pytest.raises(ValueError, match=r"out must be float32 of shape \(4, 2\)"):
+        layer.forward(x, out=np.empty((5, 2), dtype=np.float32))
 
 
 def test_same_seed_same_weights_and_other_seed_not():
@@ -96,6 +185,7 @@ def test_float32_path_never_upcasts(optimizer, loss_name):
     opt.step()
     arrays = [logits, dlogits, net.params, net.grads, net.predict(x), loss.output(logits)]
     arrays += [buf for layer in net.layers for buf in layer._buffers.values()]
+    arrays += [vars(layer.activation)["_flat"] for layer in net.layers if "_flat" in vars(layer.activation)]
     arrays += [v for v in vars(opt).values() if isinstance(v, np.ndarray)]
     assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
 

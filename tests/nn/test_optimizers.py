@@ -1,3 +1,5 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -19,19 +21,70 @@ def test_sgd_step_by_hand():
 def test_momentum_two_steps_by_hand():
     p, g = np.array([1.0]), np.array([2.0])
     opt = _bound("momentum", p, g, lr=0.1, momentum=0.9)
-    opt.step()  # v = -0.2; p = 0.8
+    opt.step()  # v = 2; p = 1 - 0.1·2 = 0.8
+    np.testing.assert_allclose(opt.velocity, [2.0])
     np.testing.assert_allclose(p, [0.8])
-    opt.step()  # v = 0.9·(-0.2) - 0.2 = -0.38; p = 0.42
+    opt.step()  # v = 0.9·2 + 2 = 3.8; p = 0.8 - 0.1·3.8 = 0.42
+    np.testing.assert_allclose(opt.velocity, [3.8])
     np.testing.assert_allclose(p, [0.42])
 
 
 def test_nesterov_two_steps_by_hand():
     p, g = np.array([1.0]), np.array([2.0])
     opt = _bound("nesterov", p, g, lr=0.1, momentum=0.9)
-    opt.step()  # v = -0.2; p = 1 + 0.9·(-0.2) - 0.2 = 0.62
+    opt.step()  # v = 2; p = 1 - 0.1·(2 + 0.9·2) = 0.62
+    np.testing.assert_allclose(opt.velocity, [2.0])
     np.testing.assert_allclose(p, [0.62])
-    opt.step()  # v = -0.38; p = 0.62 + 0.9·(-0.38) - 0.2 = 0.078
+    opt.step()  # v = 3.8; p = 0.62 - 0.1·(2 + 0.9·3.8) = 0.078
+    np.testing.assert_allclose(opt.velocity, [3.8])
     np.testing.assert_allclose(p, [0.078])
+
+
+@pytest.mark.parametrize("name,expected", [
+    # v = 0.9·2 + 1 = 2.8; p = 0.8 - 0.5·2.8 = -0.6   (a velocity holding η: 0.12)
+    ("momentum", -0.6),
+    # v = 2.8; p = 0.62 - 0.5·(1 + 0.9·2.8) = -1.14  (a velocity holding η: -0.492)
+    ("nesterov", -1.14),
+])
+def test_a_new_learning_rate_applies_to_the_raw_velocity(name, expected):
+    p, g = np.array([1.0]), np.array([2.0])
+    opt = _bound(name, p, g, lr=0.1, momentum=0.9)
+    opt.step()  # as in the two-step tests: v = 2
+    opt.lr = 0.5
+    g[...] = 1.0
+    opt.step()
+    np.testing.assert_allclose(opt.velocity, [2.8])
+    np.testing.assert_allclose(p, [expected])
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov"])
+def test_constant_rate_trajectory_equals_the_velocity_with_the_rate_inside(name):
+    rng = np.random.default_rng(0)
+    lr, mu = 0.05, 0.8
+    p, g = rng.standard_normal(6), np.empty(6)
+    opt = _bound(name, p, g, lr=lr, momentum=mu)
+    q, v = p.copy(), np.zeros(6)  # the old form: v ← μ·v − η·g, v carries −η
+    for _ in range(5):
+        g[...] = rng.standard_normal(6)
+        opt.step()
+        v = mu * v - lr * g
+        q = q + v if name == "momentum" else q + mu * v - lr * g
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_steps_allocate_no_arrays(name):
+    p, g = np.ones(100_000), np.full(100_000, 0.5)
+    opt = _bound(name, p, g, 50_000, lr=0.1, weight_decay=0.1)
+    opt.step()
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            opt.step()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000  # one temporary would be 800 kB
 
 
 def test_adam_steps_by_hand_with_bias_correction():

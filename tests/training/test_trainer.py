@@ -110,3 +110,39 @@ def test_an_observer_can_stop_training():
     net = build_network([{"type": "dense", "units": 1}], n_features=1)
     history = fit(net, X, y, loss="mse", epochs=10, observers=[StopAtTwo()])
     assert history.epochs == [1, 2]
+
+
+CE3 = [{"type": "dense", "units": 3}]
+MSE1 = [{"type": "dense", "units": 1}]
+BCE2 = [{"type": "dense", "units": 2}]
+ROWS = np.zeros((150, 2))
+CLASSES = np.arange(150) % 3
+
+
+@pytest.mark.parametrize("layers,loss,X,y,validation,message", [
+    (CE3, "cross_entropy", ROWS, CLASSES[:149], None, r"^y has 149 rows but X has 150$"),
+    (MSE1, "mse", ROWS[:10], np.zeros(11), None, r"^y has 11 rows but X has 10$"),
+    (CE3, "cross_entropy", ROWS, CLASSES, (ROWS[:10], CLASSES[:9]),
+     r"^validation y has 9 rows but validation X has 10$"),
+    (CE3, "cross_entropy", ROWS, CLASSES + 1, None,
+     r"^class index 3 is outside \[0, 3\) for a network with 3 outputs$"),
+    (CE3, "cross_entropy", ROWS, CLASSES - 1, None, r"^class index -1 is outside \[0, 3\)"),
+    (CE3, "cross_entropy", ROWS, CLASSES, (ROWS[:2], np.array([0, 7])),
+     r"^validation: class index 7 is outside \[0, 3\)"),
+    (CE3, "cross_entropy", ROWS, CLASSES / 2, None, "integer class indices"),
+    (BCE2, "binary_cross_entropy", ROWS[:3], [[0, 1], [1, -1], [1, 1]], None,
+     r"^binary_cross_entropy targets must lie in \[0, 1\] \(got -1\)$"),
+    (BCE2, "binary_cross_entropy", ROWS[:3], [[0, 1], [1, np.nan], [2, 1]], None, r"\(got nan\)"),
+    (MSE1, "mse", ROWS[:4], np.zeros((4, 2)), None,
+     r"^y has 2 columns but the network has 1 output; mse targets are \(n_samples, n_outputs\)$"),
+    (BCE2, "binary_cross_entropy", ROWS[:4], np.zeros(4), None,
+     r"^y has 1 column but the network has 2 outputs"),
+    (MSE1, "mse", ROWS[:4], np.zeros((4, 1, 1)), None, r"^y has shape \(4, 1, 1\) but"),
+    (MSE1, "sse", ROWS[:4], np.zeros(4), (ROWS[:2], np.zeros((2, 3))), r"^validation: y has 3 columns"),
+])
+def test_bad_targets_raise_a_plain_value_error(layers, loss, X, y, validation, message):
+    net = build_network(layers, n_features=2)
+    before = net.params.copy()
+    with pytest.raises(ValueError, match=message):
+        nnfit.fit(net, X, y, loss=loss, epochs=1, validation=validation)
+    np.testing.assert_array_equal(net.params, before)  # rejected before any step

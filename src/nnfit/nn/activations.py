@@ -8,6 +8,8 @@ buffers (``out=``), so the training loop allocates nothing here.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -18,13 +20,17 @@ class Activation:
     init: str = "glorot"
 
     def _scratch(self, shape: tuple, dtype) -> np.ndarray:
-        """A buffer of this shape kept between calls, so hot loops allocate nothing."""
-        cache = self.__dict__.setdefault("_buffers", {})
-        key = (shape, np.dtype(dtype).str)
-        buf = cache.get(key)
-        if buf is None:
-            buf = cache[key] = np.empty(shape, dtype=dtype)
-        return buf
+        """A view of one flat buffer kept between calls and grown only when too small.
+
+        Hot loops then allocate nothing, and calls of many batch sizes (training's
+        last partial batch, predict's last chunk) share one array instead of
+        keeping one each. One scratch per call: a second would alias the first.
+        """
+        size = math.prod(shape)
+        flat = self.__dict__.get("_flat")
+        if flat is None or flat.size < size or flat.dtype != dtype:
+            flat = self._flat = np.empty(size, dtype=dtype)
+        return flat[:size].reshape(shape)
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Write ``f(z)`` into ``out`` (which may be ``z`` itself) and return it."""

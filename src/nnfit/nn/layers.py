@@ -8,9 +8,11 @@ The protocol every layer follows:
 - ``param_shapes()`` names the parameters the layer needs; the
   :class:`~nnfit.nn.network.Network` allocates them in one flat buffer and hands
   back views through ``bind(params, grads)``;
-- ``forward(x, training) -> y``: with ``training=True`` the output lives in a
-  buffer the layer reuses on the next call, and the layer keeps what
-  ``backward`` needs; with ``training=False`` it caches nothing;
+- ``forward(x, training, out=None) -> y``: with ``training=True`` the output
+  lives in a buffer the layer reuses on the next call, and the layer keeps
+  what ``backward`` needs; with ``training=False`` it caches nothing and
+  writes into ``out`` when given (``Network.predict`` passes scratch it reuses
+  across chunks), else into a new array;
 - ``backward(dy, need_dx) -> dx`` fills ``grads`` and returns ``dL/dx``
   (``None`` when ``need_dx`` is false, as for the first layer while training).
 """
@@ -71,10 +73,20 @@ class Layer:
             buf = self._buffers[key] = np.empty(shape, dtype=self.dtype)
         return buf
 
-    def _output(self, shape: tuple[int, ...], training: bool) -> np.ndarray:
-        return self._buffer("y", shape) if training else np.empty(shape, dtype=self.dtype)
+    def _output(self, shape: tuple[int, ...], training: bool, out: np.ndarray | None) -> np.ndarray:
+        """Where ``forward`` writes: ``out``, the reused training buffer, or a new array."""
+        if out is None:
+            return self._buffer("y", shape) if training else np.empty(shape, dtype=self.dtype)
+        if training:
+            raise ValueError("out= is for training=False only: training keeps its own buffers")
+        if out.shape != shape or out.dtype != self.dtype:
+            raise ValueError(f"out must be {self.dtype.name} of shape {shape}, "
+                             f"got {out.dtype.name} of shape {out.shape}")
+        return out
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False,
+                out: np.ndarray | None = None) -> np.ndarray:
+        """``x (batch, *input_shape)`` -> ``y (batch, *output_shape)``, written into ``out`` if given."""
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
@@ -118,8 +130,8 @@ class Dense(Layer):
         INITIALIZERS[self.activation.init](rng, self.params["W"], self.fan_in, self.units)
         self.params["b"][...] = 0.0
 
-    def forward(self, x, training=False):
-        y = self._output(x.shape[:-1] + (self.units,), training)
+    def forward(self, x, training=False, out=None):
+        y = self._output(x.shape[:-1] + (self.units,), training, out)
         np.matmul(x, self.params["W"], out=y)
         y += self.params["b"]
         self.activation.forward(y, out=y)
@@ -157,8 +169,8 @@ class ActivationLayer(Layer):
         super().__init__()
         self.activation = make_activation(activation)
 
-    def forward(self, x, training=False):
-        y = self._output(x.shape, training)
+    def forward(self, x, training=False, out=None):
+        y = self._output(x.shape, training, out)
         self.activation.forward(x, out=y)
         if training:
             self._y = y

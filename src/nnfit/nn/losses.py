@@ -6,8 +6,9 @@ caller-owned buffer, so the output activation never has to be differentiated on
 its own. ``output(logits)`` applies that activation for predictions.
 
 Targets: ``cross_entropy`` takes integer class indices ``(n_samples,)``;
-``binary_cross_entropy`` takes 0/1 floats ``(n_samples, n_outputs)``; the
-regression losses take floats ``(n_samples, n_outputs)``.
+``binary_cross_entropy`` takes floats in [0, 1] ``(n_samples, n_outputs)``; the
+regression losses take floats ``(n_samples, n_outputs)``. ``targets(y, dtype,
+n_outputs)`` converts and checks them, raising ValueError with a plain message.
 """
 
 from __future__ import annotations
@@ -28,10 +29,19 @@ class Loss:
         """Return ``L(logits, y)`` and write ``dL/dlogits`` into ``out`` (same shape as logits)."""
         raise NotImplementedError
 
-    def targets(self, y, dtype) -> np.ndarray:
-        """Targets in the form this loss reads: floats ``(n_samples, n_outputs)``."""
+    def targets(self, y, dtype, n_outputs: int | None = None) -> np.ndarray:
+        """Targets in the form this loss reads: floats ``(n_samples, n_outputs)``.
+
+        A 1-D ``y`` is one column. With ``n_outputs`` (the network's output
+        width) a ``y`` of another width raises ValueError.
+        """
         y = np.asarray(y, dtype=dtype)
-        return np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y)
+        y = np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y)
+        if n_outputs is not None and y.shape[1:] != (n_outputs,):
+            got = f"{_count(y.shape[1], 'column')}" if y.ndim == 2 else f"shape {y.shape}"
+            raise ValueError(f"y has {got} but the network has {_count(n_outputs, 'output')}; "
+                             f"{self.name} targets are (n_samples, n_outputs)")
+        return y
 
     def value(self, logits: np.ndarray, y: np.ndarray) -> float:
         """``L(logits, y)`` alone (allocates; for evaluation, not the training loop)."""
@@ -92,11 +102,17 @@ class CrossEntropy(Loss):
     def __init__(self) -> None:
         self._scratch: dict[tuple, np.ndarray] = {}
 
-    def targets(self, y, dtype):
-        """Class indices ``(n_samples,)`` as integers."""
+    def targets(self, y, dtype, n_outputs=None):
+        """Class indices ``(n_samples,)`` as integers, in ``[0, n_outputs)`` when it is given."""
         y = np.asarray(y)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-            raise ValueError("cross_entropy targets must be integer class indices of shape (n_samples,)")
+            raise ValueError("cross_entropy targets must be integer class indices of shape "
+                             f"(n_samples,) (got {y.dtype} of shape {y.shape})")
+        if n_outputs is not None:
+            bad = y[(y < 0) | (y >= n_outputs)]
+            if bad.size:
+                raise ValueError(f"class index {bad[0]} is outside [0, {n_outputs}) "
+                                 f"for a network with {_count(n_outputs, 'output')}")
         return np.ascontiguousarray(y, dtype=np.intp)
 
     def _rows(self, n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -135,6 +151,14 @@ class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
     output_activation = "sigmoid"
 
+    def targets(self, y, dtype, n_outputs=None):
+        """Floats ``(n_samples, n_outputs)`` in ``[0, 1]`` (0/1 labels or probabilities)."""
+        y = super().targets(y, dtype, n_outputs)
+        bad = y[~((y >= 0) & (y <= 1))]  # NaN is bad too
+        if bad.size:
+            raise ValueError(f"binary_cross_entropy targets must lie in [0, 1] (got {bad[0]:g})")
+        return y
+
     def value_and_grad(self, logits, y, out):
         n = logits.shape[0]
         if out is logits:
@@ -155,6 +179,10 @@ class BinaryCrossEntropy(Loss):
 
     def output(self, logits):
         return sigmoid(logits, np.empty_like(logits))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -136,11 +136,38 @@ class Network:
         return d
 
     def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """Raw outputs (logits) for any number of rows, in chunks, caching nothing."""
-        x = np.asarray(x, dtype=self.dtype)
-        out = np.empty((x.shape[0],) + self.output_shape, dtype=self.dtype)
-        for start in range(0, x.shape[0], batch_size):
-            out[start:start + batch_size] = self.forward(x[start:start + batch_size], training=False)
+        """Raw outputs (logits) ``(n_samples, *output_shape)`` for ``x (n_samples, *input_shape)``.
+
+        Runs ``batch_size`` rows at a time. The layers write by turns into two
+        scratch buffers of ``batch_size × widest hidden layer`` (and the last
+        layer straight into the result), allocated for this call and reused by
+        every chunk, so the memory beyond the result does not grow with
+        ``n_samples``; rows of another dtype are cast a chunk at a time.
+        Nothing is kept after the call.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        x = np.asarray(x)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"x has rows of shape {x.shape[1:]} but the network takes "
+                             f"{self.input_shape}")
+        n, last = x.shape[0], len(self.layers) - 1
+        out = np.empty((n,) + self.output_shape, dtype=self.dtype)
+        chunk = max(1, min(int(batch_size), n))  # 1 for no rows: the scratch stays tiny
+        width = max((math.prod(layer.output_shape) for layer in self.layers[:last]), default=0)
+        scratch = np.empty((2, chunk * width), dtype=self.dtype)  # a layer reads one, writes the other
+        cast = None if x.dtype == self.dtype else np.empty((chunk,) + self.input_shape, self.dtype)
+        for start in range(0, n, chunk):
+            h = x[start:start + chunk]
+            m = h.shape[0]
+            if cast is not None:
+                cast[:m] = h
+                h = cast[:m]
+            for i, layer in enumerate(self.layers):
+                shape = (m,) + layer.output_shape
+                dest = (out[start:start + m] if i == last
+                        else scratch[i % 2, :math.prod(shape)].reshape(shape))
+                h = layer.forward(h, training=False, out=dest)
         return out
 
     # -- description --------------------------------------------------------------

@@ -65,7 +65,12 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Heavy-ball momentum: ``v ← μ·v − η·g``; ``θ ← θ + v``."""
+    """Heavy-ball momentum on a raw velocity: ``v ← μ·v + g``; ``θ ← θ − η·v``.
+
+    The velocity holds no learning rate (PyTorch's SGD momentum does the same),
+    so a new ``lr`` applies at once to everything accumulated. With a constant
+    ``η`` the trajectory equals that of ``v ← μ·v − η·g``; ``θ ← θ + v``.
+    """
 
     name = "momentum"
 
@@ -80,24 +85,29 @@ class Momentum(Optimizer):
 
     def _advance_velocity(self) -> None:
         self.velocity *= self.momentum
-        np.multiply(self.grads, self.lr, out=self._tmp)
-        self.velocity -= self._tmp  # _tmp keeps η·g for Nesterov
+        self.velocity += self.grads
 
     def _update(self):
         self._advance_velocity()
-        self.params += self.velocity
+        np.multiply(self.velocity, self.lr, out=self._tmp)
+        self.params -= self._tmp
 
 
 class Nesterov(Momentum):
-    """Nesterov momentum: ``v ← μ·v − η·g``; ``θ ← θ + μ·v − η·g`` (look-ahead form)."""
+    """Nesterov momentum, look-ahead form: ``v ← μ·v + g``; ``θ ← θ − η·(g + μ·v)``.
+
+    The velocity is raw, as in :class:`Momentum`; with a constant ``η`` the
+    trajectory equals that of ``v ← μ·v − η·g``; ``θ ← θ + μ·v − η·g``.
+    """
 
     name = "nesterov"
 
     def _update(self):
         self._advance_velocity()
-        self.params -= self._tmp
         np.multiply(self.velocity, self.momentum, out=self._tmp)
-        self.params += self._tmp
+        self._tmp += self.grads
+        self._tmp *= self.lr
+        self.params -= self._tmp
 
 
 class Adam(Optimizer):

@@ -73,11 +73,20 @@ class Trainer:
         is called on every path.
         """
         net, loss = self.network, self.loss
+        n_outputs = net.output_shape[-1]
         X = np.ascontiguousarray(X, dtype=net.dtype)
-        y = loss.targets(y, net.dtype)
+        y = loss.targets(y, net.dtype, n_outputs)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")
         if validation is not None:
-            validation = (np.ascontiguousarray(validation[0], dtype=net.dtype),
-                          loss.targets(validation[1], net.dtype))
+            try:
+                validation = (np.ascontiguousarray(validation[0], dtype=net.dtype),
+                              loss.targets(validation[1], net.dtype, n_outputs))
+            except ValueError as error:
+                raise ValueError(f"validation: {error}") from None
+            if validation[1].shape[0] != validation[0].shape[0]:
+                raise ValueError(f"validation y has {validation[1].shape[0]} rows "
+                                 f"but validation X has {validation[0].shape[0]}")
         n = X.shape[0]
         if n == 0:
             raise ValueError("no training rows")
