@@ -146,3 +146,9 @@ def test_bad_targets_raise_a_plain_value_error(layers, loss, X, y, validation, m
     with pytest.raises(ValueError, match=message):
         nnfit.fit(net, X, y, loss=loss, epochs=1, validation=validation)
     np.testing.assert_array_equal(net.params, before)  # rejected before any step
+
+
+def test_inputs_of_the_wrong_width_are_refused_before_training():
+    net = build_network([{"type": "dense", "units": 2}], n_features=3, seed=0)
+    with pytest.raises(ValueError, match=r"X has rows of shape \(4,\) but the network takes \(3,\)"):
+        fit(net, np.zeros((5, 4)), np.zeros(5, dtype=int), loss="cross_entropy", epochs=1)

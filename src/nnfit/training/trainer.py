@@ -78,6 +78,9 @@ class Trainer:
         y = loss.targets(y, net.dtype, n_outputs)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")
+        if X.shape[1:] != net.input_shape:
+            raise ValueError(f"X has rows of shape {X.shape[1:]} but the network takes "
+                             f"{net.input_shape}")
         if validation is not None:
             try:
                 validation = (np.ascontiguousarray(validation[0], dtype=net.dtype),

@@ -208,7 +208,8 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
     splits, baseline = {}, {}
     for name, X in ds.X.items():
         y, rows = ds.y[name], int(X.shape[0])
-        splits[name] = {"rows": rows, **task.score(net.predict(X), y)}
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged net scores inf; said in words
+            splits[name] = {"rows": rows, **task.score(net.predict(X), y)}
         base = task.baseline_logits(ds.y["train"], rows, net.dtype)
         baseline[name] = {"rows": rows, **task.score(base, y)}
     has_val = "val" in splits
@@ -217,7 +218,9 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
         base_train=baseline["train"]["loss"], base_val=baseline["val"]["loss"] if has_val else None,
         best_val=result.best_loss if has_val else None,
         best_epoch=result.best_epoch, epochs_run=result.epochs_run)
-    return Scores(splits, baseline, diagnosis, dead_units(net, ds.X["train"]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        dead = dead_units(net, ds.X["train"])
+    return Scores(splits, baseline, diagnosis, dead)
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dict:
