@@ -117,16 +117,36 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                   *(_fmt(base[n]) for n in names), style="dim")
     console.print(table)
 
-    diagnosis = metrics["diagnosis"]
-    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow"}
-    console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
-                  f"[/]: {diagnosis['reason']}")
+    print_outcome(console, metrics)
     for layer in metrics.get("dead_relu", []):
         console.print(f"dead ReLU units in layer {layer['layer']} {layer['description']}: "
                       f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
                       f"the training rows")
     for note in notes_after:
         console.print(note)
+
+
+def diverged_message(epoch: int) -> str:
+    """What a diverged run says, in the console and on its learning curves."""
+    return f"diverged at epoch {epoch}: the loss became NaN/inf — lower the learning rate"
+
+
+def print_outcome(console, metrics: dict) -> None:
+    """One line: the verdict and its reason, or for a diverged run what happened instead.
+
+    ``metrics`` is ``metrics.json``'s content. The one place this line is made:
+    :func:`print_report` prints it, and ``--quiet`` runs print it alone.
+    """
+    if metrics.get("stop_reason") == "diverged":
+        best = metrics.get("best_epoch", 0)
+        kept = f"kept the weights of epoch {best}" if best else "kept the initial weights"
+        console.print(f"[bold red]{diverged_message(metrics['epochs_run'])}[/]; {kept}",
+                      soft_wrap=True)
+        return
+    diagnosis = metrics["diagnosis"]
+    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow"}
+    console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
+                  f"[/]: {diagnosis['reason']}", soft_wrap=True)
 
 
 def print_layers(console, title: str, layers: list[dict], n_params: int) -> None:
