@@ -117,16 +117,36 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                   *(_fmt(base[n]) for n in names), style="dim")
     console.print(table)
 
-    diagnosis = metrics["diagnosis"]
-    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow"}
-    console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
-                  f"[/]: {diagnosis['reason']}")
+    print_outcome(console, metrics)
     for layer in metrics.get("dead_relu", []):
         console.print(f"dead ReLU units in layer {layer['layer']} {layer['description']}: "
                       f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
                       f"the training rows")
     for note in notes_after:
         console.print(note)
+
+
+def diverged_message(epoch: int) -> str:
+    """What a diverged run says, in the console and on its learning curves."""
+    return f"diverged at epoch {epoch}: the loss became NaN/inf — lower the learning rate"
+
+
+def print_outcome(console, metrics: dict) -> None:
+    """One line: the verdict and its reason, or for a diverged run what happened instead.
+
+    ``metrics`` is ``metrics.json``'s content. The one place this line is made:
+    :func:`print_report` prints it, and ``--quiet`` runs print it alone.
+    """
+    if metrics.get("stop_reason") == "diverged":
+        best = metrics.get("best_epoch", 0)
+        kept = f"kept the weights of epoch {best}" if best else "kept the initial weights"
+        console.print(f"[bold red]{diverged_message(metrics['epochs_run'])}[/]; {kept}",
+                      soft_wrap=True)
+        return
+    diagnosis = metrics["diagnosis"]
+    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow"}
+    console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
+                  f"[/]: {diagnosis['reason']}", soft_wrap=True)
 
 
 def print_layers(console, title: str, layers: list[dict], n_params: int) -> None:
@@ -145,8 +165,16 @@ def print_layers(console, title: str, layers: list[dict], n_params: int) -> None
     console.print(table)
 
 
-def print_evaluation(console, result: dict, source: str) -> None:
-    """``nnfit eval``: loss and metrics; for classes, per-class scores and the confusion matrix."""
+GRID_CLASSES = 12  # more classes than this and the grid is unreadable; show the worst pairs
+
+
+def print_evaluation(console, result: dict, source: str, confusion_path=None) -> None:
+    """``nnfit eval``: loss and metrics; for classes, per-class scores and the confusion matrix.
+
+    Up to ``GRID_CLASSES`` classes the matrix is printed as a grid; beyond that, the
+    most-confused pairs instead, and ``confusion_path`` (where the caller wrote
+    :func:`~nnfit.report.tables.confusion_csv`), if given, is named for the full matrix.
+    """
     from rich.table import Table
 
     skip = {"n_rows", "warnings", "classes", "per_class", "confusion_matrix"}
@@ -165,14 +193,43 @@ def print_evaluation(console, result: dict, source: str) -> None:
         per_class.add_row(cls, _fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"]),
                           str(row["support"]))
     console.print(per_class)
-    confusion = Table(title="confusion matrix (rows: true class, columns: predicted)",
+    print_confusion(console, result["classes"], result["confusion_matrix"], confusion_path)
+
+
+def print_confusion(console, classes: list[str], matrix, confusion_path=None) -> None:
+    """The confusion matrix as a grid, or its most-confused pairs past ``GRID_CLASSES`` classes."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .tables import most_confused
+
+    if len(classes) <= GRID_CLASSES:
+        confusion = Table(title="confusion matrix (rows: true class, columns: predicted)",
+                          title_justify="left")
+        confusion.add_column("true \\ predicted")
+        for cls in classes:
+            confusion.add_column(cls, justify="right")
+        for i, (cls, row) in enumerate(zip(classes, matrix)):
+            confusion.add_row(cls, *(f"[bold]{v}[/]" if j == i else str(v)
+                                     for j, v in enumerate(row)))
+        console.print(confusion)
+        return
+    pairs = most_confused(classes, matrix)
+    if pairs:
+        table = Table(title=f"most confused pairs ({len(classes)} classes, top {len(pairs)})",
                       title_justify="left")
-    confusion.add_column("true \\ predicted")
-    for cls in result["classes"]:
-        confusion.add_column(cls, justify="right")
-    for i, (cls, row) in enumerate(zip(result["classes"], result["confusion_matrix"])):
-        confusion.add_row(cls, *(f"[bold]{v}[/]" if j == i else str(v) for j, v in enumerate(row)))
-    console.print(confusion)
+        for column, justify in (("true", "left"), ("", "left"), ("predicted", "left"),
+                                ("rows", "right"), ("share of true class", "right")):
+            table.add_column(column, justify=justify)
+        for true, predicted, count, share in pairs:
+            table.add_row(escape(true), "→", escape(predicted), str(count), f"{share:.1%}")
+        console.print(table)
+    else:
+        console.print(f"no confusions: every row of the {len(classes)} classes was predicted "
+                      f"as its true class")
+    if confusion_path is not None:
+        console.print(f"the full {len(classes)}×{len(classes)} confusion matrix is in "
+                      f"{confusion_path}", soft_wrap=True)
 
 
 def print_show(console, info: dict) -> None:
