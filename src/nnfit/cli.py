@@ -149,19 +149,31 @@ def eval_(
     run_dir: Path = RUN_DIR,
     data: Path = DATA,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
+    confusion: Optional[Path] = typer.Option(
+        None, "--confusion", metavar="FILE", show_default=False,
+        help="Write the full confusion matrix to this CSV (classification)."),
 ) -> None:
     """Score a saved model on a CSV that has the target column (extra columns are ignored)."""
-    from .report.console import make_console, print_evaluation
-    from .store import json_safe
-    from .workflows import evaluate
+    from .report.console import GRID_CLASSES, make_console, print_evaluation
+    from .store import json_safe, write_atomic
+    from .workflows import check_output_path, evaluate
 
+    if confusion is not None:
+        check_output_path(confusion, data)
     result = evaluate(run_dir, data)
     for warning in result.pop("warnings"):
         typer.echo(warning, err=True)
+    classes = result.get("classes")
+    if confusion is not None and classes:
+        from .report.tables import confusion_csv
+
+        write_atomic(confusion, confusion_csv(classes, result["confusion_matrix"]))
     if as_json:
         typer.echo(json.dumps(json_safe(result), indent=2))
     else:
-        print_evaluation(make_console(stderr=False), result, str(data))
+        print_evaluation(make_console(stderr=False), result, str(data), confusion_path=confusion)
+        if classes and len(classes) > GRID_CLASSES and confusion is None:
+            typer.echo("write the full confusion matrix with --confusion FILE", err=True)
 
 
 @app.command()

@@ -109,6 +109,50 @@ def test_eval_shows_per_class_scores_and_confusion_matrix(tmp_path):
     assert [row["support"] for row in scored["per_class"].values()] == [50, 50, 50]
 
 
+def test_many_classes_show_the_most_confused_pairs_and_write_the_full_matrix(tmp_path):
+    rng = np.random.default_rng(0)
+    k = 15
+    label = rng.integers(0, k, 450)
+    frame = pd.DataFrame({"a": label + rng.normal(0, 0.8, 450), "b": rng.normal(size=450),
+                          "y": [f"c{i:02d}" for i in label]})
+    data = tmp_path / "many.csv"
+    frame.to_csv(data, index=False)
+    config = tmp_path / "many.yaml"
+    config.write_text("data: {target: y}\ntraining: {epochs: 5, lr: 0.05}\n")
+    run = _train(config, data, tmp_path / "run")
+    result = runner.invoke(app, ["eval", str(run), str(data), "--confusion",
+                                 str(tmp_path / "confusion.csv")])
+    assert result.exit_code == 0, result.output
+    assert "true \\ predicted" not in result.stdout  # no 15-column grid
+    assert "most confused pairs (15 classes, top 10)" in result.stdout and f"{tmp_path / 'confusion.csv'}" in result.stdout
+    written = pd.read_csv(tmp_path / "confusion.csv", index_col=0)
+    assert written.shape == (k, k) and written.to_numpy().sum() == 450
+    bare = runner.invoke(app, ["eval", str(run), str(data)])
+    assert "write the full confusion matrix with --confusion FILE" in bare.stderr
+
+
+def test_eval_and_predict_agree_on_a_binary_tie(tmp_path):
+    """A model whose output is exactly p = 0.5 for every row: both say the first class."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "y": np.repeat(["no", "yes"], 30)})
+    data = tmp_path / "binary.csv"
+    frame.to_csv(data, index=False)
+    config = tmp_path / "binary.yaml"
+    config.write_text("data: {target: y}\ntraining: {epochs: 2}\n")
+    run = _train(config, data, tmp_path / "run")
+    network, _, _ = load_model(run)
+    network.params[...] = 0  # every logit is 0: P(yes) = 0.5
+    import io as _io
+
+    buffer = _io.BytesIO()
+    np.savez(buffer, params=network.params)
+    (run / "model.npz").write_bytes(buffer.getvalue())
+    scored = json.loads(runner.invoke(app, ["eval", str(run), str(data), "--json"]).stdout)
+    assert scored["confusion_matrix"] == [[30, 0], [30, 0]]
+    predicted = pd.read_csv(_io.StringIO(runner.invoke(app, ["predict", str(run), str(data)]).stdout))
+    assert set(predicted["predicted_y"]) == {"no"} and (predicted["probability_yes"] == 0.5).all()
+
+
 # -- bad input, through the installed command ---------------------------------------------
 @pytest.fixture(scope="module")
 def colour_run(tmp_path_factory):

@@ -18,7 +18,8 @@ def test_train_writes_a_complete_run_directory(tmp_path, small_config):
     result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.yaml", "curves.png", "history.csv", "metrics.json", "model.json", "model.npz"]
+        "config.yaml", "confusion.csv", "curves.png", "history.csv", "metrics.json", "model.json",
+        "model.npz"]
     m = metrics(out)
     assert set(m) >= {"task", "loss", "splits", "baseline", "diagnosis", "epochs_run", "best_epoch",
                       "seconds"}
@@ -134,3 +135,50 @@ def test_several_regression_targets_train_and_predict(tmp_path):
     assert m["task"] == "regression" and m["splits"]["test"]["r2"] > 0.95
     predicted = runner.invoke(app, ["predict", str(out), str(data)])
     assert predicted.stdout.splitlines()[0] == "predicted_sum,predicted_diff"
+
+
+def test_set_overrides_reach_summary_and_the_runs_config(tmp_path, small_config):
+    sets = ["--set", "model.layers[0].units=7", "--set", "training.lr=0.02"]
+    shown = runner.invoke(app, ["summary", str(small_config), str(IRIS), *sets])
+    assert shown.exit_code == 0, shown.output
+    assert "Dense(4 → 7, relu)" in shown.stdout and "(batch, 7)" in shown.stdout
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), *sets,
+                                 "--epochs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    resolved = (out / "config.yaml").read_text()
+    assert resolved.startswith("# overrides applied to the config file:\n"
+                               "# --set model.layers[0].units=7\n# --set training.lr=0.02\n"
+                               "# --set training.epochs=2\n")
+    import yaml
+
+    config = yaml.safe_load(resolved)
+    assert config["model"]["layers"][0]["units"] == 7 and config["training"]["lr"] == 0.02
+
+
+def test_a_wrong_set_path_is_one_line_naming_it(tmp_path, small_config):
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out",
+                                 str(tmp_path / "run"), "--set", "model.layers[4].units=7"])
+    assert result.exit_code == 2 and not (tmp_path / "run").exists()
+    assert result.stderr == ("--set model.layers[4].units=7: model.layers has 1 entry "
+                             "(index 4 is out of range)\n")
+
+
+def test_quiet_prints_only_the_verdict_line_and_the_run_directory(tmp_path, small_config):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), "-q"])
+    assert result.exit_code == 0 and result.stdout == ""
+    verdict, where = result.stderr.splitlines()
+    assert verdict.startswith(metrics(out)["diagnosis"]["verdict"] + ": ")
+    assert where == f"run directory: {out}"
+
+
+def test_the_run_keeps_the_held_out_confusion_matrix(tmp_path, small_config):
+    out = tmp_path / "run"
+    assert runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out),
+                               "-q"]).exit_code == 0
+    rows = list(csv.reader(open(out / "confusion.csv")))
+    assert rows[0] == ["true\\predicted", "setosa", "versicolor", "virginica"]
+    m = metrics(out)
+    assert m["confusion_split"] == "test"
+    assert sum(int(v) for row in rows[1:] for v in row[1:]) == m["splits"]["test"]["rows"]

@@ -31,10 +31,17 @@ def regression_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
             "r2": float(np.mean(r2))}
 
 
+def confusion_matrix(true: np.ndarray, pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """``(n_classes, n_classes)`` counts; rows are the true class, columns the predicted one."""
+    k = n_classes
+    true = np.asarray(true, dtype=np.intp).reshape(-1)
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+
+
 def class_report(true: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict:
     """Per-class precision, recall, F1 and support, and the confusion matrix (rows: true)."""
     k = len(classes)
-    confusion = np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+    confusion = confusion_matrix(true, pred, k)
     tp = np.diag(confusion).astype(float)
     n_pred, n_true = confusion.sum(axis=0), confusion.sum(axis=1)
     precision = np.divide(tp, n_pred, out=np.zeros(k), where=n_pred > 0)

@@ -84,6 +84,7 @@ class Scores:
     baseline: dict
     diagnosis: dict
     dead_relu: list
+    confusion: tuple[str, list] | None = None  # classification: (split, matrix), rows = true class
 
 
 def prepare(config, csv_path: str | Path, config_source: str = "config") -> Prepared:
@@ -204,14 +205,22 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
     """Loss and metrics per split for the fitted network and the baseline; the verdict."""
     from ..evaluation.diagnosis import dead_units, diagnose
 
+    from ..evaluation.metrics import confusion_matrix
+
     ds, task, net = prepared.data, prepared.task, result.network
-    splits, baseline = {}, {}
+    splits, baseline, logits = {}, {}, {}
     for name, X in ds.X.items():
         y, rows = ds.y[name], int(X.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged net scores inf; said in words
-            splits[name] = {"rows": rows, **task.score(net.predict(X), y)}
+            logits[name] = net.predict(X)
+            splits[name] = {"rows": rows, **task.score(logits[name], y)}
         base = task.baseline_logits(ds.y["train"], rows, net.dtype)
         baseline[name] = {"rows": rows, **task.score(base, y)}
+    confusion = None
+    if task.kind == "classification":
+        held_out = next(name for name in ("test", "val", "train") if name in logits)
+        confusion = (held_out, confusion_matrix(ds.y[held_out], task.decide(logits[held_out]),
+                                                len(task.classes)).tolist())
     has_val = "val" in splits
     diagnosis = diagnose(
         train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
@@ -220,7 +229,7 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
         best_epoch=result.best_epoch, epochs_run=result.epochs_run)
     with np.errstate(over="ignore", invalid="ignore"):
         dead = dead_units(net, ds.X["train"])
-    return Scores(splits, baseline, diagnosis, dead)
+    return Scores(splits, baseline, diagnosis, dead, confusion)
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dict:
@@ -232,6 +241,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dic
         "seconds": round(result.seconds, 3), "stop_reason": result.stop_reason,
         "restored_best": result.restored, "threads": result.threads,
         "dead_relu": scores.dead_relu,
+        **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
     }
 
@@ -262,7 +272,9 @@ def save(run_dir: Path, prepared: Prepared, result: FitResult, scores: Scores, *
     The model and metrics are written before the plot, so a plotting failure
     cannot cost the model.
     """
+    from ..report.console import diverged_message
     from ..report.plots import learning_curves
+    from ..report.tables import confusion_csv
     from ..store import save_model, write_atomic, write_history, write_json
 
     write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
@@ -271,6 +283,11 @@ def save(run_dir: Path, prepared: Prepared, result: FitResult, scores: Scores, *
     write_json(run_dir / "metrics.json", metrics)
     if not history_written:
         write_history(run_dir / "history.csv", result.history, result.epochs)
+    if scores.confusion is not None:
+        write_atomic(run_dir / "confusion.csv", confusion_csv(prepared.task.classes,
+                                                              scores.confusion[1]))
+    diverged = result.stop_reason == "diverged"
     write_atomic(run_dir / "curves.png", learning_curves(
-        result.history, result.epochs, result.best_epoch, curves_title(name, result, scores)))
+        result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
+        note=diverged_message(result.epochs_run) if diverged else None))
     return metrics

@@ -75,9 +75,8 @@ def stop_messages(result: FitResult, lr: float) -> list[str]:
     """What happened at the end of training, in words."""
     reason, epoch, best = result.stop_reason, result.epochs_run, result.best_epoch
     kept = f"kept the weights of epoch {best}" if best else "kept the initial weights"
-    if reason == "diverged":
-        return [f"diverged at epoch {epoch} — try a lower learning rate (training.lr is {lr:g}); "
-                f"{kept}"]
+    if reason == "diverged":  # the outcome line says it; add the rate that diverged
+        return [f"training.lr was {lr:g}"]
     if reason == "interrupted":
         return [f"interrupted at epoch {epoch}; {kept} and saved everything"]
     if reason == "early_stopping":
