@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, metrics, nnfit
+from conftest import ROOT, cli, metrics, nnfit
 from typer.testing import CliRunner
 
 from nnfit.cli import app
@@ -167,7 +167,7 @@ def colour_run(tmp_path_factory):
     config.write_text("data: {target: y}\nmodel: {layers: [{type: dense, units: 8, "
                       "activation: tanh}]}\ntraining: {epochs: 20, lr: 0.01}\n")
     run = root / "run"
-    assert nnfit("train", config, data, "--out", run, "-q").returncode == 0
+    assert cli("train", config, data, "--out", run, "-q").returncode == 0
     return run
 
 
@@ -194,7 +194,7 @@ def test_bad_inputs_exit_non_zero_with_one_line_and_write_nothing(tmp_path, colo
 
     def run_case(name, run, data, expected):
         for command in (("eval", run, data), ("predict", run, data, "-o", out)):
-            line = _one_line(nnfit(*command))
+            line = _one_line(cli(*command))
             assert expected in line, (name, command[0], line)
             assert not out.exists(), name
 
@@ -219,7 +219,7 @@ def test_bad_inputs_exit_non_zero_with_one_line_and_write_nothing(tmp_path, colo
              _csv(tmp_path, "x,colour,y\n0.5,red,1\nabc,blue,2\n", "txt.csv"),
              "txt.csv: column 'x', line 3: 'abc' is not a number")
     run_case("empty csv", colour_run, _csv(tmp_path, "", "empty.csv"), "empty.csv: the CSV is empty")
-    line = _one_line(nnfit("eval", colour_run, _csv(tmp_path, "x,colour\n0.5,red\n", "nt.csv")))
+    line = _one_line(cli("eval", colour_run, _csv(tmp_path, "x,colour\n0.5,red\n", "nt.csv")))
     assert "nt.csv: target column not found: y" in line
 
 
@@ -237,7 +237,7 @@ def test_pickled_model_is_refused_by_the_cli(tmp_path, colour_run):
 
 def test_unseen_category_is_all_zero_with_a_warning(tmp_path, colour_run):
     data = _csv(tmp_path, "x,colour\n0.5,red\n0.5,purple\n0.5,blue\n")
-    result = nnfit("predict", colour_run, data)
+    result = cli("predict", colour_run, data)
     assert result.returncode == 0, result.stderr
     assert "1 value(s) of 'colour' never seen in training (encoded as all-zero)" in result.stderr
     assert len(pd.read_csv(io.StringIO(result.stdout))) == 3
@@ -245,6 +245,6 @@ def test_unseen_category_is_all_zero_with_a_warning(tmp_path, colour_run):
 
 def test_predict_refuses_to_overwrite_its_input(tmp_path, colour_run):
     data = _csv(tmp_path, "x,colour\n0.5,red\n")
-    line = _one_line(nnfit("predict", colour_run, data, "-o", data))
+    line = _one_line(cli("predict", colour_run, data, "-o", data))
     assert "is the input CSV" in line
     assert data.read_text() == "x,colour\n0.5,red\n"

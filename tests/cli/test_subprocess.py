@@ -1,4 +1,5 @@
-"""The installed `nnfit` command in real processes: exit codes, stderr, signals."""
+"""The installed `nnfit` command in real processes (exit codes, stderr, signals, parallel
+runs), and the cases that need no process, in process through ``cli``."""
 
 import signal
 import subprocess
@@ -6,7 +7,7 @@ import sys
 import time
 
 import pytest
-from conftest import NNFIT, ROOT, metrics, nnfit
+from conftest import NNFIT, ROOT, cli, metrics, nnfit
 
 DEMO = ROOT / "configs" / "bias_variance"
 SINE = ROOT / "sample_data" / "noisy_sine.csv"
@@ -17,7 +18,7 @@ IRIS = ROOT / "sample_data" / "iris.csv"
                                             ("overfit", "overfitting"),
                                             ("good", "good fit")])
 def test_bias_variance_demo_verdicts(tmp_path, config, verdict):
-    result = nnfit("train", DEMO / f"{config}.yaml", SINE, "--out", tmp_path / "run")
+    result = cli("train", DEMO / f"{config}.yaml", SINE, "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr
     assert metrics(tmp_path / "run")["diagnosis"]["verdict"] == verdict
     assert f"{verdict}:" in result.stdout
@@ -60,7 +61,8 @@ def test_error_cases_exit_2_with_one_line(tmp_path, small_config):
                              "bad.yaml: model.layers[1].units: must be a positive integer (got -3)"),
     }
     for name, ((config, data), expected) in cases.items():
-        line = _one_line_error(nnfit("train", config, data, "--out", tmp_path / "run"))
+        run = nnfit if name == "bad config value" else cli  # one real process is enough
+        line = _one_line_error(run("train", config, data, "--out", tmp_path / "run"))
         assert expected in line, (name, line)
         assert not (tmp_path / "run").exists(), name
 
@@ -135,3 +137,24 @@ def test_same_seed_same_numbers_and_every_file_parses(tmp_path):
     assert json.loads((out / "model.json").read_text())["format_version"] == 1
     with open(out / "history.csv") as fh:
         assert len(list(csv.DictReader(fh))) == first["epochs_run"]
+
+
+def test_parallel_runs_without_out_each_get_their_own_complete_directory(tmp_path, small_config):
+    """Eight processes started together, in the same second, with the default run directory."""
+    import os
+
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("NNFIT_DEBUG", None)
+    procs = [subprocess.Popen([str(NNFIT), "train", str(small_config), str(IRIS), "--epochs", "2",
+                               "-q"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    outputs = [proc.communicate(timeout=240) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 8, outputs
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 8
+    printed = sorted(err.splitlines()[-1].removeprefix("run directory: ") for _, err in outputs)
+    assert printed == sorted(str(run.relative_to(tmp_path)) for run in runs)
+    for run in runs:
+        assert {"model.npz", "model.json", "metrics.json", "history.csv", "config.yaml",
+                "curves.png"} <= {p.name for p in run.iterdir()}
+        assert metrics(run)["epochs_run"] == 2
