@@ -87,12 +87,59 @@ class DataConfig(Strict):
     scale: Literal["standard", "minmax", "none"] = "standard"
     missing: Literal["error", "drop", "mean"] = "error"
     scale_target: bool = True
+    exclude: list[str] = []  # columns to leave out (an exported index, an ID)
+    delimiter: str | None = None  # None: sniffed among , ; tab |
+    na_values: list[str] | None = None  # more strings that mean "missing"
+    keep_default_na: bool = True  # pandas' own list: NA, N/A, null, NaN, ...
+    encoding: str = "utf-8"
 
     @field_validator("target")
     @classmethod
     def _targets_not_empty(cls, value):
         if isinstance(value, list) and not value:
             raise ValueError("must name at least one column")
+        return value
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude_is_unique_and_not_used(cls, value, info):
+        twice = [c for i, c in enumerate(value) if c in value[:i]]
+        if twice:
+            raise ValueError(f"{twice[0]!r} is listed twice")
+        target = info.data.get("target")
+        used = {"target": [target] if isinstance(target, str) else target or [],
+                "features": info.data.get("features") or []}
+        for key, columns in used.items():
+            clash = [c for c in value if c in columns]
+            if clash:
+                raise ValueError(f"{clash[0]!r} is also in data.{key}; a column cannot be both")
+        return value
+
+    @field_validator("na_values", mode="before")
+    @classmethod
+    def _numbers_as_text(cls, value):
+        # YAML reads a marker such as -999 as a number; pandas matches it as text or number
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                    for v in value]
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value):
+        if value is not None and (len(value) != 1 or value in '"\r\n'):
+            raise ValueError(f"must be one character, not a quote or line break (got {value!r})")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value):
+        try:
+            b"a".decode(value)  # not b"": that skips the lookup; LookupError also for 'hex'
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}; try utf-8, latin-1 or cp1252") from None
+        except UnicodeError:
+            pass  # a text encoding all the same (utf-16 wants two bytes)
         return value
 
     @model_validator(mode="after")

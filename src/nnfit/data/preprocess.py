@@ -7,6 +7,10 @@ filled with the training mean (numeric) or most frequent value (text) when
 ``missing: mean``. Classification targets become class indices; regression
 targets are standardized for training and mapped back for metrics.
 
+It also keeps what ``eval`` and ``predict`` need to treat new files as training did:
+the missing-value policy (:meth:`Preprocessor.apply_missing`) and the reading options
+(``reading``, for :func:`nnfit.data.table.read_table`).
+
 A fitted Preprocessor is plain data: ``to_dict()`` is JSON, ``from_dict`` reads it back.
 """
 
@@ -17,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
+from .table import READING_DEFAULTS
 
 
 def label_text(value) -> str:
@@ -75,6 +80,8 @@ class Preprocessor:
     classes: list[str] | None = None
     target_scale: list[list[float]] | None = None  # per target: [center, scale]
     scale: str = "standard"
+    missing: str = "error"  # data.missing of the training run
+    reading: dict = field(default_factory=lambda: dict(READING_DEFAULTS))  # read_table options
 
     # -- shape --------------------------------------------------------------------
     @property
@@ -124,26 +131,63 @@ class Preprocessor:
         X = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
         return X, unseen
 
-    def encode_targets(self, frame, source: str) -> np.ndarray:
-        """Class indices ``(n,)``, or standardized values ``(n, k)`` for regression."""
+    def encode_targets(self, frame, source: str, unseen: str = "error"):
+        """Class indices ``(n,)``, or standardized values ``(n, k)`` for regression.
+
+        A class not among the training classes is an error naming its line; with
+        ``unseen="mark"`` it becomes -1 and the result is ``(codes, unseen_labels)``
+        (regression: ``(values, [])``).
+        """
+        import pandas as pd
+
+        if unseen not in ("error", "mark"):
+            raise ValueError(f"unseen must be 'error' or 'mark' (got {unseen!r})")
         for target in self.targets:
             empty = frame[target].isna()
             if empty.any():
                 raise NnfitError(f"{source}: target {target!r}, line {empty.idxmax() + 2}: "
                                  f"empty cell")
+        new_labels: list[str] = []
         if self.task == "classification":
             text = frame[self.targets[0]].map(label_text)
-            index = {label: i for i, label in enumerate(self.classes)}
-            codes = text.map(index)
-            if codes.isna().any():
-                row = codes.isna().idxmax()
-                raise NnfitError(f"{source}: target {self.targets[0]!r}, line {row + 2}: class "
-                                 f"{text[row]!r} was not among the training classes "
-                                 f"({', '.join(self.classes)})")
-            return codes.to_numpy(dtype=np.intp)
-        values = np.column_stack([numeric_column(frame[t], source).to_numpy() for t in self.targets])
-        center, scale = np.asarray(self.target_scale).T
-        return (values - center) / scale
+            y = pd.Index(self.classes).get_indexer(text)  # -1: a class training never saw
+            new = y < 0
+            if new.any() and unseen == "error":
+                first = np.flatnonzero(new)[0]
+                raise NnfitError(f"{source}: target {self.targets[0]!r}, line "
+                                 f"{frame.index[first] + 2}: class {text.iloc[first]!r} was not "
+                                 f"among the training classes ({', '.join(self.classes)})")
+            new_labels = sorted_labels(text[new])
+            y = y.astype(np.intp, copy=False)
+        else:
+            values = np.column_stack([numeric_column(frame[t], source).to_numpy()
+                                      for t in self.targets])
+            center, scale = np.asarray(self.target_scale).T
+            y = (values - center) / scale
+        return (y, new_labels) if unseen == "mark" else y
+
+    def apply_missing(self, frame, source: str, with_targets: bool = True):
+        """New rows under the training's ``missing`` policy: ``(frame, n_dropped)``.
+
+        ``drop``: rows with an empty feature cell go, and rows with an empty target
+        cell when ``with_targets`` and the targets are in ``frame``. ``mean``: only
+        those empty-target rows go, as in training (``transform`` fills features).
+        ``error``: nothing changes (``transform`` and ``encode_targets`` name the
+        first empty cell). Pass ``with_targets=False`` for ``predict``, whose target
+        column, if present, may be empty on purpose.
+        """
+        if self.missing == "error":
+            return frame, 0
+        columns = self.features if self.missing == "drop" else []
+        if with_targets:
+            columns = columns + [t for t in self.targets if t in frame.columns]
+        if not columns:
+            return frame, 0
+        empty = frame[columns].isna().any(axis=1)
+        dropped = int(empty.sum())
+        if dropped and dropped == len(frame):
+            raise NnfitError(f"{source}: no rows left after dropping rows with empty cells")
+        return (frame[~empty], dropped) if dropped else (frame, 0)
 
     def decode_values(self, scaled: np.ndarray) -> np.ndarray:
         """Regression outputs back in the target's units."""
@@ -160,9 +204,14 @@ class Preprocessor:
 
 def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str],
                      classes: list[str] | None, scale: str, missing: str, scale_target: bool,
-                     source: str) -> Preprocessor:
-    """Learn categories, fill values and scaling statistics from the training rows."""
-    prep = Preprocessor(task=task, targets=targets, features=features, classes=classes, scale=scale)
+                     source: str, reading: dict | None = None) -> Preprocessor:
+    """Learn categories, fill values and scaling statistics from the training rows.
+
+    ``missing`` and ``reading`` (see :func:`nnfit.data.table.reading_options`) are
+    stored as they are, for ``eval`` and ``predict``.
+    """
+    prep = Preprocessor(task=task, targets=targets, features=features, classes=classes, scale=scale,
+                        missing=missing, reading=dict(reading or READING_DEFAULTS))
     for col in features:
         series = train[col]
         if looks_numeric(series):

@@ -1,21 +1,56 @@
-"""Read a CSV into a DataFrame, with one-line errors for what users get wrong."""
+"""Read a CSV into a DataFrame, with one-line errors for what users get wrong.
+
+How a file is read (delimiter, missing-value strings, encoding) is a small dict of
+*reading options*: built from the ``data:`` config by :func:`reading_options`, stored
+with a trained model, and handed back to :func:`read_table` by ``eval`` and ``predict``.
+"""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from ..errors import NnfitError, did_you_mean
 
+READING_DEFAULTS = {"delimiter": None, "na_values": None, "keep_default_na": True,
+                    "encoding": "utf-8"}
+DELIMITERS = ",;\t|"  # what sniffing chooses among
+SNIFF_BYTES = 64 * 1024
 
-def read_table(path: str | Path):
-    """The CSV as a DataFrame; empty cells become NaN, text stays text."""
+
+def reading_options(data_config) -> dict:
+    """A ``DataConfig``'s reading options as a JSON-safe dict (the keys of ``READING_DEFAULTS``)."""
+    options = {key: getattr(data_config, key) for key in READING_DEFAULTS}
+    if options["na_values"] is not None:
+        options["na_values"] = list(options["na_values"])
+    return options
+
+
+def read_table(path: str | Path, options=None):
+    """The CSV as a DataFrame; missing cells become NaN, text stays text.
+
+    Parameters
+    ----------
+    path : the CSV file.
+    options : a ``DataConfig``, a reading-options dict (keys of ``READING_DEFAULTS``;
+        absent keys take their defaults), or None for the defaults.
+
+    The delimiter used is in ``frame.attrs["delimiter"]``.
+    """
     import pandas as pd
 
     path = Path(path)
+    opts = _resolve(options)
+    encoding = opts["encoding"]
     if path.is_dir():
         raise NnfitError(f"{path}: is a directory, not a CSV file")
+    na_values = list(opts["na_values"] or [])
+    if not opts["keep_default_na"]:
+        na_values.append("")  # without pandas' list, empty cells are still missing
     try:
-        frame = pd.read_csv(path)
+        delimiter = opts["delimiter"] or sniff_delimiter(path, encoding)
+        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, na_values=na_values or None,
+                            keep_default_na=opts["keep_default_na"])
     except FileNotFoundError:
         raise NnfitError(f"{path}: no such data file") from None
     except pd.errors.EmptyDataError:
@@ -23,16 +58,45 @@ def read_table(path: str | Path):
     except pd.errors.ParserError as exc:
         raise NnfitError(f"{path}: not a readable CSV ({str(exc).strip().splitlines()[-1]})") from None
     except UnicodeDecodeError:
-        raise NnfitError(f"{path}: not a text CSV file (cannot decode it as UTF-8)") from None
+        raise NnfitError(_decode_error(path, encoding)) from None
+    except LookupError:  # only from stored options: the config checks its encoding
+        raise NnfitError(f"{path}: unknown encoding {encoding!r}; set data.encoding") from None
     except OSError as exc:
         raise NnfitError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.shape[1] == 1:
+        _check_single_column(frame.columns[0], delimiter, path)
     if frame.empty:
         raise NnfitError(f"{path}: the CSV has a header but no rows")
-    frame.columns = [str(c).strip() for c in frame.columns]
     duplicated = frame.columns[frame.columns.duplicated()].tolist()
     if duplicated:
         raise NnfitError(f"{path}: duplicate column names: {', '.join(duplicated)}")
+    frame.attrs["delimiter"] = delimiter
     return frame
+
+
+def sniff_delimiter(path: str | Path, encoding: str = "utf-8") -> str:
+    """The delimiter among ``, ; tab |`` that the first 64 KiB suggest; ``,`` when unsure.
+
+    Raises UnicodeDecodeError when those bytes do not decode (``read_table`` words it).
+    """
+    import csv
+
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    text = codecs.getincrementaldecoder(encoding)().decode(head, final=False).lstrip("\ufeff")
+    if len(head) == SNIFF_BYTES and "\n" in text:
+        text = text[:text.rfind("\n") + 1]  # a cut last line would look inconsistent
+    try:
+        return csv.Sniffer().sniff(text, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def exclude_columns(frame, exclude: list[str], path: str | Path):
+    """``frame`` without the ``data.exclude`` columns; a name not in the CSV is an error."""
+    require_columns(frame, exclude, path, "excluded")
+    return frame.drop(columns=exclude) if exclude else frame
 
 
 def require_columns(frame, columns: list[str], path: str | Path, role: str) -> None:
@@ -42,3 +106,43 @@ def require_columns(frame, columns: list[str], path: str | Path, role: str) -> N
         hints = "".join(did_you_mean(c, frame.columns) for c in missing[:1])
         raise NnfitError(f"{path}: {role} column{'s' if len(missing) > 1 else ''} not found: "
                          f"{', '.join(missing)}{hints}; the CSV has: {', '.join(frame.columns)}")
+
+
+def _resolve(options) -> dict:
+    if options is None:
+        return dict(READING_DEFAULTS)
+    if isinstance(options, dict):
+        return {key: options.get(key, default) for key, default in READING_DEFAULTS.items()}
+    return reading_options(options)
+
+
+def _check_single_column(header: str, delimiter: str, path: Path) -> None:
+    """A lone column whose name holds another candidate delimiter was split on the wrong one."""
+    counts = {d: header.count(d) for d in DELIMITERS if d != delimiter}
+    likely = max(counts, key=counts.get)
+    if counts[likely]:
+        raise NnfitError(f"{path}: parsed as a single column {header!r}; is the delimiter "
+                         f"{likely!r}? set data.delimiter")
+
+
+def _decode_error(path: Path, encoding: str) -> str:
+    """The decode error, placed by decoding the file in chunks (pandas' offset is per chunk)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, lines = 0, 1  # bytes given to the decoder so far, and the line they end on
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            pending = decoder.getstate()[0]  # the undecoded tail of the previous chunk
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = pending + chunk
+                where = offset - len(pending) + exc.start
+                line = lines + data[:exc.start].count(b"\n") - pending.count(b"\n")
+                return (f"{path}: cannot decode it as {encoding} (byte 0x{data[exc.start]:02x} "
+                        f"at position {where}, line {line}); set data.encoding")
+            if not chunk:
+                break
+            offset += len(chunk)
+            lines += chunk.count(b"\n")
+    return f"{path}: cannot decode it as {encoding}; set data.encoding"

@@ -1,0 +1,69 @@
+"""Checks on a freshly read table that point at one place in the file.
+
+Each works on a frame straight from :func:`nnfit.data.table.read_table` (or a row
+subset of it): its index holds the 0-based data row, so data row ``i`` is file line
+``i + 2`` (line 1 is the header), and its columns are in the CSV's order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIN_INDEX_ROWS = 5  # below this, a column 0, 1, 2 is as likely a real feature as an index
+
+
+def index_like_columns(frame, columns: list[str]) -> list[tuple[str, int]]:
+    """``(column, start)`` for each numeric column equal to the row number ``start``, ``start + 1``, ...
+
+    ``start`` is 0 or 1: the column equals the data row number in file order
+    (``0..n-1`` or ``1..n``), as an exported index such as pandas' ``Unnamed: 0`` does.
+    A model can learn such a column when the file is sorted by the target.
+    """
+    import pandas as pd
+
+    numeric = [c for c in columns
+               if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    if len(frame) < MIN_INDEX_ROWS or not numeric:
+        return []
+    values = frame[numeric].to_numpy(dtype=float, na_value=np.nan)  # (n_rows, n_numeric)
+    offset = values - frame.index.to_numpy(dtype=float)[:, None]  # NaN never matches
+    hits = (offset == offset[0]).all(axis=0) & np.isin(offset[0], (0, 1))
+    return [(numeric[i], int(offset[0, i])) for i in np.flatnonzero(hits)]
+
+
+def index_warning(column: str, start: int) -> str:
+    """The note for a column :func:`index_like_columns` found."""
+    numbers = "0..n-1" if start == 0 else "1..n"
+    return (f"column {column!r} equals the row number ({numbers}); it is likely an exported "
+            f"index: leave it out with data.exclude")
+
+
+def first_empty_cell(frame, columns: list[str]) -> tuple[int, str] | None:
+    """``(line, column)`` of the first empty cell in file order (by row, then by column), or None.
+
+    ``line`` is the 1-based file line; among ``columns``, the CSV's column order decides.
+    """
+    found = _empty_cells(frame, columns)
+    return None if found is None else found[1:]
+
+
+def empty_cells_message(frame, columns: list[str], source: str) -> str | None:
+    """The error for empty cells under ``data.missing: error``, or None when there are none."""
+    found = _empty_cells(frame, columns)
+    if found is None:
+        return None
+    n_rows, line, column = found
+    return (f"{source}: {n_rows} row(s) have empty cells, the first at line {line}, "
+            f"column {column!r}; set data.missing to drop or mean")
+
+
+def _empty_cells(frame, columns):
+    """``(n_rows_with_holes, line, column)`` of the first hole, or None."""
+    wanted = set(columns)
+    ordered = [c for c in frame.columns if c in wanted]
+    holes = frame[ordered].isna().to_numpy()  # (n_rows, n_columns)
+    rows = holes.any(axis=1)
+    if not rows.any():
+        return None
+    row = int(np.argmax(rows))
+    return int(rows.sum()), int(frame.index[row]) + 2, ordered[int(np.argmax(holes[row]))]

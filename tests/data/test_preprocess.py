@@ -1,0 +1,101 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nnfit.config import DataConfig
+from nnfit.data.preprocess import Preprocessor, fit_preprocessor
+from nnfit.data.table import READING_DEFAULTS, reading_options
+from nnfit.errors import NnfitError
+
+
+def _fitted(missing="error", task="classification", reading=None):
+    train = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "c": ["p", "q", "p", "q"],
+                          "y": ["x", "z", "x", "z"] if task == "classification" else [0.5, 1, 2, 3]})
+    return fit_preprocessor(train, task=task, targets=["y"], features=["a", "c"],
+                            classes=["x", "z"] if task == "classification" else None,
+                            scale="standard", missing=missing, scale_target=True, source="train.csv",
+                            reading=reading)
+
+
+def _error(call):
+    with pytest.raises(NnfitError) as info:
+        call()
+    return info.value.message
+
+
+def test_missing_policy_and_reading_options_are_stored_as_json():
+    reading = reading_options(DataConfig(target="y", delimiter=";", keep_default_na=False))
+    prep = _fitted("drop", reading=reading)
+    stored = json.loads(json.dumps(prep.to_dict()))
+    assert stored["missing"] == "drop" and stored["reading"] == {
+        "delimiter": ";", "na_values": None, "keep_default_na": False, "encoding": "utf-8"}
+    assert Preprocessor.from_dict(stored) == prep
+    assert _fitted().reading == READING_DEFAULTS
+
+
+def test_a_model_json_from_before_these_fields_still_loads():
+    old = _fitted("mean").to_dict()
+    del old["missing"], old["reading"]
+    prep = Preprocessor.from_dict(old)
+    assert prep.missing == "error" and prep.reading == READING_DEFAULTS
+    assert prep.reading is not Preprocessor.from_dict(old).reading  # no shared default dict
+
+
+NEW = pd.DataFrame({"a": [1.0, np.nan, 3.0, 4.0, 5.0], "c": ["p", "q", None, "q", "p"],
+                    "y": ["x", "z", "x", None, "z"]}, index=[0, 1, 2, 3, 4])
+
+
+def test_drop_removes_rows_with_empty_features_and_targets():
+    prep = _fitted("drop")
+    frame, dropped = prep.apply_missing(NEW, "new.csv")
+    assert dropped == 3 and frame.index.tolist() == [0, 4]
+    frame, dropped = prep.apply_missing(NEW, "new.csv", with_targets=False)  # predict
+    assert dropped == 2 and frame.index.tolist() == [0, 3, 4]
+    frame, dropped = prep.apply_missing(NEW.drop(columns="y"), "new.csv")  # no target column
+    assert dropped == 2 and frame.index.tolist() == [0, 3, 4]
+    assert _error(lambda: prep.apply_missing(NEW.iloc[1:3], "new.csv")) == (
+        "new.csv: no rows left after dropping rows with empty cells")
+
+
+def test_mean_keeps_rows_and_fills_features_but_drops_empty_targets_as_training_did():
+    prep = _fitted("mean")
+    frame, dropped = prep.apply_missing(NEW, "new.csv")
+    assert dropped == 1 and frame.index.tolist() == [0, 1, 2, 4]
+    X, unseen = prep.transform(frame, "new.csv")
+    assert not np.isnan(X).any() and unseen == {}
+    assert X[1, 0] == pytest.approx(0.0)  # the training mean, standardized
+    assert X[2, 1:].tolist() == [1.0, 0.0]  # the most frequent category (first of a tie)
+    frame, dropped = prep.apply_missing(NEW, "new.csv", with_targets=False)
+    assert frame is NEW and dropped == 0
+
+
+def test_error_changes_nothing_and_transform_names_the_cell():
+    prep = _fitted("error")
+    frame, dropped = prep.apply_missing(NEW, "new.csv")
+    assert frame is NEW and dropped == 0
+    assert _error(lambda: prep.transform(frame, "new.csv")) == (
+        "new.csv: column 'a', line 3: empty cell, and this model has no fill value (train with "
+        "data.missing: mean to get one)")
+
+
+def test_unseen_classes_are_an_error_by_default_or_marked():
+    prep = _fitted()
+    frame = pd.DataFrame({"a": [1.0] * 4, "c": ["p"] * 4, "y": ["z", "w", "x", "v"]})
+    assert _error(lambda: prep.encode_targets(frame, "new.csv")) == (
+        "new.csv: target 'y', line 3: class 'w' was not among the training classes (x, z)")
+    codes, unseen = prep.encode_targets(frame, "new.csv", unseen="mark")
+    assert codes.tolist() == [1, -1, 0, -1] and codes.dtype == np.intp
+    assert unseen == ["v", "w"]
+    assert prep.encode_targets(frame.iloc[[0, 2]], "new.csv").tolist() == [1, 0]
+    with pytest.raises(ValueError):
+        prep.encode_targets(frame, "new.csv", unseen="ignore")
+
+
+def test_regression_targets_have_no_unseen_labels():
+    prep = _fitted(task="regression")
+    frame = pd.DataFrame({"a": [1.0, 2.0], "c": ["p", "q"], "y": [0.5, 100.0]})
+    values, unseen = prep.encode_targets(frame, "new.csv", unseen="mark")
+    assert unseen == [] and values.shape == (2, 1)
+    np.testing.assert_array_equal(values, prep.encode_targets(frame, "new.csv"))

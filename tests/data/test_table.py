@@ -1,0 +1,174 @@
+import json
+
+import pytest
+
+from nnfit.config import DataConfig, load_config
+from nnfit.data.table import (READING_DEFAULTS, exclude_columns, read_table, reading_options,
+                              sniff_delimiter)
+from nnfit.errors import NnfitError
+
+
+def _csv(tmp_path, content, name="d.csv"):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def _error(path, options=None):
+    with pytest.raises(NnfitError) as info:
+        read_table(path, options)
+    assert info.value.exit_code == 2 and "\n" not in info.value.message
+    return info.value.message.replace(str(path), path.name)
+
+
+def _config_errors(tmp_path, data_yaml):
+    path = tmp_path / "config.yaml"
+    path.write_text(f"data: {data_yaml}\n")
+    with pytest.raises(NnfitError) as info:
+        load_config(path)
+    return [line.replace(str(path), "config.yaml") for line in info.value.message.splitlines()]
+
+
+# -- the data: keys ---------------------------------------------------------------------
+def test_new_data_keys_default_to_todays_reading():
+    data = DataConfig(target="y")
+    assert (data.exclude, data.delimiter, data.na_values, data.keep_default_na, data.encoding) == (
+        [], None, None, True, "utf-8")
+    assert reading_options(data) == READING_DEFAULTS
+
+
+@pytest.mark.parametrize("data_yaml,expected", [
+    ("{target: y, delimiter: ';;'}",
+     "config.yaml: data.delimiter: must be one character, not a quote or line break (got ';;')"),
+    ("{target: y, delimiter: ''}",
+     "config.yaml: data.delimiter: must be one character, not a quote or line break (got '')"),
+    ("{target: y, exclude: [id, a, id]}", "config.yaml: data.exclude: 'id' is listed twice"),
+    ("{target: y, exclude: [id, y]}",
+     "config.yaml: data.exclude: 'y' is also in data.target; a column cannot be both"),
+    ("{target: y, features: [a, b], exclude: [b]}",
+     "config.yaml: data.exclude: 'b' is also in data.features; a column cannot be both"),
+    ("{target: y, encoding: utf-9}",
+     "config.yaml: data.encoding: unknown encoding 'utf-9'; try utf-8, latin-1 or cp1252"),
+    ("{target: y, encoding: hex}",
+     "config.yaml: data.encoding: unknown encoding 'hex'; try utf-8, latin-1 or cp1252"),
+    ("{target: y, keep_default_na: maybe}",
+     "config.yaml: data.keep_default_na: must be true or false (got 'maybe')"),
+    ("{target: y, delimeter: ';'}",
+     "config.yaml: data: unknown key 'delimeter' (did you mean 'delimiter'?)"),
+])
+def test_data_key_errors_name_the_key(tmp_path, data_yaml, expected):
+    assert _config_errors(tmp_path, data_yaml) == [expected]
+
+
+def test_reading_options_are_json_and_read_table_takes_them(tmp_path):
+    data = DataConfig(target="y", delimiter=";", na_values=["?"], keep_default_na=False,
+                      encoding="latin-1")
+    options = reading_options(data)
+    assert json.loads(json.dumps(options)) == options == {
+        "delimiter": ";", "na_values": ["?"], "keep_default_na": False, "encoding": "latin-1"}
+    path = _csv(tmp_path, "a;y\n?;NA\n2;caf\xe9\n".encode("latin-1"))
+    for given in (data, options):
+        frame = read_table(path, given)
+        assert frame["a"].isna().tolist() == [True, False]
+        assert frame["y"].tolist() == ["NA", "caf\xe9"]
+    assert read_table(path, {"delimiter": ";", "encoding": "latin-1"})["y"].isna().tolist() == [
+        True, False]  # absent keys take the defaults
+
+
+# -- delimiters -----------------------------------------------------------------------
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_the_delimiter_is_sniffed(tmp_path, delimiter):
+    rows = "".join(f"{i}{delimiter}{i},5{delimiter}x{delimiter}{i % 2}\n" for i in range(30))
+    path = _csv(tmp_path, f"a{delimiter}b{delimiter}c{delimiter}y\n" + rows)
+    frame = read_table(path)
+    assert frame.columns.tolist() == ["a", "b", "c", "y"] and len(frame) == 30
+    assert frame.attrs["delimiter"] == delimiter
+
+
+def test_sniffing_falls_back_to_comma_and_reads_only_the_head(tmp_path):
+    assert sniff_delimiter(_csv(tmp_path, "y\n1\n2\n")) == ","
+    head = "aa;bbbb\n".encode() + "1;\xe9\n".encode() * 20_000  # 5-byte lines
+    assert head[65535:65537] == "\xe9".encode()  # the 64 KiB sample cuts this character in two
+    assert sniff_delimiter(_csv(tmp_path, head + b"2;\xff\n")) == ";"  # the bad byte is not read
+
+
+def test_one_column_with_another_delimiter_in_its_header_gets_a_hint(tmp_path):
+    ragged = _csv(tmp_path, "a;b;y\n1;2;3\n4;5\n")  # inconsistent rows: sniffing gives up
+    assert _error(ragged) == ("d.csv: parsed as a single column 'a;b;y'; is the delimiter ';'? "
+                              "set data.delimiter")
+    explicit = _csv(tmp_path, "a|b|y\n1|2|3\n", "e.csv")
+    assert _error(explicit, {"delimiter": ","}) == (
+        "e.csv: parsed as a single column 'a|b|y'; is the delimiter '|'? set data.delimiter")
+    lone_target = _csv(tmp_path, "y\n1\n2\n", "y.csv")
+    assert read_table(lone_target).columns.tolist() == ["y"]
+    assert read_table(explicit, {"delimiter": "|"}).columns.tolist() == ["a", "b", "y"]
+
+
+# -- missing values -------------------------------------------------------------------
+def test_na_text_is_missing_by_default_and_text_with_keep_default_na_false(tmp_path):
+    path = _csv(tmp_path, "region,n,y\nNA,1,a\nEU,,b\nnull,3,?\n")
+    default = read_table(path)
+    assert default["region"].isna().tolist() == [True, False, True]
+    assert default["n"].isna().tolist() == [False, True, False]
+    kept = read_table(path, {"keep_default_na": False})
+    assert kept["region"].tolist() == ["NA", "EU", "null"]
+    assert kept["n"].isna().tolist() == [False, True, False]  # an empty cell is still missing
+    extra = read_table(path, {"keep_default_na": False, "na_values": ["?"]})
+    assert extra["y"].isna().tolist() == [False, False, True]
+    assert extra["region"].notna().all() and extra["n"].isna().sum() == 1
+
+
+def test_a_number_in_na_values_marks_that_number_missing(tmp_path):
+    data = DataConfig(target="y", na_values=[-999, "?"])
+    assert data.na_values == ["-999", "?"]
+    frame = read_table(_csv(tmp_path, "a,y\n1.5,2\n-999,3\n-999.0,?\n"), data)
+    assert frame["a"].isna().tolist() == [False, True, True]
+    assert frame["y"].isna().tolist() == [False, False, True]
+
+
+# -- encodings ------------------------------------------------------------------------
+def test_undecodable_bytes_name_the_byte_its_position_and_line(tmp_path):
+    path = _csv(tmp_path, b"a,y\n1,x\n2,caf\xe9\n")
+    assert _error(path) == ("d.csv: cannot decode it as utf-8 (byte 0xe9 at position 13, line 3); "
+                            "set data.encoding")
+    assert _error(path, {"encoding": "utf-9"}) == (
+        "d.csv: unknown encoding 'utf-9'; set data.encoding")  # stored options are not validated
+    assert read_table(path, {"encoding": "latin-1"})["y"].tolist() == ["x", "caf\xe9"]
+
+
+def test_a_bad_byte_past_the_first_megabyte_has_its_true_position(tmp_path):
+    head = b"a,y\n" + b"1,x\n" * 300_000  # 1.2 MB: pandas and our scan read it in chunks
+    path = _csv(tmp_path, head + b"2,\xff\n")
+    assert _error(path) == (f"d.csv: cannot decode it as utf-8 (byte 0xff at position "
+                            f"{len(head) + 2}, line 300002); set data.encoding")
+
+
+def test_a_utf8_bom_is_not_part_of_the_first_column(tmp_path):
+    path = _csv(tmp_path, "\ufeffa;y\n1;2\n3;4\n".encode("utf-8"))
+    assert read_table(path).columns.tolist() == ["a", "y"]
+
+
+# -- errors that were there before ----------------------------------------------------
+def test_earlier_errors_still_read_the_same(tmp_path):
+    assert _error(tmp_path) == f"{tmp_path.name}: is a directory, not a CSV file"
+    assert _error(tmp_path / "d.csv") == "d.csv: no such data file"
+    assert _error(_csv(tmp_path, "")) == "d.csv: the CSV is empty"
+    assert _error(_csv(tmp_path, "a,y\n")) == "d.csv: the CSV has a header but no rows"
+    assert _error(_csv(tmp_path, "a,y\n1,2\n3,4,5\n")) == (
+        "d.csv: not a readable CSV (Error tokenizing data. C error: Expected 2 fields in line 3, "
+        "saw 3)")
+    assert _error(_csv(tmp_path, "a, a,y\n1,2,3\n")) == "d.csv: duplicate column names: a"
+
+
+# -- data.exclude ---------------------------------------------------------------------
+def test_exclude_drops_columns_and_names_a_typo(tmp_path):
+    frame = read_table(_csv(tmp_path, "Unnamed: 0,a,y\n0,5,1\n1,6,0\n"))
+    assert exclude_columns(frame, ["Unnamed: 0"], "d.csv").columns.tolist() == ["a", "y"]
+    assert exclude_columns(frame, [], "d.csv") is frame
+    with pytest.raises(NnfitError) as info:
+        exclude_columns(frame, ["Unamed: 0"], "d.csv")
+    assert info.value.message == ("d.csv: excluded column not found: Unamed: 0 (did you mean "
+                                  "'Unnamed: 0'?); the CSV has: Unnamed: 0, a, y")
