@@ -14,8 +14,9 @@ import numpy as np
 
 from ..errors import NnfitError
 from .preprocess import Preprocessor, fit_preprocessor, label_text, looks_numeric, sorted_labels
+from .checks import empty_cells_message, index_like_columns, index_warning
 from .split import split_indices
-from .table import require_columns
+from .table import reading_options, require_columns
 
 MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
 MANY_CATEGORIES = 50  # a text feature with more distinct values than this is likely an ID
@@ -42,7 +43,13 @@ def select_columns(frame, data, source: str) -> tuple[object, list[str]]:
         raise NnfitError(f"{source}: {', '.join(clash)} cannot be both a feature and the target")
     if not features:
         raise NnfitError(f"{source}: no feature columns left besides the target")
-    return frame[features + targets], features
+    used = set(features + targets)
+    return frame[[c for c in frame.columns if c in used]], features  # file order, for messages
+
+
+def index_notes(frame, features: list[str]) -> list[str]:
+    """A warning for each feature that just counts the rows (an exported index)."""
+    return [index_warning(col, start) for col, start in index_like_columns(frame, features)]
 
 
 def class_labels(frame, data, task: str, source: str, notes: list[str]):
@@ -71,7 +78,8 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
                              f"in the training split; add rows or drop that class")
     prep = fit_preprocessor(frame.iloc[rows["train"]], task=task, targets=data.targets,
                             features=features, classes=classes, scale=data.scale,
-                            missing=data.missing, scale_target=data.scale_target, source=source)
+                            missing=data.missing, scale_target=data.scale_target, source=source,
+                            reading=reading_options(data))
     for col, cats in prep.categorical.items():
         if len(cats) > MANY_CATEGORIES:
             notes.append(f"text column {col!r} has {len(cats)} distinct values, one input each; "
@@ -107,11 +115,7 @@ def handle_missing(frame, features: list[str], data, source: str, notes: list[st
     if not holes.any().any():
         return frame
     if policy == "error":
-        col = holes.any().idxmax()
-        row = holes[col].idxmax()
-        total = int(holes.any(axis=1).sum())
-        raise NnfitError(f"{source}: {total} row(s) have empty cells, the first in column "
-                         f"{col!r} at line {row + 2}; set data.missing to drop or mean")
+        raise NnfitError(empty_cells_message(frame, features + targets, source))
     target_holes = holes[targets].any(axis=1)
     drop = holes.any(axis=1) if policy == "drop" else target_holes
     if drop.any():

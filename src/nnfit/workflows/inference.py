@@ -3,7 +3,9 @@
 The model is loaded with :func:`nnfit.store.load_model` (no pickle, shapes checked);
 the stored preprocessing is applied exactly as in training, so the same rows give
 bit-identical outputs. Categories never seen in training become all-zero one-hot
-rows and come back as warnings.
+rows, and empty cells follow the training's ``data.missing`` policy (``drop``
+skips the rows, ``mean`` fills them); both come back as warnings. In ``eval``, a
+class never seen in training counts as a wrong prediction, with a warning.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..data.preprocess import label_text
 from ..errors import NnfitError
 from .train import layer_rows
 
@@ -22,15 +25,21 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
     from ..task import make_task
 
     network, prep, meta = load_model(run_dir)
-    frame = read_table(csv_path)
+    frame = read_table(csv_path, prep.reading)
     source = str(csv_path)
     require_columns(frame, prep.features, source, "feature")
     if need_targets:
         require_columns(frame, prep.targets, source, "target")
     require_columns(frame, list(keep), source, "id")
+    warnings = []
+    n_rows = len(frame)
+    frame, dropped = prep.apply_missing(frame, source, with_targets=need_targets)
+    if dropped:
+        warnings.append(f"warning: {source}: skipped {dropped} of {n_rows} rows with empty cells "
+                        f"(the model was trained with data.missing: {prep.missing})")
     X, unseen = prep.transform(frame, source)
-    warnings = [f"warning: {source}: {count} value(s) of {col!r} never seen in training "
-                f"(encoded as all-zero)" for col, count in unseen.items()]
+    warnings += [f"warning: {source}: {count} value(s) of {col!r} never seen in training "
+                 f"(encoded as all-zero)" for col, count in unseen.items()]
     return network, prep, make_task(prep, meta["loss"]), frame, X, warnings
 
 
@@ -39,15 +48,40 @@ def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
 
     Returns ``{"loss", "n_rows", <metrics>, "warnings"}``; classification adds
     ``classes``, ``per_class`` (precision, recall, f1, support) and ``confusion_matrix``.
+    Rows whose class the model never saw count as wrong in ``accuracy`` and
+    ``f1_macro`` (each such label is a class with F1 = 0); ``loss``, ``per_class``
+    and the confusion matrix cover the rows of known classes (``unseen_rows`` says
+    how many were left out).
     """
-    from ..evaluation.metrics import class_report
+    import numpy as np
+
+    from ..evaluation.metrics import class_report, classification_metrics
 
     network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, True)
-    y = prep.encode_targets(frame, str(csv_path))
+    source = str(csv_path)
     logits = network.predict(X)
-    result = {"n_rows": len(frame), **task.score(logits, y)}
-    if task.kind == "classification":
-        result.update(classes=task.classes, **class_report(y, task.decide(logits), task.classes))
+    if task.kind != "classification":
+        y = prep.encode_targets(frame, source)
+        return {"n_rows": len(frame), **task.score(logits, y), "warnings": warnings}
+    y, new_labels = prep.encode_targets(frame, source, unseen="mark")
+    known = y >= 0
+    if not known.any():
+        raise NnfitError(f"{source}: no row has a class the model was trained on "
+                         f"({', '.join(task.classes)})")
+    pred = task.decide(logits)
+    result = {"n_rows": len(frame), **task.score(logits[known], y[known])}
+    if new_labels:
+        labels = frame[prep.targets[0]].map(label_text).to_numpy(dtype=str)[~known]
+        extended = len(task.classes) + np.searchsorted(np.sort(new_labels), labels)
+        true = y.copy()
+        true[~known] = extended
+        result.update(classification_metrics(true, pred))
+        result["unseen_rows"] = int((~known).sum())
+        warnings.append(f"warning: {source}: {result['unseen_rows']} row(s) have a class never "
+                        f"seen in training ({', '.join(map(repr, new_labels))}): counted as wrong; "
+                        f"loss and the per-class table leave them out")
+    result.update(classes=task.classes,
+                  **class_report(y[known], pred[known], task.classes))
     result["warnings"] = warnings
     return result
 

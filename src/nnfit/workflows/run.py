@@ -94,12 +94,13 @@ def prepare(config, csv_path: str | Path, config_source: str = "config") -> Prep
     before anything is written.
     """
     from ..data import dataset as d
-    from ..data.table import read_table
+    from ..data.table import exclude_columns, read_table
     from ..task import choose_loss, make_task
 
-    data, source, notes = config.data, str(csv_path), []
-    frame = read_table(csv_path)
+    data, source = config.data, str(csv_path)
+    frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
     frame, features = d.select_columns(frame, data, source)
+    notes = d.index_notes(frame, features)
     frame = d.handle_missing(frame, features, data, source, notes)
     kind = d.decide_task(frame, data, source, notes)
     labels, classes = d.class_labels(frame, data, kind, source, notes)
