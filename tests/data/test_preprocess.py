@@ -99,3 +99,31 @@ def test_regression_targets_have_no_unseen_labels():
     values, unseen = prep.encode_targets(frame, "new.csv", unseen="mark")
     assert unseen == [] and values.shape == (2, 1)
     np.testing.assert_array_equal(values, prep.encode_targets(frame, "new.csv"))
+
+
+def _scaled(scale, missing="error", values=(2.0, 4.0, 10.0)):
+    train = pd.DataFrame({"a": list(values), "y": [0.0, 1.0, 2.0]})
+    return fit_preprocessor(train, task="regression", targets=["y"], features=["a"], classes=None,
+                            scale=scale, missing=missing, scale_target=True, source="t.csv")
+
+
+def test_min_max_maps_the_training_range_onto_0_1():
+    prep = _scaled("minmax")
+    assert prep.numeric["a"] == [2.0, 8.0]  # [min, max − min]
+    X, _ = prep.transform(pd.DataFrame({"a": [2.0, 4.0, 10.0, 14.0]}), "new.csv")
+    np.testing.assert_allclose(X[:, 0], [0.0, 0.25, 1.0, 1.5])
+
+
+def test_standard_scaling_uses_the_training_mean_and_std():
+    prep = _scaled("standard")
+    mean, std = np.mean([2.0, 4.0, 10.0]), np.std([2.0, 4.0, 10.0])
+    assert prep.numeric["a"] == pytest.approx([mean, std])
+    X, _ = prep.transform(pd.DataFrame({"a": [mean + std]}), "new.csv")
+    assert X[0, 0] == pytest.approx(1.0)
+
+
+def test_mean_fill_uses_the_training_mean_not_zero():
+    prep = _scaled("none", missing="mean", values=(2.0, 4.0, np.nan))
+    assert prep.fill["a"] == 3.0
+    X, _ = prep.transform(pd.DataFrame({"a": [np.nan, 5.0]}), "new.csv")
+    assert X[:, 0].tolist() == [3.0, 5.0]
