@@ -182,3 +182,12 @@ def test_the_run_keeps_the_held_out_confusion_matrix(tmp_path, small_config):
     m = metrics(out)
     assert m["confusion_split"] == "test"
     assert sum(int(v) for row in rows[1:] for v in row[1:]) == m["splits"]["test"]["rows"]
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["summary"], ["eval"], ["predict"], ["show"]])
+def test_help_has_no_stray_markup_or_type_placeholders(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout and " ." not in result.stdout
+    if command == ["train"]:
+        assert "(default: runs/<config>-<time>)" in result.stdout and "--set PATH=VALUE" in result.stdout

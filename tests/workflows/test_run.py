@@ -96,3 +96,20 @@ def test_save_writes_a_run_that_history_and_metrics_agree_on(prepared, tmp_path)
     assert (tmp_path / "config.yaml").read_text().startswith(
         "# overrides applied to the config file:\n# --set training.lr=0.02\n")
     assert metrics["splits"]["test"] == scores.splits["test"]
+
+
+def test_a_run_that_diverges_in_its_first_epoch_says_so_in_its_plot_title(tmp_path):
+    from nnfit.workflows.run import curves_title
+
+    sine = Path(__file__).parents[2] / "sample_data" / "noisy_sine.csv"
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: y}\nmodel: {layers: [{type: dense, units: 16, activation: tanh}]}\n"
+                      "training: {optimizer: sgd, lr: 100000, epochs: 5}\n")
+    prepared = prepare(load_config(config), sine)
+    result = fit(prepared)
+    assert (result.stop_reason, result.epochs_run) == ("diverged", 1)
+    scores = score(prepared, result)
+    assert curves_title("c", result, scores) == "c: diverged at epoch 1"
+    (tmp_path / "run").mkdir()
+    save(tmp_path / "run", prepared, result, scores, name="c")
+    assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
