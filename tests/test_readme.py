@@ -32,3 +32,14 @@ def test_the_api_example_runs_and_learns():
     assert result.returncode == 0, result.stderr
     accuracy = float(result.stdout.split("test accuracy ")[1].split()[0])
     assert accuracy >= 0.9
+
+
+def test_the_run_steps_example_runs(monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### One run, step by step", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["scores"].splits["test"]["rows"] == 30
+    assert namespace["faster"].history["train_loss"] != namespace["result"].history["train_loss"]

@@ -72,8 +72,8 @@ def _guarded(command):
 
 
 CONFIG = typer.Argument(..., help="YAML file: data, model and training sections.",
-                        show_default=False)
-DATA = typer.Argument(..., help="CSV file with a header row.", show_default=False)
+                        show_default=False, metavar="CONFIG")
+DATA = typer.Argument(..., help="CSV file with a header row.", show_default=False, metavar="DATA")
 SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
                    help="Override a config value, e.g. --set training.lr=3e-4 or "
                         "--set model.layers[1].units=64 (repeatable; values read as YAML).")
@@ -140,7 +140,8 @@ def summary(config: Path = CONFIG, data: Path = DATA, sets: list[str] = SET) -> 
                  info["layers"], info["n_params"])
 
 
-RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False)
+RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
+                         metavar="RUN_DIR")
 
 
 @app.command("eval")
