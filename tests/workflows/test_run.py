@@ -113,3 +113,28 @@ def test_a_run_that_diverges_in_its_first_epoch_says_so_in_its_plot_title(tmp_pa
     (tmp_path / "run").mkdir()
     save(tmp_path / "run", prepared, result, scores, name="c")
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_thread_count_reaches_blas_during_training_and_is_recorded(prepared, iris_config,
+                                                                        threads):
+    from threadpoolctl import threadpool_info
+
+    class BlasThreads(Observer):
+        def on_epoch_end(self, epoch, logs):
+            self.seen = {pool["num_threads"] for pool in threadpool_info()
+                         if pool["user_api"] == "blas"}
+
+    spy = BlasThreads()
+    before = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    result = fit(prepared, load_config(iris_config, [f"training.threads={threads}"]),
+                 observers=[spy])
+    assert spy.seen == {threads} and result.threads == threads
+    assert result.threads_reason == f"requested: {threads}"
+    assert {pool["num_threads"] for pool in threadpool_info()
+            if pool["user_api"] == "blas"} == before  # restored afterwards
+
+
+def test_auto_threads_give_small_networks_one_thread(prepared):
+    result = fit(prepared)
+    assert result.threads == 1 and "below" in result.threads_reason

@@ -155,13 +155,6 @@ def make_stopper(training, has_val: bool):
                          restore_best=bool(es and es.restore_best))
 
 
-def matmul_work(network, batch_size: int) -> int:
-    """Multiply-adds of one forward pass over a batch: the matrix products threads could share."""
-    import math
-
-    return batch_size * sum(math.prod(s.shape) for s in network.layout if s.decays)
-
-
 def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=None,
         stop=None) -> FitResult:
     """Train a fresh network on the prepared data; print and write nothing.
@@ -173,7 +166,7 @@ def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=No
     current mini-batch.
     """
     from ..nn.optimizers import make_optimizer
-    from ..threads import blas_threads, choose_threads
+    from ..threads import blas_threads, choose_threads, dense_macs
     from ..training.observers import EpochMetrics, History
     from ..training.trainer import Trainer
 
@@ -191,7 +184,7 @@ def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=No
                       batch_size=t.batch_size, rng=stream(t.seed, TRAIN_STREAM),
                       observers=[*builtin, stopper, history, *observers], stop=stop)
     threads, why = choose_threads(None if t.threads == "auto" else t.threads,
-                                  matmul_work(network, t.batch_size))
+                                  dense_macs(network, t.batch_size))
     started = time.perf_counter()
     with blas_threads(threads):
         trainer.fit(ds.X["train"], ds.y["train"], t.epochs,
@@ -241,6 +234,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dic
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
         "seconds": round(result.seconds, 3), "stop_reason": result.stop_reason,
         "restored_best": result.restored, "threads": result.threads,
+        "threads_reason": result.threads_reason,
         "dead_relu": scores.dead_relu,
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},

@@ -68,7 +68,9 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     scores = score(prepared, result)
     metrics = save(run_dir, prepared, result, scores, name=name, config=config,
                    overrides=overrides, history_written=True)
-    return {**metrics, "run_dir": str(run_dir), "messages": stop_messages(result, t.lr)}
+    threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
+    return {**metrics, "run_dir": str(run_dir),
+            "messages": [*stop_messages(result, t.lr), threads]}
 
 
 def stop_messages(result: FitResult, lr: float) -> list[str]:
