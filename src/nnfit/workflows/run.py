@@ -26,8 +26,9 @@ SPLIT_STREAM, TRAIN_STREAM = 0, 1
 
 
 def stream(seed: int, which: int) -> np.random.Generator:
-    """The seeded Generator of one purpose (split or training), independent of the other."""
-    return np.random.default_rng([which, seed])
+    """The seeded Generator of one purpose (split or training): ``seed``'s child stream
+    ``which``, statistically independent of the other (NumPy's SeedSequence spawning)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(which,)))
 
 
 @dataclass
