@@ -139,3 +139,27 @@ def test_weights_come_first_in_the_flat_buffer():
 def test_bad_optimizer_options(name, options, message):
     with pytest.raises(ValueError, match=message):
         make_optimizer(name, **options)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_subnormals_leaves_none_and_moves_normals_by_at_most_tiny(dtype):
+    from nnfit.nn.optimizers import flush_subnormals
+
+    tiny = np.finfo(dtype).tiny
+    x = np.array([0.0, tiny / 3, -tiny * 0.6, -tiny * 0.4, tiny * 0.99, tiny, -tiny * 1.5, 1e-30,
+                  -0.5, 123.0], dtype=dtype)
+    y = x.copy()
+    flush_subnormals(y)
+    assert not ((y != 0) & (np.abs(y) < tiny)).any()
+    assert (np.abs(y - x) <= tiny).all() and (y[-3:] == x[-3:]).all()
+
+
+def test_adam_state_of_a_dead_unit_does_not_stay_subnormal():
+    p, g = np.ones(3, dtype=np.float32), np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    opt = _bound("adam", p, g, lr=0.01)
+    opt.step()
+    g[0] = 0.0
+    for _ in range(2000):  # m ← 0.9·m decays through the subnormal range and would stick there
+        opt.step()
+    tiny = np.finfo(np.float32).tiny
+    assert not ((opt.m != 0) & (np.abs(opt.m) < tiny)).any()
