@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 import nnfit
+from nnfit.threads import blas_threads
 
 
 def best_of(repeat, fn):
@@ -63,7 +64,14 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for every contender (default 1: shared machines are noisy)")
     args = parser.parse_args()
+    with blas_threads(args.threads):
+        run(args)
+
+
+def run(args):
 
     rng = np.random.default_rng(0)
     X64 = rng.standard_normal((args.samples, args.features))
@@ -72,7 +80,7 @@ def main():
     layers.append({"type": "dense", "units": args.classes})
     widths = [*args.hidden, args.classes]
     print(f"{args.samples} rows × {args.features} features → {widths}, batch {args.batch_size}, "
-          f"{args.epochs} epochs, best of {args.repeat}")
+          f"{args.epochs} epochs, best of {args.repeat}, {args.threads} BLAS thread(s)")
     print(f"{'dtype':8} {'floor s/ep':>11} {'nnfit s/ep':>11} {'sklearn s/ep':>13} "
           f"{'nnfit/floor':>12} {'sklearn/nnfit':>14}")
 
