@@ -189,11 +189,6 @@ class Preprocessor:
             raise NnfitError(f"{source}: no rows left after dropping rows with empty cells")
         return (frame[~empty], dropped) if dropped else (frame, 0)
 
-    def decode_values(self, scaled: np.ndarray) -> np.ndarray:
-        """Regression outputs back in the target's units."""
-        center, scale = np.asarray(self.target_scale).T
-        return scaled * scale + center
-
     def to_dict(self) -> dict:
         return asdict(self)
 
