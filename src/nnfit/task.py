@@ -48,6 +48,14 @@ class Task:
     def metrics(self, logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
         raise NotImplementedError
 
+    def evaluate(self, logits: np.ndarray, y: np.ndarray, unseen=None) -> dict:
+        """What ``nnfit eval`` reports: the score, and per-class detail for classes."""
+        return self.score(logits, y)
+
+    def confusion(self, logits: np.ndarray, y: np.ndarray) -> list | None:
+        """The confusion matrix (rows: true class), or None when there are no classes."""
+        return None
+
     def baseline_logits(self, y_train: np.ndarray, n_rows: int, dtype) -> np.ndarray:
         """Outputs of the model that ignores its inputs, one row repeated ``n_rows`` times."""
         row = np.asarray(self._baseline_row(y_train), dtype=dtype)
@@ -88,6 +96,32 @@ class Classification(Task):
         from .evaluation.metrics import classification_metrics
 
         return classification_metrics(np.asarray(y, dtype=np.intp).reshape(-1), self.decide(logits))
+
+    def evaluate(self, logits, y, unseen=None):
+        """Score, per-class report and confusion matrix.
+
+        ``y`` may hold -1 for rows whose class the model never saw, with ``unseen``
+        their labels in row order: each such label counts as a class of its own that
+        is never predicted (wrong in ``accuracy``, F1 = 0 in ``f1_macro``); ``loss``,
+        ``per_class`` and the matrix cover the known rows (``unseen_rows``: how many not).
+        """
+        from .evaluation.metrics import class_report, classification_metrics
+
+        y = np.asarray(y, dtype=np.intp).reshape(-1)
+        known, pred = y >= 0, self.decide(logits)
+        result = self.score(logits[known], y[known])
+        if not known.all():
+            new = np.unique(unseen)
+            true = y.copy()
+            true[~known] = len(self.classes) + np.searchsorted(new, unseen)
+            result.update(classification_metrics(true, pred), unseen_rows=int((~known).sum()))
+        return {**result, "classes": self.classes,
+                **class_report(y[known], pred[known], self.classes)}
+
+    def confusion(self, logits, y):
+        from .evaluation.metrics import confusion_matrix
+
+        return confusion_matrix(y, self.decide(logits), len(self.classes)).tolist()
 
     def _baseline_row(self, y_train):
         counts = np.bincount(np.asarray(y_train, dtype=np.intp).reshape(-1),

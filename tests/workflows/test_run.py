@@ -138,3 +138,22 @@ def test_the_thread_count_reaches_blas_during_training_and_is_recorded(prepared,
 def test_auto_threads_give_small_networks_one_thread(prepared):
     result = fit(prepared)
     assert result.threads == 1 and "below" in result.threads_reason
+
+
+def _fit_in_worker(prepared, lr):
+    from nnfit.config import Config
+
+    config = Config.model_validate({**prepared.config.model_dump(), "training": {
+        **prepared.config.training.model_dump(), "lr": lr}})
+    return fit(prepared, config).network.params
+
+
+def test_fits_in_worker_processes_match_fits_here(prepared):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        remote = list(pool.map(_fit_in_worker, [prepared, prepared], [0.02, 0.05]))
+    np.testing.assert_array_equal(remote[0], _fit_in_worker(prepared, 0.02))
+    np.testing.assert_array_equal(remote[1], _fit_in_worker(prepared, 0.05))
+    assert not np.array_equal(remote[0], remote[1])

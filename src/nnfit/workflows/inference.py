@@ -53,37 +53,20 @@ def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
     and the confusion matrix cover the rows of known classes (``unseen_rows`` says
     how many were left out).
     """
-    import numpy as np
-
-    from ..evaluation.metrics import class_report, classification_metrics
-
     network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, True)
     source = str(csv_path)
-    logits = network.predict(X)
-    if task.kind != "classification":
-        y = prep.encode_targets(frame, source)
-        return {"n_rows": len(frame), **task.score(logits, y), "warnings": warnings}
     y, new_labels = prep.encode_targets(frame, source, unseen="mark")
-    known = y >= 0
-    if not known.any():
-        raise NnfitError(f"{source}: no row has a class the model was trained on "
-                         f"({', '.join(task.classes)})")
-    pred = task.decide(logits)
-    result = {"n_rows": len(frame), **task.score(logits[known], y[known])}
+    unseen = None
     if new_labels:
-        labels = frame[prep.targets[0]].map(label_text).to_numpy(dtype=str)[~known]
-        extended = len(task.classes) + np.searchsorted(np.sort(new_labels), labels)
-        true = y.copy()
-        true[~known] = extended
-        result.update(classification_metrics(true, pred))
-        result["unseen_rows"] = int((~known).sum())
-        warnings.append(f"warning: {source}: {result['unseen_rows']} row(s) have a class never "
-                        f"seen in training ({', '.join(map(repr, new_labels))}): counted as wrong; "
+        unseen = frame[prep.targets[0]].map(label_text).to_numpy(dtype=str)[y < 0]
+        if len(unseen) == len(y):
+            raise NnfitError(f"{source}: no row has a class the model was trained on "
+                             f"({', '.join(task.classes)})")
+        warnings.append(f"warning: {source}: {len(unseen)} row(s) have a class never seen in "
+                        f"training ({', '.join(map(repr, new_labels))}): counted as wrong; "
                         f"loss and the per-class table leave them out")
-    result.update(classes=task.classes,
-                  **class_report(y[known], pred[known], task.classes))
-    result["warnings"] = warnings
-    return result
+    result = {"n_rows": len(frame), **task.evaluate(network.predict(X), y, unseen)}
+    return {**result, "warnings": warnings}
 
 
 def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = None):

@@ -200,8 +200,6 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
     """Loss and metrics per split for the fitted network and the baseline; the verdict."""
     from ..evaluation.diagnosis import dead_units, diagnose
 
-    from ..evaluation.metrics import confusion_matrix
-
     ds, task, net = prepared.data, prepared.task, result.network
     splits, baseline, logits = {}, {}, {}
     for name, X in ds.X.items():
@@ -211,11 +209,9 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
             splits[name] = {"rows": rows, **task.score(logits[name], y)}
         base = task.baseline_logits(ds.y["train"], rows, net.dtype)
         baseline[name] = {"rows": rows, **task.score(base, y)}
-    confusion = None
-    if task.kind == "classification":
-        held_out = next(name for name in ("test", "val", "train") if name in logits)
-        confusion = (held_out, confusion_matrix(ds.y[held_out], task.decide(logits[held_out]),
-                                                len(task.classes)).tolist())
+    held_out = next(name for name in ("test", "val", "train") if name in logits)
+    matrix = task.confusion(logits[held_out], ds.y[held_out])
+    confusion = None if matrix is None else (held_out, matrix)
     has_val = "val" in splits
     diagnosis = diagnose(
         train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
