@@ -166,19 +166,29 @@ def test_set_applies_in_order_so_the_last_one_wins(tmp_path):
 @pytest.mark.parametrize("sets,expected", [
     (["model.layers[3].units=7"],
      "--set model.layers[3].units=7: model.layers has 1 entry (index 3 is out of range)"),
-    (["training.lrr=0.1"], "config.yaml: training: unknown key 'lrr' (did you mean 'lr'?)"),
-    (["training.lr=-1"], "config.yaml: training.lr: must be positive (got -1)"),
+    (["training.lrr=0.1"],
+     "--set training.lrr=0.1: training: unknown key 'lrr' (did you mean 'lr'?)"),
+    (["training.lr=-1"], "--set training.lr=-1: training.lr: must be positive (got -1)"),
     (["model.layers[0].units=many"],
-     "config.yaml: model.layers[0].units: must be an integer (got 'many')"),
+     "--set model.layers[0].units=many: model.layers[0].units: must be an integer (got 'many')"),
+    (["model.layers[0]={type: dense, units: 0}"],
+     "--set model.layers[0]={type: dense, units: 0}: model.layers[0].units: must be a positive "
+     "integer (got 0)"),
     (["lr"], "--set lr: expected PATH=VALUE, e.g. --set training.lr=0.01"),
     (["training..lr=1"], "--set training..lr=1: 'training..lr' is not a key path like "
                          "model.layers[0].units"),
     (["data.target.name=y"], "--set data.target.name=y: data.target is not a mapping"),
     (["training[0]=1"], "--set training[0]=1: training is not a list in this config"),
     (["training.threads=0"],
-     "config.yaml: training.threads: must be auto or a positive integer (got 0)"),
-    (["training.seed=-1"], "config.yaml: training.seed: must be at least 0 (got -1)"),
-], ids=["index out of range", "unknown key", "invalid value", "wrong type", "no equals",
+     "--set training.threads=0: training.threads: must be auto or a positive integer (got 0)"),
+    (["training.seed=-1"], "--set training.seed=-1: training.seed: must be at least 0 (got -1)"),
+], ids=["index out of range", "unknown key", "invalid value", "wrong type", "whole layer", "no equals",
         "bad path", "into a scalar", "index into a mapping", "threads", "negative seed"])
 def test_set_errors_name_the_path(tmp_path, sets, expected):
     assert _set_error(tmp_path, *sets) == expected
+
+
+def test_an_error_in_the_file_is_blamed_on_the_file_even_with_overrides(tmp_path):
+    text = LAYERED + "training: {epochs: 0}\n"
+    assert _set_error(tmp_path, "training.lr=0.1", text=text) == (
+        "config.yaml: training.epochs: must be a positive integer (got 0)")

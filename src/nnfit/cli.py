@@ -96,8 +96,9 @@ def train(
     seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
     epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
     lr: Optional[float] = typer.Option(None, help="Shorthand for --set training.lr=X."),
-    threads: Optional[int] = typer.Option(
-        None, help="BLAS threads (shorthand for --set training.threads=N; default: auto)."),
+    threads: Optional[str] = typer.Option(
+        None, metavar="N|auto",
+        help="BLAS threads (shorthand for --set training.threads=N; default: auto)."),
     quiet: bool = typer.Option(False, "--quiet", "-q",
                                help="No live view, notes or tables: only the outcome line and "
                                     "the run directory."),
@@ -160,7 +161,7 @@ def eval_(
     from .workflows import check_output_path, evaluate
 
     if confusion is not None:
-        check_output_path(confusion, data)
+        check_output_path(confusion, data, "--confusion")
     result = evaluate(run_dir, data)
     for warning in result.pop("warnings"):
         typer.echo(warning, err=True)
@@ -169,6 +170,8 @@ def eval_(
         from .report.tables import confusion_csv
 
         write_atomic(confusion, confusion_csv(classes, result["confusion_matrix"]))
+        typer.echo(f"wrote the {len(classes)}×{len(classes)} confusion matrix to {confusion}",
+                   err=True)
     if as_json:
         typer.echo(json.dumps(json_safe(result), indent=2))
     else:

@@ -242,7 +242,8 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise NnfitError("\n".join(f"{path}: {line}" for line in format_errors(exc))) from None
+        raise NnfitError("\n".join(f"{_blame(loc, path, overrides)}: {line}"
+                                   for loc, line in format_errors(exc))) from None
 
 
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -300,8 +301,8 @@ def apply_override(raw: dict, text: str) -> None:
         node = child
 
 
-def format_errors(exc: ValidationError) -> list[str]:
-    """One ``where: what (got value)`` line per pydantic error."""
+def format_errors(exc: ValidationError) -> list[tuple[list, str]]:
+    """One ``(location, "where: what (got value)")`` per pydantic error."""
     lines = []
     for err in exc.errors():
         loc, kind, value = list(err["loc"]), err["type"], err.get("input")
@@ -312,11 +313,21 @@ def format_errors(exc: ValidationError) -> list[str]:
             hint = did_you_mean(key, known) or (
                 f" (did you mean {SYNONYMS[key]!r}?)" if SYNONYMS.get(key) in known else "")
             parent = _location(loc[:-1])
-            lines.append(f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}")
+            lines.append((loc, f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}"))
             continue
         integer = owner is not None and owner.model_fields[loc[-1]].annotation is int
-        lines.append(f"{where + ': ' if where else ''}{_problem(err, kind, value, integer)}")
+        lines.append((loc, f"{where + ': ' if where else ''}{_problem(err, kind, value, integer)}"))
     return lines
+
+
+def _blame(loc: list, path: Path, overrides: Sequence[str]) -> str:
+    """What an error line starts with: the last ``--set`` that wrote at or above ``loc``,
+    else the config file."""
+    for override in reversed(overrides):
+        target = parse_override(override)[0]
+        if loc[:len(target)] == target:
+            return f"--set {override}"
+    return str(path)
 
 
 def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:

@@ -92,7 +92,9 @@ def choose_threads(requested: int | None, macs_per_batch: int) -> tuple[int, str
     if requested is not None:
         if int(requested) != requested or requested < 1:
             raise ValueError(f"threads must be a positive integer, got {requested!r}")
-        return int(requested), f"requested: {int(requested)}"
+        cores = usable_cores()
+        more = f", more than the {cores} usable cores" if requested > cores else ""
+        return int(requested), f"requested: {int(requested)}{more}"
     cores = usable_cores()
     if cores == 1:
         return 1, "one usable core"

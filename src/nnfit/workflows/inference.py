@@ -107,15 +107,16 @@ def show(run_dir: str | Path) -> dict:
     }
 
 
-def check_output_path(out: Path, csv_path: str | Path) -> None:
-    """Refuse to write predictions over the input CSV or a run's own files."""
+def check_output_path(out: Path, csv_path: str | Path, option: str = "-o") -> None:
+    """Refuse to write an output file over the input CSV or a run's own files."""
+    from ..store import RUN_FILES
+
     out, source = Path(out), Path(csv_path)
     if out.exists() and source.exists() and out.resolve() == source.resolve():
-        raise NnfitError(f"-o {out}: is the input CSV; write predictions to another file")
-    if out.name in ("model.npz", "model.json", "metrics.json", "history.csv", "config.yaml") \
-            and (out.parent / "model.json").exists():
-        raise NnfitError(f"-o {out}: would overwrite a file of the run in {out.parent}")
+        raise NnfitError(f"{option} {out}: is the input CSV; write to another file")
+    if out.name in RUN_FILES and (out.parent / "model.json").exists():
+        raise NnfitError(f"{option} {out}: would overwrite a file of the run in {out.parent}")
     if not out.parent.is_dir():
-        raise NnfitError(f"-o {out}: directory {out.parent} does not exist")
+        raise NnfitError(f"{option} {out}: directory {out.parent} does not exist")
     if out.is_dir():
-        raise NnfitError(f"-o {out}: is a directory; give a file name")
+        raise NnfitError(f"{option} {out}: is a directory; give a file name")

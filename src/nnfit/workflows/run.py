@@ -257,7 +257,7 @@ def curves_title(name: str, result: FitResult, scores: Scores) -> str:
     return f"{name}: {scores.diagnosis['verdict']}"
 
 
-def save(run_dir: Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
+def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
          config=None, overrides: Sequence[str] = (), history_written: bool = False) -> dict:
     """Write the run directory; return the metrics record.
 
@@ -269,6 +269,8 @@ def save(run_dir: Path, prepared: Prepared, result: FitResult, scores: Scores, *
     from ..report.tables import confusion_csv
     from ..store import save_model, write_atomic, write_history, write_json
 
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
     save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name)
     metrics = metrics_record(prepared, result, scores)

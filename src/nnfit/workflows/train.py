@@ -20,7 +20,8 @@ from .run import FitResult, fit, prepare, resolved_config, save, score
 @contextmanager
 def ctrl_c_stops(stop: threading.Event):
     """First Ctrl-C: set ``stop`` (the trainer finishes its mini-batch, drops the partial
-    epoch and ends normally, so every file is written). A second one raises at once."""
+    epoch and ends normally, so every file is written; once training is over it changes
+    nothing). A second one raises at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -62,12 +63,12 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     t = config.training
     stopper = make_stopper(t, "val" in prepared.data.X)
     stop = threading.Event()
-    with ctrl_c_stops(stop):
+    with ctrl_c_stops(stop):  # through saving: a Ctrl-C after the last epoch loses nothing
         result = fit(prepared, config, stopper=stopper, stop=stop, observers=[
             HistoryWriter(run_dir / "history.csv"), TrainingView(console, t.epochs, stopper)])
-    scores = score(prepared, result)
-    metrics = save(run_dir, prepared, result, scores, name=name, config=config,
-                   overrides=overrides, history_written=True)
+        scores = score(prepared, result)
+        metrics = save(run_dir, prepared, result, scores, name=name, config=config,
+                       overrides=overrides, history_written=True)
     threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
     return {**metrics, "run_dir": str(run_dir),
             "messages": [*stop_messages(result, t.lr), threads]}
