@@ -192,3 +192,18 @@ def test_an_error_in_the_file_is_blamed_on_the_file_even_with_overrides(tmp_path
     text = LAYERED + "training: {epochs: 0}\n"
     assert _set_error(tmp_path, "training.lr=0.1", text=text) == (
         "config.yaml: training.epochs: must be a positive integer (got 0)")
+
+
+@pytest.mark.parametrize("text,value", [
+    ("3e-4", 3e-4), ("64", 64), ("[a, b]", ["a", "b"]), ("{name: relu}", {"name": "relu"}),
+    ("true", True), ("null", None), ("|", "|"), ("#", "#"), ("yes", "yes"), ("off", "off"),
+    (";", ";"), ("a: b: c", "a: b: c"),
+])
+def test_set_values_are_yaml_except_where_yaml_would_change_plain_text(text, value):
+    from nnfit.overrides import parse_value
+
+    assert parse_value(text) == value
+
+
+def test_set_a_delimiter_that_is_yaml_syntax(tmp_path):
+    assert _with_sets(tmp_path, "data.delimiter=|").data.delimiter == "|"

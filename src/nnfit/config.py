@@ -6,7 +6,6 @@ built from the engine's own tables, so the config and the engine cannot drift.
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import NnfitError, did_you_mean
+from .overrides import apply_override, location, parse_override
 from .nn.activations import ACTIVATIONS
 from .nn.losses import LOSSES
 from .nn.optimizers import OPTIMIZERS
@@ -246,73 +246,18 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
                                    for loc, line in format_errors(exc))) from None
 
 
-_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
-
-
-def parse_override(text: str) -> tuple[list[str | int], Any]:
-    """``"model.layers[1].units=64"`` -> ``(["model", "layers", 1, "units"], 64)``.
-
-    The value is read as YAML (``3e-4`` a number, ``true`` a boolean, ``[a, b]`` a list).
-    """
-    where, sep, value = text.partition("=")
-    where = where.strip()
-    if not sep or not where:
-        raise NnfitError(f"--set {text}: expected PATH=VALUE, e.g. --set training.lr=0.01")
-    path: list[str | int] = []
-    for part in where.split("."):
-        match = _STEP.fullmatch(part)
-        if not match:
-            raise NnfitError(f"--set {text}: {where!r} is not a key path like "
-                             f"model.layers[0].units")
-        path.append(match.group(1))
-        path += [int(i) for i in re.findall(r"\d+", match.group(2))]
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        parsed = value  # not YAML: keep the text, validation says what is wrong with it
-    return path, parsed
-
-
-def apply_override(raw: dict, text: str) -> None:
-    """Set one ``PATH=VALUE`` in the raw config mapping, creating missing sections."""
-    path, value = parse_override(text)
-    node: Any = raw
-    for depth, (step, following) in enumerate(zip(path, path[1:] + [None])):
-        here = _location(path[:depth + 1])
-        last = following is None
-        if isinstance(step, int):
-            if not isinstance(node, list):
-                raise NnfitError(f"--set {text}: {_location(path[:depth])} is not a list")
-            if step >= len(node):
-                raise NnfitError(f"--set {text}: {_location(path[:depth])} has {len(node)} "
-                                 f"entr{'y' if len(node) == 1 else 'ies'} (index {step} is out "
-                                 f"of range)")
-        elif not isinstance(node, dict):
-            raise NnfitError(f"--set {text}: {_location(path[:depth]) or 'the config'} is not "
-                             f"a mapping")
-        if last:
-            node[step] = value
-            return
-        child = node[step] if isinstance(step, int) else node.get(step)
-        if child is None or child is True:  # an absent section, or `early_stopping: true`
-            if isinstance(following, int):
-                raise NnfitError(f"--set {text}: {here} is not a list in this config")
-            child = node[step] = {}
-        node = child
-
-
 def format_errors(exc: ValidationError) -> list[tuple[list, str]]:
     """One ``(location, "where: what (got value)")`` per pydantic error."""
     lines = []
     for err in exc.errors():
         loc, kind, value = list(err["loc"]), err["type"], err.get("input")
         model, owner = _strip_tags(loc)
-        where = _location(loc)
+        where = location(loc)
         if kind == "extra_forbidden":
             key, known = loc[-1], _fields(model)
             hint = did_you_mean(key, known) or (
                 f" (did you mean {SYNONYMS[key]!r}?)" if SYNONYMS.get(key) in known else "")
-            parent = _location(loc[:-1])
+            parent = location(loc[:-1])
             lines.append((loc, f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}"))
             continue
         integer = owner is not None and owner.model_fields[loc[-1]].annotation is int
@@ -403,8 +348,3 @@ def _submodel(annotation) -> Any:
     return None
 
 
-def _location(loc: list) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
