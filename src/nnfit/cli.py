@@ -117,7 +117,7 @@ def train(
         report = messages if as_json else make_console(stderr=False)
         print_report(report, metrics, [])
     for line in metrics.pop("messages"):
-        messages.print(line)
+        messages.print(line, markup=False)
     typer.echo(f"run directory: {metrics['run_dir']}", err=True)
     if as_json:
         from .store import json_safe
@@ -136,7 +136,7 @@ def summary(config: Path = CONFIG, data: Path = DATA, sets: list[str] = SET) -> 
     info = build_summary(config, data, sets)
     console = make_console(stderr=False)
     for note in info["notes"]:
-        console.print(f"[dim]{note}[/]")
+        console.print(note, style="dim", markup=False)
     print_layers(console, f"{info['task']} · {info['input']} inputs · loss {info['loss']}",
                  info["layers"], info["n_params"])
 

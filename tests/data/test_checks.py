@@ -50,8 +50,8 @@ def test_the_first_empty_cell_is_first_in_file_order(tmp_path):
     assert first_empty_cell(frame.iloc[:3], ["a", "b", "c", "y"]) is None
     assert empty_cells_message(frame, ["a", "b", "c", "y"], "d.csv") == (
         "d.csv: 3 row(s) have empty cells, the first at line 5, column 'b'; "
-        "set data.missing to drop or mean")
-    assert empty_cells_message(frame, ["c"], "d.csv") == (
-        "d.csv: 1 row(s) have empty cells, the first at line 10, column 'c'; "
-        "set data.missing to drop or mean")
+        "set data.missing to drop or mean (cells reading NA, N/A, null and the like count as "
+        "empty unless data.keep_default_na is false)")
+    assert empty_cells_message(frame, ["c"], "d.csv").startswith(
+        "d.csv: 1 row(s) have empty cells, the first at line 10, column 'c'; ")
     assert empty_cells_message(frame.iloc[:3], ["a", "b"], "d.csv") is None

@@ -64,7 +64,8 @@ def test_data_errors_name_the_problem(tmp_path, text, expected):
 def test_empty_cells_error_by_default_then_drop_or_mean(tmp_path):
     path = _csv(tmp_path, "a,b,y\n" + _rows(40, lambda i: f"{'' if i == 3 else i},{i % 3},{i * 0.5}\n"))
     assert _error(path) == ("d.csv: 1 row(s) have empty cells, the first at line 5, column 'a'; "
-                            "set data.missing to drop or mean")
+                            "set data.missing to drop or mean (cells reading NA, N/A, null and the "
+                            "like count as empty unless data.keep_default_na is false)")
     dropped = _load(path, missing="drop")
     assert dropped.n_rows == 39 and "dropped 1 of 40 rows with empty cells" in dropped.notes
     filled = _load(path, missing="mean")

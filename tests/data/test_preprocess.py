@@ -71,13 +71,13 @@ def test_mean_keeps_rows_and_fills_features_but_drops_empty_targets_as_training_
     assert frame is NEW and dropped == 0
 
 
-def test_error_changes_nothing_and_transform_names_the_cell():
+def test_error_names_the_first_empty_cell_in_file_order():
     prep = _fitted("error")
-    frame, dropped = prep.apply_missing(NEW, "new.csv")
-    assert frame is NEW and dropped == 0
-    assert _error(lambda: prep.transform(frame, "new.csv")) == (
-        "new.csv: column 'a', line 3: empty cell, and this model has no fill value (train with "
-        "data.missing: mean to get one)")
+    assert _error(lambda: prep.apply_missing(NEW, "new.csv")).startswith(
+        "new.csv: 3 row(s) have empty cells, the first at line 3, column 'a'; this model was "
+        "trained with data.missing: error (")
+    full = NEW.dropna()
+    assert prep.apply_missing(full, "new.csv") == (full, 0)
 
 
 def test_unseen_classes_are_an_error_by_default_or_marked():

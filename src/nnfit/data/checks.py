@@ -47,14 +47,19 @@ def first_empty_cell(frame, columns: list[str]) -> tuple[int, str] | None:
     return None if found is None else found[1:]
 
 
-def empty_cells_message(frame, columns: list[str], source: str) -> str | None:
+NA_HINT = ("cells reading NA, N/A, null and the like count as empty unless "
+           "data.keep_default_na is false")
+
+
+def empty_cells_message(frame, columns: list[str], source: str,
+                        remedy: str = "set data.missing to drop or mean") -> str | None:
     """The error for empty cells under ``data.missing: error``, or None when there are none."""
     found = _empty_cells(frame, columns)
     if found is None:
         return None
     n_rows, line, column = found
     return (f"{source}: {n_rows} row(s) have empty cells, the first at line {line}, "
-            f"column {column!r}; set data.missing to drop or mean")
+            f"column {column!r}; {remedy} ({NA_HINT})")
 
 
 def _empty_cells(frame, columns):

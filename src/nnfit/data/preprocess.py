@@ -172,15 +172,20 @@ class Preprocessor:
         ``drop``: rows with an empty feature cell go, and rows with an empty target
         cell when ``with_targets`` and the targets are in ``frame``. ``mean``: only
         those empty-target rows go, as in training (``transform`` fills features).
-        ``error``: nothing changes (``transform`` and ``encode_targets`` name the
-        first empty cell). Pass ``with_targets=False`` for ``predict``, whose target
-        column, if present, may be empty on purpose.
+        ``error``: the first empty cell in file order is an error. Pass
+        ``with_targets=False`` for ``predict``, whose target column, if present, may
+        be empty on purpose.
         """
+        from .checks import empty_cells_message
+
+        targets = [t for t in self.targets if t in frame.columns] if with_targets else []
         if self.missing == "error":
+            message = empty_cells_message(frame, self.features + targets, source,
+                                          "this model was trained with data.missing: error")
+            if message:
+                raise NnfitError(message)
             return frame, 0
-        columns = self.features if self.missing == "drop" else []
-        if with_targets:
-            columns = columns + [t for t in self.targets if t in frame.columns]
+        columns = (self.features if self.missing == "drop" else []) + targets
         if not columns:
             return frame, 0
         empty = frame[columns].isna().any(axis=1)

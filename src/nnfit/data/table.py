@@ -59,6 +59,8 @@ def read_table(path: str | Path, options=None):
         raise NnfitError(f"{path}: not a readable CSV ({str(exc).strip().splitlines()[-1]})") from None
     except UnicodeDecodeError:
         raise NnfitError(_decode_error(path, encoding)) from None
+    except UnicodeError as exc:  # e.g. utf-16 without a byte-order mark
+        raise NnfitError(f"{path}: cannot decode it as {encoding} ({exc}); set data.encoding") from None
     except LookupError:  # only from stored options: the config checks its encoding
         raise NnfitError(f"{path}: unknown encoding {encoding!r}; set data.encoding") from None
     except OSError as exc:

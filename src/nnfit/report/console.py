@@ -12,6 +12,13 @@ import math
 from ..training.observers import Observer
 
 
+def escape(text) -> str:
+    """Text from the data (column, class and file names) with rich markup made literal."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(text))
+
+
 def make_console(stderr: bool = True, quiet: bool = False):
     from rich.console import Console
 
@@ -123,7 +130,7 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                       f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
                       f"the training rows")
     for note in notes_after:
-        console.print(note)
+        console.print(note, markup=False)
 
 
 def diverged_message(epoch: int) -> str:
@@ -146,7 +153,7 @@ def print_outcome(console, metrics: dict) -> None:
     diagnosis = metrics["diagnosis"]
     colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow"}
     console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
-                  f"[/]: {diagnosis['reason']}", soft_wrap=True)
+                  f"[/]: {escape(diagnosis['reason'])}", soft_wrap=True)
 
 
 def print_layers(console, title: str, layers: list[dict], n_params: int) -> None:
@@ -178,7 +185,7 @@ def print_evaluation(console, result: dict, source: str, confusion_path=None) ->
     from rich.table import Table
 
     skip = {"n_rows", "warnings", "classes", "per_class", "confusion_matrix"}
-    table = Table(title=f"{source} · {result['n_rows']} rows", title_justify="left")
+    table = Table(title=f"{escape(source)} · {result['n_rows']} rows", title_justify="left")
     names = [k for k in result if k not in skip]
     for name in names:
         table.add_column(name, justify="right")
@@ -190,7 +197,7 @@ def print_evaluation(console, result: dict, source: str, confusion_path=None) ->
     for column in ("class", "precision", "recall", "f1", "support"):
         per_class.add_column(column, justify="left" if column == "class" else "right")
     for cls, row in result["per_class"].items():
-        per_class.add_row(cls, _fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"]),
+        per_class.add_row(escape(cls), _fmt(row["precision"]), _fmt(row["recall"]), _fmt(row["f1"]),
                           str(row["support"]))
     console.print(per_class)
     print_confusion(console, result["classes"], result["confusion_matrix"], confusion_path)
@@ -198,7 +205,6 @@ def print_evaluation(console, result: dict, source: str, confusion_path=None) ->
 
 def print_confusion(console, classes: list[str], matrix, confusion_path=None) -> None:
     """The confusion matrix as a grid, or its most-confused pairs past ``GRID_CLASSES`` classes."""
-    from rich.markup import escape
     from rich.table import Table
 
     from .tables import most_confused
@@ -208,9 +214,9 @@ def print_confusion(console, classes: list[str], matrix, confusion_path=None) ->
                           title_justify="left")
         confusion.add_column("true \\ predicted")
         for cls in classes:
-            confusion.add_column(cls, justify="right")
+            confusion.add_column(escape(cls), justify="right")
         for i, (cls, row) in enumerate(zip(classes, matrix)):
-            confusion.add_row(cls, *(f"[bold]{v}[/]" if j == i else str(v)
+            confusion.add_row(escape(cls), *(f"[bold]{v}[/]" if j == i else str(v)
                                      for j, v in enumerate(row)))
         console.print(confusion)
         return
@@ -229,17 +235,17 @@ def print_confusion(console, classes: list[str], matrix, confusion_path=None) ->
                       f"as its true class")
     if confusion_path is not None:
         console.print(f"the full {len(classes)}×{len(classes)} confusion matrix is in "
-                      f"{confusion_path}", soft_wrap=True)
+                      f"{confusion_path}", soft_wrap=True, markup=False)
 
 
 def print_show(console, info: dict) -> None:
     """``nnfit show``: what the model is, what it was trained on, and how it scored."""
-    classes = f" · classes: {', '.join(info['classes'])}" if info["classes"] else ""
-    console.print(f"[bold]{info['run_dir']}[/] · {info['task']} of "
-                  f"{', '.join(info['target'])}{classes} · loss {info['loss']} · "
-                  f"{info['dtype']} · nnfit {info['nnfit_version']}")
+    classes = f" · classes: {escape(', '.join(info['classes']))}" if info["classes"] else ""
+    console.print(f"[bold]{escape(info['run_dir'])}[/] · {info['task']} of "
+                  f"{escape(', '.join(info['target']))}{classes} · loss {info['loss']} · "
+                  f"{info['dtype']} · nnfit {escape(info['nnfit_version'])}")
     console.print(f"features ({len(info['features'])} columns, {len(info['inputs'])} inputs): "
-                  f"{', '.join(info['features'])}")
+                  f"{', '.join(info['features'])}", markup=False)
     print_layers(console, "layers", info["layers"], info["n_params"])
     metrics = info["metrics"]
     if metrics:

@@ -55,7 +55,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     config = load_config(config_path, overrides)
     prepared = prepare(config, csv_path, str(config_path))
     for note in prepared.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(note, style="dim", markup=False)
     name = Path(config_path).stem
     run_dir = make_run_dir(out, name)
     write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
