@@ -92,6 +92,7 @@ class DataConfig(Strict):
     na_values: list[str] | None = None  # more strings that mean "missing"
     keep_default_na: bool = True  # pandas' own list: NA, N/A, null, NaN, ...
     encoding: str = "utf-8"
+    split_seed: Annotated[int, Field(ge=0)] | None = None  # None: training.seed
 
     @field_validator("target")
     @classmethod

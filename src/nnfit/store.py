@@ -191,6 +191,9 @@ class HistoryWriter(Observer):
         self._file.flush()
 
     def on_train_end(self, logs):
+        if self.columns is None:  # no epoch finished: still a CSV, with its header
+            self._file.write("epoch,train_loss\n")
+            self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
 
@@ -198,7 +201,7 @@ class HistoryWriter(Observer):
 def write_history(path: Path, history: dict[str, list[float]], epochs: list[int]) -> Path:
     """``history.csv`` at once, from a finished run's History (the same format as HistoryWriter)."""
     columns = list(history)
-    lines = ["epoch," + ",".join(columns)]
+    lines = [",".join(["epoch", *(columns or ["train_loss"])])]
     lines += [",".join([str(epoch), *(_cell(history[c][i]) for c in columns)])
               for i, epoch in enumerate(epochs)]
     return write_atomic(path, "\n".join(lines) + "\n")

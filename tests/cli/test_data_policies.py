@@ -99,3 +99,38 @@ def test_eval_counts_an_unseen_class_as_wrong_and_names_it(tmp_path, dropping_ru
     assert scored["unseen_rows"] == 5 and scored["n_rows"] == 90
     assert scored["accuracy"] <= 85 / 90
     assert np.sum(scored["confusion_matrix"]) == 85
+
+
+def test_names_that_look_like_rich_markup_are_printed_as_they_are(tmp_path):
+    frame = _blobs()
+    frame["animal"] = frame["animal"].map({"cat": "[/]", "dog": "[bold]dog", "fox": "fox"})
+    frame = frame.rename(columns={"z": "[/z]"})
+    data = tmp_path / "markup.csv"
+    frame.to_csv(data, index=False)
+    run = tmp_path / "run"
+    trained = cli("train", _config(tmp_path), data, "--out", run)
+    assert trained.returncode == 0, trained.stderr
+    assert "classes: [/], [bold]dog, fox" in trained.stderr
+    scored = cli("eval", run, data)
+    assert scored.returncode == 0, scored.stderr
+    assert "[bold]dog" in scored.stdout and "[/]" in scored.stdout
+    shown = cli("show", run)
+    assert shown.returncode == 0 and "x, [/z]" in shown.stdout
+
+
+def test_eval_under_missing_error_names_the_first_empty_cell_in_file_order(tmp_path):
+    frame = _blobs()
+    frame["colour"] = np.where(np.arange(len(frame)) % 2, "red", "blue")
+    data = tmp_path / "train.csv"
+    frame.to_csv(data, index=False)
+    run = tmp_path / "run"
+    assert cli("train", _config(tmp_path), data, "--out", run, "-q").returncode == 0
+    frame.loc[1, "colour"] = np.nan  # a text cell: once silently encoded as all zeros
+    frame.loc[4, "x"] = np.nan
+    frame.to_csv(tmp_path / "holes.csv", index=False)
+    for command in ("eval", "predict"):
+        result = cli(command, run, tmp_path / "holes.csv")
+        assert result.returncode == 2
+        assert result.stderr.startswith(
+            f"{tmp_path / 'holes.csv'}: 2 row(s) have empty cells, the first at line 3, column "
+            f"'colour'; this model was trained with data.missing: error")

@@ -191,3 +191,25 @@ def test_help_has_no_stray_markup_or_type_placeholders(command):
     assert "<bool>" not in result.stdout and " ." not in result.stdout
     if command == ["train"]:
         assert "(default: runs/<config>-<time>)" in result.stdout and "--set PATH=VALUE" in result.stdout
+
+
+def test_ctrl_c_while_the_run_is_being_saved_loses_nothing(tmp_path, small_config, monkeypatch):
+    import os
+    import signal
+
+    import importlib
+
+    workflow = importlib.import_module("nnfit.workflows.train")  # the module, not the function
+
+    real_save = workflow.save
+
+    def interrupted_save(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C just as training ended
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(workflow, "save", interrupted_save)
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert {"model.npz", "metrics.json", "curves.png", "confusion.csv"} <= {
+        p.name for p in out.iterdir()}

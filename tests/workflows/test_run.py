@@ -157,3 +157,40 @@ def test_fits_in_worker_processes_match_fits_here(prepared):
     np.testing.assert_array_equal(remote[0], _fit_in_worker(prepared, 0.02))
     np.testing.assert_array_equal(remote[1], _fit_in_worker(prepared, 0.05))
     assert not np.array_equal(remote[0], remote[1])
+
+
+def test_fit_refuses_a_config_whose_data_section_differs(prepared, iris_config):
+    with pytest.raises(ValueError, match="config.data differs from the prepared data's"):
+        fit(prepared, load_config(iris_config, ["data.test_fraction=0.3"]))
+    with pytest.raises(ValueError, match="training.loss mse differs from the prepared"):
+        fit(prepared, load_config(iris_config, ["training.loss=mse"]))
+
+
+def test_the_recorded_config_reproduces_a_run_with_another_seed(prepared, iris_config, tmp_path):
+    """A seed override changes the weights, not the split: config.yaml says so."""
+    import yaml
+
+    from nnfit.workflows.run import resolved_config
+
+    reseeded = load_config(iris_config, ["training.seed=5"])
+    recorded = yaml.safe_load(resolved_config(prepared, reseeded))
+    assert recorded["data"]["split_seed"] == 0 and recorded["training"]["seed"] == 5
+    path = tmp_path / "again.yaml"
+    path.write_text(yaml.safe_dump(recorded))
+    again = prepare(load_config(path), IRIS)
+    assert all(np.array_equal(again.data.rows[k], prepared.data.rows[k]) for k in ("train", "test"))
+    np.testing.assert_array_equal(fit(again).network.params, fit(prepared, reseeded).network.params)
+
+
+def test_a_run_stopped_before_its_first_epoch_ends_gives_no_verdict(prepared, tmp_path):
+    from nnfit.workflows.run import curves_title
+
+    stop = threading.Event()
+    stop.set()
+    result = fit(prepared, stop=stop)
+    assert (result.stop_reason, result.epochs_run) == ("interrupted", 0)
+    scores = score(prepared, result)
+    assert scores.diagnosis["verdict"] == "no verdict"
+    assert curves_title("iris", result, scores) == "iris: interrupted before the first epoch ended"
+    save(tmp_path / "run", prepared, result, scores, name="iris")
+    assert (tmp_path / "run" / "history.csv").read_text().splitlines()[0].startswith("epoch")

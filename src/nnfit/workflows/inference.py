@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 
 from ..data.preprocess import label_text
+
+PREDICT_CHUNK = 4096  # rows per forward pass: bounded scratch memory whatever the CSV's size
 from ..errors import NnfitError
 from .train import layer_rows
 
@@ -43,6 +45,15 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
     return network, prep, make_task(prep, meta["loss"]), frame, X, warnings
 
 
+def _outputs(network, X):
+    """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.threads``)."""
+    from ..threads import blas_threads, choose_threads, dense_macs
+
+    threads, _ = choose_threads(None, dense_macs(network, min(len(X), PREDICT_CHUNK)))
+    with blas_threads(threads):
+        return network.predict(X, batch_size=PREDICT_CHUNK)
+
+
 def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
     """Loss and the task's metrics of a saved model on a CSV that has the target column.
 
@@ -65,7 +76,7 @@ def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
         warnings.append(f"warning: {source}: {len(unseen)} row(s) have a class never seen in "
                         f"training ({', '.join(map(repr, new_labels))}): counted as wrong; "
                         f"loss and the per-class table leave them out")
-    result = {"n_rows": len(frame), **task.evaluate(network.predict(X), y, unseen)}
+    result = {"n_rows": len(frame), **task.evaluate(_outputs(network, X), y, unseen)}
     return {**result, "warnings": warnings}
 
 
@@ -81,7 +92,7 @@ def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = N
     keep = (id_column,) if id_column else ()
     network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, False, keep)
     columns = {id_column: frame[id_column].to_numpy()} if id_column else {}
-    columns.update(task.prediction_columns(network.predict(X)))
+    columns.update(task.prediction_columns(_outputs(network, X)))
     return pd.DataFrame(columns), warnings
 
 

@@ -41,6 +41,7 @@ class Prepared:
     task: Task
     data: object  # data.dataset.Splits
     n_rows: int
+    split_seed: int
     notes: list[str] = field(default_factory=list)
 
     def layers(self, config=None, notes: list[str] | None = None) -> list[dict]:
@@ -105,13 +106,15 @@ def prepare(config, csv_path: str | Path, config_source: str = "config") -> Prep
     frame = d.handle_missing(frame, features, data, source, notes)
     kind = d.decide_task(frame, data, source, notes)
     labels, classes = d.class_labels(frame, data, kind, source, notes)
-    rows = d.split_rows(len(frame), data, labels, stream(config.training.seed, SPLIT_STREAM), source)
+    split_seed = config.training.seed if data.split_seed is None else data.split_seed
+    rows = d.split_rows(len(frame), data, labels, stream(split_seed, SPLIT_STREAM), source)
     prep = d.fit_on_train(frame, rows, features, kind, classes, labels, data, source, notes)
     splits = d.transform_splits(prep, frame, rows, source, notes)
 
     loss = choose_loss(kind, classes and len(classes), config.training.loss, data.targets,
                        config_source)
-    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, len(frame), notes)
+    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, len(frame),
+                        split_seed, notes)
     try:  # check the declared output layer now, and say what was added
         prepared.layers(notes=notes)
     except NnfitError as exc:
@@ -172,6 +175,11 @@ def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=No
     from ..training.trainer import Trainer
 
     config = config or prepared.config
+    if config.data != prepared.config.data:
+        raise ValueError("config.data differs from the prepared data's: prepare again for it")
+    if config.training.loss not in ("auto", prepared.task.loss_name):
+        raise ValueError(f"training.loss {config.training.loss} differs from the prepared "
+                         f"{prepared.task.loss_name}: prepare again for it")
     t, ds, task = config.training, prepared.data, prepared.task
     network = prepared.build(config)
     has_val = "val" in ds.X
@@ -198,6 +206,13 @@ def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=No
 
 def score(prepared: Prepared, result: FitResult) -> Scores:
     """Loss and metrics per split for the fitted network and the baseline; the verdict."""
+    from ..threads import blas_threads
+
+    with blas_threads(result.threads):  # the run's thread count, for scoring as for training
+        return _score(prepared, result)
+
+
+def _score(prepared: Prepared, result: FitResult) -> Scores:
     from ..evaluation.diagnosis import dead_units, diagnose
 
     ds, task, net = prepared.data, prepared.task, result.network
@@ -213,11 +228,16 @@ def score(prepared: Prepared, result: FitResult) -> Scores:
     matrix = task.confusion(logits[held_out], ds.y[held_out])
     confusion = None if matrix is None else (held_out, matrix)
     has_val = "val" in splits
-    diagnosis = diagnose(
-        train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
-        base_train=baseline["train"]["loss"], base_val=baseline["val"]["loss"] if has_val else None,
-        best_val=result.best_loss if has_val else None,
-        best_epoch=result.best_epoch, epochs_run=result.epochs_run)
+    if result.epochs_run == 0:  # interrupted before an epoch finished
+        diagnosis = {"verdict": "no verdict", "reason": "no epoch finished: these are the "
+                     "initial weights, which say nothing about the fit"}
+    else:
+        diagnosis = diagnose(
+            train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
+            base_train=baseline["train"]["loss"],
+            base_val=baseline["val"]["loss"] if has_val else None,
+            best_val=result.best_loss if has_val else None,
+            best_epoch=result.best_epoch, epochs_run=result.epochs_run)
     with np.errstate(over="ignore", invalid="ignore"):
         dead = dead_units(net, ds.X["train"])
     return Scores(splits, baseline, diagnosis, dead, confusion)
@@ -245,6 +265,7 @@ def resolved_config(prepared: Prepared, config=None, overrides: Sequence[str] = 
     config = config or prepared.config
     resolved = config.model_dump(mode="json")
     resolved["data"]["task"] = prepared.task.kind
+    resolved["data"]["split_seed"] = prepared.split_seed  # the split stays when the seed changes
     resolved["training"]["loss"] = prepared.task.loss_name
     head = "".join(f"# --set {o}\n" for o in overrides)
     return (f"# overrides applied to the config file:\n{head}" if head else "") + \
@@ -254,6 +275,8 @@ def resolved_config(prepared: Prepared, config=None, overrides: Sequence[str] = 
 def curves_title(name: str, result: FitResult, scores: Scores) -> str:
     if result.stop_reason == "diverged":
         return f"{name}: diverged at epoch {result.epochs_run}"
+    if result.epochs_run == 0:
+        return f"{name}: interrupted before the first epoch ended"
     return f"{name}: {scores.diagnosis['verdict']}"
 
 
