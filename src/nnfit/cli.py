@@ -100,8 +100,8 @@ def train(
         None, metavar="N|auto",
         help="BLAS threads (shorthand for --set training.threads=N; default: auto)."),
     quiet: bool = typer.Option(False, "--quiet", "-q",
-                               help="No live view, notes or tables: only the outcome line and "
-                                    "the run directory."),
+                               help="No live view, notes or tables: only warnings, the outcome "
+                                    "line and the run directory."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json to stdout."),
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict."""
@@ -110,7 +110,8 @@ def train(
 
     overrides = _overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
     messages = make_console(stderr=True, quiet=quiet)
-    metrics = run_train(config, data, out=out, overrides=overrides, console=messages)
+    metrics = run_train(config, data, out=out, overrides=overrides, console=messages,
+                        alerts=make_console(stderr=True))
     if quiet:
         print_outcome(make_console(stderr=True), metrics)
     else:

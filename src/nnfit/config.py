@@ -78,6 +78,13 @@ LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer}
 LayerConfig = Annotated[Union[DenseLayer, ActivationLayer], Field(discriminator="type")]
 
 
+def _unique(columns: list[str]) -> list[str]:
+    twice = [c for i, c in enumerate(columns) if c in columns[:i]]
+    if twice:
+        raise ValueError(f"{twice[0]!r} is listed twice")
+    return columns
+
+
 class DataConfig(Strict):
     target: str | list[str]
     features: list[str] | None = None
@@ -94,12 +101,25 @@ class DataConfig(Strict):
     encoding: str = "utf-8"
     split_seed: Annotated[int, Field(ge=0)] | None = None  # None: training.seed
 
-    @field_validator("target")
+    @field_validator("target", mode="before")
     @classmethod
-    def _targets_not_empty(cls, value):
+    def _column_or_columns(cls, value):
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+            return _unique(value)
         if isinstance(value, list) and not value:
             raise ValueError("must name at least one column")
-        return value
+        raise ValueError(f"must be a column name or a list of column names (got {value!r})")
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _columns(cls, value):
+        if value is None:
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+            return _unique(value)
+        raise ValueError(f"must be a list of column names (got {value!r})")
 
     @field_validator("exclude")
     @classmethod

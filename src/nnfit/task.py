@@ -136,7 +136,7 @@ class Classification(Task):
         """``predicted_<target>`` and ``probability_<class>`` per class."""
         proba = self.probabilities(logits).astype(np.float64)
         labels = np.asarray(self.classes, dtype=object)
-        columns = {f"predicted_{self.targets[0]}": labels[proba.argmax(axis=1)]}
+        columns = {f"predicted_{self.targets[0]}": labels[self.decide(logits)]}
         for i, cls in enumerate(self.classes):
             columns[f"probability_{cls}"] = proba[:, i]
         return columns

@@ -31,7 +31,7 @@ def test_an_exported_index_column_is_flagged_and_can_be_excluded(tmp_path):
     _blobs().to_csv(data)  # pandas writes the index as an unnamed first column
     result = cli("summary", _config(tmp_path), data)
     assert result.returncode == 0, result.stderr
-    assert ("column 'Unnamed: 0' equals the row number (0..n-1); it is likely an exported index: "
+    assert ("warning: column 'Unnamed: 0' equals the row number (0..n-1); it is likely an exported index: "
             "leave it out with data.exclude") in result.stdout
     shown = cli("summary", _config(tmp_path, ", exclude: ['Unnamed: 0']", "x.yaml"), data)
     assert "Unnamed" not in shown.stdout and "2 inputs" in shown.stdout
@@ -134,3 +134,13 @@ def test_eval_under_missing_error_names_the_first_empty_cell_in_file_order(tmp_p
         assert result.stderr.startswith(
             f"{tmp_path / 'holes.csv'}: 2 row(s) have empty cells, the first at line 3, column "
             f"'colour'; this model was trained with data.missing: error")
+
+
+def test_quiet_training_still_shows_warnings(tmp_path):
+    data = tmp_path / "indexed.csv"
+    _blobs().to_csv(data)
+    result = cli("train", _config(tmp_path), data, "--out", tmp_path / "run", "-q")
+    assert result.returncode == 0
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("warning: column 'Unnamed: 0' equals the row number")
+    assert len(lines) == 3 and lines[-1] == f"run directory: {tmp_path / 'run'}"

@@ -213,3 +213,23 @@ def test_ctrl_c_while_the_run_is_being_saved_loses_nothing(tmp_path, small_confi
     assert result.exit_code == 0, result.output
     assert {"model.npz", "metrics.json", "curves.png", "confusion.csv"} <= {
         p.name for p in out.iterdir()}
+
+
+def test_the_live_view_shows_the_best_epoch_early_stopping_kept(tmp_path):
+    """With min_delta > 0 the best epoch is not the argmin of val_loss: one tracker decides."""
+    import re
+
+    config = tmp_path / "delta.yaml"
+    config.write_text("data: {target: species}\nmodel: {layers: [{type: dense, units: 8, "
+                      "activation: relu}]}\ntraining: {lr: 0.01, epochs: 40, batch_size: 16, "
+                      "early_stopping: {patience: 100, min_delta: 0.05}}\n")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(config), str(IRIS), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    last = [line for line in result.stderr.splitlines() if line.startswith("epoch 40/40")][0]
+    shown = int(re.search(r"best \S+ @ (\d+)", last).group(1))
+    m = metrics(out)
+    assert shown == m["best_epoch"]
+    with open(out / "history.csv") as fh:
+        val = [float(row["val_loss"]) for row in csv.DictReader(fh)]
+    assert shown != val.index(min(val)) + 1  # the naive argmin would disagree here

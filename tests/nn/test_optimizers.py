@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nnfit.nn.build import build_network
-from nnfit.nn.optimizers import OPTIMIZERS, make_optimizer
+from nnfit.nn.optimizers import FLUSH_EVERY, OPTIMIZERS, make_optimizer
 
 
 def _bound(name, params, grads, n_decay=None, **options):
@@ -72,14 +72,15 @@ def test_constant_rate_trajectory_equals_the_velocity_with_the_rate_inside(name)
         np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_steps_allocate_no_arrays(name):
-    p, g = np.ones(100_000), np.full(100_000, 0.5)
+def test_steps_allocate_no_arrays(name, dtype):
+    p, g = np.ones(100_000, dtype=dtype), np.full(100_000, 0.5, dtype=dtype)
     opt = _bound(name, p, g, 50_000, lr=0.1, weight_decay=0.1)
     opt.step()
     tracemalloc.start()
     try:
-        for _ in range(3):
+        for _ in range(FLUSH_EVERY + 2):  # through a flush of the moving averages too
             opt.step()
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -34,7 +34,7 @@ def index_like_columns(frame, columns: list[str]) -> list[tuple[str, int]]:
 def index_warning(column: str, start: int) -> str:
     """The note for a column :func:`index_like_columns` found."""
     numbers = "0..n-1" if start == 0 else "1..n"
-    return (f"column {column!r} equals the row number ({numbers}); it is likely an exported "
+    return (f"warning: column {column!r} equals the row number ({numbers}); it is likely an exported "
             f"index: leave it out with data.exclude")
 
 

@@ -82,7 +82,8 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
                             reading=reading_options(data))
     for col, cats in prep.categorical.items():
         if len(cats) > MANY_CATEGORIES:
-            notes.append(f"text column {col!r} has {len(cats)} distinct values, one input each; "
+            notes.append(f"warning: text column {col!r} has {len(cats)} distinct values, one "
+                         f"input each; "
                          f"if it is an identifier, leave it out with data.features")
     return prep
 

@@ -70,7 +70,7 @@ def read_table(path: str | Path, options=None):
         _check_single_column(frame.columns[0], delimiter, path)
     if frame.empty:
         raise NnfitError(f"{path}: the CSV has a header but no rows")
-    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    duplicated = _duplicated_header(path, encoding, delimiter)
     if duplicated:
         raise NnfitError(f"{path}: duplicate column names: {', '.join(duplicated)}")
     frame.attrs["delimiter"] = delimiter
@@ -125,6 +125,16 @@ def _check_single_column(header: str, delimiter: str, path: Path) -> None:
     if counts[likely]:
         raise NnfitError(f"{path}: parsed as a single column {header!r}; is the delimiter "
                          f"{likely!r}? set data.delimiter")
+
+
+def _duplicated_header(path: Path, encoding: str, delimiter: str) -> list[str]:
+    """Names that appear twice in the header row (pandas renames the second ``a`` to ``a.1``)."""
+    import csv
+
+    with open(path, encoding=encoding, newline="") as fh:
+        names = [name.strip() for name in next(csv.reader(fh, delimiter=delimiter), [])]
+    names[:1] = [names[0].lstrip("\ufeff")] if names else []
+    return sorted({name for i, name in enumerate(names) if name in names[:i]})
 
 
 def _decode_error(path: Path, encoding: str) -> str:

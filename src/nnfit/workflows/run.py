@@ -135,9 +135,12 @@ def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict
     if last and last["type"] == "dense" and act in ("identity", "linear", fused):
         where = f"model.layers[{len(layers) - 1}]"
         if last["units"] != n_out:
+            remedy = ("or give it an activation to make it a hidden layer" if act != fused else
+                      f"a last {fused} layer is the output layer (the loss applies {fused}); "
+                      f"for a hidden layer use another activation")
             raise NnfitError(f"{where}.units: the output layer needs {n_out} unit"
                              f"{'s' if n_out > 1 else ''} for {task.describe()} (got "
-                             f"{last['units']}); or give it an activation to make it a hidden layer")
+                             f"{last['units']}); {remedy}")
         if act == fused and fused != "identity":
             notes.append(f"{where}: {fused} is applied by the {task.loss_name} loss; the layer "
                          f"outputs logits")

@@ -39,9 +39,12 @@ def ctrl_c_stops(stop: threading.Event):
 
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
-          overrides: Sequence[str] = (), console=None) -> dict:
+          overrides: Sequence[str] = (), console=None, alerts=None) -> dict:
     """Train, evaluate and save a run; return its ``metrics.json`` content plus ``run_dir``
     and ``messages`` (what happened at the end, in words).
+
+    ``console`` shows notes and the live view (it may be quiet); ``alerts``, when
+    given, shows the warnings among the notes even then.
 
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
@@ -54,8 +57,10 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     console = console or make_console(quiet=True)
     config = load_config(config_path, overrides)
     prepared = prepare(config, csv_path, str(config_path))
-    for note in prepared.notes:
-        console.print(note, style="dim", markup=False)
+    for note in prepared.notes:  # warnings show even when the notes are quiet
+        warning = note.startswith("warning:")
+        (alerts if warning and alerts else console).print(
+            note, style=None if warning else "dim", markup=False)
     name = Path(config_path).stem
     run_dir = make_run_dir(out, name)
     write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
