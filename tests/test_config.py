@@ -207,3 +207,9 @@ def test_set_values_are_yaml_except_where_yaml_would_change_plain_text(text, val
 
 def test_set_a_delimiter_that_is_yaml_syntax(tmp_path):
     assert _with_sets(tmp_path, "data.delimiter=|").data.delimiter == "|"
+
+
+def test_set_a_misspelt_list_gets_a_hint(tmp_path):
+    assert _set_error(tmp_path, "model.layer[0].units=7") == (
+        "--set model.layer[0].units=7: model.layer is not a list in this config (did you mean "
+        "'layers'?)")

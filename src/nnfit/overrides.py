@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import NnfitError
+from .errors import NnfitError, did_you_mean
 
 _EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -86,6 +86,8 @@ def apply_override(raw: dict, text: str) -> None:
         child = node[step] if isinstance(step, int) else node.get(step)
         if child is None or child is True:  # an absent section, or `early_stopping: true`
             if isinstance(following, int):
-                raise NnfitError(f"--set {text}: {here} is not a list in this config")
+                hint = did_you_mean(step, [k for k in node if isinstance(k, str)]) \
+                    if isinstance(node, dict) else ""
+                raise NnfitError(f"--set {text}: {here} is not a list in this config{hint}")
             child = node[step] = {}
         node = child
