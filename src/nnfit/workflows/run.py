@@ -16,11 +16,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import NnfitError
 from ..task import Task
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..data.dataset import Splits
+    from ..data.preprocess import Preprocessor
+    from ..nn.network import Network
 
 SPLIT_STREAM, TRAIN_STREAM = 0, 1
 
@@ -35,22 +42,22 @@ def stream(seed: int, which: int) -> np.random.Generator:
 class Prepared:
     """The data side of a run, done once: the split, fitted preprocessing and task."""
 
-    config: object
+    config: Config
     source: str  # the CSV's path, as the user gave it
-    prep: object  # data.preprocess.Preprocessor
+    prep: Preprocessor
     task: Task
-    data: object  # data.dataset.Splits
+    data: Splits
     n_rows: int
     split_seed: int
     notes: list[str] = field(default_factory=list)
 
-    def layers(self, config=None, notes: list[str] | None = None) -> list[dict]:
+    def layers(self, config: Config | None = None, notes: list[str] | None = None) -> list[dict]:
         """The layer specs of ``config`` (default: the prepared one) with the output layer."""
         config = config or self.config
         return output_layers([layer.model_dump() for layer in config.model.layers], self.task,
                              notes if notes is not None else [])
 
-    def build(self, config=None):
+    def build(self, config: Config | None = None) -> Network:
         """A freshly initialized network for ``config``, seeded from its training stream."""
         from ..nn.build import build_network
 
@@ -64,7 +71,7 @@ class Prepared:
 class FitResult:
     """What training produced: the (restored) network, its history and how it ended."""
 
-    network: object
+    network: Network
     history: dict[str, list[float]]
     epochs: list[int]
     epochs_run: int
@@ -89,7 +96,7 @@ class Scores:
     confusion: tuple[str, list] | None = None  # classification: (split, matrix), rows = true class
 
 
-def prepare(config, csv_path: str | Path, config_source: str = "config") -> Prepared:
+def prepare(config: Config, csv_path: str | Path, config_source: str = "config") -> Prepared:
     """Read the CSV, decide the task, split, fit preprocessing on train, transform; check the model.
 
     Raises NnfitError for anything wrong with the data or the config on this data,
@@ -162,8 +169,8 @@ def make_stopper(training, has_val: bool):
                          restore_best=bool(es and es.restore_best))
 
 
-def fit(prepared: Prepared, config=None, *, observers: Sequence = (), stopper=None,
-        stop=None) -> FitResult:
+def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence = (),
+        stopper=None, stop=None) -> FitResult:
     """Train a fresh network on the prepared data; print and write nothing.
 
     ``config`` overrides the prepared one (its ``data`` section must be the same).
