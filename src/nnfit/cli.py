@@ -103,6 +103,9 @@ def train(
                                help="No live view, notes or tables: only warnings, the outcome "
                                     "line and the run directory."),
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json to stdout."),
+    probe: Optional[bool] = typer.Option(
+        None, "--probe/--no-probe", show_default=False,
+        help="Force or skip the capacity probe (default: run it when the diagnosis needs it)."),
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict."""
     from .report.console import make_console, print_outcome, print_report
@@ -111,7 +114,8 @@ def train(
     overrides = _overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
     messages = make_console(stderr=True, quiet=quiet)
     metrics = run_train(config, data, out=out, overrides=overrides, console=messages,
-                        alerts=make_console(stderr=True))
+                        alerts=make_console(stderr=True),
+                        probe={None: "auto", True: "always", False: "never"}[probe])
     if quiet:
         print_outcome(make_console(stderr=True), metrics)
     else:

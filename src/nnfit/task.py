@@ -48,6 +48,11 @@ class Task:
     def metrics(self, logits: np.ndarray, y: np.ndarray) -> dict[str, float]:
         raise NotImplementedError
 
+    def row_losses(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each row's loss ``(n,)`` (float64): the spread behind a loss's standard error."""
+        loss = self.loss
+        return loss.row_losses(logits, loss.targets(y, logits.dtype))
+
     def evaluate(self, logits: np.ndarray, y: np.ndarray, unseen=None) -> dict:
         """What ``nnfit eval`` reports: the score, and per-class detail for classes."""
         return self.score(logits, y)

@@ -27,7 +27,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, small_config):
     for split in ("train", "val", "test"):
         assert set(m["splits"][split]) == {"rows", "loss", "accuracy", "f1_macro"}
         assert set(m["baseline"][split]) == {"rows", "loss", "accuracy", "f1_macro"}
-    assert m["diagnosis"]["verdict"] in ("underfitting", "overfitting", "good fit")
+    assert m["diagnosis"]["verdict"] in ("underfitting", "overfitting", "good fit", "inconclusive")
     assert m["diagnosis"]["reason"]
     with open(out / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -35,7 +35,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, small_config):
     assert {"epoch", "train_loss", "val_loss", "lr", "seconds", "val_accuracy"} <= set(rows[0])
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "run directory: " + str(out) in result.stderr
-    assert "good fit" in result.stdout or "fitting" in result.stdout
+    assert f"{m['diagnosis']['verdict']}: {m['diagnosis']['reason']}" in result.stdout
 
 
 def test_json_prints_metrics_json_to_stdout(tmp_path, small_config):

@@ -85,3 +85,16 @@ def test_targets_accept_what_fits_the_network():
 def test_unknown_loss():
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         make_loss("hinge")
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_row_losses_average_to_the_per_row_loss(name):
+    from gradcheck import random_targets
+
+    rng = np.random.default_rng(3)
+    loss = make_loss(name)
+    logits = rng.standard_normal((11, 3))
+    y = loss.targets(random_targets(name, rng, 11, 3), np.float64)
+    rows = loss.row_losses(logits, y)
+    assert rows.shape == (11,) and rows.dtype == np.float64
+    assert rows.mean() == pytest.approx(loss.per_row(logits, y), rel=1e-12)

@@ -190,7 +190,8 @@ def test_a_run_stopped_before_its_first_epoch_ends_gives_no_verdict(prepared, tm
     result = fit(prepared, stop=stop)
     assert (result.stop_reason, result.epochs_run) == ("interrupted", 0)
     scores = score(prepared, result)
-    assert scores.diagnosis["verdict"] == "no verdict"
+    assert scores.diagnosis["verdict"] == "inconclusive"
+    assert scores.diagnosis["reason"] == "no epoch finished: these are the initial weights"
     assert curves_title("iris", result, scores) == "iris: interrupted before the first epoch ended"
     save(tmp_path / "run", prepared, result, scores, name="iris")
     assert (tmp_path / "run" / "history.csv").read_text().splitlines()[0].startswith("epoch")

@@ -1,76 +1,242 @@
-"""The fit verdict (underfitting, overfitting, good fit) and the dead-ReLU census.
+"""The fit verdict — from the whole learning curve, judged against the noise — and dead ReLUs.
 
-The rule, with L the per-row loss of the final weights and B the loss of the
-baseline that ignores its inputs (class priors, or the training mean):
+Every loss here is per row; ``B`` is the loss of the baseline that ignores its
+inputs (class priors, or the training mean) on the same rows; ``se`` is a
+standard error from the spread of the per-row losses. The rule, in order:
 
-- **overfitting** when the model does clearly worse on rows it never trained on:
-  ``L_val − L_train > GAP · B_val`` *and* ``L_val > RATIO · L_train``;
-  or when the validation loss ended well above its best:
-  ``L_val − best L_val > GAP · B_val`` (the curve turned up and no early stopping restored it);
-- otherwise **underfitting** when even on its training rows the model removes
-  too little of the baseline's loss: ``L_train > UNDERFIT · B_train`` (worse than the
-  baseline itself usually means training failed, and the reason says so);
-- otherwise **good fit**.
+1. **diverged** when the loss became NaN/inf.
+2. **inconclusive** when no epoch finished, or the validation split has fewer than
+   ``MIN_VAL_ROWS`` rows: its noise would decide (``--cv`` pools all the rows).
+3. **underfitting** when the model fits its training rows clearly worse than the
+   baseline (by ``WORSE·B_train`` and ``Z·se_train``): training failed.
+4. **overfitting** (needs a validation split) when either
+   - *the curve turned*: the val loss of the last epoch sits above its best by
+     more than ``RISE·B_val`` and ``Z`` standard errors of the row-by-row
+     difference (the same rows at both epochs) while the train loss fell over the
+     same epochs — even when early stopping restored an early best epoch's weights. How many epochs follow the best is the
+     early-stopping patience: a short patience shows a shorter rise. Or
+   - *the gap*: the restored weights' ``L_val − L_train`` exceeds ``GAP·B_val``,
+     ``Z·se_gap`` and ``(RATIO − 1)·L_train``.
+   A rise or gap that is material but within ``Z`` standard errors is
+   **inconclusive**.
+5. **underfitting** when the train loss was still falling clearly at the end
+   (by more than ``FALLING·B_train`` between the last two windows of epochs, and
+   the best epoch in the last window): more epochs, or a higher rate, would help.
+6. When the train loss is above ``PROBE_ABOVE·B_train`` the model explains little
+   of its training rows: too rigid, or a target the features explain only partly.
+   A **capacity probe** (a wider variant trained briefly on the same split)
+   tells them apart: if it cuts the train loss by more than ``PROBE_GAIN·B_train``
+   with a val loss no worse, **underfitting** (more capacity helps); if not,
+   **good fit**, limited by the data. Without a probe: **inconclusive**.
+7. Otherwise **good fit**.
 
-A numbers-first reason accompanies every verdict, and a hint when the best
-epoch was the last one (more epochs might still help).
+Each verdict comes with a reason in numbers, advice, and the evidence: every
+check with its numbers, and the checks that could not run and why.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-GAP = 0.2  # share of the baseline loss that the generalization gap may reach
-RATIO = 2.0  # and val must exceed train by this factor before it counts as overfitting
-UNDERFIT = 0.5  # train loss above this share of the baseline's: too rigid
+MIN_VAL_ROWS = 20  # fewer validation rows: the verdict would be the noise's
+Z = 2.0  # standard errors a gap or rise must exceed to count
+GAP = 0.2  # share of the baseline's val loss a generalization gap must reach
+RATIO = 2.0  # and val must exceed train by this factor
+RISE = 0.1  # share of the baseline's val loss the val curve must climb after its best
+FALLING = 0.02  # share of the baseline's train loss still lost per window at the end
+WORSE = 0.05  # a train loss this share above the baseline's (and 2 SE) means training failed
+PROBE_ABOVE = 0.25  # train loss above this share of the baseline's: ask the probe
+PROBE_GAIN = 0.2  # the probe must cut the train loss by this share of the baseline's
+
+ADVICE = {
+    "diverged": "lower the learning rate (training.lr), or clip the inputs' scale",
+    "overfitting": "regularize: weight_decay (L2), a smaller network, early stopping with "
+                   "less patience, or more training rows",
+    "underfitting_epochs": "train longer (training.epochs) or with a higher learning rate",
+    "underfitting_capacity": "a larger network: more units or layers",
+    "underfitting_failed": "training made the model worse than ignoring the inputs: lower the "
+                           "learning rate",
+    "good fit": "nothing to fix in the fit",
+    "good fit (data)": "a bigger network will not help: better features or more data might",
+    "inconclusive": "run cross-validation (--cv 5) to judge on all rows",
+}
 
 
-def diagnose(train: float, val: float | None, base_train: float, base_val: float | None,
-             best_val: float | None, best_epoch: int, epochs_run: int) -> dict:
-    """``{"verdict", "reason", ...numbers}`` from the final losses and the baseline's."""
-    facts = {"train_loss": train, "val_loss": val, "baseline_train_loss": base_train,
-             "train_vs_baseline": train / base_train if base_train > 0 else math.nan,
-             "best_epoch": best_epoch, "epochs_since_best": epochs_run - best_epoch}
-    reasons = []
-    verdict = None
-    if val is not None:
-        gap = val - train
-        facts.update(gap=gap, gap_vs_baseline=gap / base_val if base_val else math.nan)
-        rise = val - best_val if best_val is not None else 0.0
-        if gap > GAP * base_val and val > RATIO * train:
-            verdict = "overfitting"
-            reasons.append(f"val loss {val:.4g} is {val / train:.1f}× the train loss {train:.4g}; "
-                           f"the gap {gap:.4g} is {gap / base_val:.0%} of the baseline's {base_val:.4g}")
-        elif rise > GAP * base_val:
-            verdict = "overfitting"
-            reasons.append(f"val loss rose from its best {best_val:.4g} (epoch {best_epoch}) to "
-                           f"{val:.4g} over the last {epochs_run - best_epoch} epochs")
-    if verdict is None and train > base_train:
-        verdict = "underfitting"
-        reasons.append(f"train loss {train:.4g} is {train / base_train:.3g}× the input-ignoring "
-                       f"baseline's {base_train:.4g}: the model fits its training rows worse than "
-                       f"ignoring the inputs (is the learning rate too high?)")
-    elif verdict is None and train > UNDERFIT * base_train:
-        verdict = "underfitting"
-        reasons.append(f"train loss {train:.4g} is {train / base_train:.0%} of the input-ignoring "
-                       f"baseline's {base_train:.4g}: the model explains little even of its "
-                       f"training data")
-    if verdict is None:
-        verdict = "good fit"
-        if val is None:
-            tail = "; no validation split to judge overfitting"
-        elif val <= train:
-            tail = f"; val loss {val:.4g} is no higher"
-        else:
-            tail = (f"; val loss {val:.4g} is {val - train:.2g} higher "
-                    f"({(val - train) / base_val:.0%} of the baseline's {base_val:.4g})")
-        reasons.append(f"train loss {train:.4g} is {train / base_train:.0%} of the input-ignoring "
-                       f"baseline's {base_train:.4g}{tail}")
-    if val is not None and best_epoch == epochs_run and verdict != "overfitting":
-        reasons.append("val loss was still improving at the last epoch: more epochs may help")
-    return {"verdict": verdict, "reason": "; ".join(reasons), **facts}
+@dataclass
+class Evidence:
+    """What the diagnosis reads: the restored weights' losses, the curve, and the probe."""
+
+    train_loss: float
+    base_train: float
+    train_rows: np.ndarray  # per-row train losses of the restored weights
+    history: dict[str, list[float]]
+    best_epoch: int
+    epochs_run: int
+    stop_reason: str
+    patience: int | None = None
+    val_loss: float | None = None
+    base_val: float | None = None
+    val_rows: np.ndarray | None = None  # per-row val losses of the restored weights
+    rise_rows: np.ndarray | None = None  # per row: val loss at the last epoch − at the best
+    probe: dict | None = None  # {"train_loss", "val_loss", "layers", "epochs", "seconds"}
+    probe_skipped: str | None = None  # why no probe ran, when one was wanted
+    checks: list[dict] = field(default_factory=list)
+
+
+def _se(rows: np.ndarray | None) -> float:
+    if rows is None or rows.size < 2:
+        return math.inf
+    return float(np.std(rows, ddof=1) / math.sqrt(rows.size))
+
+
+def _window(epochs_run: int) -> int:
+    return max(3, epochs_run // 10)
+
+
+def _finite(values) -> list[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def diagnose(e: Evidence) -> dict:
+    """``{"verdict", "reason", "advice", "evidence": [...], "not_checked": [...], ...numbers}``."""
+    checks: list[dict] = []
+    skipped: list[dict] = []
+    has_val = e.val_loss is not None and e.val_rows is not None
+    n_val = 0 if e.val_rows is None else int(e.val_rows.size)
+    numbers = {"train_loss": e.train_loss, "val_loss": e.val_loss,
+               "baseline_train_loss": e.base_train, "baseline_val_loss": e.base_val,
+               "train_vs_baseline": e.train_loss / e.base_train if e.base_train > 0 else math.nan,
+               "val_rows": n_val, "best_epoch": e.best_epoch, "epochs_run": e.epochs_run}
+
+    def done(verdict: str, reason: str, advice_key: str | None = None) -> dict:
+        if not has_val:
+            skipped.append({"check": "overfitting", "why": "no validation split"})
+        return {"verdict": verdict, "reason": reason, "advice": ADVICE[advice_key or verdict],
+                "evidence": checks, "not_checked": skipped, **numbers}
+
+    if e.stop_reason == "diverged":
+        return done("diverged", f"the loss became NaN or infinite at epoch {e.epochs_run}")
+    if e.epochs_run == 0:
+        return done("inconclusive", "no epoch finished: these are the initial weights")
+    excess = e.train_loss - e.base_train
+    if excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
+        checks.append({"check": "worse than the baseline", "result": True,
+                       "train_loss": e.train_loss, "baseline_train_loss": e.base_train})
+        return done("underfitting", f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× "
+                    f"the input-ignoring baseline's {e.base_train:.4g}: the model fits its training "
+                    f"rows worse than ignoring the inputs", "underfitting_failed")
+
+    if has_val:
+        if n_val < MIN_VAL_ROWS:
+            checks.append({"check": "validation rows", "result": False, "rows": n_val,
+                           "needed": MIN_VAL_ROWS})
+            return done("inconclusive", f"only {n_val} validation rows (fewer than "
+                        f"{MIN_VAL_ROWS}): a gap or a rise on so few rows is mostly noise")
+        verdict = _overfitting(e, checks)
+        if verdict:
+            return done(*verdict)
+
+    falling = _still_falling(e)
+    checks.append(falling)
+    if falling["result"]:
+        return done("underfitting", f"train loss was still falling at the end ({falling['drop']:.3g} "
+                    f"over the last {falling['window']} epochs, {falling['drop'] / e.base_train:.1%} "
+                    f"of the baseline's) and the best epoch was {e.best_epoch} of "
+                    f"{e.epochs_run}", "underfitting_epochs")
+
+    share = e.train_loss / e.base_train
+    if share <= PROBE_ABOVE:
+        tail = (f"; val loss {e.val_loss:.4g}" if has_val else "; no validation split to judge "
+                "overfitting")
+        return done("good fit", f"train loss {e.train_loss:.4g} is {share:.0%} of the "
+                    f"input-ignoring baseline's {e.base_train:.4g}{tail}")
+    if e.probe is None:
+        skipped.append({"check": "capacity probe", "why": e.probe_skipped or "not run"})
+        return {**done("inconclusive", f"train loss {e.train_loss:.4g} is {share:.0%} of the "
+                       f"baseline's: too rigid a model, or a target the features explain only "
+                       f"partly; the capacity probe that tells them apart did not run "
+                       f"({e.probe_skipped or 'not run'})"), "probe_wanted": True}
+    probe = e.probe
+    gain = (e.train_loss - probe["train_loss"]) / e.base_train
+    val_ok = not has_val or probe["val_loss"] <= e.val_loss + Z * _se(e.val_rows)
+    helps = gain > PROBE_GAIN and val_ok
+    checks.append({"check": "capacity probe", "result": helps, "gain": gain, **probe})
+    what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "
+            f"{probe['train_loss']:.4g}"
+            + (f" and val loss {probe['val_loss']:.4g}" if has_val else ""))
+    if helps:
+        return done("underfitting", f"train loss {e.train_loss:.4g} is {share:.0%} of the "
+                    f"baseline's, and {what}: {gain:.0%} of the baseline lower",
+                    "underfitting_capacity")
+    return done("good fit", f"train loss {e.train_loss:.4g} is {share:.0%} of the baseline's, "
+                f"but {what}, no clear improvement: the fit is limited by the data",
+                "good fit (data)")
+
+
+def _overfitting(e: Evidence, checks: list[dict]) -> tuple[str, str, str | None] | None:
+    """The curve test and the gap test; ``(verdict, reason, advice key)`` or None."""
+    se_val = _se(e.val_rows)
+    val = e.history.get("val_loss", [])
+    train = e.history.get("train_loss", [])
+    after = val[e.best_epoch:] if e.best_epoch else []
+    unclear = None
+    if len(_finite(after)) >= 3 and e.best_epoch and math.isfinite(val[-1]):
+        best, end = val[e.best_epoch - 1], val[-1]
+        paired = e.rise_rows is not None
+        rise = float(e.rise_rows.mean()) if paired else end - best
+        se_rise = _se(e.rise_rows) if paired else se_val  # same rows: the paired noise is smaller
+        train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
+        material, significant = rise > RISE * e.base_val, rise > Z * se_rise
+        checks.append({"check": "val rose after its best", "result": bool(
+            material and significant and train_fell), "best_epoch": e.best_epoch,
+            "best_val_loss": best, "end_val_loss": end, "rise": rise, "se": se_rise,
+            "paired": paired, "train_fell": train_fell, "epochs_after_best": len(after)})
+        if material and significant and train_fell:
+            return ("overfitting", f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) "
+                    f"to {end:.4g} over the next {len(after)} epochs ({rise / se_rise:.1f} "
+                    f"standard errors) while train loss kept falling: the network memorizes its "
+                    f"training rows", None)
+        if material and train_fell:
+            unclear = (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, only "
+                       f"{rise / se_rise:.1f} standard errors")
+    gap = e.val_loss - e.train_loss
+    se_gap = math.hypot(se_val, _se(e.train_rows))
+    material = gap > GAP * e.base_val and e.val_loss > RATIO * e.train_loss
+    significant = gap > Z * se_gap
+    checks.append({"check": "generalization gap", "result": bool(material and significant),
+                   "gap": gap, "gap_vs_baseline": gap / e.base_val if e.base_val else math.nan,
+                   "se": se_gap})
+    if material and significant:
+        return ("overfitting", f"val loss {e.val_loss:.4g} is {e.val_loss / e.train_loss:.1f}× the "
+                f"train loss {e.train_loss:.4g}; the gap {gap:.4g} is {gap / e.base_val:.0%} of the "
+                f"baseline's {e.base_val:.4g} and {gap / se_gap:.1f} standard errors", None)
+    if material:
+        unclear = (f"the gap {gap:.4g} between val and train loss is {gap / e.base_val:.0%} of the "
+                   f"baseline's but only {gap / se_gap:.1f} standard errors")
+    if unclear:
+        return ("inconclusive", unclear + f" on {e.val_rows.size} validation rows", None)
+    return None
+
+
+def _still_falling(e: Evidence) -> dict:
+    """Whether the train loss was still dropping clearly over the last epochs."""
+    train = _finite(e.history.get("train_loss", []))
+    w = _window(e.epochs_run)
+    if len(train) < 2 * w:
+        return {"check": "still learning", "result": False, "window": w, "drop": 0.0,
+                "why": f"fewer than {2 * w} epochs"}
+    drop = float(np.mean(train[-2 * w:-w]) - np.mean(train[-w:]))
+    late_best = e.best_epoch > e.epochs_run - w
+    return {"check": "still learning", "result": bool(drop > FALLING * e.base_train and late_best),
+            "window": w, "drop": drop, "best_epoch_in_last_window": late_best}
+
+
+def needs_probe(e: Evidence) -> bool:
+    """Whether the cheaper evidence leaves rigid-vs-data-limited open (rule 6)."""
+    return e.probe is None and diagnose(e).get("probe_wanted", False)
 
 
 def dead_units(network, X: np.ndarray, chunk: int = 4096) -> list[dict]:

@@ -52,6 +52,13 @@ class Loss:
         value = self.value(logits, y)
         return value / logits.shape[0] if self.reduction == "sum" else value
 
+    def row_losses(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each row's loss ``(n_samples,)``, in float64; their mean is :meth:`per_row`.
+
+        The spread of these is what a standard error of the loss is made from.
+        """
+        raise NotImplementedError
+
     def output(self, logits: np.ndarray) -> np.ndarray:
         """Predictions from logits: probabilities for classification, values for regression."""
         return logits.copy()
@@ -73,6 +80,10 @@ class MeanSquaredError(Loss):
         out *= 2.0 * scale
         return loss
 
+    def row_losses(self, logits, y):
+        err = np.asarray(logits, np.float64) - y
+        return (err * err).reshape(err.shape[0], -1).mean(axis=1)
+
 
 class SumSquaredError(Loss):
     """Residual sum of squares ``L = Σ (ŷ − y)²``; ``dL/dŷ = 2(ŷ − y)``, identity output."""
@@ -86,6 +97,10 @@ class SumSquaredError(Loss):
         loss = float(np.dot(flat, flat))
         out *= 2.0
         return loss
+
+    def row_losses(self, logits, y):
+        err = np.asarray(logits, np.float64) - y
+        return (err * err).reshape(err.shape[0], -1).sum(axis=1)
 
 
 class CrossEntropy(Loss):
@@ -137,6 +152,12 @@ class CrossEntropy(Loss):
         out /= n
         return loss
 
+    def row_losses(self, logits, y):
+        z = np.asarray(logits, np.float64)
+        top = z.max(axis=1)
+        lse = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+        return lse - z[np.arange(z.shape[0]), y]
+
     def output(self, logits):
         return softmax(logits, np.empty_like(logits), np.empty(logits.shape[:-1] + (1,), logits.dtype))
 
@@ -176,6 +197,10 @@ class BinaryCrossEntropy(Loss):
         out -= y
         out /= n
         return total / n
+
+    def row_losses(self, logits, y):
+        z = np.asarray(logits, np.float64)
+        return (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
 
     def output(self, logits):
         return sigmoid(logits, np.empty_like(logits))

@@ -125,6 +125,9 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
     console.print(table)
 
     print_outcome(console, metrics)
+    advice = metrics["diagnosis"].get("advice")
+    if advice:
+        console.print(f"advice: {advice}", soft_wrap=True, markup=False)
     for layer in metrics.get("dead_relu", []):
         console.print(f"dead ReLU units in layer {layer['layer']} {layer['description']}: "
                       f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
@@ -151,9 +154,11 @@ def print_outcome(console, metrics: dict) -> None:
                       soft_wrap=True)
         return
     diagnosis = metrics["diagnosis"]
-    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow"}
+    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow",
+              "diverged": "red"}
     console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
                   f"[/]: {escape(diagnosis['reason'])}", soft_wrap=True)
+
 
 
 def print_layers(console, title: str, layers: list[dict], n_params: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class Observer:
     """Hooks the trainer calls; override any of them. State is reset in ``on_train_begin``."""
@@ -53,3 +55,27 @@ class EpochMetrics(Observer):
         if outputs is not None:
             for name, value in self.metrics(outputs, self.y).items():
                 logs["val_" + name] = value
+
+
+class ValOutputs(Observer):
+    """Keeps the validation outputs of the best epoch (by ``tracker``) and of the last one.
+
+    With both, a diagnosis can ask whether the val loss rose after its best by more
+    than the noise, row by row on the same rows (a paired difference), instead of
+    comparing two noisy averages. Place it after the tracker (early stopping).
+    """
+
+    def __init__(self, tracker):
+        self.tracker = tracker
+
+    def on_train_begin(self, trainer):
+        super().on_train_begin(trainer)
+        self.best: np.ndarray | None = None
+        self.last: np.ndarray | None = None
+
+    def on_epoch_end(self, epoch, logs):
+        outputs = self.trainer.val_outputs  # a new array each epoch: keeping it copies nothing
+        if outputs is not None:
+            self.last = outputs
+            if self.tracker.best_epoch == epoch:
+                self.best = outputs

@@ -83,6 +83,8 @@ class FitResult:
     threads: int
     threads_reason: str
     patience: int | None
+    val_best_outputs: np.ndarray | None = None  # validation outputs at the best epoch
+    val_last_outputs: np.ndarray | None = None  # and at the last one: the curve's paired evidence
 
 
 @dataclass
@@ -181,7 +183,7 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     """
     from ..nn.optimizers import make_optimizer
     from ..threads import blas_threads, choose_threads, dense_macs
-    from ..training.observers import EpochMetrics, History
+    from ..training.observers import EpochMetrics, History, ValOutputs
     from ..training.trainer import Trainer
 
     config = config or prepared.config
@@ -195,13 +197,14 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     has_val = "val" in ds.X
     stopper = stopper or make_stopper(t, has_val)
     history = History()
+    kept = ValOutputs(stopper)
     builtin = [EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])] if has_val else []
     options = {"lr": t.lr, "weight_decay": t.weight_decay}
     if t.optimizer in ("momentum", "nesterov"):
         options["momentum"] = t.momentum
     trainer = Trainer(network, task.loss, make_optimizer(t.optimizer, **options),
                       batch_size=t.batch_size, rng=stream(t.seed, TRAIN_STREAM),
-                      observers=[*builtin, stopper, history, *observers], stop=stop)
+                      observers=[*builtin, stopper, kept, history, *observers], stop=stop)
     threads, why = choose_threads(None if t.threads == "auto" else t.threads,
                                   dense_macs(network, t.batch_size))
     started = time.perf_counter()
@@ -211,19 +214,24 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     return FitResult(network, history.history, history.epochs, trainer.epoch, stopper.best_epoch,
                      stopper.best if stopper.best_epoch else None, trainer.stop_reason,
                      stopper.restored, time.perf_counter() - started, threads, why,
-                     stopper.patience)
+                     stopper.patience, kept.best, kept.last)
 
 
-def score(prepared: Prepared, result: FitResult) -> Scores:
-    """Loss and metrics per split for the fitted network and the baseline; the verdict."""
+def score(prepared: Prepared, result: FitResult, config: Config | None = None,
+          probe: str = "auto") -> Scores:
+    """Loss and metrics per split for the fitted network and the baseline; the verdict.
+
+    ``probe``: ``auto`` trains the capacity probe when the diagnosis needs it
+    (see ``nnfit.evaluation.diagnosis``), ``always`` forces it, ``never`` skips it.
+    """
     from ..threads import blas_threads
 
     with blas_threads(result.threads):  # the run's thread count, for scoring as for training
-        return _score(prepared, result)
+        return _score(prepared, result, config or prepared.config, probe)
 
 
-def _score(prepared: Prepared, result: FitResult) -> Scores:
-    from ..evaluation.diagnosis import dead_units, diagnose
+def _score(prepared: Prepared, result: FitResult, config: Config, probe: str) -> Scores:
+    from ..evaluation.diagnosis import Evidence, dead_units, diagnose, needs_probe
 
     ds, task, net = prepared.data, prepared.task, result.network
     splits, baseline, logits = {}, {}, {}
@@ -238,19 +246,68 @@ def _score(prepared: Prepared, result: FitResult) -> Scores:
     matrix = task.confusion(logits[held_out], ds.y[held_out])
     confusion = None if matrix is None else (held_out, matrix)
     has_val = "val" in splits
-    if result.epochs_run == 0:  # interrupted before an epoch finished
-        diagnosis = {"verdict": "no verdict", "reason": "no epoch finished: these are the "
-                     "initial weights, which say nothing about the fit"}
-    else:
-        diagnosis = diagnose(
-            train=splits["train"]["loss"], val=splits["val"]["loss"] if has_val else None,
-            base_train=baseline["train"]["loss"],
-            base_val=baseline["val"]["loss"] if has_val else None,
-            best_val=result.best_loss if has_val else None,
-            best_epoch=result.best_epoch, epochs_run=result.epochs_run)
     with np.errstate(over="ignore", invalid="ignore"):
+        evidence = Evidence(
+            train_loss=splits["train"]["loss"], base_train=baseline["train"]["loss"],
+            train_rows=task.row_losses(logits["train"], ds.y["train"]), history=result.history,
+            best_epoch=result.best_epoch, epochs_run=result.epochs_run,
+            stop_reason=result.stop_reason, patience=result.patience,
+            val_loss=splits["val"]["loss"] if has_val else None,
+            base_val=baseline["val"]["loss"] if has_val else None,
+            val_rows=task.row_losses(logits["val"], ds.y["val"]) if has_val else None)
+        if has_val and result.val_best_outputs is not None and result.val_last_outputs is not None:
+            evidence.rise_rows = (task.row_losses(result.val_last_outputs, ds.y["val"])
+                                  - task.row_losses(result.val_best_outputs, ds.y["val"]))
+        if probe == "always" and result.stop_reason != "diverged" or \
+                probe == "auto" and needs_probe(evidence):
+            evidence.probe = capacity_probe(prepared, config, result)
+        elif probe == "never":
+            evidence.probe_skipped = "--no-probe"
         dead = dead_units(net, ds.X["train"])
-    return Scores(splits, baseline, diagnosis, dead, confusion)
+    return Scores(splits, baseline, diagnose(evidence), dead, confusion)
+
+
+PROBE_BUDGET = 0.5  # the probe may cost about this share of the main training's time
+PROBE_MIN_EPOCHS = 20
+PROBE_LR = 3e-3  # its own optimizer settings: a probe stuck on a plateau would hide underfitting
+BATCH_OVERHEAD = 8_000  # a mini-batch's fixed cost, in parameters' worth of work (measured)
+
+
+def probe_layers(layers: list[dict]) -> list[dict]:
+    """The hidden layers of a wider variant: each dense layer 4× as wide (at least 64
+    units) and never linear; a model without hidden layers gets two of 64 ReLU units."""
+    hidden = [dict(layer) for layer in layers[:-1]]  # the last one is the output layer
+    for layer in hidden:
+        if layer["type"] == "dense":
+            layer["units"] = max(4 * layer["units"], 64)
+            if layer.get("activation") in (None, "identity", "linear"):
+                layer["activation"] = "relu"
+    if not any(layer["type"] == "dense" for layer in hidden):
+        hidden = [{"type": "dense", "units": 64, "activation": "relu"}] * 2
+    return hidden
+
+
+def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dict:
+    """Train the wider variant briefly on the same split; its restored losses and cost."""
+    from ..nn.build import build_network
+
+    layers = probe_layers(prepared.layers(config))
+    wider = build_network([*layers, prepared.layers(config)[-1]], n_features=prepared.prep.n_inputs)
+    # Epochs from a cost model, not a clock, so the verdict is the same on any machine:
+    # an epoch costs (overhead + parameters) per batch, for both networks alike.
+    ratio = (BATCH_OVERHEAD + wider.n_params) / (BATCH_OVERHEAD + result.network.n_params)
+    epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * result.epochs_run / ratio))
+    dumped = config.model_dump()
+    dumped["model"]["layers"] = layers
+    dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, epochs=epochs)
+    probe_config = type(config).model_validate(dumped)
+    fitted = fit(prepared, probe_config)
+    net, ds, task = fitted.network, prepared.data, prepared.task
+    losses = {name: task.score(net.predict(ds.X[name]), ds.y[name])["loss"]
+              for name in ("train", "val") if name in ds.X}
+    widths = "→".join(str(layer["units"]) for layer in layers if layer["type"] == "dense")
+    return {"train_loss": losses["train"], "val_loss": losses.get("val"), "layers": widths,
+            "epochs": fitted.epochs_run, "seconds": round(fitted.seconds, 3)}
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dict:

@@ -39,12 +39,12 @@ def ctrl_c_stops(stop: threading.Event):
 
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
-          overrides: Sequence[str] = (), console=None, alerts=None) -> dict:
+          overrides: Sequence[str] = (), console=None, alerts=None, probe: str = "auto") -> dict:
     """Train, evaluate and save a run; return its ``metrics.json`` content plus ``run_dir``
     and ``messages`` (what happened at the end, in words).
 
     ``console`` shows notes and the live view (it may be quiet); ``alerts``, when
-    given, shows the warnings among the notes even then.
+    given, shows the warnings among the notes even then. ``probe``: see ``score``.
 
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
@@ -71,7 +71,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     with ctrl_c_stops(stop):  # through saving: a Ctrl-C after the last epoch loses nothing
         result = fit(prepared, config, stopper=stopper, stop=stop, observers=[
             HistoryWriter(run_dir / "history.csv"), TrainingView(console, t.epochs, stopper)])
-        scores = score(prepared, result)
+        scores = score(prepared, result, config, probe)
         metrics = save(run_dir, prepared, result, scores, name=name, config=config,
                        overrides=overrides, history_written=True)
     threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
