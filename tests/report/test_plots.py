@@ -62,3 +62,14 @@ def test_log_scale_ignores_inf_and_long_runs_keep_plain_lines():
     assert _texts(fig) == []
     spread = curves_figure({"train_loss": [100.0, 0.5, INF]}, [1, 2, 3], 2, "t")
     assert spread.axes[0].get_yscale() == "log"
+
+
+def test_the_region_where_val_rose_is_shaded_as_evidence():
+    from nnfit.report.plots import curves_figure
+
+    history = {"train_loss": [1.0, 0.6, 0.4, 0.3, 0.2], "val_loss": [0.9, 0.7, 0.8, 0.9, 1.0]}
+    shaded = curves_figure(history, [1, 2, 3, 4, 5], 2, "t", rose=True)
+    labels = shaded.axes[0].get_legend_handles_labels()[1]
+    assert "val rose, train fell" in labels
+    plain = curves_figure(history, [1, 2, 3, 4, 5], 2, "t")
+    assert "val rose, train fell" not in plain.axes[0].get_legend_handles_labels()[1]

@@ -9,15 +9,15 @@ NO_FINITE_LOSS = "no finite loss to draw: every value is NaN or inf"
 
 
 def learning_curves(history: dict[str, list[float]], epochs: list[int], best_epoch: int,
-                    title: str, note: str | None = None) -> bytes:
+                    title: str, note: str | None = None, rose: bool = False) -> bytes:
     """The PNG bytes of :func:`curves_figure`."""
     buffer = io.BytesIO()
-    curves_figure(history, epochs, best_epoch, title, note).savefig(buffer, format="png")
+    curves_figure(history, epochs, best_epoch, title, note, rose).savefig(buffer, format="png")
     return buffer.getvalue()
 
 
 def curves_figure(history: dict[str, list[float]], epochs: list[int], best_epoch: int,
-                  title: str, note: str | None = None):
+                  title: str, note: str | None = None, rose: bool = False):
     """Train and val loss per epoch, the best epoch marked; a log scale when they span decades.
 
     Parameters
@@ -26,6 +26,8 @@ def curves_figure(history: dict[str, list[float]], epochs: list[int], best_epoch
     epochs : the epoch numbers, ``len(epochs)`` values
     best_epoch : marked with a dashed line; 0 for none
     title : chosen by the caller
+    rose : shade the epochs after ``best_epoch``: the diagnosis found the val loss
+        rose there while the train loss fell (the evidence of overfitting)
     note : text written inside the axes, e.g. why the run stopped
         (``"diverged at epoch 1: the loss became NaN/inf — lower the learning rate"``).
         When it is None and no loss is finite, :data:`NO_FINITE_LOSS` is written instead.
@@ -51,6 +53,9 @@ def curves_figure(history: dict[str, list[float]], epochs: list[int], best_epoch
     if best_epoch:
         ax.axvline(best_epoch, color="tab:green", linestyle="--", linewidth=1,
                    label=f"best epoch ({best_epoch})")
+    if rose and best_epoch and epochs and max(epochs) > best_epoch:
+        ax.axvspan(best_epoch, max(epochs), color="tab:red", alpha=0.08,
+                   label="val rose, train fell")
     positive = [v for v in finite if v > 0]
     if positive and max(positive) / min(positive) > 100:
         ax.set_yscale("log")

@@ -21,7 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import NnfitError
+from ..evaluation.diagnosis import ADVICE
 from ..task import Task
+
+ADVICE_DATA_LIMITED = ADVICE["good fit (data)"]
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -344,7 +347,9 @@ def curves_title(name: str, result: FitResult, scores: Scores) -> str:
         return f"{name}: diverged at epoch {result.epochs_run}"
     if result.epochs_run == 0:
         return f"{name}: interrupted before the first epoch ended"
-    return f"{name}: {scores.diagnosis['verdict']}"
+    d = scores.diagnosis
+    limited = d.get("advice") == ADVICE_DATA_LIMITED
+    return f"{name}: {d['verdict']}{' (limited by the data)' if limited else ''}"
 
 
 def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
@@ -371,7 +376,9 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
         write_atomic(run_dir / "confusion.csv", confusion_csv(prepared.task.classes,
                                                               scores.confusion[1]))
     diverged = result.stop_reason == "diverged"
+    rose = any(c["check"] == "val rose after its best" and c["result"]
+               for c in scores.diagnosis.get("evidence", []))
     write_atomic(run_dir / "curves.png", learning_curves(
         result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
-        note=diverged_message(result.epochs_run) if diverged else None))
+        note=diverged_message(result.epochs_run) if diverged else None, rose=rose))
     return metrics
