@@ -271,9 +271,9 @@ def _score(prepared: Prepared, result: FitResult, config: Config, probe: str) ->
 
 
 PROBE_BUDGET = 0.5  # the probe may cost about this share of the main training's time
-PROBE_MIN_EPOCHS = 20
+PROBE_MIN_EPOCHS = 10
 PROBE_LR = 3e-3  # its own optimizer settings: a probe stuck on a plateau would hide underfitting
-BATCH_OVERHEAD = 8_000  # a mini-batch's fixed cost, in parameters' worth of work (measured)
+BATCH_OVERHEAD = 4_000  # a mini-batch's fixed cost, in parameters' worth of work (measured)
 
 
 def probe_layers(layers: list[dict]) -> list[dict]:
