@@ -164,7 +164,8 @@ def diagnose(e: Evidence) -> dict:
     val_ok = not has_val or probe["val_loss"] <= e.val_loss + Z * _se(e.val_rows)
     helps = gain > PROBE_GAIN and val_ok
     checks.append({"check": "capacity probe", "result": helps, "gain": gain, **probe})
-    what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "
+    what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs, {probe['seconds']:.2g} s) "
+            f"reached train loss "
             f"{probe['train_loss']:.4g}"
             + (f" and val loss {probe['val_loss']:.4g}" if has_val else ""))
     if helps:
