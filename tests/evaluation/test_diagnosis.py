@@ -92,3 +92,8 @@ def test_probe_skipped_is_reported_with_its_reason():
     d = diagnose(e)
     assert d["verdict"] == "inconclusive"
     assert {"check": "capacity probe", "why": "--no-probe"} in d["not_checked"]
+
+
+def test_a_constant_target_is_inconclusive_not_a_division_by_zero():
+    d = diagnose(_evidence(base_train=0.0, base_val=0.0, train_loss=0.0, val_loss=0.0))
+    assert d["verdict"] == "inconclusive" and "constant" in d["reason"]

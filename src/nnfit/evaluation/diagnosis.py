@@ -121,6 +121,9 @@ def diagnose(e: Evidence) -> dict:
         return done("diverged", f"the loss became NaN or infinite at epoch {e.epochs_run}")
     if e.epochs_run == 0:
         return done("inconclusive", "no epoch finished: these are the initial weights")
+    if not e.base_train > 0 or has_val and not e.base_val > 0:
+        return done("inconclusive", "the target is constant, so ignoring the inputs is already "
+                    "exact: there is nothing to learn or to judge")
     excess = e.train_loss - e.base_train
     if excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
         checks.append({"check": "worse than the baseline", "result": True,
