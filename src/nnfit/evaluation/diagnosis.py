@@ -92,6 +92,11 @@ def _se(rows: np.ndarray | None) -> float:
     return float(np.std(rows, ddof=1) / math.sqrt(rows.size))
 
 
+def _ratio(value: float, se: float) -> float:
+    """How many standard errors ``value`` is (infinite when there is no spread at all)."""
+    return value / se if se > 0 else math.inf
+
+
 def _window(epochs_run: int) -> int:
     return max(3, epochs_run // 10)
 
@@ -200,12 +205,12 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[str, str, str | None]
             "paired": paired, "train_fell": train_fell, "epochs_after_best": len(after)})
         if material and significant and train_fell:
             return ("overfitting", f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) "
-                    f"to {end:.4g} over the next {len(after)} epochs ({rise / se_rise:.1f} "
+                    f"to {end:.4g} over the next {len(after)} epochs ({_ratio(rise, se_rise):.1f} "
                     f"standard errors) while train loss kept falling: the network memorizes its "
                     f"training rows", None)
         if material and train_fell:
             unclear = (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, only "
-                       f"{rise / se_rise:.1f} standard errors")
+                       f"{_ratio(rise, se_rise):.1f} standard errors")
     gap = e.val_loss - e.train_loss
     se_gap = math.hypot(se_val, _se(e.train_rows))
     material = gap > GAP * e.base_val and e.val_loss > RATIO * e.train_loss
@@ -216,10 +221,10 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[str, str, str | None]
     if material and significant:
         return ("overfitting", f"val loss {e.val_loss:.4g} is {e.val_loss / e.train_loss:.1f}× the "
                 f"train loss {e.train_loss:.4g}; the gap {gap:.4g} is {gap / e.base_val:.0%} of the "
-                f"baseline's {e.base_val:.4g} and {gap / se_gap:.1f} standard errors", None)
+                f"baseline's {e.base_val:.4g} and {_ratio(gap, se_gap):.1f} standard errors", None)
     if material:
         unclear = (f"the gap {gap:.4g} between val and train loss is {gap / e.base_val:.0%} of the "
-                   f"baseline's but only {gap / se_gap:.1f} standard errors")
+                   f"baseline's but only {_ratio(gap, se_gap):.1f} standard errors")
     if unclear:
         return ("inconclusive", unclear + f" on {e.val_rows.size} validation rows", None)
     return None
