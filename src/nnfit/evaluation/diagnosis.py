@@ -7,9 +7,7 @@ standard error from the spread of the per-row losses. The rule, in order:
 1. **diverged** when the loss became NaN/inf.
 2. **inconclusive** when no epoch finished, or the validation split has fewer than
    ``MIN_VAL_ROWS`` rows: its noise would decide (``--cv`` pools all the rows).
-3. **underfitting** when the model fits its training rows clearly worse than the
-   baseline (by ``WORSE·B_train`` and ``Z·se_train``): training failed.
-4. **overfitting** (needs a validation split) when either
+3. **overfitting** (needs a validation split) when either
    - *the curve turned*: the val loss of the last epoch sits above its best by
      more than ``RISE·B_val`` and ``Z`` standard errors of the row-by-row
      difference (the same rows at both epochs) while the train loss fell over the
@@ -18,7 +16,10 @@ standard error from the spread of the per-row losses. The rule, in order:
    - *the gap*: the restored weights' ``L_val − L_train`` exceeds ``GAP·B_val``,
      ``Z·se_gap`` and ``(RATIO − 1)·L_train``.
    A rise or gap that is material but within ``Z`` standard errors is
-   **inconclusive**.
+   **inconclusive**. (Before the next rule: weights restored from an early best
+   epoch can be worse than the baseline on train while the curve says overfitting.)
+4. **underfitting** when the model fits its training rows clearly worse than the
+   baseline (by ``WORSE·B_train`` and ``Z·se_train``): training failed.
 5. **underfitting** when the train loss was still falling clearly at the end
    (by more than ``FALLING·B_train`` between the last two windows of epochs, and
    the best epoch in the last window): more epochs, or a higher rate, would help.
@@ -129,14 +130,6 @@ def diagnose(e: Evidence) -> dict:
     if not e.base_train > 0 or has_val and not e.base_val > 0:
         return done("inconclusive", "the target is constant, so ignoring the inputs is already "
                     "exact: there is nothing to learn or to judge")
-    excess = e.train_loss - e.base_train
-    if excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
-        checks.append({"check": "worse than the baseline", "result": True,
-                       "train_loss": e.train_loss, "baseline_train_loss": e.base_train})
-        return done("underfitting", f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× "
-                    f"the input-ignoring baseline's {e.base_train:.4g}: the model fits its training "
-                    f"rows worse than ignoring the inputs", "underfitting_failed")
-
     if has_val:
         if n_val < MIN_VAL_ROWS:
             checks.append({"check": "validation rows", "result": False, "rows": n_val,
@@ -146,6 +139,14 @@ def diagnose(e: Evidence) -> dict:
         verdict = _overfitting(e, checks)
         if verdict:
             return done(*verdict)
+
+    excess = e.train_loss - e.base_train
+    if excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
+        checks.append({"check": "worse than the baseline", "result": True,
+                       "train_loss": e.train_loss, "baseline_train_loss": e.base_train})
+        return done("underfitting", f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× "
+                    f"the input-ignoring baseline's {e.base_train:.4g}: the model fits its training "
+                    f"rows worse than ignoring the inputs", "underfitting_failed")
 
     falling = _still_falling(e)
     checks.append(falling)
@@ -172,8 +173,7 @@ def diagnose(e: Evidence) -> dict:
     val_ok = not has_val or probe["val_loss"] <= e.val_loss + Z * _se(e.val_rows)
     helps = gain > PROBE_GAIN and val_ok
     checks.append({"check": "capacity probe", "result": helps, "gain": gain, **probe})
-    what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs, {probe['seconds']:.2g} s) "
-            f"reached train loss "
+    what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "
             f"{probe['train_loss']:.4g}"
             + (f" and val loss {probe['val_loss']:.4g}" if has_val else ""))
     if helps:

@@ -128,6 +128,11 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
     advice = metrics["diagnosis"].get("advice")
     if advice:
         console.print(f"advice: {advice}", soft_wrap=True, markup=False)
+    for check in metrics["diagnosis"].get("evidence", []):
+        if check.get("check") == "capacity probe":
+            console.print(f"capacity probe: {check['layers']}, {check['epochs']} epochs, "
+                          f"{check['seconds']:.2g} s (train loss {check['train_loss']:.4g})",
+                          soft_wrap=True, markup=False, style="dim")
     for layer in metrics.get("dead_relu", []):
         console.print(f"dead ReLU units in layer {layer['layer']} {layer['description']}: "
                       f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
