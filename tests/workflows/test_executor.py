@@ -1,11 +1,17 @@
 """The executor: N independent jobs, here or in worker processes, results as they finish."""
 
 import signal
+from pathlib import Path
 
 import pytest
 
+from nnfit.config import load_config
 from nnfit.errors import NnfitError
+from nnfit.workflows import prepare
+from nnfit.workflows.curve import curve_job, plan
 from nnfit.workflows.executor import Interrupted, JobFailed, run_jobs
+
+IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 
 
 def _square(x):
@@ -89,3 +95,28 @@ def test_a_job_that_swallows_ctrl_c_is_dropped_as_unfinished():
         run_jobs(job, [0, 1, 2])
     assert caught.value.results == [0, None, None]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_two_worker_processes_give_the_numbers_of_one_in_process():
+    config = load_config_text("data: {target: species}\n"
+                              "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                              "training: {lr: 0.02, epochs: 5, batch_size: 16}\n")
+    prepared = prepare(config, IRIS)
+    jobs = plan(prepared, config, [0.3, 1.0], repeats=2)
+    arrived = []
+    here = run_jobs(curve_job, jobs, n_jobs=1)
+    there = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i))
+    assert sorted(arrived) == [0, 1, 2, 3]
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in here]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in there] == strip
+    assert [(r["size"], r["seed"]) for r in there] == [(1.0, 0), (1.0, 1), (0.3, 0), (0.3, 1)]
+    assert len({r["val_loss"] for r in there}) == 4  # four different fits, not one four times
+
+
+def load_config_text(text):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.yaml"
+        path.write_text(text)
+        return load_config(path)
