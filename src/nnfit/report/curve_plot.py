@@ -7,7 +7,8 @@ import io
 LOG_X_SPAN = 10  # sizes spanning at least this factor get a log x axis
 
 
-def size_curves(summary: list[dict], baseline_val: float, title: str, loss: str = "loss") -> bytes:
+def size_curves(summary: list[dict], baseline_val: float, title: str, loss: str = "loss",
+                baseline_train: float | None = None) -> bytes:
     """Train and val loss against training rows, mean ± std over repeats, the baseline dashed.
 
     Parameters
@@ -15,11 +16,13 @@ def size_curves(summary: list[dict], baseline_val: float, title: str, loss: str 
     summary : one dict per size, ascending: ``rows`` and ``train_loss_mean``/``_std``,
         ``val_loss_mean``/``_std`` (None where no repeat gave a finite loss)
     baseline_val : the input-ignoring baseline's val loss, drawn as a dashed line
+    baseline_train : its train loss, dotted, when given (the verdict measures train against it)
     title : chosen by the caller
     loss : the loss's name, for the y label
 
     The x axis is logarithmic when the largest size is at least :data:`LOG_X_SPAN`
-    times the smallest. Returns the PNG file's bytes.
+    times the smallest, ticked at the sizes; the y axis starts at 0, so "high" reads
+    as high. Returns the PNG file's bytes.
     """
     from matplotlib.figure import Figure
 
@@ -37,9 +40,18 @@ def size_curves(summary: list[dict], baseline_val: float, title: str, loss: str 
                         color=color, alpha=0.2, linewidth=0)
     ax.axhline(baseline_val, color="gray", linestyle="--", linewidth=1,
                label=f"baseline val loss ({baseline_val:.3g})")
+    if baseline_train is not None:
+        ax.axhline(baseline_train, color="tab:blue", linestyle=":", linewidth=1,
+                   label=f"baseline train loss ({baseline_train:.3g})")
     rows = [s["rows"] for s in summary]
     if rows and max(rows) >= LOG_X_SPAN * min(rows):
+        from matplotlib.ticker import NullFormatter, NullLocator
+
         ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks(rows, [str(r) for r in rows])
+    ax.set_ylim(bottom=0)
     if not rows:
         ax.text(0.5, 0.5, "no run finished", transform=ax.transAxes, ha="center", va="center",
                 color="tab:red")

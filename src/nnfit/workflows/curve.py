@@ -344,7 +344,7 @@ def _plot(record: dict, name: str) -> bytes:
     if record["interrupted"]:
         title += " (interrupted)"
     return size_curves(record["summary"], record["baseline"]["val_loss"], title,
-                       loss=record["loss"])
+                       loss=record["loss"], baseline_train=record["baseline"]["train_loss"])
 
 
 def progress_line(run: dict, done: int, total: int) -> str:
