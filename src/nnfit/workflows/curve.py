@@ -360,8 +360,11 @@ def print_report(console, record: dict) -> None:
     """The table (size, rows, train and val loss and the metric, mean ± std), the verdict."""
     from rich.table import Table
 
-    def cell(mean, std):
-        return "—" if mean is None else f"{mean:.4g} ± {std:.2g}"
+    def cell(mean, std, places=4):  # fixed point: a memorized 1e-15 reads as 0.0000
+        if mean is None:
+            return "—"
+        spec = ".4g" if max(abs(mean), std) >= 1e4 else f".{places}f"
+        return f"{mean:{spec}} ± {std:{spec}}"
 
     metric = record["metric"]
     table = Table(title=f"{record['task']} · loss {record['loss']} · {record['train_rows']} "
@@ -373,10 +376,10 @@ def print_report(console, record: dict) -> None:
         table.add_row(f"{s['size']:g}", str(s["rows"]), str(s["runs"]),
                       cell(s["train_loss_mean"], s["train_loss_std"]),
                       cell(s["val_loss_mean"], s["val_loss_std"]),
-                      cell(s["val_metric_mean"], s["val_metric_std"]))
+                      cell(s["val_metric_mean"], s["val_metric_std"], places=3))
     base = record["baseline"]
-    table.add_row("baseline", str(record["train_rows"]), "", f"{base['train_loss']:.4g}",
-                  f"{base['val_loss']:.4g}", "", style="dim")
+    table.add_row("baseline", str(record["train_rows"]), "", f"{base['train_loss']:.4f}",
+                  f"{base['val_loss']:.4f}", "", style="dim")
     console.print(table)
     v = record["verdict"]
     colour = {"high bias": "yellow", "high variance": "yellow", "neither": "green"}
