@@ -146,6 +146,55 @@ def summary(config: Path = CONFIG, data: Path = DATA, sets: list[str] = SET) -> 
                  info["layers"], info["n_params"])
 
 
+@app.command()
+@_guarded
+def curve(
+    config: Path = CONFIG,
+    data: Path = DATA,
+    sizes: str = typer.Option("0.1,0.2,0.4,0.7,1.0", metavar="F,F,...",
+                              help="Training-set sizes as fractions of the training part "
+                                   "(val and test stay fixed)."),
+    repeats: int = typer.Option(3, help="Seeds per size: seed, seed+1, ..."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", show_default=False,
+                                       help="Worker processes, one BLAS thread each "
+                                            "[default: one per usable core]."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+                                       help="Output directory (default: runs/<config>-curve-<time>)."),
+    sets: list[str] = SET,
+    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
+    epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
+    lr: Optional[float] = typer.Option(None, help="Shorthand for --set training.lr=X."),
+    as_json: bool = typer.Option(False, "--json", help="Print curve.json to stdout."),
+) -> None:
+    """Learning curves over training-set size: is it high bias or high variance?"""
+    from .report.console import make_console
+    from .workflows.curve import curve as run_curve, exit_code, parse_sizes, print_report, \
+        progress_line
+    from .workflows.executor import default_jobs
+
+    fractions = parse_sizes(sizes)
+    messages = make_console(stderr=True)
+    record = run_curve(config, data, sizes=fractions, repeats=repeats,
+                       n_jobs=default_jobs() if jobs is None else jobs, out=out,
+                       overrides=_overrides(sets, seed=seed, epochs=epochs, lr=lr),
+                       on_run=lambda run, done, total: messages.print(
+                           progress_line(run, done, total), markup=False))
+    print_report(messages if as_json else make_console(stderr=False), record)
+    done = len(record["runs"])
+    if record["interrupted"]:
+        messages.print(f"interrupted: {done} of {len(record['sizes']) * record['repeats']} runs "
+                       f"had finished; wrote them", markup=False)
+    if record["failed"]:
+        messages.print(f"{len(record['failed'])} run(s) failed; the first: "
+                       f"{record['failed'][0]['error']}", markup=False)
+    typer.echo(f"run directory: {record['run_dir']}", err=True)
+    if as_json:
+        from .store import json_safe
+
+        typer.echo(json.dumps(json_safe(record), indent=2))
+    raise typer.Exit(exit_code(record))
+
+
 RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
                          metavar="RUN_DIR")
 

@@ -382,3 +382,32 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
         result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
         note=diverged_message(result.epochs_run) if diverged else None, rose=rose))
     return metrics
+
+
+def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
+    """``prepared`` with its training split cut to the rows at ``index`` (positions in it).
+
+    Val and test, the preprocessing (fitted on the whole training split) and the
+    task stay as they are, so fits on different subsets are judged on the same rows.
+    The arrays are copies; ``prepared`` is unchanged.
+
+    Parameters
+    ----------
+    index : (n_subset,) int positions into ``prepared.data.X["train"]``, each at most once
+    """
+    from dataclasses import replace
+
+    from ..data.dataset import Splits
+
+    ds = prepared.data
+    index = np.asarray(index, dtype=np.intp)
+    n_train = ds.X["train"].shape[0]
+    if index.ndim != 1 or index.size == 0 or index.min() < 0 or index.max() >= n_train \
+            or np.unique(index).size != index.size:
+        raise ValueError(f"a training subset takes distinct positions in [0, {n_train}) "
+                         f"(got {index.size} of them)")
+    X, y, rows = dict(ds.X), dict(ds.y), dict(ds.rows)
+    X["train"], y["train"] = ds.X["train"][index], ds.y["train"][index]
+    if "train" in rows:
+        rows["train"] = rows["train"][index]
+    return replace(prepared, data=Splits(X, y, rows), notes=list(prepared.notes))

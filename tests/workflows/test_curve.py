@@ -1,0 +1,235 @@
+"""Learning curves over training-set size: subsets, jobs, the shape verdict, the files."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnfit.config import load_config
+from nnfit.errors import NnfitError
+from nnfit.workflows import fit, prepare, score
+from nnfit.workflows import curve as curve_module
+from nnfit.workflows.curve import (BIAS_GAP, BIAS_TRAIN, NARROWING, VARIANCE_GAP, curve,
+                                   draw_order, parse_sizes, plan, take, verdict)
+from nnfit.workflows.executor import JobFailed
+from nnfit.workflows.run import subset
+
+ROOT = Path(__file__).parents[2]
+SINE = ROOT / "sample_data" / "noisy_sine.csv"
+IRIS = ROOT / "sample_data" / "iris.csv"
+UNDERFIT = ROOT / "configs" / "bias_variance" / "underfit.yaml"
+OVERFIT = ROOT / "configs" / "bias_variance" / "overfit.yaml"
+
+
+@pytest.fixture
+def iris_config(tmp_path):
+    path = tmp_path / "iris.yaml"
+    path.write_text("data: {target: species}\n"
+                    "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                    "training: {lr: 0.02, epochs: 4, batch_size: 16}\n")
+    return path
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+def test_sizes_are_sorted_fractions_each_once():
+    assert parse_sizes("1, 0.1,0.4,0.1") == [0.1, 0.4, 1.0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0", "--sizes: 0 is not a fraction in (0, 1]"),
+    ("0.5,1.5", "--sizes: 1.5 is not a fraction in (0, 1]"),
+    ("-0.2", "--sizes: -0.2 is not a fraction"),
+    ("nan", "--sizes: nan is not a fraction"),
+    ("0.1,half", "--sizes: 'half' is not a number"),
+    ("", "--sizes: empty"),
+    (" , ", "--sizes: empty"),
+    ("0.1,,1", "--sizes: an empty entry in '0.1,,1'"),
+])
+def test_bad_sizes_are_one_line_errors(text, message):
+    with pytest.raises(NnfitError) as caught:
+        parse_sizes(text)
+    assert caught.value.message.startswith(message) and "\n" not in caught.value.message
+
+
+# --- subsets ---------------------------------------------------------------------------------
+
+def test_every_prefix_of_the_order_keeps_the_class_proportions():
+    labels = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    order = draw_order(100, np.random.default_rng(0), labels)
+    for k in (10, 20, 50):
+        counts = np.bincount(labels[order[:k]], minlength=3)
+        np.testing.assert_allclose(counts, k * np.array([0.6, 0.3, 0.1]), atol=1)
+
+
+def test_a_small_subset_keeps_one_row_of_every_class():
+    labels = np.array([0] * 97 + [1, 2, 2])
+    order = draw_order(100, np.random.default_rng(3), labels)
+    for k in (3, 4, 5):
+        chosen = take(order, k, labels)
+        assert chosen.size == k and set(labels[chosen]) == {0, 1, 2}
+        assert np.all(np.diff(chosen) > 0)  # sorted, each row once
+
+
+def test_subsets_of_one_seed_are_nested_and_the_whole_part_is_every_row():
+    order = draw_order(50, np.random.default_rng(1))
+    small, large = take(order, 10, None), take(order, 30, None)
+    assert set(small) <= set(large)
+    np.testing.assert_array_equal(take(order, 50, None), np.arange(50))
+
+
+def test_a_subset_cuts_the_training_split_only(iris_config):
+    prepared = prepare(load_config(iris_config), IRIS)
+    part = subset(prepared, np.array([0, 5, 7]))
+    ds, cut = prepared.data, part.data
+    np.testing.assert_array_equal(cut.X["train"], ds.X["train"][[0, 5, 7]])
+    np.testing.assert_array_equal(cut.rows["train"], ds.rows["train"][[0, 5, 7]])
+    assert cut.X["val"] is ds.X["val"] and cut.X["test"] is ds.X["test"]
+    assert ds.X["train"].shape[0] == 105  # unchanged
+    with pytest.raises(ValueError, match="distinct positions in \\[0, 105\\)"):
+        subset(prepared, np.array([1, 1]))
+
+
+def test_a_size_too_small_for_every_class_is_a_clear_error(iris_config):
+    config = load_config(iris_config)
+    prepared = prepare(config, IRIS)
+    with pytest.raises(NnfitError, match="--sizes 0.02: keeps 2 of the 105 training rows; each "
+                                         "size needs at least 3 \\(one per class\\)"):
+        plan(prepared, config, [0.02, 1.0], repeats=1)
+    jobs = plan(prepared, config, [0.03, 1.0], repeats=2)
+    assert [(j.size, j.repeat, j.seed) for j in jobs] == [(1.0, 0, 0), (1.0, 1, 1),
+                                                          (0.03, 0, 0), (0.03, 1, 1)]
+    for job in jobs:
+        assert job.config.training.threads == 1
+        assert len(set(job.prepared.data.y["train"].tolist())) == 3
+
+
+def test_the_whole_training_part_at_the_config_seed_is_the_plain_run(tmp_path):
+    config = load_config(UNDERFIT)
+    prepared = prepare(config, SINE)
+    record = curve(UNDERFIT, SINE, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")
+    result = fit(prepared)
+    scores = score(prepared, result)
+    full = record["runs"][-1]
+    assert (full["size"], full["seed"], full["best_epoch"]) == (1.0, 0, result.best_epoch)
+    assert full["train_loss"] == scores.splits["train"]["loss"]
+    assert full["val_loss"] == scores.splits["val"]["loss"]
+    assert full["val_metric"] == scores.splits["val"]["r2"]
+
+
+# --- the verdict -----------------------------------------------------------------------------
+
+def _summary(*points):
+    return [{"size": s, "rows": int(100 * s), "train_loss_mean": t, "val_loss_mean": v}
+            for s, t, v in points]
+
+
+def test_a_fitted_train_curve_far_below_val_is_high_variance():
+    v = verdict(_summary((0.5, 0.1, 0.9), (1.0, 0.1, 0.1 + VARIANCE_GAP + 0.01)), 1.0, 1.0)
+    assert v["verdict"] == "high variance" and "more data or regularization" in v["advice"]
+    v = verdict(_summary((0.5, 0.1, 0.9), (1.0, 0.1, 0.1 + VARIANCE_GAP - 0.01)), 1.0, 1.0)
+    assert v["verdict"] == "high variance"  # the gap closed by 0.6 and is still open
+    v = verdict(_summary((0.5, 0.1, 0.25), (1.0, 0.1, 0.1 + VARIANCE_GAP - 0.01)), 1.0, 1.0)
+    assert v["verdict"] == "neither"  # not closing, not large
+
+
+def test_a_gap_that_is_open_and_closing_is_high_variance_even_with_a_high_train_loss():
+    gap = BIAS_GAP + 0.05
+    closing = verdict(_summary((0.1, 0.6, 0.6 + gap + NARROWING + 0.01), (1.0, 0.6, 0.6 + gap)),
+                      1.0, 1.0)
+    assert closing["verdict"] == "high variance"
+    steady = verdict(_summary((0.1, 0.6, 0.6 + gap + NARROWING - 0.01), (1.0, 0.6, 0.6 + gap)),
+                     1.0, 1.0)
+    assert steady["verdict"] == "high bias"
+
+
+def test_curves_that_level_off_high_are_high_bias():
+    v = verdict(_summary((0.1, 0.7, 1.0), (1.0, BIAS_TRAIN + 0.01, BIAS_TRAIN + 0.05)), 1.0, 1.0)
+    assert v["verdict"] == "high bias" and v["advice"].startswith("more data will not help")
+    v = verdict(_summary((0.1, 0.7, 1.0), (1.0, BIAS_TRAIN - 0.01, BIAS_TRAIN + 0.05)), 1.0, 1.0)
+    assert v["verdict"] == "neither"
+
+
+def test_the_verdict_measures_train_against_the_train_baseline_and_gaps_against_val():
+    v = verdict(_summary((1.0, 0.6, 0.7)), 1.0, 2.0)
+    assert (v["train_vs_baseline"], v["gap_vs_baseline"]) == pytest.approx((0.6, 0.05))
+    v = verdict(_summary((1.0, 0.6, 0.7)), 2.0, 2.0)
+    assert v["verdict"] == "neither"  # train is 30% of its baseline
+
+
+def test_no_finished_size_gives_no_verdict():
+    assert verdict([], 1.0, 1.0)["verdict"] == "no verdict"
+    points = [{"size": 1.0, "rows": 9, "train_loss_mean": None, "val_loss_mean": None}]
+    assert verdict(points, 1.0, 1.0)["verdict"] == "no verdict"
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+def test_the_underfit_demo_is_high_bias(tmp_path):
+    """The shipped config as it is: five sizes, seeds 0, 1, 2. With --seed 1 and --seed 2
+    (which also move the split) it reads high bias too, checked by hand."""
+    record = curve(UNDERFIT, SINE, out=tmp_path / "c")
+    assert record["verdict"]["verdict"] == "high bias", record["verdict"]["reason"]
+
+
+def test_the_overfit_demo_is_high_variance(tmp_path):
+    """200 epochs instead of 2000 and one seed, for speed: with --seed 0, 1 and 2 this still
+    reads high variance (train at 14–24% of the baseline's loss, the gap closing by 55–85% of it
+    between 4 and 18 rows), as the full config does (checked by hand)."""
+    record = curve(OVERFIT, SINE, sizes=[0.2, 0.5, 1.0], repeats=1, out=tmp_path / "c",
+                   overrides=["training.epochs=200"])
+    assert record["verdict"]["verdict"] == "high variance", record["verdict"]["reason"]
+
+
+# --- files, failures and Ctrl-C --------------------------------------------------------------
+
+def test_the_directory_holds_the_csv_plot_json_and_config(tmp_path, iris_config):
+    record = curve(iris_config, IRIS, sizes=[0.2, 1.0], repeats=2, out=tmp_path / "c")
+    run_dir = Path(record["run_dir"])
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.yaml", "curve.csv", "curve.json",
+                                                         "curve.png"]
+    with open(run_dir / "curve.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["size"], r["repeat"]) for r in rows] == [("0.2", "0"), ("0.2", "1"), ("1.0", "0"),
+                                                        ("1.0", "1")]
+    assert rows[0]["rows"] == "21" and rows[2]["rows"] == "105"
+    assert (run_dir / "curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert record["metric"] == "accuracy" and record["summary"][0]["runs"] == 2
+
+
+def test_a_config_without_a_validation_split_is_refused_before_writing(tmp_path):
+    with pytest.raises(NnfitError, match="needs a validation split"):
+        curve(UNDERFIT, SINE, out=tmp_path / "c", overrides=["data.val_fraction=0"])
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_failed_job_is_reported_and_the_others_are_kept(tmp_path, iris_config, monkeypatch):
+    real = curve_module.curve_job
+
+    def flaky(job):
+        if job.size < 1:
+            raise ValueError("boom")
+        return real(job)
+
+    monkeypatch.setattr(curve_module, "curve_job", flaky)
+    record = curve(iris_config, IRIS, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")
+    assert record["failed"] == [{"size": 0.5, "repeat": 0, "seed": 0, "error": "boom"}]
+    assert [r["size"] for r in record["runs"]] == [1.0]
+    assert curve_module.exit_code(record) == 1
+
+
+def test_ctrl_c_writes_what_finished(tmp_path, iris_config):
+    seen = []
+
+    def on_run(run, done, total):
+        seen.append(run)
+        if done == 2:
+            raise KeyboardInterrupt
+
+    record = curve(iris_config, IRIS, sizes=[0.3, 0.6, 1.0], repeats=1, out=tmp_path / "c",
+                   on_run=on_run)
+    assert record["interrupted"] and curve_module.exit_code(record) == 130
+    assert len(record["runs"]) == 2 and not isinstance(seen[0], JobFailed)
+    lines = (tmp_path / "c" / "curve.csv").read_text().splitlines()
+    assert len(lines) == 3 and (tmp_path / "c" / "curve.png").exists()

@@ -1,0 +1,122 @@
+"""The executor: N independent jobs, here or in worker processes, results as they finish."""
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from nnfit.config import load_config
+from nnfit.errors import NnfitError
+from nnfit.workflows import prepare
+from nnfit.workflows.curve import curve_job, plan
+from nnfit.workflows.executor import Interrupted, JobFailed, run_jobs
+
+IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
+
+
+def _square(x):
+    return x * x
+
+
+def test_results_come_back_in_job_order_and_each_is_announced_once():
+    seen = []
+    results = run_jobs(_square, [3, 1, 4, 1, 5], on_result=lambda i, r: seen.append((i, r)))
+    assert results == [9, 1, 16, 1, 25]
+    assert sorted(seen) == [(0, 9), (1, 1), (2, 16), (3, 1), (4, 25)]
+
+
+def _picky(x):
+    if x == "usage":
+        raise NnfitError("--sizes 0.01: keeps 1 of the 105 training rows")
+    if x == "value":
+        raise ValueError("y has 3 rows but X has 4")
+    if x == "bug":
+        raise RuntimeError("a bug")
+    return x
+
+
+def test_a_job_that_raises_a_user_error_comes_back_failed_and_the_others_run():
+    seen = []
+    results = run_jobs(_picky, ["a", "usage", "value", "b"], on_result=lambda i, r: seen.append(i))
+    assert results[0] == "a" and results[3] == "b" and sorted(seen) == [0, 1, 2, 3]
+    assert results[1] == JobFailed(1, "NnfitError", "--sizes 0.01: keeps 1 of the 105 training rows")
+    assert (results[2].error, str(results[2])) == ("ValueError", "y has 3 rows but X has 4")
+
+
+def test_any_other_exception_is_a_bug_and_is_raised():
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_jobs(_picky, ["a", "bug"])
+
+
+def _blas_threads(_):
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_every_job_runs_on_one_blas_thread():
+    assert run_jobs(_blas_threads, [0, 1]) == [{1}, {1}]
+
+
+@pytest.mark.parametrize("n_jobs", [0, -1, 1.5, True])
+def test_a_bad_job_count_is_a_user_error(n_jobs):
+    with pytest.raises(NnfitError, match="--jobs must be a positive integer"):
+        run_jobs(_square, [1], n_jobs=n_jobs)
+
+
+def test_the_dask_seam_says_it_is_not_there_yet():
+    with pytest.raises(NnfitError, match="--scheduler tcp://x:8786: .* not available yet"):
+        run_jobs(_square, [1], scheduler="tcp://x:8786")
+
+
+def test_ctrl_c_keeps_what_finished():
+    def job(x):
+        if x == 2:
+            raise KeyboardInterrupt
+        return x
+
+    with pytest.raises(Interrupted) as caught:
+        run_jobs(job, [0, 1, 2, 3])
+    assert caught.value.results == [0, 1, None, None]
+    assert isinstance(caught.value, KeyboardInterrupt)  # uncaught, it is a plain Ctrl-C
+
+
+def test_a_job_that_swallows_ctrl_c_is_dropped_as_unfinished():
+    """fit() catches KeyboardInterrupt and returns a half-trained result: not a finished job."""
+    def job(x):
+        if x == 1:
+            try:
+                signal.raise_signal(signal.SIGINT)  # as a Ctrl-C during training
+            except KeyboardInterrupt:
+                return "half-trained"
+        return x
+
+    with pytest.raises(Interrupted) as caught:
+        run_jobs(job, [0, 1, 2])
+    assert caught.value.results == [0, None, None]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_two_worker_processes_give_the_numbers_of_one_in_process():
+    config = load_config_text("data: {target: species}\n"
+                              "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                              "training: {lr: 0.02, epochs: 5, batch_size: 16}\n")
+    prepared = prepare(config, IRIS)
+    jobs = plan(prepared, config, [0.3, 1.0], repeats=2)
+    arrived = []
+    here = run_jobs(curve_job, jobs, n_jobs=1)
+    there = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i))
+    assert sorted(arrived) == [0, 1, 2, 3]
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in here]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in there] == strip
+    assert [(r["size"], r["seed"]) for r in there] == [(1.0, 0), (1.0, 1), (0.3, 0), (0.3, 1)]
+    assert len({r["val_loss"] for r in there}) == 4  # four different fits, not one four times
+
+
+def load_config_text(text):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.yaml"
+        path.write_text(text)
+        return load_config(path)
