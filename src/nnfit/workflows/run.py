@@ -375,3 +375,86 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
         result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
         note=diverged_message(result.epochs_run) if diverged else None))
     return metrics
+
+
+# -- one reading, many splits (cross-validation folds) ---------------------------------------
+
+
+@dataclass
+class Unsplit:
+    """The data side before any split: the CSV read and cleaned, the task decided.
+
+    ``prepare`` is :func:`read_unsplit`, then :func:`standard_rows`, then
+    :func:`prepare_rows` in one go; a command that splits the same rows many ways
+    (``train --cv``) reads once and calls :func:`prepare_rows` per split.
+    """
+
+    config: Config
+    source: str
+    frame: object  # pandas DataFrame: the used columns, rows left after the missing-cell policy
+    features: list[str]
+    kind: str
+    labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
+    classes: list[str] | None
+    split_seed: int
+    notes: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+
+def read_unsplit(config: Config, csv_path: str | Path) -> Unsplit:
+    """The steps of :func:`prepare` before the split: read, select, missing cells, task, classes."""
+    from ..data import dataset as d
+    from ..data.table import exclude_columns, read_table
+
+    data, source = config.data, str(csv_path)
+    frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
+    frame, features = d.select_columns(frame, data, source)
+    notes = d.index_notes(frame, features)
+    frame = d.handle_missing(frame, features, data, source, notes)
+    kind = d.decide_task(frame, data, source, notes)
+    labels, classes = d.class_labels(frame, data, kind, source, notes)
+    split_seed = config.training.seed if data.split_seed is None else data.split_seed
+    return Unsplit(config, source, frame, features, kind, labels, classes, split_seed, notes)
+
+
+def standard_rows(unsplit: Unsplit) -> dict[str, np.ndarray]:
+    """The train / val / test row positions :func:`prepare` uses for this config (seeded)."""
+    from ..data.dataset import split_rows
+
+    return split_rows(unsplit.n_rows, unsplit.config.data, unsplit.labels,
+                      stream(unsplit.split_seed, SPLIT_STREAM), unsplit.source)
+
+
+def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config | None = None,
+                 config_source: str = "config") -> Prepared:
+    """A Prepared for given row positions: preprocessing fitted on ``rows["train"]`` only.
+
+    Parameters
+    ----------
+    rows : ``train``, ``val``, ``test`` -> (n_split,) int positions into the unsplit rows;
+        an empty array leaves that split out
+    config : the config the result records and ``fit`` checks against (default: the
+        unsplit one); its ``data`` section must be the one the rows were read with,
+        apart from the fractions
+    """
+    from ..data import dataset as d
+    from ..task import choose_loss, make_task
+
+    config = config or unsplit.config
+    data, source, notes = config.data, unsplit.source, list(unsplit.notes)
+    rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
+    prep = d.fit_on_train(unsplit.frame, rows, unsplit.features, unsplit.kind, unsplit.classes,
+                          unsplit.labels, data, source, notes)
+    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes)
+    loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
+                       config.training.loss, data.targets, config_source)
+    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, unsplit.n_rows,
+                        unsplit.split_seed, notes)
+    try:
+        prepared.layers(notes=notes)
+    except NnfitError as exc:
+        raise NnfitError(f"{config_source}: {exc.message}") from None
+    return prepared
