@@ -111,7 +111,7 @@ def train(
         help="K-fold cross-validation on the rows outside the test split: a verdict from all "
              "folds, then the final model trained on all those rows."),
     jobs: Optional[int] = typer.Option(
-        None, "--jobs", "-j", show_default=False,
+        None, "--jobs", "-j", metavar="N", show_default=False,
         help="With --cv: worker processes for the folds, one BLAS thread each "
              "[default: one per usable core]."),
 ) -> None:
