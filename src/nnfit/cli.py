@@ -106,20 +106,41 @@ def train(
     probe: Optional[bool] = typer.Option(
         None, "--probe/--no-probe", show_default=False,
         help="Force or skip the capacity probe (default: run it when the diagnosis needs it)."),
+    cv: Optional[int] = typer.Option(
+        None, "--cv", metavar="K", show_default=False,
+        help="K-fold cross-validation on the rows outside the test split: a verdict from all "
+             "folds, then the final model trained on all those rows."),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", "-j", metavar="N", show_default=False,
+        help="With --cv: worker processes for the folds, one BLAS thread each "
+             "[default: one per usable core]."),
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict."""
-    from .report.console import make_console, print_outcome, print_report
+    from .report.console import make_console, print_cv, print_outcome, print_report
     from .workflows import exit_code, train as run_train
 
     overrides = _overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
     messages = make_console(stderr=True, quiet=quiet)
-    metrics = run_train(config, data, out=out, overrides=overrides, console=messages,
-                        alerts=make_console(stderr=True),
-                        probe={None: "auto", True: "always", False: "never"}[probe])
+    options = dict(out=out, overrides=overrides, console=messages, alerts=make_console(stderr=True),
+                   probe={None: "auto", True: "always", False: "never"}[probe])
+    if cv is None:
+        if jobs is not None:
+            raise NnfitError("--jobs: runs the folds of --cv in parallel; give --cv K as well")
+        metrics = run_train(config, data, **options)
+    else:
+        from .workflows.cv import cross_validate, exit_code, progress_line
+        from .workflows.executor import default_jobs
+
+        metrics = cross_validate(config, data, k=cv, **options,
+                                 n_jobs=default_jobs() if jobs is None else jobs,
+                                 on_fold=lambda record, done, k: messages.print(
+                                     progress_line(record, done, k), markup=False))
     if quiet:
         print_outcome(make_console(stderr=True), metrics)
     else:
         report = messages if as_json else make_console(stderr=False)
+        if cv is not None:
+            print_cv(report, metrics)
         print_report(report, metrics, [])
     for line in metrics.pop("messages"):
         messages.print(line, markup=False)

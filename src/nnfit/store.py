@@ -27,7 +27,7 @@ from .training.observers import Observer
 FORMAT_VERSION = 1
 MODEL_FILES = ("model.npz", "model.json")
 RUN_FILES = (*MODEL_FILES, "config.yaml", "history.csv", "metrics.json", "confusion.csv",
-             "curves.png")  # what a run directory holds: never an output of another command
+             "curves.png", "cv.csv")  # what a run directory holds: never an output of another command
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:

@@ -13,7 +13,7 @@ from nnfit.workflows import curve as curve_module
 from nnfit.workflows.curve import (BIAS_GAP, BIAS_TRAIN, NARROWING, VARIANCE_GAP, curve,
                                    draw_order, parse_sizes, plan, take, verdict)
 from nnfit.workflows.executor import JobFailed
-from nnfit.workflows.run import subset
+from nnfit.workflows.prepared import subset
 
 ROOT = Path(__file__).parents[2]
 SINE = ROOT / "sample_data" / "noisy_sine.csv"

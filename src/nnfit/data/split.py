@@ -42,3 +42,41 @@ def split_indices(n: int, test_fraction: float, val_fraction: float, rng: np.ran
     return {"test": np.sort(order[:n_test]),
             "val": np.sort(order[n_test:n_test + n_val]),
             "train": np.sort(order[n_test + n_val:])}
+
+
+def kfold_indices(n: int, k: int, rng: np.random.Generator,
+                  labels: np.ndarray | None = None) -> list[np.ndarray]:
+    """The held-out rows of each of ``k`` folds: ``k`` sorted index arrays partitioning ``range(n)``.
+
+    The rows are shuffled (within each class, with ``labels``) and dealt round-robin
+    to the folds, one class after another with the deal continuing where the last
+    class stopped: every fold gets ``n // k`` or ``n // k + 1`` rows, and ``n_c // k``
+    or ``n_c // k + 1`` of each class's ``n_c`` rows — so with ``n_c >= k`` every
+    class is in every fold's held-out part and in its training part.
+
+    Raises NnfitError when ``k`` is below 2 or above ``n``, or a class has fewer
+    than ``k`` rows.
+    """
+    if k < 2:
+        raise NnfitError(f"cross-validation needs at least 2 folds (got {k})")
+    if k > n:
+        raise NnfitError(f"{k} folds need at least {k} rows (got {n})")
+    fold = np.empty(n, dtype=np.intp)
+    if labels is None:
+        groups = [np.arange(n)]
+    else:
+        labels = np.asarray(labels)
+        classes, counts = np.unique(labels, return_counts=True)
+        if counts.min() < k:
+            small = int(np.argmin(counts))
+            fix = (f"use at most {counts[small]} folds" if counts[small] >= 2 else
+                   "add rows of it or drop that class")
+            raise NnfitError(f"class {str(classes[small])!r} has {counts[small]} row"
+                             f"{'s' if counts[small] != 1 else ''}, fewer than the {k} folds "
+                             f"(each fold holds out every class): {fix}")
+        groups = [np.flatnonzero(labels == cls) for cls in classes]
+    start = 0
+    for members in groups:
+        fold[rng.permutation(members)] = (start + np.arange(members.size)) % k
+        start += members.size
+    return [np.flatnonzero(fold == f) for f in range(k)]

@@ -264,3 +264,31 @@ def print_show(console, info: dict) -> None:
                                         f"{metrics.get('stop_reason', 'completed')}"])
     else:
         console.print("no metrics.json in this run directory")
+
+
+def print_cv(console, metrics: dict) -> None:
+    """``train --cv``: each fold's rows, losses, val metric and best epoch, their mean ± std,
+    and what the final model was trained on. ``metrics``: a cross-validated run's ``metrics.json``."""
+    from rich.table import Table
+
+    cv, metric = metrics["cv"], metrics["cv"]["metric"]
+    keys = ("train_loss", "val_loss", f"val_{metric}", "best_epoch")
+    table = Table(title=f"{cv['k']}-fold cross-validation · {cv['rows']} rows outside the test "
+                        f"split{' · stratified' if cv['stratified'] else ''}", title_justify="left")
+    for column in ("fold", "train / val rows", "train loss", "val loss", f"val {metric}",
+                   "best epoch"):
+        table.add_column(column, justify="right")
+    for fold in cv["folds"]:
+        table.add_row(str(fold["fold"]), f"{fold['train_rows']} / {fold['val_rows']}",
+                      *(_fmt(fold[key]) for key in keys))
+    table.add_section()
+    mean, std = cv["mean"], cv["std"]
+    cells = [f"{_fmt(mean[key])} ± {std[key]:.2g}" for key in keys[:-1]]
+    table.add_row("mean ± std", "", *cells, f"{mean['best_epoch']:.0f} ± {std['best_epoch']:.0f}",
+                  style="bold")
+    console.print(table)
+    probe = f"; capacity probe on fold {cv['probe_fold']}" if cv.get("probe_fold") else ""
+    console.print(f"verdict from all {cv['k']} folds together ({cv['rows']} held-out rows){probe}; "
+                  f"final model: all {cv['rows']} rows for {cv['final_epochs']} epochs (the "
+                  f"median over folds), scored on the test split", style="dim", soft_wrap=True,
+                  markup=False)

@@ -11,7 +11,8 @@ runs trainings in parallel.
 
 from .executor import JobFailed, run_jobs
 from .inference import check_output_path, evaluate, predict, show
-from .run import FitResult, Prepared, Scores, fit, prepare, save, score, subset
+from .prepared import Prepared, prepare, subset
+from .run import FitResult, Scores, fit, save, score
 from .train import exit_code, summary, train
 
 __all__ = ["FitResult", "JobFailed", "Prepared", "Scores", "check_output_path", "evaluate",

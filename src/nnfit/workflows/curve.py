@@ -50,7 +50,8 @@ import numpy as np
 
 from ..errors import FAILED, NnfitError
 from .executor import Interrupted, JobFailed, run_jobs
-from .run import Prepared, fit, prepare, resolved_config, stream, subset
+from .prepared import Prepared, prepare, stream, subset
+from .run import fit, resolved_config
 
 SIZES = (0.1, 0.2, 0.4, 0.7, 1.0)
 REPEATS = 3

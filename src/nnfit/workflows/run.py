@@ -1,74 +1,30 @@
 """One training run as four typed steps: prepare → fit → score → save.
 
 Every command that trains (``train``, and the many-run commands built on it)
-goes through these steps. *prepare* reads the data once; *fit* can then run
-many times on it — with overridden configs, in worker processes — printing and
-writing nothing; *score* judges a fit; *save* writes a run directory.
-
-Randomness: the seed feeds two independent streams, one for the split (fixed
-in *prepare*) and one for initialization and shuffling (drawn in *fit*), so a
-fit with another seed or learning rate never changes which rows are held out.
+goes through these steps. *prepare* (``workflows.prepared``) reads the data
+once; *fit* can then run many times on it — with overridden configs, in worker
+processes — printing and writing nothing; *score* judges a fit (and may train
+the capacity probe); *save* writes a run directory.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import NnfitError
 from ..evaluation.diagnosis import ADVICE
-from ..task import Task
-
-ADVICE_DATA_LIMITED = ADVICE["good fit (data)"]
+from .prepared import TRAIN_STREAM, Prepared, stream
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..data.dataset import Splits
-    from ..data.preprocess import Preprocessor
     from ..nn.network import Network
 
-SPLIT_STREAM, TRAIN_STREAM = 0, 1
-
-
-def stream(seed: int, which: int) -> np.random.Generator:
-    """The seeded Generator of one purpose (split or training): ``seed``'s child stream
-    ``which``, statistically independent of the other (NumPy's SeedSequence spawning)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(which,)))
-
-
-@dataclass
-class Prepared:
-    """The data side of a run, done once: the split, fitted preprocessing and task."""
-
-    config: Config
-    source: str  # the CSV's path, as the user gave it
-    prep: Preprocessor
-    task: Task
-    data: Splits
-    n_rows: int
-    split_seed: int
-    notes: list[str] = field(default_factory=list)
-
-    def layers(self, config: Config | None = None, notes: list[str] | None = None) -> list[dict]:
-        """The layer specs of ``config`` (default: the prepared one) with the output layer."""
-        config = config or self.config
-        return output_layers([layer.model_dump() for layer in config.model.layers], self.task,
-                             notes if notes is not None else [])
-
-    def build(self, config: Config | None = None) -> Network:
-        """A freshly initialized network for ``config``, seeded from its training stream."""
-        from ..nn.build import build_network
-
-        config = config or self.config
-        return build_network(self.layers(config), n_features=self.prep.n_inputs,
-                             dtype=config.training.dtype,
-                             seed=stream(config.training.seed, TRAIN_STREAM))
-
+ADVICE_DATA_LIMITED = ADVICE["good fit (data)"]
 
 @dataclass
 class FitResult:
@@ -99,68 +55,6 @@ class Scores:
     diagnosis: dict
     dead_relu: list
     confusion: tuple[str, list] | None = None  # classification: (split, matrix), rows = true class
-
-
-def prepare(config: Config, csv_path: str | Path, config_source: str = "config") -> Prepared:
-    """Read the CSV, decide the task, split, fit preprocessing on train, transform; check the model.
-
-    Raises NnfitError for anything wrong with the data or the config on this data,
-    before anything is written.
-    """
-    from ..data import dataset as d
-    from ..data.table import exclude_columns, read_table
-    from ..task import choose_loss, make_task
-
-    data, source = config.data, str(csv_path)
-    frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
-    frame, features = d.select_columns(frame, data, source)
-    notes = d.index_notes(frame, features)
-    frame = d.handle_missing(frame, features, data, source, notes)
-    kind = d.decide_task(frame, data, source, notes)
-    labels, classes = d.class_labels(frame, data, kind, source, notes)
-    split_seed = config.training.seed if data.split_seed is None else data.split_seed
-    rows = d.split_rows(len(frame), data, labels, stream(split_seed, SPLIT_STREAM), source)
-    prep = d.fit_on_train(frame, rows, features, kind, classes, labels, data, source, notes)
-    splits = d.transform_splits(prep, frame, rows, source, notes)
-
-    loss = choose_loss(kind, classes and len(classes), config.training.loss, data.targets,
-                       config_source)
-    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, len(frame),
-                        split_seed, notes)
-    try:  # check the declared output layer now, and say what was added
-        prepared.layers(notes=notes)
-    except NnfitError as exc:
-        raise NnfitError(f"{config_source}: {exc.message}") from None
-    return prepared
-
-
-def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict]:
-    """The layer list with its output layer: the declared one, checked, or one appended.
-
-    A last ``dense`` layer whose activation is identity (or the loss's own output
-    activation, which the loss applies) is the declared output layer.
-    """
-    n_out, fused = task.n_outputs, task.loss.output_activation
-    last = layers[-1] if layers else None
-    act = last and (last["activation"] if isinstance(last.get("activation"), str)
-                    else (last.get("activation") or {}).get("name"))
-    if last and last["type"] == "dense" and act in ("identity", "linear", fused):
-        where = f"model.layers[{len(layers) - 1}]"
-        if last["units"] != n_out:
-            remedy = ("or give it an activation to make it a hidden layer" if act != fused else
-                      f"a last {fused} layer is the output layer (the loss applies {fused}); "
-                      f"for a hidden layer use another activation")
-            raise NnfitError(f"{where}.units: the output layer needs {n_out} unit"
-                             f"{'s' if n_out > 1 else ''} for {task.describe()} (got "
-                             f"{last['units']}); {remedy}")
-        if act == fused and fused != "identity":
-            notes.append(f"{where}: {fused} is applied by the {task.loss_name} loss; the layer "
-                         f"outputs logits")
-            layers = [*layers[:-1], {**last, "activation": "identity"}]
-        return layers
-    notes.append(f"output layer: dense, {n_out} unit{'s' if n_out > 1 else ''} for "
-                 f"{task.describe()}")
-    return [*layers, {"type": "dense", "units": n_out, "activation": "identity"}]
 
 
 def make_stopper(training, has_val: bool):
@@ -384,30 +278,3 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
     return metrics
 
 
-def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
-    """``prepared`` with its training split cut to the rows at ``index`` (positions in it).
-
-    Val and test, the preprocessing (fitted on the whole training split) and the
-    task stay as they are, so fits on different subsets are judged on the same rows.
-    The arrays are copies; ``prepared`` is unchanged.
-
-    Parameters
-    ----------
-    index : (n_subset,) int positions into ``prepared.data.X["train"]``, each at most once
-    """
-    from dataclasses import replace
-
-    from ..data.dataset import Splits
-
-    ds = prepared.data
-    index = np.asarray(index, dtype=np.intp)
-    n_train = ds.X["train"].shape[0]
-    if index.ndim != 1 or index.size == 0 or index.min() < 0 or index.max() >= n_train \
-            or np.unique(index).size != index.size:
-        raise ValueError(f"a training subset takes distinct positions in [0, {n_train}) "
-                         f"(got {index.size} of them)")
-    X, y, rows = dict(ds.X), dict(ds.y), dict(ds.rows)
-    X["train"], y["train"] = ds.X["train"][index], ds.y["train"][index]
-    if "train" in rows:
-        rows["train"] = rows["train"][index]
-    return replace(prepared, data=Splits(X, y, rows), notes=list(prepared.notes))

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import FAILED
-from .run import FitResult, fit, prepare, resolved_config, save, score
+from .prepared import prepare
+from .run import FitResult, fit, resolved_config, save, score
 
 
 @contextmanager

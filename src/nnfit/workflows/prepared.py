@@ -1,0 +1,220 @@
+"""The data side of a run, done once: read, split, preprocess — and the Prepared it gives.
+
+``prepare`` reads as one straight line: :func:`read_unsplit` (read → exclude →
+select columns → index warnings → missing cells → task → classes), then
+:func:`standard_rows` (the seeded, stratified train / val / test split), then
+:func:`prepare_rows` (preprocessing fitted on the training rows, every split
+transformed, the model checked against the task). Commands that split the same
+rows many ways (``train --cv``) read once and call :func:`prepare_rows` per
+split; ``nnfit curve`` cuts a Prepared's training split with :func:`subset`.
+
+Randomness: the seed feeds two independent streams, one for the split (fixed
+here) and one for initialization and shuffling (drawn in ``fit``), so a fit
+with another seed or learning rate never changes which rows are held out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import NnfitError
+from ..task import Task
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..data.dataset import Splits
+    from ..data.preprocess import Preprocessor
+    from ..nn.network import Network
+
+SPLIT_STREAM, TRAIN_STREAM = 0, 1
+
+
+def stream(seed: int, which: int) -> np.random.Generator:
+    """The seeded Generator of one purpose (split or training): ``seed``'s child stream
+    ``which``, statistically independent of the other (NumPy's SeedSequence spawning)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(which,)))
+
+
+@dataclass
+class Prepared:
+    """The data side of a run, done once: the split, fitted preprocessing and task."""
+
+    config: Config
+    source: str  # the CSV's path, as the user gave it
+    prep: Preprocessor
+    task: Task
+    data: Splits
+    n_rows: int
+    split_seed: int
+    notes: list[str] = field(default_factory=list)
+
+    def layers(self, config: Config | None = None, notes: list[str] | None = None) -> list[dict]:
+        """The layer specs of ``config`` (default: the prepared one) with the output layer."""
+        config = config or self.config
+        return output_layers([layer.model_dump() for layer in config.model.layers], self.task,
+                             notes if notes is not None else [])
+
+    def build(self, config: Config | None = None) -> Network:
+        """A freshly initialized network for ``config``, seeded from its training stream."""
+        from ..nn.build import build_network
+
+        config = config or self.config
+        return build_network(self.layers(config), n_features=self.prep.n_inputs,
+                             dtype=config.training.dtype,
+                             seed=stream(config.training.seed, TRAIN_STREAM))
+
+
+def prepare(config: Config, csv_path: str | Path, config_source: str = "config") -> Prepared:
+    """Read the CSV, decide the task, split, fit preprocessing on train, transform; check the model.
+
+    :func:`read_unsplit`, then :func:`standard_rows`, then :func:`prepare_rows`. Raises
+    NnfitError for anything wrong with the data or the config on this data, before
+    anything is written.
+    """
+    unsplit = read_unsplit(config, csv_path)
+    return prepare_rows(unsplit, standard_rows(unsplit), config, config_source)
+
+
+def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict]:
+    """The layer list with its output layer: the declared one, checked, or one appended.
+
+    A last ``dense`` layer whose activation is identity (or the loss's own output
+    activation, which the loss applies) is the declared output layer.
+    """
+    n_out, fused = task.n_outputs, task.loss.output_activation
+    last = layers[-1] if layers else None
+    act = last and (last["activation"] if isinstance(last.get("activation"), str)
+                    else (last.get("activation") or {}).get("name"))
+    if last and last["type"] == "dense" and act in ("identity", "linear", fused):
+        where = f"model.layers[{len(layers) - 1}]"
+        if last["units"] != n_out:
+            remedy = ("or give it an activation to make it a hidden layer" if act != fused else
+                      f"a last {fused} layer is the output layer (the loss applies {fused}); "
+                      f"for a hidden layer use another activation")
+            raise NnfitError(f"{where}.units: the output layer needs {n_out} unit"
+                             f"{'s' if n_out > 1 else ''} for {task.describe()} (got "
+                             f"{last['units']}); {remedy}")
+        if act == fused and fused != "identity":
+            notes.append(f"{where}: {fused} is applied by the {task.loss_name} loss; the layer "
+                         f"outputs logits")
+            layers = [*layers[:-1], {**last, "activation": "identity"}]
+        return layers
+    notes.append(f"output layer: dense, {n_out} unit{'s' if n_out > 1 else ''} for "
+                 f"{task.describe()}")
+    return [*layers, {"type": "dense", "units": n_out, "activation": "identity"}]
+
+
+def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
+    """``prepared`` with its training split cut to the rows at ``index`` (positions in it).
+
+    Val and test, the preprocessing (fitted on the whole training split) and the
+    task stay as they are, so fits on different subsets are judged on the same rows.
+    The arrays are copies; ``prepared`` is unchanged.
+
+    Parameters
+    ----------
+    index : (n_subset,) int positions into ``prepared.data.X["train"]``, each at most once
+    """
+    from dataclasses import replace
+
+    from ..data.dataset import Splits
+
+    ds = prepared.data
+    index = np.asarray(index, dtype=np.intp)
+    n_train = ds.X["train"].shape[0]
+    if index.ndim != 1 or index.size == 0 or index.min() < 0 or index.max() >= n_train \
+            or np.unique(index).size != index.size:
+        raise ValueError(f"a training subset takes distinct positions in [0, {n_train}) "
+                         f"(got {index.size} of them)")
+    X, y, rows = dict(ds.X), dict(ds.y), dict(ds.rows)
+    X["train"], y["train"] = ds.X["train"][index], ds.y["train"][index]
+    if "train" in rows:
+        rows["train"] = rows["train"][index]
+    return replace(prepared, data=Splits(X, y, rows), notes=list(prepared.notes))
+
+
+# -- one reading, many splits (cross-validation folds) ---------------------------------------
+
+
+@dataclass
+class Unsplit:
+    """The data side before any split: the CSV read and cleaned, the task decided.
+
+    ``prepare`` is :func:`read_unsplit`, then :func:`standard_rows`, then
+    :func:`prepare_rows` in one go; a command that splits the same rows many ways
+    (``train --cv``) reads once and calls :func:`prepare_rows` per split.
+    """
+
+    config: Config
+    source: str
+    frame: object  # pandas DataFrame: the used columns, rows left after the missing-cell policy
+    features: list[str]
+    kind: str
+    labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
+    classes: list[str] | None
+    split_seed: int
+    notes: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+
+def read_unsplit(config: Config, csv_path: str | Path) -> Unsplit:
+    """The steps of :func:`prepare` before the split: read, select, missing cells, task, classes."""
+    from ..data import dataset as d
+    from ..data.table import exclude_columns, read_table
+
+    data, source = config.data, str(csv_path)
+    frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
+    frame, features = d.select_columns(frame, data, source)
+    notes = d.index_notes(frame, features)
+    frame = d.handle_missing(frame, features, data, source, notes)
+    kind = d.decide_task(frame, data, source, notes)
+    labels, classes = d.class_labels(frame, data, kind, source, notes)
+    split_seed = config.training.seed if data.split_seed is None else data.split_seed
+    return Unsplit(config, source, frame, features, kind, labels, classes, split_seed, notes)
+
+
+def standard_rows(unsplit: Unsplit) -> dict[str, np.ndarray]:
+    """The train / val / test row positions :func:`prepare` uses for this config (seeded)."""
+    from ..data.dataset import split_rows
+
+    return split_rows(unsplit.n_rows, unsplit.config.data, unsplit.labels,
+                      stream(unsplit.split_seed, SPLIT_STREAM), unsplit.source)
+
+
+def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config | None = None,
+                 config_source: str = "config") -> Prepared:
+    """A Prepared for given row positions: preprocessing fitted on ``rows["train"]`` only.
+
+    Parameters
+    ----------
+    rows : ``train``, ``val``, ``test`` -> (n_split,) int positions into the unsplit rows;
+        an empty array leaves that split out
+    config : the config the result records and ``fit`` checks against (default: the
+        unsplit one); its ``data`` section must be the one the rows were read with,
+        apart from the fractions
+    """
+    from ..data import dataset as d
+    from ..task import choose_loss, make_task
+
+    config = config or unsplit.config
+    data, source, notes = config.data, unsplit.source, list(unsplit.notes)
+    rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
+    prep = d.fit_on_train(unsplit.frame, rows, unsplit.features, unsplit.kind, unsplit.classes,
+                          unsplit.labels, data, source, notes)
+    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes)
+    loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
+                       config.training.loss, data.targets, config_source)
+    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, unsplit.n_rows,
+                        unsplit.split_seed, notes)
+    try:
+        prepared.layers(notes=notes)
+    except NnfitError as exc:
+        raise NnfitError(f"{config_source}: {exc.message}") from None
+    return prepared
