@@ -114,3 +114,12 @@ def test_written_files_follow_the_umask_without_touching_it(tmp_path):
     finally:
         os.umask(previous)
     assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o640
+
+
+def test_history_of_a_run_that_diverged_has_blank_cells_for_what_it_could_not_score(tmp_path):
+    from nnfit.store import write_history
+
+    write_history(tmp_path / "h.csv", {"train_loss": [0.5, float("nan")], "val_accuracy": [0.9]},
+                  [1, 2])
+    assert (tmp_path / "h.csv").read_text().splitlines() == [
+        "epoch,train_loss,val_accuracy", "1,0.5,0.9", "2,nan,"]

@@ -216,6 +216,66 @@ def curve(
     raise typer.Exit(exit_code(record))
 
 
+@app.command()
+@_guarded
+def sweep(
+    config: Path = CONFIG,
+    data: Path = DATA,
+    lr: list[float] = typer.Option([], "--lr", metavar="X", show_default=False,
+                                   help="A learning rate to try (repeatable)."),
+    lr_range: Optional[str] = typer.Option(None, "--lr-range", metavar="LOW:HIGH:N",
+                                           help="N rates spaced evenly on a log scale."),
+    sets: list[str] = typer.Option([], "--set", metavar="PATH=VALUE[,VALUE...]",
+                                   show_default=False,
+                                   help="Override a config value; commas sweep it as a grid "
+                                        "(e.g. --set training.batch_size=16,64)."),
+    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
+    epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", show_default=False,
+                                       help="Worker processes, one BLAS thread each "
+                                            "(default: one per usable core)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+                                       help="Output directory (default: runs/<config>-sweep-<time>)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON to stdout."),
+) -> None:
+    """Train one config at many learning rates (and any grid of settings) and pick the best."""
+    from .report.console import make_console
+    from .report.sweep_view import SweepView, results_table
+    from .store import json_safe
+    from .workflows.executor import default_jobs
+    from .workflows.sweep import exit_code, parse_lr_range, sweep as run_sweep
+
+    rates = [*lr, *(parse_lr_range(lr_range) if lr_range else [])]
+    if any(not r > 0 for r in rates):
+        raise NnfitError(f"--lr: learning rates must be positive (got {min(rates)})")
+    messages = make_console(stderr=True)
+    view = SweepView(messages)
+    try:
+        record = run_sweep(config, data, rates=rates,
+                           overrides=_overrides(sets, seed=seed, epochs=epochs), view=view,
+                           n_jobs=default_jobs() if jobs is None else jobs, out=out)
+    finally:
+        view.close()
+    report = messages if as_json else make_console(stderr=False)
+    report.print(results_table(record["rows"]))
+    chosen = record["chosen"]
+    if chosen is None:
+        messages.print("no run finished without diverging or failing: nothing to choose",
+                       markup=False)
+    else:
+        values = ", ".join(f"{k}={chosen[k]}" for k in record["keys"])
+        messages.print(f"chosen: run {chosen['run']} ({values}), val loss "
+                       f"{chosen['val_loss']:.4g}; its run directory is "
+                       f"{Path(record['run_dir']) / 'best'}", markup=False, soft_wrap=True)
+    if record["interrupted"]:
+        messages.print("interrupted: the table holds the runs that finished", markup=False)
+    typer.echo(f"run directory: {record['run_dir']}", err=True)
+    if as_json:
+        typer.echo(json.dumps(json_safe({k: record[k] for k in ("rows", "chosen", "keys")}),
+                              indent=2))
+    raise typer.Exit(exit_code(record))
+
+
 RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
                          metavar="RUN_DIR")
 

@@ -219,6 +219,7 @@ class Config(Strict):
     data: DataConfig
     model: ModelConfig = ModelConfig()
     training: TrainingConfig = TrainingConfig()
+    sweep: dict[str, list[Any]] | None = None  # nnfit sweep's grid: {dotted path: [values]}
 
     @model_validator(mode="after")
     def _early_stopping_needs_validation(self):

@@ -202,7 +202,8 @@ def write_history(path: Path, history: dict[str, list[float]], epochs: list[int]
     """``history.csv`` at once, from a finished run's History (the same format as HistoryWriter)."""
     columns = list(history)
     lines = [",".join(["epoch", *(columns or ["train_loss"])])]
-    lines += [",".join([str(epoch), *(_cell(history[c][i]) for c in columns)])
+    lines += [",".join([str(epoch), *(_cell(history[c][i] if i < len(history[c]) else None)
+                                      for c in columns)])
               for i, epoch in enumerate(epochs)]
     return write_atomic(path, "\n".join(lines) + "\n")
 

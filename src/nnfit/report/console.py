@@ -19,10 +19,18 @@ def escape(text) -> str:
     return rich_escape(str(text))
 
 
+PIPE_WIDTH = 120  # a pipe or a log file has no width: rich's 80 would cut wide tables
+
+
 def make_console(stderr: bool = True, quiet: bool = False):
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=True)
+    console = Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def _fmt(value) -> str:

@@ -228,6 +228,8 @@ def resolved_config(prepared: Prepared, config=None, overrides: Sequence[str] = 
 
     config = config or prepared.config
     resolved = config.model_dump(mode="json")
+    if resolved.get("sweep") is None:
+        resolved.pop("sweep", None)
     resolved["data"]["task"] = prepared.task.kind
     resolved["data"]["split_seed"] = prepared.split_seed  # the split stays when the seed changes
     resolved["training"]["loss"] = prepared.task.loss_name

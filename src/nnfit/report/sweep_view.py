@@ -1,0 +1,95 @@
+"""The sweep's live view: a line per run (epoch and losses as they train), then the table.
+
+On a terminal it is a rich ``Live`` display redrawn as events arrive; elsewhere
+one plain line per finished run. The workflow tells it ``started``,
+``progress`` and ``finished``; it draws and nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def results_table(rows: list[dict], title: str = "runs, best val loss first"):
+    """The finished runs as a rich Table (rows already sorted by val loss): the swept values,
+    val and test loss, the task's metric, epochs, seconds, and the verdict — or ``diverged``,
+    or ``failed`` (its error is in ``sweep.csv``)."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    if not rows:
+        return table
+    swept = [k for k in rows[0] if "." in k]
+    metric = next(k for k in ("accuracy", "r2") if k in rows[0])
+    columns = [("run", "run"), *((k, k.split(".")[-1]) for k in swept), ("val_loss", "val loss"),
+               ("test_loss", "test loss"), (metric, metric), ("epochs", "epochs"),
+               ("seconds", "s")]
+    for key, header in columns:
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for row in rows:
+        verdict = row["verdict"] if row["status"] == "ok" else row["status"]
+        style = {"diverged": "yellow", "failed": "red"}.get(row["status"])
+        table.add_row(*(_fmt(row[key]) for key, _ in columns), verdict, style=style)
+    return table
+
+
+class SweepView:
+    """Live lines for the runs in progress and a growing table of the finished ones."""
+
+    def __init__(self, console):
+        self.console = console
+        self.live = None
+        self.lock = threading.Lock()
+
+    def started(self, labels: list[str]):
+        self.labels = labels
+        self.state = {i + 1: "queued" for i in range(len(labels))}
+        self.rows: list[dict] = []
+        if self.console.is_terminal and not self.console.quiet:
+            from rich.live import Live
+
+            self.live = Live(self._render(), console=self.console, refresh_per_second=4,
+                             transient=True)
+            self.live.start()
+
+    def _render(self):
+        from rich.console import Group
+        from rich.text import Text
+
+        lines = [Text(f"run {run:>2} {self.labels[run - 1]}: {state}", no_wrap=True,
+                      overflow="ellipsis")
+                 for run, state in self.state.items() if state != "done"]
+        return Group(*lines, results_table(self.rows))
+
+    def progress(self, run: int, epoch: int, logs: dict):
+        with self.lock:
+            if self.state.get(run) != "done":
+                self.state[run] = (f"epoch {epoch}  train {_fmt(logs.get('train_loss'))}  "
+                                   f"val {_fmt(logs.get('val_loss'))}")
+            if self.live is not None:
+                self.live.update(self._render())
+
+    def finished(self, row: dict):
+        with self.lock:
+            self.state[row["run"]] = "done"
+            self.rows = sorted([*self.rows, row], key=lambda r: (
+                not math.isfinite(r["val_loss"]), r["val_loss"], r["run"]))
+            if self.live is not None:
+                self.live.update(self._render())
+            else:
+                detail = row["error"] or f"val loss {_fmt(row['val_loss'])}, {row['verdict']}"
+                self.console.print(f"run {row['run']:>2} {self.labels[row['run'] - 1]}: "
+                                   f"{row['status']} ({detail})", markup=False, soft_wrap=True)
+
+    def close(self):
+        if self.live is not None:
+            self.live.stop()
+            self.live = None

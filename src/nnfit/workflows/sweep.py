@@ -1,0 +1,228 @@
+"""``nnfit sweep``: one config trained at many learning rates (and any other grid), side by side.
+
+The plan is a grid of config overrides: the rates (``--lr``, ``--lr-range A:B:N``
+log-spaced, or ``sweep: {training.lr: [...]}`` in the YAML) times any other swept
+key (``--set training.batch_size=16,64``: a comma separates the grid's values).
+The data is prepared once — same split, preprocessing and seed for every run —
+and each grid point is one ``fit`` + ``score`` through the shared executor (one
+BLAS thread per run, so ``--jobs 2`` gives the numbers of ``--jobs 1``). The
+parent saves each finished run in its own sub-directory, appends it to
+``sweep.csv``, and at the end copies the chosen run — the lowest val loss among
+the runs that did not diverge or fail — to ``best/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FAILED, NnfitError
+from .executor import Interrupted, JobFailed, run_jobs
+from .prepared import Prepared, prepare
+from .run import fit, save, score
+
+METRIC = {"classification": "accuracy", "regression": "r2"}
+
+
+def parse_lr_range(text: str) -> list[float]:
+    """``"1e-5:1e-1:9"`` -> 9 rates spaced evenly on a log scale, both ends included."""
+    parts = text.split(":")
+    try:
+        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
+        if len(parts) != 3:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise NnfitError(f"--lr-range {text}: expected LOW:HIGH:N, e.g. 1e-5:1e-1:9") from None
+    if not (0 < low < high) or n < 2 or not math.isfinite(high):
+        raise NnfitError(f"--lr-range {text}: needs 0 < LOW < HIGH and N ≥ 2")
+    return [float(v) for v in np.geomspace(low, high, n)]
+
+
+def split_values(text: str) -> list[str]:
+    """The grid values of a ``--set PATH=V1,V2`` value (a YAML list or mapping is one value)."""
+    value = text.strip()
+    if value.startswith(("[", "{")) or "," not in value:
+        return [value]
+    return [v.strip() for v in value.split(",")]
+
+
+def grid(rates: list[float], sets: list[str], file_sweep: dict | None) -> tuple[list[str],
+                                                                                 list[list[str]]]:
+    """``(fixed overrides, one override list per grid point)``, rates first."""
+    swept: dict[str, list[str]] = {}
+    for path, values in (file_sweep or {}).items():
+        swept[path] = [str(v) for v in (values if isinstance(values, list) else [values])]
+    fixed = []
+    for text in sets:
+        path, sep, value = text.partition("=")
+        values = split_values(value) if sep else [value]
+        if len(values) > 1:
+            swept[path.strip()] = values
+        else:
+            fixed.append(text)
+    if rates:
+        swept["training.lr"] = [repr(r) for r in rates]
+    if "training.lr" not in swept:
+        raise NnfitError("nothing to sweep: give rates, e.g. --lr 0.001 --lr 0.01, or "
+                         "--lr-range 1e-4:1e-1:5, or a sweep: section in the config")
+    for path in swept:
+        if path.startswith("data."):
+            raise NnfitError(f"sweep over {path}: data settings change the split itself; sweep "
+                             f"training and model settings, or run train per data setting")
+    keys = ["training.lr", *[k for k in swept if k != "training.lr"]]
+    points = [[f"{k}={v}" for k, v in zip(keys, combo)]
+              for combo in itertools.product(*(swept[k] for k in keys))]
+    return fixed, points
+
+
+@dataclass
+class SweepJob:
+    prepared: Prepared
+    config: object
+    index: int
+    channel: tuple | None
+
+
+def sweep_job(job: SweepJob):
+    """One grid point: fit and score (no files, no printing); runs in a worker."""
+    from .progress import ProgressReporter
+
+    result = fit(job.prepared, job.config, observers=[ProgressReporter(job.channel, job.index)])
+    return result, score(job.prepared, result, job.config)
+
+
+def _label(point: list[str]) -> str:
+    """``training.lr=0.01, training.batch_size=16`` -> ``lr=0.01_batch_size=16``."""
+    return "_".join(f"{p.split('=')[0].split('.')[-1]}={p.split('=', 1)[1]}" for p in point)
+
+
+def _row(index: int, point: list[str], prepared: Prepared, result, scores) -> dict:
+    metric = METRIC[prepared.task.kind]
+    splits = scores.splits
+    status = "diverged" if result.stop_reason == "diverged" else "ok"
+    return {"run": index + 1, **{p.split("=")[0]: p.split("=", 1)[1] for p in point},
+            "status": status, "val_loss": splits["val"]["loss"],
+            "test_loss": splits.get("test", {}).get("loss", math.nan),
+            metric: splits.get("test", splits["val"])[metric],
+            "epochs": result.epochs_run, "best_epoch": result.best_epoch,
+            "seconds": round(result.seconds, 3), "verdict": scores.diagnosis["verdict"],
+            "error": ""}
+
+
+def sweep_csv(rows: list[dict], columns: list[str]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else v)
+                         for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def choose(rows: list[dict]) -> dict | None:
+    """The run with the lowest finite val loss among those that neither diverged nor failed."""
+    usable = [r for r in rows if r["status"] == "ok" and math.isfinite(r["val_loss"])]
+    return min(usable, key=lambda r: (r["val_loss"], r["run"])) if usable else None
+
+
+def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
+          overrides: list[str], n_jobs: int, out: str | Path | None = None, view=None,
+          scheduler: str | None = None) -> dict:
+    """Run the sweep and write its directory; return the record (rows, chosen run, paths).
+
+    ``view`` (optional) is told ``started(points)``, ``progress(run, epoch, logs)`` and
+    ``finished(row)``; it draws, the workflow does not.
+    """
+    from ..config import load_config
+    from ..store import make_run_dir, write_atomic, write_json
+    from .progress import ProgressServer
+
+    single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
+    base = load_config(config_path, single)
+    fixed, points = grid(rates, overrides, base.sweep)
+    configs = [load_config(config_path, [*fixed, *point]) for point in points]
+    for config in (base, *configs):
+        config.sweep = None  # the plan, not a setting of any one run
+    prepared = prepare(base, csv_path, str(config_path))
+    if "val" not in prepared.data.X:
+        raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
+                         f"0 (try --set data.val_fraction=0.2)")
+    run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
+    keys = [p.split("=")[0] for p in points[0]]
+    columns = ["run", *keys, "status", "val_loss", "test_loss", METRIC[prepared.task.kind],
+               "epochs", "best_epoch", "seconds", "verdict", "error"]
+    rows: list[dict] = []
+    curves: dict[int, list[float]] = {}
+    if view is not None:
+        view.started([_label(p) for p in points])
+
+    def arrived(index, outcome):
+        point = points[index]
+        if isinstance(outcome, JobFailed):
+            row = {"run": index + 1, **{p.split("=")[0]: p.split("=", 1)[1] for p in point},
+                   "status": "failed", "val_loss": math.nan, "test_loss": math.nan,
+                   METRIC[prepared.task.kind]: math.nan, "epochs": 0, "best_epoch": 0,
+                   "seconds": 0.0, "verdict": "", "error": outcome.message}
+        else:
+            result, scores = outcome
+            save(run_dir / f"{index + 1:02d}-{_label(point)}", prepared, result, scores,
+                 name=Path(config_path).stem, config=configs[index], overrides=[*fixed, *point])
+            row = _row(index, point, prepared, result, scores)
+            curves[index + 1] = result.history.get("val_loss", [])
+        rows.append(row)
+        rows.sort(key=lambda r: (not math.isfinite(r["val_loss"]), r["val_loss"], r["run"]))
+        write_atomic(run_dir / "sweep.csv", sweep_csv(rows, columns))
+        if view is not None:
+            view.finished(row)
+
+    interrupted = False
+    with ProgressServer() as server:
+        stop = threading.Event()
+        if view is not None:
+            threading.Thread(target=_relay, args=(server, view, stop), daemon=True).start()
+        jobs = [SweepJob(prepared, config, i, server.channel) for i, config in enumerate(configs)]
+        try:
+            run_jobs(sweep_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=scheduler)
+        except Interrupted:
+            interrupted = True
+        finally:
+            stop.set()
+    chosen = choose(rows)
+    if chosen is not None:
+        index = chosen["run"] - 1
+        shutil.copytree(run_dir / f"{index + 1:02d}-{_label(points[index])}", run_dir / "best")
+    record = {"task": prepared.task.kind, "loss": prepared.task.loss_name, "keys": keys,
+              "rows": rows, "chosen": chosen, "interrupted": interrupted,
+              "failed": sum(r["status"] == "failed" for r in rows),
+              "data": {"csv": prepared.source, "rows": prepared.n_rows}}
+    write_json(run_dir / "sweep.json", record)
+    from ..report.sweep_plot import sweep_plot
+
+    write_atomic(run_dir / "sweep.png", sweep_plot(rows, curves, chosen, Path(config_path).stem))
+    return {**record, "run_dir": str(run_dir)}
+
+
+def _relay(server, view, stop: threading.Event):
+    import queue
+
+    while not stop.is_set():
+        try:
+            run, epoch, logs = server.events.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        view.progress(run, epoch, logs)
+
+
+def exit_code(record: dict) -> int:
+    if record["interrupted"]:
+        return 130
+    return FAILED if record["chosen"] is None else 0
