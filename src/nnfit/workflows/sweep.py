@@ -31,7 +31,8 @@ METRIC = {"classification": "accuracy", "regression": "r2"}
 
 
 def parse_lr_range(text: str) -> list[float]:
-    """``"1e-5:1e-1:9"`` -> 9 rates spaced evenly on a log scale, both ends included."""
+    """``"1e-5:1e-1:9"`` -> 9 rates spaced evenly on a log scale (3 significant digits),
+    both ends included."""
     parts = text.split(":")
     try:
         low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
@@ -41,7 +42,7 @@ def parse_lr_range(text: str) -> list[float]:
         raise NnfitError(f"--lr-range {text}: expected LOW:HIGH:N, e.g. 1e-5:1e-1:9") from None
     if not (0 < low < high) or n < 2 or not math.isfinite(high):
         raise NnfitError(f"--lr-range {text}: needs 0 < LOW < HIGH and N ≥ 2")
-    return [float(v) for v in np.geomspace(low, high, n)]
+    return [float(f"{v:.3g}") for v in np.geomspace(low, high, n)]  # readable: 0.00464
 
 
 def split_values(text: str) -> list[str]:
@@ -93,7 +94,8 @@ def sweep_job(job: SweepJob):
     """One grid point: fit and score (no files, no printing); runs in a worker."""
     from .progress import ProgressReporter
 
-    result = fit(job.prepared, job.config, observers=[ProgressReporter(job.channel, job.index)])
+    reporter = ProgressReporter(job.channel, job.index + 1)  # runs count from 1, as in the table
+    result = fit(job.prepared, job.config, observers=[reporter])
     return result, score(job.prepared, result, job.config)
 
 

@@ -1,0 +1,69 @@
+"""`nnfit sweep` end to end on a shipped dataset (in process), and --jobs 2 against --jobs 1."""
+
+import csv
+import json
+import math
+
+import pytest
+from conftest import ROOT, cli
+
+IRIS = ROOT / "sample_data" / "iris.csv"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sweep") / "small.yaml"
+    path.write_text("data: {target: species, val_fraction: 0.2}\n"
+                    "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                    "training: {optimizer: sgd, epochs: 30, batch_size: 16, "
+                    "early_stopping: {patience: 10}}\n")
+    return path
+
+
+def _rows(run_dir):
+    with open(run_dir / "sweep.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_five_rate_sweep_is_sorted_marks_divergence_and_keeps_the_best(tmp_path, small):
+    out = tmp_path / "sweep"
+    result = cli("sweep", small, IRIS, "--lr-range", "1e-3:1:4", "--lr", "1000", "--jobs", "1",
+                 "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = _rows(out)
+    assert len(rows) == 5
+    by_lr = {float(r["training.lr"]): r for r in rows}
+    assert by_lr[1000.0]["status"] == "diverged"
+    ok = [r for r in rows if r["status"] == "ok"]
+    losses = [float(r["val_loss"]) for r in ok]
+    assert losses == sorted(losses)  # best first
+    assert "chosen: run " + ok[0]["run"] in result.stderr
+    best = json.loads((out / "best" / "metrics.json").read_text())
+    assert math.isclose(best["splits"]["val"]["loss"], min(losses), rel_tol=1e-6)
+    assert (out / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert len([p for p in out.iterdir() if p.is_dir()]) == 6  # 5 runs and best/
+    scored = cli("eval", out / "best", IRIS, "--json")
+    assert scored.returncode == 0 and json.loads(scored.stdout)["n_rows"] == 150
+
+
+def test_two_workers_give_the_numbers_of_one(tmp_path, small):
+    for jobs in ("1", "2"):
+        assert cli("sweep", small, IRIS, "--lr", "0.01", "--lr", "0.1", "--jobs", jobs, "--out",
+                   tmp_path / jobs).returncode == 0
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(_rows(tmp_path / "1")) == strip(_rows(tmp_path / "2"))
+
+
+def test_a_run_that_fails_is_marked_with_its_error_and_the_sweep_goes_on(tmp_path, small):
+    out = tmp_path / "sweep"
+    result = cli("sweep", small, IRIS, "--lr", "0.05", "--set", "training.loss=auto,mse",
+                 "--out", out)
+    assert result.returncode == 0, result.stderr
+    failed = [r for r in _rows(out) if r["status"] == "failed"]
+    assert len(failed) == 1 and "training.loss mse differs" in failed[0]["error"]
+
+
+def test_without_values_to_sweep_the_error_shows_an_example(tmp_path, small):
+    result = cli("sweep", small, IRIS, "--out", tmp_path / "s")
+    assert result.returncode == 2 and not (tmp_path / "s").exists()
+    assert result.stderr.startswith("nothing to sweep: give rates, e.g. --lr 0.001 --lr 0.01")

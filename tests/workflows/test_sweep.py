@@ -1,0 +1,51 @@
+"""The sweep's plan: rates, grids, and what it refuses."""
+
+import pytest
+
+from nnfit.errors import NnfitError
+from nnfit.workflows.sweep import choose, grid, parse_lr_range, split_values
+
+
+def test_a_log_spaced_range_keeps_both_ends():
+    assert parse_lr_range("1e-4:1e-1:4") == [1e-4, 1e-3, 1e-2, 1e-1]
+    assert parse_lr_range("0.001:0.1:3") == [0.001, 0.01, 0.1]
+
+
+@pytest.mark.parametrize("text", ["1e-4:1e-1", "a:b:3", "1e-1:1e-4:3", "0:1:3", "1e-4:1e-1:1"])
+def test_a_bad_range_is_one_line(text):
+    with pytest.raises(NnfitError, match=f"--lr-range {text}: "):
+        parse_lr_range(text)
+
+
+def test_commas_make_grid_values_but_yaml_lists_stay_whole():
+    assert split_values("16,64") == ["16", "64"]
+    assert split_values("[a, b]") == ["[a, b]"] and split_values("0.01") == ["0.01"]
+
+
+def test_the_grid_is_rates_times_the_other_swept_keys():
+    fixed, points = grid([0.1, 0.01], ["training.epochs=5", "training.batch_size=16,64"],
+                         {"training.momentum": [0.9]})
+    assert fixed == ["training.epochs=5"]
+    assert points[0] == ["training.lr=0.1", "training.momentum=0.9", "training.batch_size=16"]
+    assert len(points) == 4
+
+
+def test_a_sweep_section_alone_gives_the_rates():
+    assert grid([], [], {"training.lr": [0.1, 0.2]})[1] == [["training.lr=0.1"],
+                                                              ["training.lr=0.2"]]
+
+
+def test_nothing_to_sweep_and_data_keys_are_refused():
+    with pytest.raises(NnfitError, match="nothing to sweep: give rates, e.g. --lr 0.001"):
+        grid([], ["training.epochs=5"], None)
+    with pytest.raises(NnfitError, match="sweep over data.scale: data settings change the split"):
+        grid([0.1], ["data.scale=standard,minmax"], None)
+
+
+def test_the_chosen_run_has_the_lowest_val_loss_among_usable_runs():
+    rows = [{"run": 1, "status": "diverged", "val_loss": 0.01},
+            {"run": 2, "status": "ok", "val_loss": 0.3},
+            {"run": 3, "status": "ok", "val_loss": 0.2},
+            {"run": 4, "status": "failed", "val_loss": float("nan")}]
+    assert choose(rows)["run"] == 3
+    assert choose(rows[:1]) is None
