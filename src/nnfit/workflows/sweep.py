@@ -164,6 +164,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                "epochs", "best_epoch", "seconds", "verdict", "error"]
     rows: list[dict] = []
     curves: dict[int, list[float]] = {}
+    write_atomic(run_dir / "sweep.csv", sweep_csv(rows, columns))
     if view is not None:
         view.started([_label(p) for p in points])
 
