@@ -276,6 +276,39 @@ def sweep(
     raise typer.Exit(exit_code(record))
 
 
+@app.command("lr-find")
+@_guarded
+def lr_find(
+    config: Path = CONFIG,
+    data: Path = DATA,
+    start: float = typer.Option(1e-7, help="The rate of the first mini-batch."),
+    end: float = typer.Option(10.0, help="The rate of the last mini-batch."),
+    steps: int = typer.Option(100, help="Mini-batches, the rate growing exponentially "
+                                        "(epochs repeat as needed)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+                                       help="Output directory (default: "
+                                            "runs/<config>-lr-find-<time>)."),
+    sets: list[str] = SET,
+    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
+    as_json: bool = typer.Option(False, "--json", help="Print the suggestion and the curve "
+                                                       "as JSON to stdout."),
+) -> None:
+    """Find a learning rate: one short run with a growing rate, and the rate to train at."""
+    from .report.console import make_console
+    from .workflows.lr_find import exit_code, lr_find as run_lr_find, print_report
+
+    messages = make_console(stderr=True)
+    result, record = run_lr_find(config, data, start=start, end=end, steps=steps, out=out,
+                                 overrides=_overrides(sets, seed=seed), console=messages)
+    print_report(messages if as_json else make_console(stderr=False), result)
+    typer.echo(f"run directory: {record['run_dir']}", err=True)
+    if as_json:
+        from .store import json_safe
+
+        typer.echo(json.dumps(json_safe(record), indent=2))
+    raise typer.Exit(exit_code(result))
+
+
 RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
                          metavar="RUN_DIR")
 

@@ -11,6 +11,17 @@ class Observer:
     def on_train_begin(self, trainer) -> None:
         self.trainer = trainer
 
+    def on_batch_end(self, step: int, loss: float) -> None:
+        """After each mini-batch's update: ``step`` counts them from 1 since ``on_train_begin``
+        (across epochs); ``loss`` is that batch's loss per row, before the update.
+
+        Called only on observers that override it, so the loop pays nothing for the
+        others. Setting ``trainer.stop_training`` here ends the epoch after this batch:
+        its logs cover the rows seen so far, ``on_epoch_end`` is called, and training
+        stops (Keras's semantics). A batch whose loss is not finite ends training as
+        diverged before this hook.
+        """
+
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         pass
 

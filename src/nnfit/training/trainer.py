@@ -1,9 +1,10 @@
 """The training loop: epochs of shuffled mini-batches, reported through observers.
 
 The trainer prints nothing. It calls ``on_train_begin``, ``on_epoch_end`` and
-``on_train_end`` on its observers (Keras's callback design) and stops when one
-of them sets ``trainer.stop_training``. The loop itself allocates nothing per
-batch: batches are gathered into preallocated buffers with ``np.take(out=)``.
+``on_train_end`` on its observers (Keras's callback design), ``on_batch_end`` on
+those that override it, and stops when one of them sets ``trainer.stop_training``.
+The loop itself allocates nothing per batch: batches are gathered into
+preallocated buffers with ``np.take(out=)``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class Trainer:
         self.stop_training = False
         self.stop_reason = "completed"  # or early_stopping, diverged, interrupted
         self.epoch = 0
+        self.step = 0  # mini-batches since on_train_begin; counted only for on_batch_end hooks
+        self._batch_hooks: list = []
         self.val_outputs: np.ndarray | None = None  # this epoch's outputs on the validation rows
 
     def fit(self, X: np.ndarray, y: np.ndarray, epochs: int,
@@ -97,7 +100,11 @@ class Trainer:
         order = np.arange(n)
         weight = loss.reduction == "mean"  # mean losses weigh each batch by its rows
 
-        self.stop_training, self.stop_reason, self.epoch = False, "completed", 0
+        self.stop_training, self.stop_reason, self.epoch, self.step = False, "completed", 0, 0
+        # Found once here, so a loop without per-batch observers pays one falsy test per batch.
+        self._batch_hooks = [obs.on_batch_end for obs in self.observers
+                             if getattr(type(obs), "on_batch_end", Observer.on_batch_end)
+                             is not Observer.on_batch_end]
         for obs in self.observers:
             obs.on_train_begin(self)
         # Overflow is how divergence starts; it is detected below and reported in words.
@@ -142,8 +149,12 @@ class Trainer:
             self.epoch = self.logs.get("epoch", 0)  # the last epoch that finished
 
     def _train_epoch(self, X, y, batches, order, weight) -> float:
-        """One pass over shuffled mini-batches; the per-row train loss, NaN once it is not finite."""
-        net, loss, n = self.network, self.loss, X.shape[0]
+        """One pass over shuffled mini-batches; the per-row train loss, NaN once it is not finite.
+
+        When an ``on_batch_end`` hook sets ``stop_training``, the pass ends after that
+        batch and the loss is the per-row loss of the rows seen.
+        """
+        net, loss, n, hooks = self.network, self.loss, X.shape[0], self._batch_hooks
         self.rng.shuffle(order)
         total = 0.0
         for start in range(0, n, self.batch_size):
@@ -160,6 +171,13 @@ class Trainer:
             net.backward(dlogits, need_dx=False)
             self.optimizer.step()
             total += batch_loss * idx.size if weight else batch_loss
+            if hooks:
+                self.step += 1
+                row_loss = batch_loss if weight else batch_loss / idx.size
+                for hook in hooks:
+                    hook(self.step, row_loss)
+                if self.stop_training:
+                    return total / (start + idx.size)
         return total / n
 
     def _stop_requested(self) -> bool:
