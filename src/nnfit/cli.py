@@ -237,6 +237,9 @@ def sweep(
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Output directory (default: runs/<config>-sweep-<time>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON to stdout."),
+    lr_find: bool = typer.Option(False, "--lr-find",
+                                 help="Rates from the range test: 5 from a decade below to a "
+                                      "decade above its suggestion."),
 ) -> None:
     """Train one config at many learning rates (and any grid of settings) and pick the best."""
     from .report.console import make_console
@@ -248,14 +251,20 @@ def sweep(
     rates = [*lr, *(parse_lr_range(lr_range) if lr_range else [])]
     if any(not r > 0 for r in rates):
         raise NnfitError(f"--lr: learning rates must be positive (got {min(rates)})")
+    if lr_find and rates:
+        raise NnfitError("--lr-find chooses the rates: give it without --lr or --lr-range")
     messages = make_console(stderr=True)
     view = SweepView(messages)
     try:
         record = run_sweep(config, data, rates=rates,
                            overrides=_overrides(sets, seed=seed, epochs=epochs), view=view,
-                           n_jobs=default_jobs() if jobs is None else jobs, out=out)
+                           n_jobs=default_jobs() if jobs is None else jobs, out=out,
+                           lr_find=lr_find)
     finally:
         view.close()
+    if record["lr_find"]:
+        messages.print(f"lr-find suggested {record['lr_find']['suggested']:.3g} "
+                       f"({record['lr_find']['rule']})", markup=False, soft_wrap=True)
     report = messages if as_json else make_console(stderr=False)
     report.print(results_table(record["rows"]))
     chosen = record["chosen"]

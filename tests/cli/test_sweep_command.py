@@ -67,3 +67,16 @@ def test_without_values_to_sweep_the_error_shows_an_example(tmp_path, small):
     result = cli("sweep", small, IRIS, "--out", tmp_path / "s")
     assert result.returncode == 2 and not (tmp_path / "s").exists()
     assert result.stderr.startswith("nothing to sweep: give rates, e.g. --lr 0.001 --lr 0.01")
+
+
+def test_lr_find_seeds_five_rates_a_decade_each_side_of_its_suggestion(tmp_path, small):
+    out = tmp_path / "sweep"
+    result = cli("sweep", small, IRIS, "--lr-find", "--jobs", "1", "--out", out, "--json")
+    assert result.returncode == 0, result.stderr
+    suggested = json.loads((out / "sweep.json").read_text())["lr_find"]["suggested"]
+    rates = sorted(float(r["training.lr"]) for r in _rows(out))
+    assert len(rates) == 5
+    assert math.isclose(rates[0], suggested / 10, rel_tol=0.01)
+    assert math.isclose(rates[-1], suggested * 10, rel_tol=0.01)
+    assert cli("sweep", small, IRIS, "--lr-find", "--lr", "0.1").stderr.startswith(
+        "--lr-find chooses the rates")

@@ -28,6 +28,7 @@ from .prepared import Prepared, prepare
 from .run import fit, save, score
 
 METRIC = {"classification": "accuracy", "regression": "r2"}
+LR_FIND_POINTS = 5
 
 
 def parse_lr_range(text: str) -> list[float]:
@@ -138,8 +139,11 @@ def choose(rows: list[dict]) -> dict | None:
 
 def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
           overrides: list[str], n_jobs: int, out: str | Path | None = None, view=None,
-          scheduler: str | None = None) -> dict:
+          scheduler: str | None = None, lr_find: bool = False) -> dict:
     """Run the sweep and write its directory; return the record (rows, chosen run, paths).
+
+    ``lr_find``: the rates are ``LR_FIND_POINTS`` log-spaced from a decade below to a
+    decade above the range test's suggestion (``nnfit lr-find``), instead of ``rates``.
 
     ``view`` (optional) is told ``started(points)``, ``progress(run, epoch, logs)`` and
     ``finished(row)``; it draws, the workflow does not.
@@ -150,11 +154,21 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
 
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
     base = load_config(config_path, single)
-    fixed, points = grid(rates, overrides, base.sweep)
-    configs = [load_config(config_path, [*fixed, *point]) for point in points]
-    for config in (base, *configs):
-        config.sweep = None  # the plan, not a setting of any one run
+    file_sweep, base.sweep = base.sweep, None  # the plan, not a setting of any one run
+    if not lr_find:
+        grid(rates, overrides, file_sweep)  # a bad plan fails before the data is read
     prepared = prepare(base, csv_path, str(config_path))
+    found = None
+    if lr_find:
+        from .lr_find import find_lr
+
+        found = find_lr(prepared, base)
+        rates = [float(f"{r:.3g}") for r in np.geomspace(found.suggested / 10,
+                                                         found.suggested * 10, LR_FIND_POINTS)]
+    fixed, points = grid(rates, overrides, file_sweep)
+    configs = [load_config(config_path, [*fixed, *point]) for point in points]
+    for config in configs:
+        config.sweep = None
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
                          f"0 (try --set data.val_fraction=0.2)")
@@ -204,6 +218,8 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
         index = chosen["run"] - 1
         shutil.copytree(run_dir / f"{index + 1:02d}-{_label(points[index])}", run_dir / "best")
     record = {"task": prepared.task.kind, "loss": prepared.task.loss_name, "keys": keys,
+              "lr_find": None if found is None else {"suggested": found.suggested,
+                                                     "rule": found.rule},
               "rows": rows, "chosen": chosen, "interrupted": interrupted,
               "failed": sum(r["status"] == "failed" for r in rows),
               "data": {"csv": prepared.source, "rows": prepared.n_rows}}
