@@ -79,6 +79,38 @@ SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
                         "--set model.layers[1].units=64 (repeatable; values read as YAML).")
 
 
+SCHEDULER = typer.Option(
+    None, "--scheduler", metavar="ADDRESS", show_default=False,
+    help="Run the trainings (curve points, --cv folds) on the Dask cluster whose scheduler "
+         "is at ADDRESS, e.g. tcp://host:8786, instead of local processes (pip install "
+         "\"nnfit[distributed]\" here and on the cluster; workers: dask worker ADDRESS "
+         "--nworkers N --nthreads 1).")
+SCHEDULER_TIMEOUT = typer.Option(
+    None, "--scheduler-timeout", metavar="SECONDS", show_default=False,
+    help="With --scheduler: how long to wait for the scheduler, then for a worker "
+         "[default: 10].")
+
+
+def _where(jobs: int | None, scheduler: str | None, scheduler_timeout: float | None) -> dict:
+    """The executor's ``n_jobs``, ``scheduler`` and ``scheduler_timeout`` from ``--jobs``,
+    ``--scheduler`` and ``--scheduler-timeout``, for every many-run command: local
+    processes (default: one per usable core) or a Dask cluster, never both."""
+    from .workflows.cluster import DEFAULT_TIMEOUT
+    from .workflows.executor import default_jobs
+
+    if scheduler is None:
+        if scheduler_timeout is not None:
+            raise NnfitError("--scheduler-timeout: waits for the Dask scheduler of --scheduler "
+                             "ADDRESS; give --scheduler as well")
+        return {"n_jobs": default_jobs() if jobs is None else jobs}
+    if jobs is not None:
+        raise NnfitError(f"--jobs: with --scheduler {scheduler} the cluster's workers run the "
+                         f"jobs, one per worker; drop --jobs")
+    return {"n_jobs": 1, "scheduler": scheduler,
+            "scheduler_timeout": DEFAULT_TIMEOUT if scheduler_timeout is None
+            else scheduler_timeout}
+
+
 def _overrides(sets: list[str], **shorthands) -> list[str]:
     """``--set`` values plus the ``--lr/--epochs/--seed/--threads`` shorthands, in that order."""
     return [*sets, *(f"training.{key}={value}" for key, value in shorthands.items()
@@ -114,6 +146,8 @@ def train(
         None, "--jobs", "-j", metavar="N", show_default=False,
         help="With --cv: worker processes for the folds, one BLAS thread each "
              "[default: one per usable core]."),
+    scheduler: Optional[str] = SCHEDULER,
+    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict."""
     from .report.console import make_console, print_cv, print_outcome, print_report
@@ -126,13 +160,17 @@ def train(
     if cv is None:
         if jobs is not None:
             raise NnfitError("--jobs: runs the folds of --cv in parallel; give --cv K as well")
+        if scheduler is not None:
+            raise NnfitError("--scheduler: runs the folds of --cv on a Dask cluster; give --cv K "
+                             "as well")
+        if scheduler_timeout is not None:
+            raise NnfitError("--scheduler-timeout: goes with --cv K and --scheduler ADDRESS")
         metrics = run_train(config, data, **options)
     else:
         from .workflows.cv import cross_validate, exit_code, progress_line
-        from .workflows.executor import default_jobs
 
         metrics = cross_validate(config, data, k=cv, **options,
-                                 n_jobs=default_jobs() if jobs is None else jobs,
+                                 **_where(jobs, scheduler, scheduler_timeout),
                                  on_fold=lambda record, done, k: messages.print(
                                      progress_line(record, done, k), markup=False))
     if quiet:
@@ -186,17 +224,18 @@ def curve(
     epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
     lr: Optional[float] = typer.Option(None, help="Shorthand for --set training.lr=X."),
     as_json: bool = typer.Option(False, "--json", help="Print curve.json to stdout."),
+    scheduler: Optional[str] = SCHEDULER,
+    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
 ) -> None:
     """Learning curves over training-set size: is it high bias or high variance?"""
     from .report.console import make_console
     from .workflows.curve import curve as run_curve, exit_code, parse_sizes, print_report, \
         progress_line
-    from .workflows.executor import default_jobs
 
     fractions = parse_sizes(sizes)
     messages = make_console(stderr=True)
     record = run_curve(config, data, sizes=fractions, repeats=repeats,
-                       n_jobs=default_jobs() if jobs is None else jobs, out=out,
+                       **_where(jobs, scheduler, scheduler_timeout), out=out,
                        overrides=_overrides(sets, seed=seed, epochs=epochs, lr=lr),
                        on_run=lambda run, done, total: messages.print(
                            progress_line(run, done, total), markup=False))

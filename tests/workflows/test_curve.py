@@ -102,7 +102,7 @@ def test_a_size_too_small_for_every_class_is_a_clear_error(iris_config):
                                                           (0.03, 0, 0), (0.03, 1, 1)]
     for job in jobs:
         assert job.config.training.threads == 1
-        assert len(set(job.prepared.data.y["train"].tolist())) == 3
+        assert len(set(subset(prepared, job.index).data.y["train"].tolist())) == 3
 
 
 def test_the_whole_training_part_at_the_config_seed_is_the_plain_run(tmp_path):
@@ -207,10 +207,10 @@ def test_a_config_without_a_validation_split_is_refused_before_writing(tmp_path)
 def test_a_failed_job_is_reported_and_the_others_are_kept(tmp_path, iris_config, monkeypatch):
     real = curve_module.curve_job
 
-    def flaky(job):
+    def flaky(prepared, job):
         if job.size < 1:
             raise ValueError("boom")
-        return real(job)
+        return real(prepared, job)
 
     monkeypatch.setattr(curve_module, "curve_job", flaky)
     record = curve(iris_config, IRIS, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")

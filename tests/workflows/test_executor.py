@@ -48,6 +48,15 @@ def test_any_other_exception_is_a_bug_and_is_raised():
         run_jobs(_picky, ["a", "bug"])
 
 
+def _scaled(factor, x):
+    return factor * x
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_the_shared_object_is_handed_to_every_job_beside_its_own_argument(n_jobs):
+    assert run_jobs(_scaled, [1, 2, 3], n_jobs=n_jobs, shared=10) == [10, 20, 30]
+
+
 def _blas_threads(_):
     from threadpoolctl import threadpool_info
 
@@ -62,11 +71,6 @@ def test_every_job_runs_on_one_blas_thread():
 def test_a_bad_job_count_is_a_user_error(n_jobs):
     with pytest.raises(NnfitError, match="--jobs must be a positive integer"):
         run_jobs(_square, [1], n_jobs=n_jobs)
-
-
-def test_the_dask_seam_says_it_is_not_there_yet():
-    with pytest.raises(NnfitError, match="--scheduler tcp://x:8786: .* not available yet"):
-        run_jobs(_square, [1], scheduler="tcp://x:8786")
 
 
 def test_ctrl_c_keeps_what_finished():
@@ -104,8 +108,9 @@ def test_two_worker_processes_give_the_numbers_of_one_in_process():
     prepared = prepare(config, IRIS)
     jobs = plan(prepared, config, [0.3, 1.0], repeats=2)
     arrived = []
-    here = run_jobs(curve_job, jobs, n_jobs=1)
-    there = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i))
+    here = run_jobs(curve_job, jobs, n_jobs=1, shared=prepared)
+    there = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i),
+                     shared=prepared)
     assert sorted(arrived) == [0, 1, 2, 3]
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in here]
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in there] == strip

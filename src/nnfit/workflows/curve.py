@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
-from .executor import Interrupted, JobFailed, run_jobs
+from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, run_jobs
 from .prepared import Prepared, prepare, stream, subset
 from .run import fit, resolved_config
 
@@ -92,9 +92,13 @@ def parse_sizes(text: str) -> list[float]:
 
 @dataclass
 class CurveJob:
-    """One point of the curve: a config trained on ``rows`` training rows."""
+    """One point of the curve: a config trained on ``rows`` training rows.
 
-    prepared: Prepared  # its training split already cut to the subset
+    The prepared data is not part of the job: every job reads the same one, which
+    the executor sends to each worker once (``run_jobs(..., shared=prepared)``).
+    """
+
+    index: np.ndarray  # (rows,) positions in the training split: the subset
     config: object
     size: float
     rows: int
@@ -166,18 +170,19 @@ def plan(prepared: Prepared, config, sizes: Sequence[float], repeats: int) -> li
         order = draw_order(n_train, stream(seed, SUBSET_STREAM), labels)
         for size in sizes:
             index = take(order, rows[size], labels)
-            jobs.append(CurveJob(subset(prepared, index), job_config, size, rows[size], repeat,
-                                 seed))
+            jobs.append(CurveJob(index, job_config, size, rows[size], repeat, seed))
     jobs.sort(key=lambda job: (-job.size, job.repeat))
     return jobs
 
 
-def curve_job(job: CurveJob) -> dict:
-    """Train one point; its final train loss (restored weights, on its own rows), val loss,
-    val metric, best epoch and seconds. Runs in a worker: prints and writes nothing."""
+def curve_job(prepared: Prepared, job: CurveJob) -> dict:
+    """Train one point on its subset of ``prepared``'s training rows; its final train loss
+    (restored weights, on its own rows), val loss, val metric, best epoch and seconds.
+    Runs in a worker: prints and writes nothing."""
     started = time.perf_counter()
-    result = fit(job.prepared, job.config)
-    ds, task, net = job.prepared.data, job.prepared.task, result.network
+    prepared = subset(prepared, job.index)
+    result = fit(prepared, job.config)
+    ds, task, net = prepared.data, prepared.task, result.network
     with np.errstate(over="ignore", invalid="ignore"):  # a diverged net scores inf
         train = task.score(net.predict(ds.X["train"]), ds.y["train"])
         val = task.score(net.predict(ds.X["val"]), ds.y["val"])
@@ -270,12 +275,13 @@ def curve_csv(runs: list[dict]) -> str:
 def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[float] = SIZES,
           repeats: int = REPEATS, n_jobs: int = 1, out: str | Path | None = None,
           overrides: Sequence[str] = (), scheduler: str | None = None,
-          on_run=None) -> dict:
+          scheduler_timeout: float = DEFAULT_TIMEOUT, on_run=None) -> dict:
     """Run the learning curve and write its directory; return ``curve.json``'s content
     plus ``run_dir``.
 
     ``on_run(run, done, total)`` is called in this process as each job finishes
-    (``run`` is its curve.csv row, or a :class:`JobFailed`). Raises NnfitError for
+    (``run`` is its curve.csv row, or a :class:`JobFailed`). With ``scheduler`` the
+    jobs run on that Dask cluster (``n_jobs`` is not used). Raises NnfitError for
     bad input before anything is written. After Ctrl-C, what finished is written
     and the record says ``"interrupted": True``.
     """
@@ -297,36 +303,39 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
     jobs = plan(prepared, config, sizes, repeats)
     base = baseline_losses(prepared)
 
-    run_dir = make_run_dir(out, f"{Path(config_path).stem}-curve")
-    write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
-    write_atomic(run_dir / "curve.csv", curve_csv([]))
-    finished: dict[int, dict] = {}
-    failed: list[dict] = []
+    with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
+        run_dir = make_run_dir(out, f"{Path(config_path).stem}-curve")
+        write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
+        write_atomic(run_dir / "curve.csv", curve_csv([]))
+        finished: dict[int, dict] = {}
+        failed: list[dict] = []
 
-    def arrived(index, result):
-        job = jobs[index]
-        if isinstance(result, JobFailed):
-            failed.append({"size": job.size, "repeat": job.repeat, "seed": job.seed,
-                           "error": result.message})
-        else:
-            finished[index] = result
-            write_atomic(run_dir / "curve.csv", curve_csv(list(finished.values())))
-        if on_run is not None:
-            on_run(result if not isinstance(result, JobFailed) else failed[-1],
-                   len(finished) + len(failed), len(jobs))
+        def arrived(index, result):
+            job = jobs[index]
+            if isinstance(result, JobFailed):
+                failed.append({"size": job.size, "repeat": job.repeat, "seed": job.seed,
+                               "error": result.message})
+            else:
+                finished[index] = result
+                write_atomic(run_dir / "curve.csv", curve_csv(list(finished.values())))
+            if on_run is not None:
+                on_run(result if not isinstance(result, JobFailed) else failed[-1],
+                       len(finished) + len(failed), len(jobs))
 
-    interrupted = False
-    try:
-        run_jobs(curve_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=scheduler)
-    except Interrupted:
-        interrupted = True
+        interrupted = False
+        try:
+            run_jobs(curve_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=cluster,
+                     shared=prepared)
+        except Interrupted:
+            interrupted = True
     runs = sorted(finished.values(), key=lambda r: (r["size"], r["repeat"]))
     summary = summarize(runs)
     record = {
         "task": prepared.task.kind, "loss": prepared.task.loss_name,
         "metric": METRIC[prepared.task.kind], "sizes": list(sizes), "repeats": repeats,
         "seeds": [config.training.seed + r for r in range(repeats)],
-        "jobs": n_jobs, "train_rows": int(prepared.data.X["train"].shape[0]),
+        "jobs": None if scheduler else n_jobs, "scheduler": scheduler,
+        "train_rows": int(prepared.data.X["train"].shape[0]),
         "val_rows": int(prepared.data.X["val"].shape[0]),
         "baseline": {"train_loss": base["train"], "val_loss": base["val"]},
         "summary": summary, "verdict": verdict(summary, base["train"], base["val"]),

@@ -15,7 +15,10 @@ The steps:
    unseen as ``train``'s val rows are, or the fold's val loss would flatter the model.
    The folds run through :func:`~nnfit.workflows.executor.run_jobs` with one BLAS
    thread each (``training.threads`` is set to 1), so ``--jobs 2`` gives the numbers
-   of ``--jobs 1`` bit for bit.
+   of ``--jobs 1`` bit for bit. The rows' data is shared by all folds and sent to
+   each worker once (on a Dask cluster, ``--scheduler``); a fold's job is its row
+   positions and config (:class:`FoldRows`), and the worker refits the fold's
+   preprocessing — as it was fitted here for the notes and the probe.
 3. **One verdict from all folds** (:func:`pooled_evidence`): one ``Evidence`` whose
    per-row val losses are every fold's held-out rows concatenated — every non-test
    row once, scored by a model that never trained on it — so the noise test of the
@@ -46,7 +49,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
-from .prepared import Prepared, prepare_rows, read_unsplit, standard_rows, stream
+from .cluster import DEFAULT_TIMEOUT
+from .prepared import Prepared, Unsplit, prepare_rows, read_unsplit, standard_rows, stream
 from .run import FitResult, fit, make_stopper, resolved_config, save, score
 
 FOLD_STREAM = 3  # the split seed's stream for the folds (0: split, 1: training, 2: curve subsets)
@@ -59,6 +63,20 @@ class FoldJob:
 
     fold: int  # 1-based
     prepared: Prepared  # train: the other folds' rows, val: this fold's; no test
+    config: object
+    rows: dict[str, np.ndarray]  # train, val -> positions into the unsplit rows
+
+    def sent(self) -> FoldRows:
+        """What a worker gets: the fold's rows and config, not its data (module docstring)."""
+        return FoldRows(self.fold, self.rows, self.config)
+
+
+@dataclass(frozen=True)
+class FoldRows:
+    """A fold as sent to a worker, which prepares its data from the shared unsplit rows."""
+
+    fold: int
+    rows: dict[str, np.ndarray]
     config: object
 
 
@@ -75,13 +93,14 @@ class FoldResult:
     rise_rows: np.ndarray | None  # (n_val,) val loss at the last epoch − at the best, per row
 
 
-def fold_job(job: FoldJob) -> FoldResult:
-    """Train and score one fold. Runs in a worker: prints and writes nothing."""
+def fold_job(unsplit: Unsplit, job: FoldRows) -> FoldResult:
+    """Prepare, train and score one fold. Runs in a worker: prints and writes nothing."""
     from ..threads import blas_threads
 
+    prepared = prepare_rows(unsplit, job.rows, job.config)
     started = time.perf_counter()
-    result = fit(job.prepared, job.config)
-    ds, task, net = job.prepared.data, job.prepared.task, result.network
+    result = fit(prepared, job.config)
+    ds, task, net = prepared.data, prepared.task, result.network
     metric = METRIC[task.kind]
     numbers, rows = {}, {}
     with blas_threads(result.threads), np.errstate(over="ignore", invalid="ignore"):
@@ -193,10 +212,9 @@ def plan(unsplit, k: int, config) -> tuple[list[FoldJob], np.ndarray, np.ndarray
         update={"threads": 1})})
     jobs = []
     for fold, val in enumerate(held_out, start=1):
-        train = np.delete(np.arange(n), val)
-        prepared = prepare_rows(unsplit, {"train": non_test[train], "val": non_test[val]},
-                                job_config)
-        jobs.append(FoldJob(fold, prepared, job_config))
+        positions = {"train": non_test[np.delete(np.arange(n), val)], "val": non_test[val]}
+        jobs.append(FoldJob(fold, prepare_rows(unsplit, positions, job_config), job_config,
+                            positions))
     return jobs, non_test, rows["test"]
 
 
@@ -225,19 +243,22 @@ def cv_header(k: int, n_rows: int, epochs: int, config) -> str:
 def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_jobs: int = 1,
                    out: str | Path | None = None, overrides: Sequence[str] = (), console=None,
                    alerts=None, probe: str = "auto",
-                   on_fold: Callable[[dict, int, int], None] | None = None) -> dict:
+                   on_fold: Callable[[dict, int, int], None] | None = None,
+                   scheduler: str | None = None,
+                   scheduler_timeout: float = DEFAULT_TIMEOUT) -> dict:
     """Cross-validate, diagnose from all folds, train and save the final model.
 
     Returns ``metrics.json``'s content (the final model's, with a ``cv`` section and
     the pooled ``diagnosis``) plus ``run_dir`` and ``messages``. ``on_fold(record,
-    done, k)`` is called in this process as each fold finishes. Raises NnfitError
+    done, k)`` is called in this process as each fold finishes. With ``scheduler``
+    the folds run on that Dask cluster (``n_jobs`` is not used). Raises NnfitError
     for bad input before anything is written; after Ctrl-C during the folds, with
     exit code 130 once cv.csv holds the folds that finished.
     """
     from ..config import load_config
     from ..report.console import TrainingView, make_console
     from ..store import make_run_dir, write_atomic, write_json
-    from .executor import Interrupted, JobFailed, run_jobs
+    from .executor import Interrupted, JobFailed, connected, run_jobs
     from .train import ctrl_c_stops, stop_messages
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
@@ -250,37 +271,40 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     jobs, non_test, test = plan(unsplit, k, config)
     final = prepare_rows(unsplit, {"train": non_test, "test": test},
                          final_config(config, config.training.epochs), str(config_path))
-    for note in final.notes:
-        warning = note.startswith("warning:")
-        (alerts if warning and alerts else console).print(
-            note, style=None if warning else "dim", markup=False)
-    for job in jobs:  # what only a fold's split shows, e.g. categories unseen in its training rows
-        for note in job.prepared.notes:
-            if note not in final.notes:
-                console.print(f"fold {job.fold}: {note}", style="dim", markup=False)
     name = Path(config_path).stem
-    run_dir = make_run_dir(out, name)
-    write_atomic(run_dir / "config.yaml", resolved_config(final, config, overrides))
     metric = METRIC[final.task.kind]
-    write_atomic(run_dir / "cv.csv", cv_csv([], metric))
+    with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address: no output
+        for note in final.notes:
+            warning = note.startswith("warning:")
+            (alerts if warning and alerts else console).print(
+                note, style=None if warning else "dim", markup=False)
+        for job in jobs:  # what only a fold's split shows, e.g. categories its train rows lack
+            for note in job.prepared.notes:
+                if note not in final.notes:
+                    console.print(f"fold {job.fold}: {note}", style="dim", markup=False)
+        run_dir = make_run_dir(out, name)
+        write_atomic(run_dir / "config.yaml", resolved_config(final, config, overrides))
+        write_atomic(run_dir / "cv.csv", cv_csv([], metric))
 
-    folds: dict[int, FoldResult] = {}
+        folds: dict[int, FoldResult] = {}
 
-    def arrived(index: int, result) -> None:
-        if isinstance(result, JobFailed):
-            raise NnfitError(f"--cv {k}: fold {index + 1} failed: {result.message}", FAILED)
-        folds[index] = result
-        write_atomic(run_dir / "cv.csv", cv_csv([folds[i].record for i in sorted(folds)], metric))
-        if on_fold is not None:
-            on_fold(result.record, len(folds), k)
+        def arrived(index: int, result) -> None:
+            if isinstance(result, JobFailed):
+                raise NnfitError(f"--cv {k}: fold {index + 1} failed: {result.message}", FAILED)
+            folds[index] = result
+            write_atomic(run_dir / "cv.csv",
+                         cv_csv([folds[i].record for i in sorted(folds)], metric))
+            if on_fold is not None:
+                on_fold(result.record, len(folds), k)
 
-    started = time.perf_counter()
-    try:
-        run_jobs(fold_job, jobs, n_jobs=n_jobs, on_result=arrived)
-    except Interrupted:
-        raise NnfitError(f"interrupted: {len(folds)} of {k} folds had finished (their numbers "
-                         f"are in {run_dir / 'cv.csv'}); no final model was trained",
-                         130) from None
+        started = time.perf_counter()
+        try:
+            run_jobs(fold_job, [job.sent() for job in jobs], n_jobs=n_jobs, on_result=arrived,
+                     scheduler=cluster, shared=unsplit)
+        except Interrupted:
+            raise NnfitError(f"interrupted: {len(folds)} of {k} folds had finished (their "
+                             f"numbers are in {run_dir / 'cv.csv'}); no final model was "
+                             f"trained", 130) from None
     results = [folds[i] for i in range(k)]
     diagnosis, probe_fold = _diagnose(results, jobs[0], probe)
 
@@ -303,7 +327,8 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         metrics["cv"] = {
             "k": k, "metric": metric, "rows": int(non_test.size),
             "stratified": final.task.kind == "classification", "split_seed": final.split_seed,
-            "jobs": n_jobs, "seconds": round(time.perf_counter() - started, 3),
+            "jobs": None if scheduler else n_jobs, "scheduler": scheduler,
+            "seconds": round(time.perf_counter() - started, 3),
             "folds": [f.record for f in results], "mean": mean, "std": std,
             "final_epochs": epochs, "probe_fold": probe_fold,
             "fold_training": {"epochs": config.training.epochs,

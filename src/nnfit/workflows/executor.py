@@ -9,9 +9,18 @@ that does one job. The executor decides where the jobs run and nothing else:
   the jobs *finish* (``return_as="generator_unordered"``, joblib ≥ 1.4; 1.3 gives
   them in job order, still one by one), so the caller's table fills as they
   arrive; :func:`run_jobs` still returns them in job order.
-- ``scheduler``: the seam for Dask's joblib backend (not available yet).
+- ``scheduler``: an existing Dask distributed cluster at that address
+  (:mod:`nnfit.workflows.cluster`, the ``distributed`` extra), results again as
+  they finish. ``n_jobs`` is then not used: the cluster's workers decide.
 
-**One BLAS thread per job**, in both modes (``blas_threads(1)``): N processes on N
+**Shared data.** What every job needs (the prepared data) is given once as
+``shared``, apart from the small per-job arguments, and each job runs as
+``fn(shared, job)``: on a cluster it is sent to each worker once, not once per
+job; locally joblib writes its arrays of 1 MB or more to memory-mapped files once
+and the workers map them read-only (the small rest travels with each job). ``fn``
+must not modify ``shared``. Without ``shared`` a job runs as ``fn(job)``.
+
+**One BLAS thread per job**, wherever it runs (``blas_threads(1)``): N processes on N
 cores should not each start N BLAS threads, and a job gives the same numbers bit
 for bit whether it ran here or in a worker, alone or beside others. (A job that
 sets its own thread count inside — ``fit`` with ``training.threads`` — overrides
@@ -28,7 +37,9 @@ the whole process group, never turns a half-trained job into a result) and
 raises :class:`Interrupted`, a KeyboardInterrupt that carries the results that
 had finished (``None`` for the others). In-process, the job that was running is
 dropped as unfinished, even though ``fit`` itself catches the Ctrl-C and returns.
-``on_result`` has already seen every finished result by then.
+On a cluster the tasks not yet finished are cancelled (a worker finishes the job
+it is running and drops the result). ``on_result`` has already seen every
+finished result by then.
 """
 
 from __future__ import annotations
@@ -38,9 +49,14 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NnfitError
+# cheap: cluster imports distributed only to connect; commands import both from here
+from .cluster import DEFAULT_TIMEOUT, connected, run_on_cluster
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: Exceptions that make one job fail without stopping the others.
 JOB_ERRORS = (NnfitError, ValueError)
@@ -73,15 +89,19 @@ def default_jobs() -> int:
     return usable_cores()
 
 
-def _run_one(fn: Callable, index: int, job: Any, in_worker: bool = False):
-    """``(index, fn(job) or JobFailed)``, under one BLAS thread."""
+def _run_one(fn: Callable, index: int, job: Any, in_worker: bool = False, shared: Any = None):
+    """``(index, fn(job) or fn(shared, job) or JobFailed)``, under one BLAS thread.
+
+    ``in_worker``: a loky worker process, whose main thread this is (a Dask
+    worker runs jobs in other threads, and its own process handles signals).
+    """
     from ..threads import blas_threads
 
     if in_worker:  # the parent owns Ctrl-C: it stops the pool and keeps what finished
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         with blas_threads(1):
-            return index, fn(job)
+            return index, fn(job) if shared is None else fn(shared, job)
     except JOB_ERRORS as exc:
         message = exc.message if isinstance(exc, NnfitError) else str(exc)
         return index, JobFailed(index, type(exc).__name__, message)
@@ -89,27 +109,38 @@ def _run_one(fn: Callable, index: int, job: Any, in_worker: bool = False):
 
 def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
              on_result: Callable[[int, Any], None] | None = None,
-             scheduler: str | None = None) -> list:
-    """Run ``fn(job)`` for every job; return the results in job order.
+             scheduler: str | Client | None = None, *, shared: Any = None,
+             scheduler_timeout: float = DEFAULT_TIMEOUT) -> list:
+    """Run ``fn(shared, job)`` (or ``fn(job)`` without ``shared``) for every job; return the
+    results in job order.
 
     Parameters
     ----------
     fn : a module-level function (workers import it by name)
     jobs : picklable arguments, one per job
-    n_jobs : processes; 1 runs the jobs here, one after another
+    n_jobs : local processes; 1 runs the jobs here, one after another; not used
+        with ``scheduler``
     on_result : called in this process as ``on_result(index, result)`` as each job
-        finishes (completion order with ``n_jobs > 1``); ``result`` may be a JobFailed
-    scheduler : a Dask scheduler address (reserved; raises NnfitError for now)
+        finishes (completion order with ``n_jobs > 1`` or a scheduler); ``result``
+        may be a JobFailed
+    scheduler : the address of a running Dask scheduler (``tcp://host:8786``): run
+        the jobs on its workers (:mod:`nnfit.workflows.cluster`); or a client from
+        :func:`connected`, which a command opens before it writes anything
+    shared : what every job reads and none modifies (the prepared data), sent to
+        each worker once; None: jobs run as ``fn(job)``
+    scheduler_timeout : seconds to wait for the scheduler, and then for a worker (with an
+        address)
 
     Raises
     ------
     Interrupted : on Ctrl-C, with the finished results
-    NnfitError : for a bad ``n_jobs`` or ``scheduler``
+    NnfitError : for a bad ``n_jobs``; with ``scheduler``: ``distributed`` not
+        installed, the scheduler out of reach, no workers, this nnfit version missing
+        on the scheduler or a worker, a worker with more than one thread
+        (:func:`~nnfit.workflows.cluster.connect`)
     """
-    if scheduler is not None:
-        raise NnfitError(f"--scheduler {scheduler}: running jobs on a Dask cluster is not "
-                         f"available yet; use --jobs N for local processes")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+    if scheduler is None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int)
+                              or n_jobs < 1):
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
     jobs = list(jobs)
     results: list = [None] * len(jobs)
@@ -119,11 +150,14 @@ def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
         if on_result is not None:
             on_result(index, result)
 
+    if scheduler is not None:
+        _on_cluster(fn, jobs, shared, collect, results, scheduler, scheduler_timeout)
+        return results
     n_jobs = min(n_jobs, len(jobs))
     if n_jobs <= 1:
-        _sequential(fn, jobs, collect, results)
+        _sequential(fn, jobs, shared, collect, results)
     else:
-        _parallel(fn, jobs, n_jobs, collect, results)
+        _parallel(fn, jobs, shared, n_jobs, collect, results)
     return results
 
 
@@ -146,12 +180,12 @@ def _noting_ctrl_c(pressed: threading.Event):
         signal.signal(signal.SIGINT, previous)
 
 
-def _sequential(fn, jobs, collect, results):
+def _sequential(fn, jobs, shared, collect, results):
     pressed = threading.Event()
     try:
         with _noting_ctrl_c(pressed):
             for index, job in enumerate(jobs):
-                _, result = _run_one(fn, index, job)
+                _, result = _run_one(fn, index, job, False, shared)
                 if pressed.is_set():  # fit caught the Ctrl-C and returned a half-trained job
                     raise KeyboardInterrupt
                 collect(index, result)
@@ -159,7 +193,7 @@ def _sequential(fn, jobs, collect, results):
         raise Interrupted(results) from None
 
 
-def _parallel(fn, jobs, n_jobs, collect, results):
+def _parallel(fn, jobs, shared, n_jobs, collect, results):
     import joblib
     from joblib import Parallel, delayed
 
@@ -167,7 +201,8 @@ def _parallel(fn, jobs, n_jobs, collect, results):
     unordered = tuple(int(p) for p in joblib.__version__.split(".")[:2]) >= (1, 4)
     parallel = Parallel(n_jobs=n_jobs, backend="loky", batch_size=1,
                         return_as="generator_unordered" if unordered else "generator")
-    outputs = parallel(delayed(_run_one)(fn, index, job, True) for index, job in enumerate(jobs))
+    outputs = parallel(delayed(_run_one)(fn, index, job, True, shared)
+                       for index, job in enumerate(jobs))
     try:
         for index, result in outputs:
             collect(index, result)
@@ -176,3 +211,14 @@ def _parallel(fn, jobs, n_jobs, collect, results):
         raise Interrupted(results) from None
     finally:
         outputs.close()
+
+
+def _on_cluster(fn, jobs, shared, collect, results, scheduler, timeout):
+    try:
+        if isinstance(scheduler, str):
+            with connected(scheduler, timeout) as client:
+                run_on_cluster(_run_one, fn, jobs, shared, collect, client)
+        else:
+            run_on_cluster(_run_one, fn, jobs, shared, collect, scheduler)
+    except KeyboardInterrupt:  # the tasks are cancelled; what finished has been collected
+        raise Interrupted(results) from None
