@@ -273,6 +273,8 @@ def sweep(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", show_default=False,
                                        help="Worker processes, one BLAS thread each "
                                             "(default: one per usable core)."),
+    scheduler: Optional[str] = SCHEDULER,
+    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Output directory (default: runs/<config>-sweep-<time>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON to stdout."),
@@ -284,7 +286,6 @@ def sweep(
     from .report.console import make_console
     from .report.sweep_view import SweepView, results_table
     from .store import json_safe
-    from .workflows.executor import default_jobs
     from .workflows.sweep import exit_code, parse_lr_range, sweep as run_sweep
 
     rates = [*lr, *(parse_lr_range(lr_range) if lr_range else [])]
@@ -297,8 +298,8 @@ def sweep(
     try:
         record = run_sweep(config, data, rates=rates,
                            overrides=_overrides(sets, seed=seed, epochs=epochs), view=view,
-                           n_jobs=default_jobs() if jobs is None else jobs, out=out,
-                           lr_find=lr_find)
+                           out=out, lr_find=lr_find,
+                           **_where(jobs, scheduler, scheduler_timeout))
     finally:
         view.close()
     if record["lr_find"]:

@@ -200,3 +200,15 @@ def test_the_cluster_check_names_the_culprit_and_the_fix():
                                          r"every job, so install this nnfit where it runs$"):
         check_cluster("tcp://s:1", missing, {"tcp://w:2": "0.1.0"}, {"tcp://w:2": 1})
     check_cluster("tcp://s:1", "0.1.0", {"tcp://w:2": "0.1.0"}, {"tcp://w:2": 1})  # all well
+
+
+
+def test_a_sweep_on_the_cluster_gives_the_table_of_the_local_sweep(scheduler, iris_config,
+                                                                  tmp_path):
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    common = ("sweep", iris_config, IRIS, "--lr", "0.003", "--lr", "0.03", "--lr", "0.3")
+    assert cli(*common, "--jobs", "1", "--out", local).exit_code == 0
+    result = cli(*common, "--scheduler", scheduler, "--out", remote)
+    assert result.exit_code == 0, result.output
+    assert _rows(remote / "sweep.csv") == _rows(local / "sweep.csv")
+    assert (remote / "best" / "model.npz").read_bytes() == (local / "best" / "model.npz").read_bytes()

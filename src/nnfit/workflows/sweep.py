@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
-from .executor import Interrupted, JobFailed, run_jobs
+from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, run_jobs
 from .prepared import Prepared, prepare
 from .run import fit, save, score
 
@@ -85,19 +85,20 @@ def grid(rates: list[float], sets: list[str], file_sweep: dict | None) -> tuple[
 
 @dataclass
 class SweepJob:
-    prepared: Prepared
+    """One grid point: small, since the prepared data travels once (``shared``)."""
+
     config: object
     index: int
     channel: tuple | None
 
 
-def sweep_job(job: SweepJob):
+def sweep_job(prepared: Prepared, job: SweepJob):
     """One grid point: fit and score (no files, no printing); runs in a worker."""
     from .progress import ProgressReporter
 
     reporter = ProgressReporter(job.channel, job.index + 1)  # runs count from 1, as in the table
-    result = fit(job.prepared, job.config, observers=[reporter])
-    return result, score(job.prepared, result, job.config)
+    result = fit(prepared, job.config, observers=[reporter])
+    return result, score(prepared, result, job.config)
 
 
 def _label(point: list[str]) -> str:
@@ -138,8 +139,9 @@ def choose(rows: list[dict]) -> dict | None:
 
 
 def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
-          overrides: list[str], n_jobs: int, out: str | Path | None = None, view=None,
-          scheduler: str | None = None, lr_find: bool = False) -> dict:
+          overrides: list[str], n_jobs: int = 1, out: str | Path | None = None, view=None,
+          scheduler: str | None = None, scheduler_timeout: float = DEFAULT_TIMEOUT,
+          lr_find: bool = False) -> dict:
     """Run the sweep and write its directory; return the record (rows, chosen run, paths).
 
     ``lr_find``: the rates are ``LR_FIND_POINTS`` log-spaced from a decade below to a
@@ -149,8 +151,6 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     ``finished(row)``; it draws, the workflow does not.
     """
     from ..config import load_config
-    from ..store import make_run_dir, write_atomic, write_json
-    from .progress import ProgressServer
 
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
     base = load_config(config_path, single)
@@ -158,20 +158,34 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     if not lr_find:
         grid(rates, overrides, file_sweep)  # a bad plan fails before the data is read
     prepared = prepare(base, csv_path, str(config_path))
+    if "val" not in prepared.data.X:
+        raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
+                         f"0 (try --set data.val_fraction=0.2)")
     found = None
     if lr_find:
         from .lr_find import find_lr
 
         found = find_lr(prepared, base)
+        if found.suggested is None:
+            raise NnfitError(f"--lr-find: no rate to suggest ({found.rule}); give rates with "
+                             f"--lr or --lr-range", FAILED)
         rates = [float(f"{r:.3g}") for r in np.geomspace(found.suggested / 10,
                                                          found.suggested * 10, LR_FIND_POINTS)]
     fixed, points = grid(rates, overrides, file_sweep)
     configs = [load_config(config_path, [*fixed, *point]) for point in points]
     for config in configs:
         config.sweep = None
-    if "val" not in prepared.data.X:
-        raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
-                         f"0 (try --set data.val_fraction=0.2)")
+        config.training.threads = 1  # one BLAS thread per run, however many run at once
+    with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
+        return _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs,
+                    cluster)
+
+
+def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs, cluster):
+    """The sweep proper, once the plan is checked and the executor is reachable."""
+    from ..store import make_run_dir, write_atomic, write_json
+    from .progress import ProgressServer
+
     run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
     keys = [p.split("=")[0] for p in points[0]]
     columns = ["run", *keys, "status", "val_loss", "test_loss", METRIC[prepared.task.kind],
@@ -206,9 +220,10 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
         stop = threading.Event()
         if view is not None:
             threading.Thread(target=_relay, args=(server, view, stop), daemon=True).start()
-        jobs = [SweepJob(prepared, config, i, server.channel) for i, config in enumerate(configs)]
+        jobs = [SweepJob(config, i, server.channel) for i, config in enumerate(configs)]
         try:
-            run_jobs(sweep_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=scheduler)
+            run_jobs(sweep_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=cluster,
+                     shared=prepared)
         except Interrupted:
             interrupted = True
         finally:
@@ -222,6 +237,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                                                      "rule": found.rule},
               "rows": rows, "chosen": chosen, "interrupted": interrupted,
               "failed": sum(r["status"] == "failed" for r in rows),
+              "jobs": None if cluster is not None else n_jobs,
               "data": {"csv": prepared.source, "rows": prepared.n_rows}}
     write_json(run_dir / "sweep.json", record)
     from ..report.sweep_plot import sweep_plot
