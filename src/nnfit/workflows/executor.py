@@ -207,9 +207,19 @@ def _parallel(fn, jobs, shared, n_jobs, collect, results):
         for index, result in outputs:
             collect(index, result)
     except KeyboardInterrupt:
-        outputs.close()  # joblib aborts: the workers are killed, nothing more is waited for
+        _close(outputs)  # joblib aborts: the workers are killed, nothing more is waited for
         raise Interrupted(results) from None
     finally:
+        _close(outputs)
+
+
+def _close(outputs):
+    """Close joblib's generator without its warning that cancelled tasks went unused:
+    after Ctrl-C that is the point, and the user sees "interrupted" instead."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         outputs.close()
 
 
