@@ -25,15 +25,16 @@ def _rows(run_dir):
         return list(csv.DictReader(fh))
 
 
-def test_a_five_rate_sweep_is_sorted_marks_divergence_and_keeps_the_best(tmp_path, small):
+def test_a_five_rate_sweep_is_sorted_marks_divergence_and_keeps_the_best(tmp_path):
     out = tmp_path / "sweep"
-    result = cli("sweep", small, IRIS, "--lr-range", "1e-3:1:4", "--lr", "1000", "--jobs", "1",
+    result = cli("sweep", ROOT / "configs" / "iris.yaml", IRIS, "--lr-range", "1e-3:1:4", "--lr",
+                 "10", "--set", "training.optimizer=sgd", "--epochs", "40", "--jobs", "1",
                  "--out", out)
     assert result.returncode == 0, result.stderr
     rows = _rows(out)
     assert len(rows) == 5
     by_lr = {float(r["training.lr"]): r for r in rows}
-    assert by_lr[1000.0]["status"] == "diverged"
+    assert by_lr[10.0]["status"] == "diverged"  # sgd at 10
     ok = [r for r in rows if r["status"] == "ok"]
     losses = [float(r["val_loss"]) for r in ok]
     assert losses == sorted(losses)  # best first
