@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -81,7 +82,7 @@ SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
 
 SCHEDULER = typer.Option(
     None, "--scheduler", metavar="ADDRESS", show_default=False,
-    help="Run the trainings (curve points, --cv folds) on the Dask cluster whose scheduler "
+    help="Run the trainings (sweep runs, curve points, --cv folds) on the Dask cluster whose scheduler "
          "is at ADDRESS, e.g. tcp://host:8786, instead of local processes (pip install "
          "\"nnfit[distributed]\" here and on the cluster; workers: dask worker ADDRESS "
          "--nworkers N --nthreads 1).")
@@ -289,8 +290,9 @@ def sweep(
     from .workflows.sweep import exit_code, parse_lr_range, sweep as run_sweep
 
     rates = [*lr, *(parse_lr_range(lr_range) if lr_range else [])]
-    if any(not r > 0 for r in rates):
-        raise NnfitError(f"--lr: learning rates must be positive (got {min(rates)})")
+    bad = [r for r in rates if not (r > 0 and math.isfinite(r))]
+    if bad:
+        raise NnfitError(f"--lr: learning rates must be positive and finite (got {bad[0]})")
     if lr_find and rates:
         raise NnfitError("--lr-find chooses the rates: give it without --lr or --lr-range")
     messages = make_console(stderr=True)

@@ -292,7 +292,8 @@ def _blame(loc: list, path: Path, overrides: Sequence[str]) -> str:
     else the config file."""
     for override in reversed(overrides):
         target = parse_override(override)[0]
-        if loc[:len(target)] == target:
+        n = min(len(loc), len(target))  # at or below the key it set, or the key it created
+        if loc[:n] == target[:n] and (len(loc) >= len(target) or loc[-1:] == target[n - 1:n]):
             return f"--set {override}"
     return str(path)
 

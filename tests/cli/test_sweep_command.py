@@ -81,3 +81,33 @@ def test_lr_find_seeds_five_rates_a_decade_each_side_of_its_suggestion(tmp_path,
     assert math.isclose(rates[-1], suggested * 10, rel_tol=0.01)
     assert cli("sweep", small, IRIS, "--lr-find", "--lr", "0.1").stderr.startswith(
         "--lr-find chooses the rates")
+
+
+@pytest.mark.parametrize("sweep_yaml,args,expected", [
+    ("{training.lr: []}", (), "c.yaml: sweep.training.lr: an empty list of values"),
+    ("{training.bogus: [1, 2]}", (), "c.yaml: sweep: training.bogus=1: training: unknown key"),
+    ("{training.lr: [-0.01, 0.1]}", (), "c.yaml: sweep: training.lr=-0.01: training.lr: must be "
+                                        "positive (got -0.01)"),
+    (None, ("--lr", "0.01", "--jobs", "0"), "--jobs must be a positive integer (got 0)"),
+    (None, ("--lr", "inf"), "--lr: learning rates must be positive and finite (got inf)"),
+    (None, ("--lr", "0.01", "--set", "training.lr=0.1,0.2"),
+     "--set training.lr=0.1,0.2: the rates are given twice"),
+], ids=["empty list", "unknown key", "bad value in the file", "jobs 0", "inf", "rates twice"])
+def test_a_bad_plan_is_one_line_and_writes_nothing(tmp_path, sweep_yaml, args, expected):
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: species}\n" + (f"sweep: {sweep_yaml}\n" if sweep_yaml else ""))
+    result = cli("sweep", config, IRIS, *args, "--out", tmp_path / "s")
+    assert result.returncode == 2 and not (tmp_path / "s").exists()
+    assert result.stderr.replace(str(config), "c.yaml").startswith(expected)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_other_keys_can_be_swept_alone_at_the_configs_rate(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: species}\ntraining: {epochs: 5, lr: 0.02}\n"
+                      "sweep: {training.batch_size: [16, 32]}\n")
+    result = cli("sweep", config, IRIS, "--jobs", "1", "--out", tmp_path / "s", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["rows"]
+    assert sorted((r["training.lr"], r["training.batch_size"]) for r in rows) == [(0.02, 16),
+                                                                                 (0.02, 32)]

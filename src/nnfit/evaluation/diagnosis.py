@@ -4,7 +4,7 @@ Every loss here is per row; ``B`` is the loss of the baseline that ignores its
 inputs (class priors, or the training mean) on the same rows; ``se`` is a
 standard error from the spread of the per-row losses. The rule, in order:
 
-1. **diverged** when the loss became NaN/inf.
+1. **diverged** when the loss became NaN/inf, or a train loss above ``BLOWN_UP·B_train``.
 2. **inconclusive** when no epoch finished, or the validation split has fewer than
    ``MIN_VAL_ROWS`` rows: its noise would decide (``--cv`` pools all the rows).
 3. **overfitting** (needs a validation split) when either
@@ -48,6 +48,7 @@ GAP = 0.2  # share of the baseline's val loss a generalization gap must reach
 RATIO = 2.0  # and val must exceed train by this factor
 RISE = 0.1  # share of the baseline's val loss the val curve must climb after its best
 FALLING = 0.02  # share of the baseline's train loss still lost per window at the end
+BLOWN_UP = 10.0  # a train loss this many times the baseline's: it blew up, as good as NaN
 WORSE = 0.05  # a train loss this share above the baseline's (and 2 SE) means training failed
 PROBE_ABOVE = 0.25  # train loss above this share of the baseline's: ask the probe
 PROBE_GAIN = 0.2  # the probe must cut the train loss by this share of the baseline's
@@ -125,6 +126,10 @@ def diagnose(e: Evidence) -> dict:
 
     if e.stop_reason == "diverged":
         return done("diverged", f"the loss became NaN or infinite at epoch {e.epochs_run}")
+    if e.base_train > 0 and e.train_loss > BLOWN_UP * e.base_train:
+        return done("diverged", f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× "
+                    f"the input-ignoring baseline's {e.base_train:.4g}: the loss blew up without "
+                    f"becoming NaN")
     if e.epochs_run == 0:
         return done("inconclusive", "no epoch finished: these are the initial weights")
     if not e.base_train > 0 or has_val and not e.base_val > 0:

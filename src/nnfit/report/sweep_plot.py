@@ -28,9 +28,14 @@ def sweep_plot(rows: list[dict], curves: dict[int, list[float]], chosen: dict | 
         top = max((r["val_loss"] for r in ok), default=1.0)
         left.scatter([float(r["training.lr"]) for r in bad], [top] * len(bad), marker="x",
                      color="tab:red", label="diverged / failed", zorder=3)
+    swept = [k for k in (rows[0] if rows else {}) if "." in k]
+
+    def values(row):
+        return ", ".join(f"{k.split('.')[-1]}={row[k]}" for k in swept)
+
     if chosen is not None:
         left.axvline(float(chosen["training.lr"]), color="tab:green", linestyle="--",
-                     label=f"chosen: lr={chosen['training.lr']}")
+                     label=f"chosen: {values(chosen)}")
     left.set_xscale("log")
     left.set_xlabel("learning rate (training.lr)")
     left.set_ylabel("val loss")
@@ -39,12 +44,13 @@ def sweep_plot(rows: list[dict], curves: dict[int, list[float]], chosen: dict | 
     if left.get_legend_handles_labels()[0]:
         left.legend(fontsize=8)
     finite = []
-    for run, values in sorted(curves.items()):
-        values = [v if math.isfinite(v) else math.nan for v in values]
-        finite += [v for v in values if v == v]
-        lr = next((r["training.lr"] for r in rows if r["run"] == run), "?")
-        right.plot(range(1, len(values) + 1), values, linewidth=1,
-                   label=f"run {run} (lr={lr})", alpha=0.9 if chosen and chosen["run"] == run else 0.5)
+    for run, losses in sorted(curves.items()):
+        losses = [v if math.isfinite(v) else math.nan for v in losses]
+        finite += [v for v in losses if v == v]
+        row = next((r for r in rows if r["run"] == run), None)
+        right.plot(range(1, len(losses) + 1), losses, linewidth=1,
+                   label=f"run {run} ({values(row) if row else '?'})",
+                   alpha=0.9 if chosen and chosen["run"] == run else 0.5)
     positive = [v for v in finite if v > 0]
     if positive and max(positive) / min(positive) > 100:
         right.set_yscale("log")

@@ -54,30 +54,42 @@ def split_values(text: str) -> list[str]:
     return [v.strip() for v in value.split(",")]
 
 
-def grid(rates: list[float], sets: list[str], file_sweep: dict | None) -> tuple[list[str],
-                                                                                 list[list[str]]]:
-    """``(fixed overrides, one override list per grid point)``, rates first."""
+def grid(rates: list[float], sets: list[str], file_sweep: dict | None,
+         source: str = "config") -> tuple[list[str], list[list[str]]]:
+    """``(fixed overrides, one override list per grid point)``, the rate first.
+
+    Rates given on the command line replace a ``training.lr`` of the file's ``sweep:``
+    section; giving them twice on the command line is an error. Raises NnfitError
+    naming where a bad plan came from.
+    """
     swept: dict[str, list[str]] = {}
     for path, values in (file_sweep or {}).items():
-        swept[path] = [str(v) for v in (values if isinstance(values, list) else [values])]
+        values = values if isinstance(values, list) else [values]
+        if not values:
+            raise NnfitError(f"{source}: sweep.{path}: an empty list of values")
+        swept[path] = [str(v) for v in values]
     fixed = []
     for text in sets:
         path, sep, value = text.partition("=")
         values = split_values(value) if sep else [value]
         if len(values) > 1:
+            if path.strip() == "training.lr" and rates:
+                raise NnfitError(f"--set {text}: the rates are given twice (also by --lr or "
+                                 f"--lr-range); give them one way")
             swept[path.strip()] = values
         else:
             fixed.append(text)
     if rates:
-        swept["training.lr"] = [repr(r) for r in rates]
-    if "training.lr" not in swept:
+        swept["training.lr"] = [repr(r) for r in dict.fromkeys(rates)]  # each rate once
+    if not swept:
         raise NnfitError("nothing to sweep: give rates, e.g. --lr 0.001 --lr 0.01, or "
-                         "--lr-range 1e-4:1e-1:5, or a sweep: section in the config")
+                         "--lr-range 1e-4:1e-1:5, other values with --set PATH=V1,V2, or a "
+                         "sweep: section in the config")
     for path in swept:
         if path.startswith("data."):
             raise NnfitError(f"sweep over {path}: data settings change the split itself; sweep "
                              f"training and model settings, or run train per data setting")
-    keys = ["training.lr", *[k for k in swept if k != "training.lr"]]
+    keys = sorted(swept, key=lambda k: k != "training.lr")  # the rate first, when swept
     points = [[f"{k}={v}" for k, v in zip(keys, combo)]
               for combo in itertools.product(*(swept[k] for k in keys))]
     return fixed, points
@@ -101,16 +113,26 @@ def sweep_job(prepared: Prepared, job: SweepJob):
     return result, score(prepared, result, job.config)
 
 
+def _values(point: list[str], config) -> dict:
+    """The swept values of a grid point, typed as YAML reads them, the rate always first."""
+    from ..overrides import parse_value
+
+    values = {"training.lr": config.training.lr}
+    values.update({p.split("=")[0]: parse_value(p.split("=", 1)[1]) for p in point})
+    return values
+
+
 def _label(point: list[str]) -> str:
     """``training.lr=0.01, training.batch_size=16`` -> ``lr=0.01_batch_size=16``."""
     return "_".join(f"{p.split('=')[0].split('.')[-1]}={p.split('=', 1)[1]}" for p in point)
 
 
-def _row(index: int, point: list[str], prepared: Prepared, result, scores) -> dict:
+def _row(index: int, values: dict, prepared: Prepared, result, scores) -> dict:
     metric = METRIC[prepared.task.kind]
     splits = scores.splits
-    status = "diverged" if result.stop_reason == "diverged" else "ok"
-    return {"run": index + 1, **{p.split("=")[0]: p.split("=", 1)[1] for p in point},
+    diverged = result.stop_reason == "diverged" or scores.diagnosis["verdict"] == "diverged"
+    status = "diverged" if diverged else "ok"
+    return {"run": index + 1, **values,
             "status": status, "val_loss": splits["val"]["loss"],
             "test_loss": splits.get("test", {}).get("loss", math.nan),
             metric: splits.get("test", splits["val"])[metric],
@@ -155,8 +177,12 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
     base = load_config(config_path, single)
     file_sweep, base.sweep = base.sweep, None  # the plan, not a setting of any one run
-    if not lr_find:
-        grid(rates, overrides, file_sweep)  # a bad plan fails before the data is read
+    if n_jobs < 1:
+        raise NnfitError(f"--jobs must be a positive integer (got {n_jobs})")
+    if not lr_find:  # a bad plan fails before the data is read
+        fixed, points = grid(rates, overrides, file_sweep, str(config_path))
+        for point in points:
+            _point_config(config_path, fixed, point, overrides)
     prepared = prepare(base, csv_path, str(config_path))
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
@@ -167,12 +193,13 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
 
         found = find_lr(prepared, base)
         if found.suggested is None:
-            raise NnfitError(f"--lr-find: no rate to suggest ({found.rule}); give rates with "
-                             f"--lr or --lr-range", FAILED)
+            raise NnfitError(f"--lr-find: the range test found no clear fall of the loss in "
+                             f"{found.steps} mini-batches, so no rate to start from; give rates "
+                             f"with --lr or --lr-range", FAILED)
         rates = [float(f"{r:.3g}") for r in np.geomspace(found.suggested / 10,
                                                          found.suggested * 10, LR_FIND_POINTS)]
-    fixed, points = grid(rates, overrides, file_sweep)
-    configs = [load_config(config_path, [*fixed, *point]) for point in points]
+    fixed, points = grid(rates, overrides, file_sweep, str(config_path))
+    configs = [_point_config(config_path, fixed, point, overrides) for point in points]
     for config in configs:
         config.sweep = None
         config.training.threads = 1  # one BLAS thread per run, however many run at once
@@ -181,13 +208,28 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                     cluster)
 
 
+def _point_config(config_path, fixed: list[str], point: list[str], given: list[str]):
+    """The config of one grid point; a bad value is blamed on where it came from."""
+    from ..config import load_config
+
+    try:
+        return load_config(config_path, [*fixed, *point])
+    except NnfitError as exc:
+        message = exc.message
+        for override in point:
+            if not any(g.partition("=")[0] == override.partition("=")[0] for g in given):
+                message = message.replace(f"--set {override}:",
+                                          f"{config_path}: sweep: {override}:")
+        raise NnfitError(message) from None
+
+
 def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs, cluster):
     """The sweep proper, once the plan is checked and the executor is reachable."""
     from ..store import make_run_dir, write_atomic, write_json
     from .progress import ProgressServer
 
     run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
-    keys = [p.split("=")[0] for p in points[0]]
+    keys = list(_values(points[0], configs[0]))
     columns = ["run", *keys, "status", "val_loss", "test_loss", METRIC[prepared.task.kind],
                "epochs", "best_epoch", "seconds", "verdict", "error"]
     rows: list[dict] = []
@@ -199,15 +241,14 @@ def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs
     def arrived(index, outcome):
         point = points[index]
         if isinstance(outcome, JobFailed):
-            row = {"run": index + 1, **{p.split("=")[0]: p.split("=", 1)[1] for p in point},
-                   "status": "failed", "val_loss": math.nan, "test_loss": math.nan,
+            row = {"run": index + 1, **_values(point, configs[index]), "status": "failed", "val_loss": math.nan, "test_loss": math.nan,
                    METRIC[prepared.task.kind]: math.nan, "epochs": 0, "best_epoch": 0,
                    "seconds": 0.0, "verdict": "", "error": outcome.message}
         else:
             result, scores = outcome
             save(run_dir / f"{index + 1:02d}-{_label(point)}", prepared, result, scores,
                  name=Path(config_path).stem, config=configs[index], overrides=[*fixed, *point])
-            row = _row(index, point, prepared, result, scores)
+            row = _row(index, _values(point, configs[index]), prepared, result, scores)
             curves[index + 1] = result.history.get("val_loss", [])
         rows.append(row)
         rows.sort(key=lambda r: (not math.isfinite(r["val_loss"]), r["val_loss"], r["run"]))
