@@ -11,10 +11,12 @@ from nnfit.nn.optimizers import make_optimizer
 
 STACKS = {
     "rows": ((5,), [{"type": "dense", "units": 6, "activation": "relu"}, {"type": "batchnorm"},
-                    {"type": "layernorm"}, {"type": "dense", "units": 3}]),
+                    {"type": "layernorm"}, {"type": "dropout", "rate": 0.3},
+                    {"type": "dense", "units": 3}]),
     "tokens": ((4, 5), [{"type": "batchnorm"}, {"type": "layernorm"},
                         {"type": "dense", "units": 6, "activation": "tanh"},
-                        {"type": "layernorm"}, {"type": "dense", "units": 3}]),
+                        {"type": "dropout", "rate": 0.2}, {"type": "layernorm"},
+                        {"type": "dense", "units": 3}]),
 }
 
 
@@ -72,4 +74,4 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
 def test_every_layer_type_is_buildable_and_pending_ones_are_not_in_the_config_table_yet():
     assert set(layer_types()) == set(LAYERS) | set(PENDING_LAYERS)
     assert not set(LAYERS) & set(PENDING_LAYERS)
-    assert {"batchnorm", "layernorm"} <= set(PENDING_LAYERS)
+    assert {"batchnorm", "layernorm", "dropout"} <= set(PENDING_LAYERS)

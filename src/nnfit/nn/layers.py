@@ -9,6 +9,7 @@ import numpy as np
 
 from .activations import Activation, make_activation
 from .base import Layer
+from .dropout import Dropout
 from .init import INITIALIZERS
 from .normalization import BatchNorm, LayerNorm
 
@@ -121,6 +122,7 @@ LAYERS: dict[str, type[Layer]] = {
 PENDING_LAYERS: dict[str, type[Layer]] = {
     "batchnorm": BatchNorm,
     "layernorm": LayerNorm,
+    "dropout": Dropout,
 }
 """Engine layer types the config does not offer yet.
 
