@@ -28,12 +28,17 @@ def rel_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(analytic - numeric) / denom)
 
 
-def check_network(net, x: np.ndarray, objective=None, rng=None) -> dict[str, float]:
+def check_network(net, x: np.ndarray, objective=None, rng=None, *, training: bool = False,
+                  before=None) -> dict[str, float]:
     """Relative errors of ``dL/dx`` and of every named parameter's gradient.
 
     ``objective(out) -> (loss, dL/dout)``; by default ``L = Σ R ⊙ out`` for a
-    fixed random ``R``, which exercises every output.
+    fixed random ``R``, which exercises every output. The finite differences
+    run the eval forward, or with ``training=True`` the training one (batch
+    statistics); ``before()`` runs before every forward (e.g. reseeding the
+    network's generator, so dropout draws the same mask each time).
     """
+    before = before or (lambda: None)
     if objective is None:
         rng = rng or np.random.default_rng(1)
         R = rng.standard_normal((x.shape[0],) + net.output_shape)
@@ -42,8 +47,10 @@ def check_network(net, x: np.ndarray, objective=None, rng=None) -> dict[str, flo
             return float(np.sum(R * out)), R.copy()
 
     def f():
-        return objective(net.forward(x, training=False))[0]
+        before()
+        return objective(net.forward(x, training=training))[0]
 
+    before()
     out = net.forward(x, training=True)
     dout = objective(out.copy())[1]
     dx = net.backward(dout).copy()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .layers import LAYERS, Layer
+from .layers import Layer, layer_types
 from .network import Network
 
 
@@ -16,9 +16,10 @@ def make_layer(spec: dict | Layer) -> Layer:
         return spec
     options = dict(spec)
     kind = options.pop("type", None)
-    if kind not in LAYERS:
-        raise ValueError(f"unknown layer type {kind!r}; choose from {', '.join(LAYERS)}")
-    return LAYERS[kind](**options)
+    types = layer_types()
+    if kind not in types:
+        raise ValueError(f"unknown layer type {kind!r}; choose from {', '.join(types)}")
+    return types[kind](**options)
 
 
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:

@@ -1,96 +1,19 @@
-"""Layers: forward pass, hand-written backward pass, parameters as named views.
+"""Dense and activation layers, and the table of layer types.
 
-The protocol every layer follows:
-
-- ``build(input_shape, dtype) -> output_shape`` with shapes that exclude the
-  batch axis, so a layer works on ``(batch, features)`` as on
-  ``(batch, tokens, dim)``;
-- ``param_shapes()`` names the parameters the layer needs; the
-  :class:`~nnfit.nn.network.Network` allocates them in one flat buffer and hands
-  back views through ``bind(params, grads)``;
-- ``forward(x, training, out=None) -> y``: with ``training=True`` the output
-  lives in a buffer the layer reuses on the next call, and the layer keeps
-  what ``backward`` needs; with ``training=False`` it caches nothing and
-  writes into ``out`` when given (``Network.predict`` passes scratch it reuses
-  across chunks), else into a new array;
-- ``backward(dy, need_dx) -> dx`` fills ``grads`` and returns ``dL/dx``
-  (``None`` when ``need_dx`` is false, as for the first layer while training).
+The layer protocol is described in :mod:`nnfit.nn.base`.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .activations import Activation, make_activation
+from .base import Layer
+from .dropout import Dropout
 from .init import INITIALIZERS
+from .normalization import BatchNorm, LayerNorm
 
-
-class Layer:
-    """Base class: buffer management and the parts of the protocol with defaults."""
-
-    type: str = "layer"
-
-    def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self._buffers: dict[tuple, np.ndarray] = {}
-        self.input_shape: tuple[int, ...] | None = None
-        self.output_shape: tuple[int, ...] | None = None
-        self.dtype = np.dtype(np.float32)
-
-    def build(self, input_shape: tuple[int, ...], dtype) -> tuple[int, ...]:
-        """Fix the input shape (without the batch axis) and return the output shape."""
-        self.input_shape = tuple(input_shape)
-        self.dtype = np.dtype(dtype)
-        self.output_shape = self.input_shape
-        return self.output_shape
-
-    def param_shapes(self) -> dict[str, tuple[tuple[int, ...], bool]]:
-        """``name -> (shape, decays)``; ``decays`` is true for weights under weight decay."""
-        return {}
-
-    def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
-        self.params, self.grads = params, grads
-
-    def init_params(self, rng: np.random.Generator) -> None:
-        """Draw initial parameter values (layers without parameters do nothing)."""
-
-    @property
-    def n_params(self) -> int:
-        return sum(math.prod(shape) for shape, _ in self.param_shapes().values())
-
-    def spec(self) -> dict:
-        """The YAML/JSON form of this layer, accepted back by ``build.make_layer``."""
-        return {"type": self.type}
-
-    def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A named buffer of this shape, allocated once and reused on later calls."""
-        key = (name, shape)
-        buf = self._buffers.get(key)
-        if buf is None:
-            buf = self._buffers[key] = np.empty(shape, dtype=self.dtype)
-        return buf
-
-    def _output(self, shape: tuple[int, ...], training: bool, out: np.ndarray | None) -> np.ndarray:
-        """Where ``forward`` writes: ``out``, the reused training buffer, or a new array."""
-        if out is None:
-            return self._buffer("y", shape) if training else np.empty(shape, dtype=self.dtype)
-        if training:
-            raise ValueError("out= is for training=False only: training keeps its own buffers")
-        if out.shape != shape or out.dtype != self.dtype:
-            raise ValueError(f"out must be {self.dtype.name} of shape {shape}, "
-                             f"got {out.dtype.name} of shape {out.shape}")
-        return out
-
-    def forward(self, x: np.ndarray, training: bool = False,
-                out: np.ndarray | None = None) -> np.ndarray:
-        """``x (batch, *input_shape)`` -> ``y (batch, *output_shape)``, written into ``out`` if given."""
-        raise NotImplementedError
-
-    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        raise NotImplementedError
+__all__ = ["Layer", "Dense", "ActivationLayer", "LAYERS", "PENDING_LAYERS", "layer_types"]
 
 
 class Dense(Layer):
@@ -194,3 +117,21 @@ LAYERS: dict[str, type[Layer]] = {
     "dense": Dense,
     "activation": ActivationLayer,
 }
+"""Layer types by YAML name that the config offers (``config.LAYER_MODELS`` has the same keys)."""
+
+PENDING_LAYERS: dict[str, type[Layer]] = {
+    "batchnorm": BatchNorm,
+    "layernorm": LayerNorm,
+    "dropout": Dropout,
+}
+"""Engine layer types the config does not offer yet.
+
+``build_network`` accepts them already; they join :data:`LAYERS` in the same
+change that gives ``config.py`` their models (tests/test_config.py holds the two
+key sets equal).
+"""
+
+
+def layer_types() -> dict[str, type[Layer]]:
+    """Every layer type ``build_network`` accepts, by YAML name."""
+    return {**LAYERS, **PENDING_LAYERS}

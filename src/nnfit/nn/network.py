@@ -6,6 +6,10 @@ updates everything with a few whole-array operations, saving is one array plus
 a layout, and a gradient check perturbs one vector. Parameters that take weight
 decay (weights) come first, biases after, so decay is one slice:
 ``params[:n_decay]``.
+
+Non-trainable state (batchnorm's running statistics) lives the same way in a
+second flat vector ``state`` with its own ``state_layout``: saved and restored
+with the model, never seen by the optimizer.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import Layer
+from .base import Layer
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,15 @@ class Network:
     dtype : str or numpy dtype
         ``float32`` (default, for training) or ``float64`` (for gradient checks).
     rng : numpy.random.Generator
-        Source of the initial weights.
+        Source of the initial weights; it then stays the source of training-time
+        randomness (dropout) until :meth:`set_rng` hands over another.
+
+    Attributes
+    ----------
+    params, grads : ndarray (n_params,)
+        Every parameter and its gradient; ``layout`` says where each lives.
+    state : ndarray (n_state,)
+        Every layer's non-trainable state; ``state_layout`` says where each lives.
     """
 
     def __init__(self, layers: list[Layer], input_shape: tuple[int, ...],
@@ -74,33 +86,52 @@ class Network:
         self.params = np.zeros(offset, dtype=self.dtype)
         self.grads = np.zeros(offset, dtype=self.dtype)
 
+        self.state_layout: list[ParamSlot] = []
+        offset = 0
+        for i, layer in enumerate(self.layers):
+            for name, shape_ in layer.state_shapes().items():
+                self.state_layout.append(ParamSlot(f"{i}.{name}", tuple(shape_), offset, False))
+                offset += math.prod(shape_)
+        self.state = np.zeros(offset, dtype=self.dtype)
+
         for i, layer in enumerate(self.layers):
             names = layer.param_shapes()
             layer.bind({n: self.param(f"{i}.{n}") for n in names},
                        {n: self.grad(f"{i}.{n}") for n in names})
+            layer.bind_state({n: self.state_view(f"{i}.{n}") for n in layer.state_shapes()})
+            layer.init_state()
         if rng is None:
             rng = np.random.default_rng(0)
         for layer in self.layers:
             layer.init_params(rng)
+        self.set_rng(rng)
+
+    def set_rng(self, rng: np.random.Generator) -> None:
+        """Make ``rng`` the source of training-time randomness (dropout masks) of every layer.
+
+        The trainer calls this once with the run's seeded Generator, so no layer
+        touches the global ``np.random`` and none is handed a generator by hand.
+        """
+        self.rng = rng
+        for layer in self.layers:
+            layer.set_rng(rng)
 
     # -- parameters ---------------------------------------------------------------
-    def _slot(self, name: str) -> ParamSlot:
-        for slot in self.layout:
+    @staticmethod
+    def _view(buffer: np.ndarray, layout: list[ParamSlot], name: str,
+              what: str = "parameter") -> np.ndarray:
+        for slot in layout:
             if slot.name == name:
-                return slot
-        raise KeyError(f"no parameter {name!r}; have {', '.join(s.name for s in self.layout)}")
-
-    def _view(self, buffer: np.ndarray, name: str) -> np.ndarray:
-        slot = self._slot(name)
-        return buffer[slot.offset:slot.offset + slot.size].reshape(slot.shape)
+                return buffer[slot.offset:slot.offset + slot.size].reshape(slot.shape)
+        raise KeyError(f"no {what} {name!r}; have {', '.join(s.name for s in layout) or 'none'}")
 
     def param(self, name: str) -> np.ndarray:
         """The view of one parameter, e.g. ``net.param("0.W")``."""
-        return self._view(self.params, name)
+        return self._view(self.params, self.layout, name)
 
     def grad(self, name: str) -> np.ndarray:
         """The view of one parameter's gradient, filled by ``backward``."""
-        return self._view(self.grads, name)
+        return self._view(self.grads, self.layout, name)
 
     def named_params(self) -> dict[str, np.ndarray]:
         return {slot.name: self.param(slot.name) for slot in self.layout}
@@ -108,9 +139,20 @@ class Network:
     def named_grads(self) -> dict[str, np.ndarray]:
         return {slot.name: self.grad(slot.name) for slot in self.layout}
 
+    def state_view(self, name: str) -> np.ndarray:
+        """The view of one state array, e.g. ``net.state_view("1.running_mean")``."""
+        return self._view(self.state, self.state_layout, name, "state")
+
+    def named_state(self) -> dict[str, np.ndarray]:
+        return {slot.name: self.state_view(slot.name) for slot in self.state_layout}
+
     @property
     def n_params(self) -> int:
         return self.params.size
+
+    @property
+    def n_state(self) -> int:
+        return self.state.size
 
     # -- passes -------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

@@ -33,7 +33,8 @@ class Trainer:
     batch_size : int
         Rows per step; the last, partial batch of an epoch is kept.
     rng : numpy.random.Generator
-        Shuffles the rows every epoch.
+        Shuffles the rows every epoch, and is handed to the network
+        (``network.set_rng``) for its training-time randomness (dropout masks).
     observers : sequence of Observer
     stop : object with ``is_set()``, optional
         A stop request (e.g. a ``threading.Event`` set by a Ctrl-C handler): the
@@ -52,6 +53,7 @@ class Trainer:
         self.optimizer = optimizer.bind(network.params, network.grads, network.n_decay)
         self.batch_size = int(batch_size)
         self.rng = as_generator(rng)
+        network.set_rng(self.rng)
         self.observers = list(observers)
         self.stop = stop
         self.stop_training = False

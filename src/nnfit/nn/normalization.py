@@ -1,0 +1,213 @@
+"""Normalization layers: batch normalization and layer normalization.
+
+Both normalize over one set of axes, ``x̂ = (x − μ) / √(σ² + eps)``, then scale
+and shift per feature, ``y = γ ⊙ x̂ + β`` (γ starts at 1, β at 0). γ and β take
+no weight decay: they set the scale and offset a normalized feature is allowed
+to have, and pulling γ towards 0 would undo the normalization's purpose (the
+common practice of PyTorch's and Keras's examples).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+
+
+def _check_eps(eps: float) -> float:
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps!r}")
+    return float(eps)
+
+
+class BatchNorm(Layer):
+    """Normalize each feature over the mini-batch (and over the tokens of 3-D input).
+
+    In training the statistics are the batch's, over every axis but the last,
+    and the running estimates move towards them as in PyTorch:
+    ``running = (1 − momentum)·running + momentum·batch``, with the unbiased
+    variance ``σ²·m/(m − 1)`` for the running one (``m`` rows averaged). In
+    eval/predict the running estimates are used, so a row's output does not
+    depend on the other rows. A one-row training batch has no variance: it
+    normalizes to β and leaves the running statistics untouched.
+
+    Shapes: ``x (..., n_features)`` -> ``y`` of the same shape; ``gamma``,
+    ``beta``, and the state ``running_mean``, ``running_var``: ``(n_features,)``.
+    """
+
+    type = "batchnorm"
+
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"batchnorm momentum must be in [0, 1], got {momentum!r}")
+        self.momentum = float(momentum)
+        self.eps = _check_eps(eps)
+        self.n_features: int | None = None
+
+    def build(self, input_shape, dtype):
+        super().build(input_shape, dtype)
+        self.n_features = self.input_shape[-1]
+        return self.output_shape
+
+    def param_shapes(self):
+        return {"gamma": ((self.n_features,), False), "beta": ((self.n_features,), False)}
+
+    def state_shapes(self):
+        return {"running_mean": (self.n_features,), "running_var": (self.n_features,)}
+
+    def init_params(self, rng):
+        self.params["gamma"][...] = 1.0
+        self.params["beta"][...] = 0.0
+
+    def init_state(self):
+        self.state["running_mean"][...] = 0.0
+        self.state["running_var"][...] = 1.0
+
+    def forward(self, x, training=False, out=None):
+        y = self._output(x.shape, training, out)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not training:
+            # y = x·s + (β − μ·s) with s = γ / √(var + eps): one row's output depends on that row only.
+            scale = gamma / np.sqrt(self.state["running_var"] + self.eps)
+            shift = beta - self.state["running_mean"] * scale
+            np.multiply(x, scale, out=y)
+            y += shift
+            return y
+        c = self.n_features
+        x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
+        m = x2.shape[0]
+        mean, var = self._buffer("mean", (c,)), self._buffer("var", (c,))
+        inv_std, step = self._buffer("inv_std", (c,)), self._buffer("step", (c,))
+        xhat = self._buffer("xhat", x2.shape)
+        np.mean(x2, axis=0, out=mean)
+        np.subtract(x2, mean, out=xhat)
+        np.multiply(xhat, xhat, out=y2)  # y as scratch for the squares
+        np.mean(y2, axis=0, out=var)
+        np.add(var, self.eps, out=inv_std)
+        np.sqrt(inv_std, out=inv_std)
+        np.reciprocal(inv_std, out=inv_std)
+        xhat *= inv_std
+        np.multiply(xhat, gamma, out=y2)
+        y2 += beta
+        if m > 1:
+            running_mean, running_var = self.state["running_mean"], self.state["running_var"]
+            np.subtract(mean, running_mean, out=step)
+            step *= self.momentum
+            running_mean += step
+            var *= m / (m - 1)  # unbiased, for the running estimate only
+            np.subtract(var, running_var, out=step)
+            step *= self.momentum
+            running_var += step
+        self._xhat, self._inv_std, self._x_shape = xhat, inv_std, x.shape
+        return y
+
+    def backward(self, dy, need_dx=True):
+        """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy``, ``dx = γ/σ · (dy − (dβ + x̂⊙dγ)/m)`` (sums over the batch)."""
+        c = self.n_features
+        dy2, xhat = dy.reshape(-1, c), self._xhat
+        m = xhat.shape[0]
+        dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
+        tmp = self._buffer("dx", xhat.shape)
+        np.multiply(dy2, xhat, out=tmp)
+        np.sum(tmp, axis=0, out=dgamma)
+        np.sum(dy2, axis=0, out=dbeta)
+        if not need_dx:
+            return None
+        k = self._buffer("k", (c,))
+        np.multiply(self.params["gamma"], self._inv_std, out=k)
+        np.multiply(xhat, dgamma, out=tmp)
+        tmp += dbeta
+        tmp *= 1.0 / m
+        np.subtract(dy2, tmp, out=tmp)
+        tmp *= k
+        return tmp.reshape(self._x_shape)
+
+    def spec(self):
+        return {"type": self.type, "momentum": self.momentum, "eps": self.eps}
+
+    def __repr__(self) -> str:
+        return f"BatchNorm({'?' if self.n_features is None else self.n_features})"
+
+
+class LayerNorm(Layer):
+    """Normalize each sample over its last axis (each token over its ``dim``).
+
+    The statistics are the sample's own, in training and eval alike, so there
+    is no state. Shapes: ``x (..., dim)`` -> ``y`` of the same shape;
+    ``gamma``, ``beta``: ``(dim,)``.
+    """
+
+    type = "layernorm"
+
+    def __init__(self, eps: float = 1e-5):
+        super().__init__()
+        self.eps = _check_eps(eps)
+        self.dim: int | None = None
+
+    def build(self, input_shape, dtype):
+        super().build(input_shape, dtype)
+        self.dim = self.input_shape[-1]
+        return self.output_shape
+
+    def param_shapes(self):
+        return {"gamma": ((self.dim,), False), "beta": ((self.dim,), False)}
+
+    def init_params(self, rng):
+        self.params["gamma"][...] = 1.0
+        self.params["beta"][...] = 0.0
+
+    def forward(self, x, training=False, out=None):
+        y = self._output(x.shape, training, out)
+        d = self.dim
+        x2, y2 = x.reshape(-1, d), y.reshape(-1, d)
+        rows = (x2.shape[0], 1)
+        if training:
+            xhat, inv_std = self._buffer("xhat", x2.shape), self._buffer("inv_std", rows)
+            mean = self._buffer("mean", rows)
+        else:
+            xhat, inv_std = y2, np.empty(rows, self.dtype)  # normalize in place in the output
+            mean = np.empty(rows, self.dtype)
+        np.mean(x2, axis=1, keepdims=True, out=mean)
+        np.subtract(x2, mean, out=xhat)
+        sq = y2 if training else np.empty(x2.shape, self.dtype)
+        np.multiply(xhat, xhat, out=sq)
+        np.mean(sq, axis=1, keepdims=True, out=inv_std)
+        inv_std += self.eps
+        np.sqrt(inv_std, out=inv_std)
+        np.reciprocal(inv_std, out=inv_std)
+        xhat *= inv_std
+        np.multiply(xhat, self.params["gamma"], out=y2)
+        y2 += self.params["beta"]
+        if training:
+            self._xhat, self._inv_std, self._x_shape = xhat, inv_std, x.shape
+        return y
+
+    def backward(self, dy, need_dx=True):
+        """``ĝ = dy⊙γ``, ``dx = (ĝ − mean(ĝ) − x̂⊙mean(ĝ⊙x̂)) / σ`` (means over the last axis)."""
+        d = self.dim
+        dy2, xhat = dy.reshape(-1, d), self._xhat
+        tmp = self._buffer("tmp", xhat.shape)
+        np.multiply(dy2, xhat, out=tmp)
+        np.sum(tmp, axis=0, out=self.grads["gamma"])
+        np.sum(dy2, axis=0, out=self.grads["beta"])
+        if not need_dx:
+            return None
+        rows = (xhat.shape[0], 1)
+        a, b = self._buffer("a", rows), self._buffer("b", rows)
+        dx = self._buffer("dx", xhat.shape)
+        np.multiply(dy2, self.params["gamma"], out=dx)  # ĝ
+        np.mean(dx, axis=1, keepdims=True, out=a)
+        np.multiply(dx, xhat, out=tmp)
+        np.mean(tmp, axis=1, keepdims=True, out=b)
+        dx -= a
+        np.multiply(xhat, b, out=tmp)
+        dx -= tmp
+        dx *= self._inv_std
+        return dx.reshape(self._x_shape)
+
+    def spec(self):
+        return {"type": self.type, "eps": self.eps}
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({'?' if self.dim is None else self.dim})"

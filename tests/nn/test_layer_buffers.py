@@ -1,0 +1,77 @@
+"""The newer layers keep the engine's habits: float32 stays float32, training reuses buffers."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from nnfit.nn.build import build_network
+from nnfit.nn.layers import LAYERS, PENDING_LAYERS, layer_types
+from nnfit.nn.optimizers import make_optimizer
+
+STACKS = {
+    "rows": ((5,), [{"type": "dense", "units": 6, "activation": "relu"}, {"type": "batchnorm"},
+                    {"type": "layernorm"}, {"type": "dropout", "rate": 0.3},
+                    {"type": "dense", "units": 3}]),
+    "tokens": ((4, 5), [{"type": "batchnorm"}, {"type": "layernorm"},
+                        {"type": "dense", "units": 6, "activation": "tanh"},
+                        {"type": "dropout", "rate": 0.2}, {"type": "layernorm"},
+                        {"type": "dense", "units": 3}]),
+}
+
+
+def _step(net, opt, x, dlogits):
+    """One training step; ``dlogits`` stands for a loss gradient (losses read 2-D outputs only)."""
+    logits = net.forward(x, training=True)
+    net.backward(dlogits)
+    opt.step()
+    return logits
+
+
+def _setup(stack, n=9):
+    input_shape, layers = STACKS[stack]
+    rng = np.random.default_rng(0)
+    net = build_network(layers, input_shape=input_shape, dtype="float32")
+    opt = make_optimizer("adam", lr=0.01, weight_decay=0.1).bind(net.params, net.grads, net.n_decay)
+    x = rng.standard_normal((n,) + input_shape).astype(np.float32)
+    dlogits = rng.standard_normal((n,) + net.output_shape).astype(np.float32)
+    return net, opt, x, dlogits
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_float32_path_never_upcasts_in_the_new_layers(stack):
+    net, opt, x, dlogits = _setup(stack)
+    logits = _step(net, opt, x, dlogits)
+    arrays = [logits, dlogits, net.params, net.grads, net.state, net.predict(x), net.forward(x)]
+    arrays += [buf for layer in net.layers for buf in layer._buffers.values()]
+    arrays += [v for layer in net.layers for v in vars(layer).values() if isinstance(v, np.ndarray)]
+    assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
+
+
+def _second_step_peak(net, opt, x, dlogits):
+    _step(net, opt, x, dlogits)  # the first step allocates the buffers
+    tracemalloc.start()
+    try:
+        _step(net, opt, x, dlogits)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_training_steps_allocate_no_more_than_the_dense_path(stack):
+    n = 512
+    net, opt, x, dlogits = _setup(stack, n)
+    peak = _second_step_peak(net, opt, x, dlogits)
+    input_shape, layers = STACKS[stack]
+    dense = build_network([s for s in layers if s["type"] == "dense"], input_shape=input_shape)
+    dense_opt = make_optimizer("adam", lr=0.01).bind(dense.params, dense.grads, dense.n_decay)
+    dense_peak = _second_step_peak(dense, dense_opt, x, dlogits)
+    one_batch_column = n * 4  # 2 kB: less than any per-batch float32 array
+    assert peak - dense_peak < min(1_000, one_batch_column)  # views and scalars only
+
+
+def test_every_layer_type_is_buildable_and_pending_ones_are_not_in_the_config_table_yet():
+    assert set(layer_types()) == set(LAYERS) | set(PENDING_LAYERS)
+    assert not set(LAYERS) & set(PENDING_LAYERS)
+    assert {"batchnorm", "layernorm", "dropout"} <= set(PENDING_LAYERS)
