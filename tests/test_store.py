@@ -123,3 +123,30 @@ def test_history_of_a_run_that_diverged_has_blank_cells_for_what_it_could_not_sc
                   [1, 2])
     assert (tmp_path / "h.csv").read_text().splitlines() == [
         "epoch,train_loss,val_accuracy", "1,0.5,0.9", "2,nan,"]
+
+
+def test_batchnorm_running_statistics_survive_save_and_load_bit_exactly(tmp_path):
+    net = build_network([{"type": "dense", "units": 4, "activation": "relu"},
+                         {"type": "batchnorm"}, {"type": "dropout", "rate": 0.2},
+                         {"type": "dense", "units": 1}], n_features=2, seed=1)
+    x = np.random.default_rng(0).standard_normal((16, 2)).astype(np.float32)
+    for _ in range(3):
+        net.forward(x, training=True)  # moves the running mean and variance
+    assert net.state.any()
+    save_model(tmp_path, net, PREP, "mse")
+    loaded, _, meta = load_model(tmp_path)
+    np.testing.assert_array_equal(loaded.state, net.state)
+    np.testing.assert_array_equal(loaded.predict(x), net.predict(x))
+    assert [slot["name"] for slot in meta["state_layout"]] == ["1.running_mean", "1.running_var"]
+
+
+def test_a_model_saved_without_state_still_loads(tmp_path):
+    _saved(tmp_path)
+    buffer = io.BytesIO()
+    with np.load(tmp_path / "model.npz") as npz:
+        np.savez(buffer, params=npz["params"])  # as nnfit wrote it before state existed
+    (tmp_path / "model.npz").write_bytes(buffer.getvalue())
+    meta = json.loads((tmp_path / "model.json").read_text())
+    del meta["state_layout"]
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    assert load_model(tmp_path)[0].state.size == 0

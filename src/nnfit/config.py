@@ -74,8 +74,26 @@ class ActivationLayer(Strict):
     _check_activation = field_validator("activation", mode="before")(lambda cls, v: _activation(v))
 
 
-LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer}
-LayerConfig = Annotated[Union[DenseLayer, ActivationLayer], Field(discriminator="type")]
+class BatchNormLayer(Strict):
+    type: Literal["batchnorm"]
+    momentum: Annotated[float, Field(ge=0, le=1)] = 0.1
+    eps: Annotated[float, Field(gt=0)] = 1e-5
+
+
+class LayerNormLayer(Strict):
+    type: Literal["layernorm"]
+    eps: Annotated[float, Field(gt=0)] = 1e-5
+
+
+class DropoutLayer(Strict):
+    type: Literal["dropout"]
+    rate: Annotated[float, Field(ge=0, lt=1)]
+
+
+LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer, "batchnorm": BatchNormLayer,
+                "layernorm": LayerNormLayer, "dropout": DropoutLayer}
+LayerConfig = Annotated[Union[DenseLayer, ActivationLayer, BatchNormLayer, LayerNormLayer,
+                              DropoutLayer], Field(discriminator="type")]
 
 
 def _unique(columns: list[str]) -> list[str]:

@@ -100,14 +100,16 @@ def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -
                          FAILED) from None
 
 
-def _layout(network) -> list[dict]:
-    return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in network.layout]
+def _layout(network, slots=None) -> list[dict]:
+    slots = network.layout if slots is None else slots
+    return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in slots]
 
 
 def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
-    """``model.npz`` (the parameter vector) and ``model.json`` (everything to rebuild it)."""
+    """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
+    running statistics) and ``model.json`` (everything to rebuild it)."""
     buffer = io.BytesIO()
-    np.savez(buffer, params=network.params)
+    np.savez(buffer, params=network.params, state=network.state)
     write_atomic(run_dir / "model.npz", buffer.getvalue())
     meta = {
         "format_version": FORMAT_VERSION,
@@ -115,6 +117,7 @@ def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
         "architecture": {"input_shape": list(network.input_shape), "layers": network.specs(),
                          "dtype": network.dtype.name, "n_params": int(network.n_params)},
         "layout": _layout(network),
+        "state_layout": _layout(network, network.state_layout),
         "loss": loss_name,
         "preprocessing": prep.to_dict(),
     }
@@ -153,6 +156,8 @@ def load_model(run_dir: str | Path):
         # Opened here, not by np.load: np.load leaks its handle when the zip is corrupt.
         with open(run_dir / "model.npz", "rb") as fh, np.load(fh, allow_pickle=False) as npz:
             params = npz["params"]
+            # Models saved before state existed have none; so do networks without state layers.
+            state = npz["state"] if "state" in npz.files else np.zeros(0, network.dtype)
     except ValueError as exc:  # raised for object arrays when pickle is refused
         raise NnfitError(f"{run_dir / 'model.npz'}: refused: {exc}") from None
     except Exception as exc:  # zipfile.BadZipFile, KeyError, EOFError, OSError: corrupt file
@@ -163,7 +168,13 @@ def load_model(run_dir: str | Path):
         raise NnfitError(f"{run_dir / 'model.npz'}: parameters {params.dtype}{list(params.shape)} do "
                          f"not match the architecture in model.json "
                          f"({network.dtype}[{network.n_params}])")
+    if state.shape != network.state.shape or state.dtype != network.dtype \
+            or meta.get("state_layout", []) != _layout(network, network.state_layout):
+        raise NnfitError(f"{run_dir / 'model.npz'}: state {state.dtype}{list(state.shape)} does not "
+                         f"match the architecture in model.json ({network.dtype}"
+                         f"[{network.state.size}])")
     network.params[...] = params
+    network.state[...] = state
     return network, prep, meta
 
 

@@ -233,3 +233,21 @@ def test_the_live_view_shows_the_best_epoch_early_stopping_kept(tmp_path):
     with open(out / "history.csv") as fh:
         val = [float(row["val_loss"]) for row in csv.DictReader(fh)]
     assert shown != val.index(min(val)) + 1  # the naive argmin would disagree here
+
+
+def test_batchnorm_and_dropout_train_from_the_yaml_and_predict_like_the_run(tmp_path):
+    config = tmp_path / "bn.yaml"
+    config.write_text("data: {target: species}\nmodel: {layers: [{type: dense, units: 16, "
+                      "activation: relu}, {type: batchnorm}, {type: dropout, rate: 0.2}]}\n"
+                      "training: {lr: 0.02, epochs: 20, batch_size: 16}\n")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(config), str(IRIS), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["show", str(out)])
+    assert "BatchNorm(16)" in shown.stdout and "Dropout(0.2)" in shown.stdout
+    scored = json.loads(runner.invoke(app, ["eval", str(out), str(IRIS), "--json"]).stdout)
+    assert scored["accuracy"] > 0.8
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: {target: species}\nmodel: {layers: [{type: dropout, rate: 1.5}]}\n")
+    result = runner.invoke(app, ["summary", str(bad), str(IRIS)])
+    assert result.exit_code == 2 and "model.layers[0].rate: must be less than 1 (got 1.5)" in result.stderr

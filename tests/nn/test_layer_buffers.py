@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnfit.nn.build import build_network
-from nnfit.nn.layers import LAYERS, PENDING_LAYERS, layer_types
+from nnfit.nn.layers import LAYERS, layer_types
 from nnfit.nn.optimizers import make_optimizer
 
 STACKS = {
@@ -71,7 +71,6 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
     assert peak - dense_peak < min(1_000, one_batch_column)  # views and scalars only
 
 
-def test_every_layer_type_is_buildable_and_pending_ones_are_not_in_the_config_table_yet():
-    assert set(layer_types()) == set(LAYERS) | set(PENDING_LAYERS)
-    assert not set(LAYERS) & set(PENDING_LAYERS)
-    assert {"batchnorm", "layernorm", "dropout"} <= set(PENDING_LAYERS)
+def test_every_layer_type_is_in_the_table_the_config_offers():
+    assert set(layer_types()) == set(LAYERS)
+    assert {"batchnorm", "layernorm", "dropout"} <= set(LAYERS)

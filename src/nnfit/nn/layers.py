@@ -13,7 +13,7 @@ from .dropout import Dropout
 from .init import INITIALIZERS
 from .normalization import BatchNorm, LayerNorm
 
-__all__ = ["Layer", "Dense", "ActivationLayer", "LAYERS", "PENDING_LAYERS", "layer_types"]
+__all__ = ["Layer", "Dense", "ActivationLayer", "LAYERS", "layer_types"]
 
 
 class Dense(Layer):
@@ -116,22 +116,13 @@ class ActivationLayer(Layer):
 LAYERS: dict[str, type[Layer]] = {
     "dense": Dense,
     "activation": ActivationLayer,
-}
-"""Layer types by YAML name that the config offers (``config.LAYER_MODELS`` has the same keys)."""
-
-PENDING_LAYERS: dict[str, type[Layer]] = {
     "batchnorm": BatchNorm,
     "layernorm": LayerNorm,
     "dropout": Dropout,
 }
-"""Engine layer types the config does not offer yet.
-
-``build_network`` accepts them already; they join :data:`LAYERS` in the same
-change that gives ``config.py`` their models (tests/test_config.py holds the two
-key sets equal).
-"""
+"""Layer types by YAML name (``config.LAYER_MODELS`` has the same keys)."""
 
 
 def layer_types() -> dict[str, type[Layer]]:
     """Every layer type ``build_network`` accepts, by YAML name."""
-    return {**LAYERS, **PENDING_LAYERS}
+    return dict(LAYERS)
