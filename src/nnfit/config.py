@@ -90,10 +90,16 @@ class DropoutLayer(Strict):
     rate: Annotated[float, Field(ge=0, lt=1)]
 
 
+class TokensLayer(Strict):
+    type: Literal["tokens"]
+    dim: Annotated[int, Field(ge=1)]
+    cls: bool = False
+
+
 LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer, "batchnorm": BatchNormLayer,
-                "layernorm": LayerNormLayer, "dropout": DropoutLayer}
+                "layernorm": LayerNormLayer, "dropout": DropoutLayer, "tokens": TokensLayer}
 LayerConfig = Annotated[Union[DenseLayer, ActivationLayer, BatchNormLayer, LayerNormLayer,
-                              DropoutLayer], Field(discriminator="type")]
+                              DropoutLayer, TokensLayer], Field(discriminator="type")]
 
 
 def _unique(columns: list[str]) -> list[str]:

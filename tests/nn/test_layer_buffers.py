@@ -10,6 +10,7 @@ from nnfit.nn.layers import LAYERS, layer_types
 from nnfit.nn.optimizers import make_optimizer
 
 STACKS = {
+    "tokenizer": ((5,), [{"type": "tokens", "dim": 4, "cls": True}, {"type": "dense", "units": 3}]),
     "rows": ((5,), [{"type": "dense", "units": 6, "activation": "relu"}, {"type": "batchnorm"},
                     {"type": "layernorm"}, {"type": "dropout", "rate": 0.3},
                     {"type": "dense", "units": 3}]),
@@ -63,14 +64,19 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
     n = 512
     net, opt, x, dlogits = _setup(stack, n)
     peak = _second_step_peak(net, opt, x, dlogits)
-    input_shape, layers = STACKS[stack]
-    dense = build_network([s for s in layers if s["type"] == "dense"], input_shape=input_shape)
+    _, layers = STACKS[stack]
+    # the dense path at the shapes its layers see in ``net`` (after a tokenizer: (tokens, dim))
+    first_dense = next(layer for layer in net.layers if layer.type == "dense")
+    dense = build_network([s for s in layers if s["type"] == "dense"],
+                          input_shape=first_dense.input_shape)
     dense_opt = make_optimizer("adam", lr=0.01).bind(dense.params, dense.grads, dense.n_decay)
-    dense_peak = _second_step_peak(dense, dense_opt, x, dlogits)
+    dense_x = np.ones((n,) + dense.input_shape, np.float32)
+    dense_dlogits = np.ones((n,) + dense.output_shape, np.float32)
+    dense_peak = _second_step_peak(dense, dense_opt, dense_x, dense_dlogits)
     one_batch_column = n * 4  # 2 kB: less than any per-batch float32 array
     assert peak - dense_peak < min(1_000, one_batch_column)  # views and scalars only
 
 
 def test_every_layer_type_is_in_the_table_the_config_offers():
     assert set(layer_types()) == set(LAYERS)
-    assert {"batchnorm", "layernorm", "dropout"} <= set(LAYERS)
+    assert {"batchnorm", "layernorm", "dropout", "tokens"} <= set(LAYERS)

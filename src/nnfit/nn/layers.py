@@ -12,6 +12,7 @@ from .base import Layer
 from .dropout import Dropout
 from .init import INITIALIZERS
 from .normalization import BatchNorm, LayerNorm
+from .tokens import Tokens
 
 __all__ = ["Layer", "Dense", "ActivationLayer", "LAYERS", "layer_types"]
 
@@ -119,6 +120,7 @@ LAYERS: dict[str, type[Layer]] = {
     "batchnorm": BatchNorm,
     "layernorm": LayerNorm,
     "dropout": Dropout,
+    "tokens": Tokens,
 }
 """Layer types by YAML name (``config.LAYER_MODELS`` has the same keys)."""
 

@@ -1,0 +1,110 @@
+"""FT-Transformer's feature tokenizer: each input column becomes a ``dim``-vector."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .base import Layer
+
+
+def _uniform(rng: np.random.Generator, out: np.ndarray, limit: float) -> None:
+    """Fill ``out`` with U(-limit, limit) (FT-Transformer's tokenizer initialization)."""
+    rng.random(out=out, dtype=out.dtype)
+    out *= 2.0 * limit
+    out -= limit
+
+
+class Tokens(Layer):
+    """Token ``j`` of a row is ``x_j·W_j + b_j``; with ``cls`` a learned [CLS] token comes first.
+
+    Every column gets its own token, a one-hot-encoded category's columns
+    included (each level its own token: the zero columns then contribute their
+    bias ``b_j`` only). The per-column ``W_j``, ``b_j`` also tell the tokens
+    apart, so the attention that follows needs no positional encoding.
+
+    Shapes: ``x (batch, n_features)`` -> ``y (batch, n_features + cls, dim)``;
+    ``W``, ``b``: ``(n_features, dim)``; ``cls_token``: ``(dim,)``.
+    """
+
+    type = "tokens"
+
+    def __init__(self, dim: int, cls: bool = False):
+        super().__init__()
+        if int(dim) != dim or dim < 1:
+            raise ValueError(f"tokens dim must be a positive integer, got {dim!r}")
+        self.dim, self.cls = int(dim), bool(cls)
+        self.n_features: int | None = None
+
+    def build(self, input_shape, dtype):
+        super().build(input_shape, dtype)
+        if len(self.input_shape) != 1:
+            raise ValueError(f"tokens takes rows of features (n_features,), got {self.input_shape}")
+        self.n_features = self.input_shape[0]
+        self.output_shape = (self.n_features + self.cls, self.dim)
+        return self.output_shape
+
+    def param_shapes(self):
+        shapes = {"W": ((self.n_features, self.dim), True), "b": ((self.n_features, self.dim), False)}
+        if self.cls:
+            shapes["cls_token"] = ((self.dim,), False)
+        return shapes
+
+    def init_params(self, rng):
+        limit = 1.0 / math.sqrt(self.dim)
+        for name in self.param_shapes():
+            _uniform(rng, self.params[name], limit)
+
+    def forward(self, x, training=False, out=None):
+        """``token_bj = [x_bj, 1]·[W_j; b_j]`` as one batched matmul (bias folded in).
+
+        Ufuncs on broadcast operands make NumPy ≥ 2.3 allocate iterator buffers
+        (up to 8192 elements per operand) on every call; batched matmuls and
+        ``copyto`` do not, so the tokenizer is written with those only.
+        """
+        n, f, d = x.shape[0], self.n_features, self.dim
+        y = self._output((n,) + self.output_shape, training, out)
+        if training:
+            xa, wb = self._buffer("xa", (n, f, 1, 2)), self._buffer("wb", (f, 2, d))
+        else:
+            xa, wb = np.empty((n, f, 1, 2), self.dtype), np.empty((f, 2, d), self.dtype)
+        np.copyto(xa[:, :, 0, 0], x)
+        xa[:, :, 0, 1] = 1.0
+        np.copyto(wb[:, 0], self.params["W"])
+        np.copyto(wb[:, 1], self.params["b"])
+        np.matmul(xa, wb, out=y[:, self.cls:, None, :])
+        if self.cls:
+            np.copyto(y[:, 0], self.params["cls_token"])
+        if training:
+            self._x = x
+        return y
+
+    def backward(self, dy, need_dx=True):
+        """``dW_j = Σ_batch x_j·dy_j``, ``db_j = Σ_batch dy_j``, ``dcls = Σ_batch dy_0``, ``dx_j = dy_j·W_j``.
+
+        Products by batched matmul into one reused ``(batch, n_features, 1, dim)``
+        buffer, reductions with ``out=``: nothing is allocated per step.
+        """
+        n, f, d = self._x.shape[0], self.n_features, self.dim
+        dtokens = dy[:, self.cls:, None, :]  # (batch, f, 1, dim)
+        prod = self._buffer("prod", (n, f, 1, d))
+        np.matmul(self._x[:, :, None, None], dtokens, out=prod)
+        np.sum(prod[:, :, 0], axis=0, out=self.grads["W"])
+        np.sum(dtokens[:, :, 0], axis=0, out=self.grads["b"])
+        if self.cls:
+            np.sum(dy[:, 0], axis=0, out=self.grads["cls_token"])
+        if not need_dx:
+            return None
+        dx = self._buffer("dx", self._x.shape)
+        np.matmul(dtokens, self.params["W"][:, :, None], out=dx[:, :, None, None])
+        return dx
+
+    def spec(self):
+        return {"type": self.type, "dim": self.dim, "cls": self.cls}
+
+    def __repr__(self) -> str:
+        cls = ", cls" if self.cls else ""
+        if self.n_features is None:
+            return f"Tokens(? → ?×{self.dim}{cls})"
+        return f"Tokens({self.n_features} → {self.n_features + self.cls}×{self.dim}{cls})"
