@@ -96,10 +96,16 @@ class TokensLayer(Strict):
     cls: bool = False
 
 
+class PoolLayer(Strict):
+    type: Literal["pool"]
+    mode: Literal["cls", "mean"] | None = None  # None: cls when the tokens layer has a CLS token
+
+
 LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer, "batchnorm": BatchNormLayer,
-                "layernorm": LayerNormLayer, "dropout": DropoutLayer, "tokens": TokensLayer}
+                "layernorm": LayerNormLayer, "dropout": DropoutLayer, "tokens": TokensLayer,
+                "pool": PoolLayer}
 LayerConfig = Annotated[Union[DenseLayer, ActivationLayer, BatchNormLayer, LayerNormLayer,
-                              DropoutLayer, TokensLayer], Field(discriminator="type")]
+                              DropoutLayer, TokensLayer, PoolLayer], Field(discriminator="type")]
 
 
 def _unique(columns: list[str]) -> list[str]:

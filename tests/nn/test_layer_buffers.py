@@ -11,6 +11,8 @@ from nnfit.nn.optimizers import make_optimizer
 
 STACKS = {
     "tokenizer": ((5,), [{"type": "tokens", "dim": 4, "cls": True}, {"type": "dense", "units": 3}]),
+    "pooled": ((5,), [{"type": "tokens", "dim": 4}, {"type": "pool"}, {"type": "dense", "units": 3}]),
+    "cls_pooled": ((6, 4), [{"type": "pool", "mode": "cls"}, {"type": "dense", "units": 3}]),
     "rows": ((5,), [{"type": "dense", "units": 6, "activation": "relu"}, {"type": "batchnorm"},
                     {"type": "layernorm"}, {"type": "dropout", "rate": 0.3},
                     {"type": "dense", "units": 3}]),
@@ -79,4 +81,4 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
 
 def test_every_layer_type_is_in_the_table_the_config_offers():
     assert set(layer_types()) == set(LAYERS)
-    assert {"batchnorm", "layernorm", "dropout", "tokens"} <= set(LAYERS)
+    assert {"batchnorm", "layernorm", "dropout", "tokens", "pool"} <= set(LAYERS)

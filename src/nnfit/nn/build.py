@@ -22,6 +22,25 @@ def make_layer(spec: dict | Layer) -> Layer:
     return types[kind](**options)
 
 
+def resolve_pool_modes(layers: Sequence[Layer]) -> None:
+    """Give each ``pool`` without a mode the one its tokenizer implies (in place).
+
+    ``cls`` when the nearest ``tokens`` layer before it made a CLS token, else
+    ``mean``. A ``pool`` asked for ``cls`` after a tokenizer without one is an error.
+    """
+    tokens = None
+    for layer in layers:
+        if layer.type == "tokens":
+            tokens = layer
+        elif layer.type == "pool":
+            has_cls = tokens is not None and tokens.cls
+            if layer.mode is None:
+                layer.mode = "cls" if has_cls else "mean"
+            elif layer.mode == "cls" and tokens is not None and not has_cls:
+                raise ValueError("pool mode cls needs a CLS token: set cls: true on the tokens "
+                                 "layer, or use pool mode mean")
+
+
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     """The one source of randomness: a Generator passes through, an int seeds a new one."""
     if isinstance(seed, np.random.Generator):
@@ -50,4 +69,6 @@ def build_network(layers: Sequence[dict | Layer], n_features: int | None = None,
     if not layers:
         raise ValueError("a network needs at least one layer")
     shape = (int(n_features),) if input_shape is None else tuple(input_shape)
-    return Network([make_layer(spec) for spec in layers], shape, dtype=dtype, rng=as_generator(seed))
+    built = [make_layer(spec) for spec in layers]
+    resolve_pool_modes(built)
+    return Network(built, shape, dtype=dtype, rng=as_generator(seed))

@@ -12,7 +12,7 @@ from .base import Layer
 from .dropout import Dropout
 from .init import INITIALIZERS
 from .normalization import BatchNorm, LayerNorm
-from .tokens import Tokens
+from .tokens import Pool, Tokens
 
 __all__ = ["Layer", "Dense", "ActivationLayer", "LAYERS", "layer_types"]
 
@@ -121,6 +121,7 @@ LAYERS: dict[str, type[Layer]] = {
     "layernorm": LayerNorm,
     "dropout": Dropout,
     "tokens": Tokens,
+    "pool": Pool,
 }
 """Layer types by YAML name (``config.LAYER_MODELS`` has the same keys)."""
 

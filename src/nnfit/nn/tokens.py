@@ -108,3 +108,67 @@ class Tokens(Layer):
         if self.n_features is None:
             return f"Tokens(? → ?×{self.dim}{cls})"
         return f"Tokens({self.n_features} → {self.n_features + self.cls}×{self.dim}{cls})"
+
+
+POOL_MODES = ("cls", "mean")
+
+
+class Pool(Layer):
+    """Tokens back to one vector per row: the [CLS] token's, or the mean over the tokens.
+
+    ``mode=None`` means "as the tokenizer says": :func:`~nnfit.nn.build.build_network`
+    sets it to ``"cls"`` when the nearest ``tokens`` layer before the pool made a
+    CLS token, else to ``"mean"``, so a built network's ``spec()`` always names
+    the mode. A pool built on its own (``Network([...])``) needs the mode given.
+    ``"cls"`` reads token 0, whatever the tokenizer put there.
+
+    Shapes: ``x (batch, tokens, dim)`` -> ``y (batch, dim)``; no parameters.
+    """
+
+    type = "pool"
+
+    def __init__(self, mode: str | None = None):
+        super().__init__()
+        if mode is not None and mode not in POOL_MODES:
+            raise ValueError(f"pool mode must be one of {', '.join(POOL_MODES)}, got {mode!r}")
+        self.mode = mode
+
+    def build(self, input_shape, dtype):
+        super().build(input_shape, dtype)
+        if len(self.input_shape) != 2:
+            raise ValueError(f"pool takes tokens (tokens, dim), got {self.input_shape}")
+        if self.mode is None:
+            raise ValueError("pool has no mode: give mode: cls or mean (build_network takes it "
+                             "from the tokens layer before the pool)")
+        self.output_shape = self.input_shape[1:]
+        return self.output_shape
+
+    def forward(self, x, training=False, out=None):
+        y = self._output((x.shape[0],) + self.output_shape, training, out)
+        if self.mode == "cls":
+            np.copyto(y, x[:, 0])
+        else:
+            np.sum(x, axis=1, out=y)  # np.mean here would allocate iterator buffers
+            y *= 1.0 / x.shape[1]
+        if training:
+            self._x_shape = x.shape
+        return y
+
+    def backward(self, dy, need_dx=True):
+        """cls: ``dx_0 = dy``, the other tokens 0; mean: ``dx_t = dy / n_tokens`` for every token."""
+        if not need_dx:
+            return None
+        dx = self._buffer("dx", self._x_shape)
+        if self.mode == "cls":
+            dx[:, 1:] = 0.0
+            np.copyto(dx[:, 0], dy)
+        else:
+            np.copyto(dx, dy[:, None, :])  # a broadcast copy: no ufunc iterator buffers
+            dx *= 1.0 / self._x_shape[1]
+        return dx
+
+    def spec(self):
+        return {"type": self.type} if self.mode is None else {"type": self.type, "mode": self.mode}
+
+    def __repr__(self) -> str:
+        return f"Pool({self.mode or '?'})"
