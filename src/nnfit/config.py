@@ -101,11 +101,20 @@ class PoolLayer(Strict):
     mode: Literal["cls", "mean"] | None = None  # None: cls when the tokens layer has a CLS token
 
 
+class AttentionLayer(Strict):
+    type: Literal["attention"]
+    dim: Annotated[int, Field(ge=1)]
+    heads: Annotated[int, Field(ge=1)] = 1
+    ffn: Annotated[float, Field(gt=0)] = 2
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
+
+
 LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer, "batchnorm": BatchNormLayer,
                 "layernorm": LayerNormLayer, "dropout": DropoutLayer, "tokens": TokensLayer,
-                "pool": PoolLayer}
+                "pool": PoolLayer, "attention": AttentionLayer}
 LayerConfig = Annotated[Union[DenseLayer, ActivationLayer, BatchNormLayer, LayerNormLayer,
-                              DropoutLayer, TokensLayer, PoolLayer], Field(discriminator="type")]
+                              DropoutLayer, TokensLayer, PoolLayer, AttentionLayer],
+                        Field(discriminator="type")]
 
 
 def _unique(columns: list[str]) -> list[str]:

@@ -81,4 +81,4 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
 
 def test_every_layer_type_is_in_the_table_the_config_offers():
     assert set(layer_types()) == set(LAYERS)
-    assert {"batchnorm", "layernorm", "dropout", "tokens", "pool"} <= set(LAYERS)
+    assert {"batchnorm", "layernorm", "dropout", "tokens", "pool", "attention"} <= set(LAYERS)

@@ -104,7 +104,7 @@ def test_bad_layer_specs(spec, message):
 
 
 def test_layer_table_keys():
-    assert set(LAYERS) == {"dense", "activation", "batchnorm", "layernorm", "dropout", "tokens", "pool"}
+    assert set(LAYERS) == {"dense", "activation", "batchnorm", "layernorm", "dropout", "tokens", "pool", "attention"}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

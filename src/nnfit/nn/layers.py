@@ -114,6 +114,8 @@ class ActivationLayer(Layer):
         return f"Activation({self.activation!r})"
 
 
+from .attention import Attention  # noqa: E402  (here: attention builds on Dense above)
+
 LAYERS: dict[str, type[Layer]] = {
     "dense": Dense,
     "activation": ActivationLayer,
@@ -122,6 +124,7 @@ LAYERS: dict[str, type[Layer]] = {
     "dropout": Dropout,
     "tokens": Tokens,
     "pool": Pool,
+    "attention": Attention,
 }
 """Layer types by YAML name (``config.LAYER_MODELS`` has the same keys)."""
 
