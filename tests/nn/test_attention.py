@@ -129,3 +129,15 @@ def test_spec_repr_params_and_errors():
         build_network([{"type": "attention", "dim": 8}], input_shape=(3, 6))
     with pytest.raises(ValueError, match="dropout must be in"):
         make_layer({"type": "attention", "dim": 8, "dropout": 1.0})
+
+
+def test_a_network_rebuilt_from_its_specs_predicts_the_same():
+    layers = [{"type": "tokens", "dim": 8, "cls": True}, {"type": "attention", "dim": 8, "heads": 2},
+              {"type": "attention", "dim": 8, "heads": 4, "ffn": 1.5, "dropout": 0.1},
+              {"type": "pool"}, {"type": "dense", "units": 3}]
+    net = build_network(layers, n_features=5, seed=3)
+    again = build_network(net.specs(), n_features=5, seed=4)
+    assert again.specs() == net.specs() and again.layout == net.layout
+    again.params[...] = net.params
+    x = np.random.default_rng(0).standard_normal((11, 5)).astype(np.float32)
+    np.testing.assert_array_equal(again.predict(x, batch_size=4), net.predict(x, batch_size=4))
