@@ -251,3 +251,16 @@ def test_batchnorm_and_dropout_train_from_the_yaml_and_predict_like_the_run(tmp_
     bad.write_text("data: {target: species}\nmodel: {layers: [{type: dropout, rate: 1.5}]}\n")
     result = runner.invoke(app, ["summary", str(bad), str(IRIS)])
     assert result.exit_code == 2 and "model.layers[0].rate: must be less than 1 (got 1.5)" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["wine", "diabetes"])
+def test_the_shipped_attention_configs_build_and_train(tmp_path, name):
+    config = ROOT / "configs" / "attention" / f"{name}.yaml"
+    data = ROOT / "sample_data" / f"{name}.csv"
+    shown = runner.invoke(app, ["summary", str(config), str(data)])
+    assert shown.exit_code == 0 and "Attention(dim=16, heads=4)" in shown.stdout
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(config), str(data), "--epochs", "2", "--out",
+                                 str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["eval", str(out), str(data)]).exit_code == 0
