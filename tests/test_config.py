@@ -213,3 +213,66 @@ def test_set_a_misspelt_list_gets_a_hint(tmp_path):
     assert _set_error(tmp_path, "model.layer[0].units=7") == (
         "--set model.layer[0].units=7: model.layer is not a list in this config (did you mean "
         "'layers'?)")
+
+
+def test_a_layer_class_registered_in_LAYERS_is_a_yaml_layer_type_with_its_options(monkeypatch):
+    """One place: the class's ``options`` make the config's model; config.py is not touched."""
+    import numpy as np
+    from pydantic import TypeAdapter, ValidationError
+
+    from nnfit.config import layer_models, layer_union
+    from nnfit.nn.activations import Activation, make_activation
+    from nnfit.nn.base import Layer, Option
+    from nnfit.nn.build import build_network
+
+    class Scale(Layer):
+        type = "scale"
+        options = {"factor": Option(float, required=True, gt=0),
+                   "activation": Option(Activation, default="identity"),
+                   "mode": Option(str, default=None, choices=("a", "b"))}
+
+        def __init__(self, factor, activation="identity", mode=None):
+            super().__init__()
+            self.factor, self.activation, self.mode = factor, make_activation(activation), mode
+
+        def forward(self, x, training=False, out=None):
+            y = self._output(x.shape, training, out)
+            np.multiply(x, self.factor, out=y)
+            return self.activation.forward(y, out=y)
+
+    assert "scale" not in LAYER_MODELS
+    monkeypatch.setitem(LAYERS, "scale", Scale)
+    models = layer_models(LAYERS)
+    assert list(models) == [*LAYER_MODELS, "scale"]
+    for name in LAYER_MODELS:  # the generated models of today's types are unchanged
+        assert models[name].model_json_schema() == LAYER_MODELS[name].model_json_schema()
+    layers = TypeAdapter(list[layer_union(models)])
+
+    got = layers.validate_python([{"type": "scale", "factor": 2, "activation": "relu"},
+                                  {"type": "scale", "factor": 0.5,
+                                   "activation": {"name": "leaky_relu", "slope": 0.1}},
+                                  {"type": "dense", "units": 1}])
+    assert got[0].model_dump() == {"type": "scale", "factor": 2.0, "activation": "relu", "mode": None}
+    assert got[1].activation == {"name": "leaky_relu", "slope": 0.1}
+    net = build_network([layer.model_dump() for layer in got], n_features=3, dtype="float64")
+    assert [layer.type for layer in net.layers] == ["scale", "scale", "dense"]
+    assert net.predict(np.ones((2, 3))).shape == (2, 1)
+
+    for bad, kind in [({"type": "scale"}, "missing"),
+                      ({"type": "scale", "factor": -1}, "greater_than"),
+                      ({"type": "scale", "factor": 1, "mode": "c"}, "literal_error"),
+                      ({"type": "scale", "factor": 1, "units": 3}, "extra_forbidden"),
+                      ({"type": "scale", "factor": 1, "activation": "swish"}, "value_error")]:
+        with pytest.raises(ValidationError) as info:
+            layers.validate_python([bad])
+        assert [e["type"] for e in info.value.errors()] == [kind], bad
+    with pytest.raises(ValidationError, match="leaky_relu slope must be a number in"):
+        layers.validate_python([{"type": "scale", "factor": 1,
+                                 "activation": {"name": "leaky_relu", "slope": 2}}])
+
+
+def test_generated_layer_models_pickle_for_worker_processes():
+    import pickle
+
+    for name, model in LAYER_MODELS.items():
+        assert pickle.loads(pickle.dumps(model)) is model, name

@@ -1,7 +1,8 @@
 """The YAML config: pydantic models, loading, and one-line error messages.
 
 The names users may write (activations, losses, optimizers, layer types) are
-built from the engine's own tables, so the config and the engine cannot drift.
+built from the engine's own tables, so the config and the engine cannot drift;
+each layer type's options come from its engine class's ``options`` (``layer_models``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator,
+                      model_validator)
 
 from .errors import NnfitError, did_you_mean
 from .overrides import apply_override, location, parse_override
-from .nn.activations import ACTIVATIONS
+from .nn.activations import ACTIVATIONS, Activation
+from .nn.base import Option
+from .nn.layers import LAYERS
 from .nn.losses import LOSSES
 from .nn.optimizers import OPTIMIZERS
 
@@ -61,60 +65,47 @@ def _activation(value: Any) -> str | dict:
     return {"name": name, **options} if options else name
 
 
-class DenseLayer(Strict):
-    type: Literal["dense"]
-    units: Annotated[int, Field(gt=0)]
-    activation: str | dict = "identity"
-    _check_activation = field_validator("activation", mode="before")(lambda cls, v: _activation(v))
+def _field(option: Option) -> tuple[Any, Any]:
+    """``(annotation, FieldInfo)`` for ``create_model`` from an engine :class:`Option`."""
+    if option.type is Activation:
+        annotation: Any = str | dict  # normalized by _activation
+    elif option.choices is not None:
+        annotation = _literal(option.choices)
+    else:
+        annotation = option.type
+    if not option.required and option.default is None:
+        annotation = annotation | None
+    default = ... if option.required else option.default
+    return annotation, Field(default, **option.bounds)
 
 
-class ActivationLayer(Strict):
-    type: Literal["activation"]
-    activation: str | dict
-    _check_activation = field_validator("activation", mode="before")(lambda cls, v: _activation(v))
+def layer_models(layers: dict[str, type] | None = None) -> dict[str, type[BaseModel]]:
+    """One strict pydantic model per layer type, generated from each class's ``options``.
+
+    ``layers`` is ``nn.layers.LAYERS`` by default: the config declares no layer of its own.
+    """
+    models = {}
+    for name, cls in (LAYERS if layers is None else layers).items():
+        fields: dict[str, Any] = {"type": (Literal[name], ...)}
+        fields.update({key: _field(option) for key, option in cls.options.items()})
+        activations = [key for key, option in cls.options.items() if option.type is Activation]
+        validators = {"_check_activation": field_validator(*activations, mode="before")(
+            lambda cls, v: _activation(v))} if activations else {}
+        title = "".join(part.title() for part in name.split("_")) + "Layer"
+        models[name] = create_model(title, __base__=Strict, __module__=__name__,
+                                    __validators__=validators, **fields)
+    return models
 
 
-class BatchNormLayer(Strict):
-    type: Literal["batchnorm"]
-    momentum: Annotated[float, Field(ge=0, le=1)] = 0.1
-    eps: Annotated[float, Field(gt=0)] = 1e-5
+def layer_union(models: dict[str, type[BaseModel]]) -> Any:
+    """The discriminated union of ``models`` on their ``type`` key."""
+    return Annotated[Union[tuple(models.values())], Field(discriminator="type")]
 
 
-class LayerNormLayer(Strict):
-    type: Literal["layernorm"]
-    eps: Annotated[float, Field(gt=0)] = 1e-5
-
-
-class DropoutLayer(Strict):
-    type: Literal["dropout"]
-    rate: Annotated[float, Field(ge=0, lt=1)]
-
-
-class TokensLayer(Strict):
-    type: Literal["tokens"]
-    dim: Annotated[int, Field(ge=1)]
-    cls: bool = False
-
-
-class PoolLayer(Strict):
-    type: Literal["pool"]
-    mode: Literal["cls", "mean"] | None = None  # None: cls when the tokens layer has a CLS token
-
-
-class AttentionLayer(Strict):
-    type: Literal["attention"]
-    dim: Annotated[int, Field(ge=1)]
-    heads: Annotated[int, Field(ge=1)] = 1
-    ffn: Annotated[float, Field(gt=0)] = 2
-    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
-
-
-LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer, "batchnorm": BatchNormLayer,
-                "layernorm": LayerNormLayer, "dropout": DropoutLayer, "tokens": TokensLayer,
-                "pool": PoolLayer, "attention": AttentionLayer}
-LayerConfig = Annotated[Union[DenseLayer, ActivationLayer, BatchNormLayer, LayerNormLayer,
-                              DropoutLayer, TokensLayer, PoolLayer, AttentionLayer],
-                        Field(discriminator="type")]
+LAYER_MODELS = layer_models()
+LayerConfig = layer_union(LAYER_MODELS)
+globals().update({model.__name__: model for model in LAYER_MODELS.values()})  # for pickle:
+# a sweep's worker processes receive the Config, which finds DenseLayer etc. here by name
 
 
 def _unique(columns: list[str]) -> list[str]:

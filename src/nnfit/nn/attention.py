@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, Option
 from .dropout import Dropout
 from .layers import Dense
 from .normalization import LayerNorm
@@ -34,6 +34,8 @@ class Attention(Layer):
     """
 
     type = "attention"
+    options = {"dim": Option(int, required=True, ge=1), "heads": Option(int, default=1, ge=1),
+               "ffn": Option(float, default=2, gt=0), "dropout": Option(float, default=0.0, ge=0, lt=1)}
 
     def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0):
         super().__init__()

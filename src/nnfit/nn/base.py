@@ -24,19 +24,54 @@ Two optional hooks, for layers that need them:
   ``bind_state(state)`` and fills them once with ``init_state()``;
 - ``set_rng(rng)`` gives the layer the run's Generator (dropout's masks). The
   Network hands its generator to every layer, once, in ``Network.set_rng``.
+
+Each layer class also declares the options its YAML form takes, once, as plain
+data: ``options = {"units": Option(int, required=True, gt=0), ...}`` in the
+order of its ``__init__`` arguments. ``nnfit.config`` builds the config's
+pydantic model for each type in ``nn.layers.LAYERS`` from these, so a new layer
+type is one class here plus its entry in ``LAYERS``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Option:
+    """One YAML option of a layer type, as plain data (the engine does not use pydantic).
+
+    ``type`` is ``int``, ``float``, ``bool``, ``str`` or
+    :class:`~nnfit.nn.activations.Activation` (a name or ``{name: ..., **options}``);
+    ``choices`` limits a ``str`` to those values; ``gt``/``ge``/``lt``/``le``
+    bound a number. An option that is not ``required`` takes ``default``, and
+    a ``default`` of ``None`` also lets the YAML write ``null``.
+    """
+
+    type: Any
+    default: Any = None
+    required: bool = False
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    choices: tuple | None = None
+
+    @property
+    def bounds(self) -> dict[str, float]:
+        """The bounds that are set, e.g. ``{"gt": 0}``."""
+        return {k: v for k in ("gt", "ge", "lt", "le") if (v := getattr(self, k)) is not None}
 
 
 class Layer:
     """Base class: buffer management and the parts of the protocol with defaults."""
 
     type: str = "layer"
+    options: ClassVar[dict[str, Option]] = {}  # the YAML options, by name (see Option)
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

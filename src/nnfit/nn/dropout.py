@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, Option
 
 
 class Dropout(Layer):
@@ -19,6 +19,7 @@ class Dropout(Layer):
     """
 
     type = "dropout"
+    options = {"rate": Option(float, required=True, ge=0, lt=1)}
 
     def __init__(self, rate: float = 0.5):
         super().__init__()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, make_activation
-from .base import Layer
+from .base import Layer, Option
 from .dropout import Dropout
 from .init import INITIALIZERS
 from .normalization import BatchNorm, LayerNorm
@@ -32,6 +32,8 @@ class Dense(Layer):
     """
 
     type = "dense"
+    options = {"units": Option(int, required=True, gt=0),
+               "activation": Option(Activation, default="identity")}
 
     def __init__(self, units: int, activation: str | dict | Activation | None = None):
         super().__init__()
@@ -88,6 +90,7 @@ class ActivationLayer(Layer):
     """An activation on its own, as a layer without parameters: ``y = f(x)``."""
 
     type = "activation"
+    options = {"activation": Option(Activation, required=True)}
 
     def __init__(self, activation: str | dict | Activation):
         super().__init__()
@@ -126,7 +129,7 @@ LAYERS: dict[str, type[Layer]] = {
     "pool": Pool,
     "attention": Attention,
 }
-"""Layer types by YAML name (``config.LAYER_MODELS`` has the same keys)."""
+"""Layer types by YAML name; ``nnfit.config`` builds its layer models from these classes' ``options``."""
 
 
 def layer_types() -> dict[str, type[Layer]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, Option
 
 
 def _check_eps(eps: float) -> float:
@@ -36,6 +36,8 @@ class BatchNorm(Layer):
     """
 
     type = "batchnorm"
+    options = {"momentum": Option(float, default=0.1, ge=0, le=1),
+               "eps": Option(float, default=1e-5, gt=0)}
 
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
@@ -139,6 +141,7 @@ class LayerNorm(Layer):
     """
 
     type = "layernorm"
+    options = {"eps": Option(float, default=1e-5, gt=0)}
 
     def __init__(self, eps: float = 1e-5):
         super().__init__()

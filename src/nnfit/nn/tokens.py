@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .base import Layer
+from .base import Layer, Option
 
 
 def _uniform(rng: np.random.Generator, out: np.ndarray, limit: float) -> None:
@@ -29,6 +29,7 @@ class Tokens(Layer):
     """
 
     type = "tokens"
+    options = {"dim": Option(int, required=True, ge=1), "cls": Option(bool, default=False)}
 
     def __init__(self, dim: int, cls: bool = False):
         super().__init__()
@@ -126,6 +127,8 @@ class Pool(Layer):
     """
 
     type = "pool"
+    # None: cls when the tokens layer has a CLS token
+    options = {"mode": Option(str, default=None, choices=POOL_MODES)}
 
     def __init__(self, mode: str | None = None):
         super().__init__()
