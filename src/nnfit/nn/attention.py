@@ -111,11 +111,18 @@ class Attention(Layer):
         q *= 1.0 / math.sqrt(dk)  # q holds Q/√d_k from here on
         p, row = buf("p", (n, h, t, t)), buf("row", (n, h, t, 1))
         np.matmul(q, k.transpose(0, 1, 3, 2), out=p)
+        # softmax over the keys; the (…, 1) row statistics are spread into a full-size
+        # buffer first (a ufunc with a broadcast operand allocates working buffers)
+        full = buf("full", (n, h, t, t))
         np.max(p, axis=-1, keepdims=True, out=row)
-        p -= row
+        np.copyto(full, row)
+        p -= full
         np.exp(p, out=p)
-        np.sum(p, axis=-1, keepdims=True, out=row)
-        p /= row  # softmax over the keys
+        ones = buf("ones", (t, 1))
+        ones.fill(1.0)
+        np.matmul(p, ones, out=row)  # row sums; np.sum would allocate iterator buffers
+        np.copyto(full, row)
+        p /= full
         pd = p if self.attn_drop is None else self.attn_drop.forward(p, training)
         o = buf("o", (n, h, t, dk))
         np.matmul(pd, v, out=o)
@@ -163,8 +170,11 @@ class Attention(Layer):
             dp = self.attn_drop.backward(dp)
         ds, row = buf("ds", (n, h, t, t)), buf("drow", (n, h, t, 1))
         np.multiply(dp, p, out=ds)
-        np.sum(ds, axis=-1, keepdims=True, out=row)
-        np.subtract(dp, row, out=ds)
+        ones = buf("ones", (t, 1))
+        ones.fill(1.0)
+        np.matmul(ds, ones, out=row)
+        np.copyto(ds, row)  # spread the row sums, then a same-shape subtract
+        np.subtract(dp, ds, out=ds)
         ds *= p
         dq, dkk = buf("dq", (n, h, t, dk)), buf("dk", (n, h, t, dk))
         np.matmul(ds, k, out=dq)
