@@ -107,6 +107,7 @@ class AttentionLayer(Strict):
     heads: Annotated[int, Field(ge=1)] = 1
     ffn: Annotated[float, Field(gt=0)] = 2
     dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    activation: Literal["relu", "gelu"] = "relu"  # of the feed-forward's hidden layer
 
 
 LAYER_MODELS = {"dense": DenseLayer, "activation": ActivationLayer, "batchnorm": BatchNormLayer,

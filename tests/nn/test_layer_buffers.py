@@ -23,6 +23,9 @@ STACKS = {
     "attention": ((5,), [{"type": "tokens", "dim": 8, "cls": True},
                          {"type": "attention", "dim": 8, "heads": 2}, {"type": "pool"},
                          {"type": "dense", "units": 3}]),
+    "attention_gelu": ((5,), [{"type": "tokens", "dim": 8},
+                              {"type": "attention", "dim": 8, "heads": 2, "activation": "gelu"},
+                              {"type": "pool"}, {"type": "dense", "units": 3, "activation": "gelu"}]),
 }
 
 

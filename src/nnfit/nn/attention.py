@@ -19,7 +19,8 @@ class Attention(Layer):
     of width ``3·dim``, splits them into ``heads`` heads of ``d_k = dim / heads``
     (all heads and samples in one ``(batch, heads, tokens, d_k)`` array), takes
     ``softmax(Q·Kᵀ/√d_k)·V`` per head, merges the heads back and applies the
-    output projection. ``FFN`` is ``Dense(ffn·dim, relu) → Dense(dim)``.
+    output projection. ``FFN`` is ``Dense(ffn·dim, activation) → Dense(dim)``, with
+    ``activation`` ``relu`` (the default) or ``gelu`` (tanh approximation).
     ``dropout`` (0 by default) drops attention weights and the FFN's hidden units
     in training, as FT-Transformer's attention and FFN dropout do.
 
@@ -35,7 +36,10 @@ class Attention(Layer):
 
     type = "attention"
 
-    def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0):
+    FFN_ACTIVATIONS = ("relu", "gelu")
+
+    def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0,
+                 activation: str = "relu"):
         super().__init__()
         if int(dim) != dim or dim < 1:
             raise ValueError(f"attention dim must be a positive integer, got {dim!r}")
@@ -48,12 +52,16 @@ class Attention(Layer):
             raise ValueError(f"attention ffn must be a positive multiplier of dim, got {ffn!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"attention dropout must be in [0, 1), got {dropout!r}")
+        if activation not in self.FFN_ACTIVATIONS:
+            raise ValueError(f"attention activation must be one of "
+                             f"{', '.join(self.FFN_ACTIVATIONS)}, got {activation!r}")
         self.dim, self.heads, self.ffn, self.dropout = int(dim), int(heads), ffn, float(dropout)
+        self.activation = activation
         self.d_k = self.dim // self.heads
         hidden = int(round(ffn * self.dim))
         self.subs: dict[str, Layer] = {
             "ln1": LayerNorm(), "qkv": Dense(3 * self.dim), "out": Dense(self.dim),
-            "ln2": LayerNorm(), "ffn1": Dense(hidden, "relu"), "ffn2": Dense(self.dim),
+            "ln2": LayerNorm(), "ffn1": Dense(hidden, activation), "ffn2": Dense(self.dim),
         }
         self.attn_drop = Dropout(self.dropout) if self.dropout > 0 else None
         self.ffn_drop = Dropout(self.dropout) if self.dropout > 0 else None
@@ -194,7 +202,7 @@ class Attention(Layer):
 
     def spec(self):
         return {"type": self.type, "dim": self.dim, "heads": self.heads, "ffn": self.ffn,
-                "dropout": self.dropout}
+                "dropout": self.dropout, "activation": self.activation}
 
     def __repr__(self) -> str:
         return f"Attention(dim={self.dim}, heads={self.heads})"
