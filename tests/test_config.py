@@ -93,7 +93,7 @@ def test_overrides_apply_before_validation(tmp_path):
      ["config.yaml: model.layers[0]: unknown layer type 'conv'; choose from dense, activation, batchnorm, layernorm, dropout, tokens, pool, attention"]),
     ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: swish}]}\n",
      ["config.yaml: model.layers[0].activation: unknown activation 'swish'; choose from identity, "
-      "linear, relu, leaky_relu, sigmoid, tanh, softmax"]),
+      "linear, relu, leaky_relu, sigmoid, tanh, gelu, softmax"]),
     ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: {name: leaky_relu, slope: 2}}]}\n",
      ["config.yaml: model.layers[0].activation: leaky_relu slope must be a number in (0, 1) (got 2)"]),
     ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activaton: relu}]}\n",

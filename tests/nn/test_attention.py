@@ -28,6 +28,19 @@ def test_multi_head_gradients(n, n_tokens, dim, heads):
     assert_gradients_match(check_network(net, rng.standard_normal((n, n_tokens, dim)), rng=rng))
 
 
+@pytest.mark.parametrize("n,n_tokens,dim,heads", [(1, 3, 4, 2), (4, 5, 6, 3)])
+def test_gelu_feed_forward_gradients(n, n_tokens, dim, heads):
+    rng = np.random.default_rng(n + 10)
+    net = _block(n_tokens, dim, heads, seed=n, ffn=1.5, activation="gelu")
+    assert net.layers[0].subs["ffn1"].activation.name == "gelu"
+    assert_gradients_match(check_network(net, rng.standard_normal((n, n_tokens, dim)), rng=rng))
+
+
+def test_gelu_is_refused_outside_relu_or_gelu():
+    with pytest.raises(ValueError, match="relu, gelu"):
+        make_layer({"type": "attention", "dim": 4, "activation": "tanh"})
+
+
 def test_gradients_with_a_fixed_dropout_mask():
     rng = np.random.default_rng(4)
     net = _block(4, 4, 2, seed=2, dropout=0.3)
@@ -112,10 +125,11 @@ def test_training_steps_allocate_no_more_for_a_bigger_batch():
 
 
 def test_spec_repr_params_and_errors():
-    spec = {"type": "attention", "dim": 16, "heads": 4, "ffn": 2, "dropout": 0.1}
+    spec = {"type": "attention", "dim": 16, "heads": 4, "ffn": 2, "dropout": 0.1,
+            "activation": "gelu"}
     assert make_layer(spec).spec() == spec
     assert make_layer({"type": "attention", "dim": 8}).spec() == {
-        "type": "attention", "dim": 8, "heads": 1, "ffn": 2, "dropout": 0.0}
+        "type": "attention", "dim": 8, "heads": 1, "ffn": 2, "dropout": 0.0, "activation": "relu"}
     assert repr(make_layer(spec)) == "Attention(dim=16, heads=4)"
     net = build_network([spec], input_shape=(3, 16))
     d, hidden = 16, 32

@@ -7,7 +7,7 @@ from nnfit.nn.layers import LAYERS, ActivationLayer, Dense
 
 ACTIVATION_SPECS = [
     "identity", "linear", "relu", {"name": "leaky_relu", "slope": 0.2}, "leaky_relu",
-    "sigmoid", "tanh", "softmax",
+    "sigmoid", "tanh", "softmax", "gelu",
 ]
 KINKED = {"relu", "leaky_relu"}
 
@@ -108,7 +108,7 @@ def test_layer_table_keys():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("activation", ["sigmoid", "softmax", "tanh", "relu", "leaky_relu"])
+@pytest.mark.parametrize("activation", ["sigmoid", "softmax", "tanh", "relu", "leaky_relu", "gelu"])
 def test_activations_stay_finite_at_extreme_inputs(activation, dtype):
     net = build_network([{"type": "activation", "activation": activation}], n_features=3, dtype=dtype)
     x = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]], dtype=dtype)
@@ -119,3 +119,13 @@ def test_activations_stay_finite_at_extreme_inputs(activation, dtype):
         np.testing.assert_allclose(y[0], [1.0, 0.0, 0.5])
     if activation == "softmax":
         np.testing.assert_allclose(y, [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
+
+
+def test_gelu_is_the_tanh_approximation():
+    """Values of PyTorch's ``GELU(approximate="tanh")``, i.e. ``z/2·(1 + tanh(√(2/π)(z + 0.044715 z³)))``."""
+    z = np.array([[-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0]])
+    expected = 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))
+    net = build_network([{"type": "activation", "activation": "gelu"}], n_features=7, dtype="float64")
+    np.testing.assert_allclose(net.forward(z), expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(expected[0, [1, 5]], [-0.15880800939172324, 0.8411919906082768],
+                               rtol=1e-14)

@@ -260,7 +260,7 @@ def dead_units(network, X: np.ndarray, chunk: int = 4096) -> list[dict]:
         x = np.asarray(X[start:start + chunk], dtype=network.dtype)
         for i, layer in enumerate(network.layers):
             x = layer.forward(x, training=False)
-            if getattr(layer, "activation", None) is not None and layer.activation.name == "relu":
+            if getattr(getattr(layer, "activation", None), "name", None) == "relu":
                 positive = (x > 0).reshape(-1, x.shape[-1]).any(axis=0)
                 alive[i] = positive | alive[i] if i in alive else positive
     return [{"layer": i, "description": repr(network.layers[i]), "units": int(a.size),

@@ -2,8 +2,10 @@
 
 Every activation maps ``z -> y`` elementwise (softmax: along the last axis) and
 back-propagates ``dy -> dz`` from the forward *output* ``y`` alone, so a layer
-keeps nothing but what it returned. All operations write into caller-owned
-buffers (``out=``), so the training loop allocates nothing here.
+keeps nothing but what it returned (GELU, which is not invertible, is the one
+exception: its forward caches ``f'(z)`` in its own reused scratch). All
+operations write into caller-owned buffers (``out=``), so the training loop
+allocates nothing here.
 """
 
 from __future__ import annotations
@@ -148,6 +150,55 @@ class Tanh(Activation):
         return out
 
 
+class GELU(Activation):
+    """Gaussian error linear unit, tanh approximation (PyTorch's ``GELU(approximate="tanh")``).
+
+    ``y = z/2 · (1 + tanh(u))`` with ``u = √(2/π)·(z + 0.044715·z³)``;
+    ``dz = dy · (½(1 + tanh u) + ½·z·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·z²))``.
+
+    GELU is not invertible, so unlike the other activations the derivative cannot
+    be read off the output: ``forward`` computes ``f'(z)`` alongside ``f(z)`` and
+    keeps it in its scratch, and ``backward`` uses the cached ``f'`` of the last
+    ``forward`` (the training step runs one forward, then its backward).
+    """
+
+    name = "gelu"
+    init = "he"
+    _C = math.sqrt(2.0 / math.pi)
+    _A = 0.044715
+
+    def forward(self, z, out):
+        views = self.__dict__.get("_views")  # the three views too are kept for a repeated shape
+        if views is None or views[0] != (z.shape, z.dtype):
+            views = self._views = ((z.shape, z.dtype), *self._scratch((3,) + z.shape, z.dtype))
+        _, t, d, s = views  # tanh u, f'(z), scratch (out may alias z)
+        np.multiply(z, z, out=s)  # z²
+        np.multiply(s, self._A, out=t)
+        t += 1.0
+        t *= z
+        t *= self._C
+        np.tanh(t, out=t)  # tanh u
+        np.multiply(s, 3.0 * self._A, out=d)
+        d += 1.0
+        d *= z
+        d *= self._C  # √(2/π)·z·(1 + 3a·z²)
+        np.multiply(t, t, out=s)
+        np.subtract(1.0, s, out=s)
+        d *= s
+        d *= 0.5
+        np.add(t, 1.0, out=s)
+        s *= 0.5  # Φ-like factor ½(1 + tanh u)
+        d += s
+        self._deriv = d
+        return np.multiply(z, s, out=out)
+
+    def backward(self, y, dy, out):
+        d = self._deriv
+        if d.shape != dy.shape:
+            raise RuntimeError("gelu backward needs the forward of the same batch just before it")
+        return np.multiply(dy, d, out=out)
+
+
 class Softmax(Activation):
     """``y_i = e^{z_i} / Σ_j e^{z_j}`` over the last axis; ``dz = y ⊙ (dy − Σ(dy ⊙ y))``.
 
@@ -198,6 +249,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     "leaky_relu": LeakyReLU,
     "sigmoid": Sigmoid,
     "tanh": Tanh,
+    "gelu": GELU,
     "softmax": Softmax,
 }
 

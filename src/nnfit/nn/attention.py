@@ -19,7 +19,8 @@ class Attention(Layer):
     of width ``3·dim``, splits them into ``heads`` heads of ``d_k = dim / heads``
     (all heads and samples in one ``(batch, heads, tokens, d_k)`` array), takes
     ``softmax(Q·Kᵀ/√d_k)·V`` per head, merges the heads back and applies the
-    output projection. ``FFN`` is ``Dense(ffn·dim, relu) → Dense(dim)``.
+    output projection. ``FFN`` is ``Dense(ffn·dim, activation) → Dense(dim)``, with
+    ``activation`` ``relu`` (the default) or ``gelu`` (tanh approximation).
     ``dropout`` (0 by default) drops attention weights and the FFN's hidden units
     in training, as FT-Transformer's attention and FFN dropout do.
 
@@ -34,10 +35,14 @@ class Attention(Layer):
     """
 
     type = "attention"
+    FFN_ACTIVATIONS = ("relu", "gelu")
     options = {"dim": Option(int, required=True, ge=1), "heads": Option(int, default=1, ge=1),
-               "ffn": Option(float, default=2, gt=0), "dropout": Option(float, default=0.0, ge=0, lt=1)}
+               "ffn": Option(float, default=2, gt=0),
+               "dropout": Option(float, default=0.0, ge=0, lt=1),
+               "activation": Option(str, default="relu", choices=FFN_ACTIVATIONS)}
 
-    def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0):
+    def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0,
+                 activation: str = "relu"):
         super().__init__()
         if int(dim) != dim or dim < 1:
             raise ValueError(f"attention dim must be a positive integer, got {dim!r}")
@@ -50,12 +55,16 @@ class Attention(Layer):
             raise ValueError(f"attention ffn must be a positive multiplier of dim, got {ffn!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"attention dropout must be in [0, 1), got {dropout!r}")
+        if activation not in self.FFN_ACTIVATIONS:
+            raise ValueError(f"attention activation must be one of "
+                             f"{', '.join(self.FFN_ACTIVATIONS)}, got {activation!r}")
         self.dim, self.heads, self.ffn, self.dropout = int(dim), int(heads), ffn, float(dropout)
+        self.activation = activation
         self.d_k = self.dim // self.heads
         hidden = int(round(ffn * self.dim))
         self.subs: dict[str, Layer] = {
             "ln1": LayerNorm(), "qkv": Dense(3 * self.dim), "out": Dense(self.dim),
-            "ln2": LayerNorm(), "ffn1": Dense(hidden, "relu"), "ffn2": Dense(self.dim),
+            "ln2": LayerNorm(), "ffn1": Dense(hidden, activation), "ffn2": Dense(self.dim),
         }
         self.attn_drop = Dropout(self.dropout) if self.dropout > 0 else None
         self.ffn_drop = Dropout(self.dropout) if self.dropout > 0 else None
@@ -113,11 +122,18 @@ class Attention(Layer):
         q *= 1.0 / math.sqrt(dk)  # q holds Q/√d_k from here on
         p, row = buf("p", (n, h, t, t)), buf("row", (n, h, t, 1))
         np.matmul(q, k.transpose(0, 1, 3, 2), out=p)
+        # softmax over the keys; the (…, 1) row statistics are spread into a full-size
+        # buffer first (a ufunc with a broadcast operand allocates working buffers)
+        full = buf("full", (n, h, t, t))
         np.max(p, axis=-1, keepdims=True, out=row)
-        p -= row
+        np.copyto(full, row)
+        p -= full
         np.exp(p, out=p)
-        np.sum(p, axis=-1, keepdims=True, out=row)
-        p /= row  # softmax over the keys
+        ones = buf("ones", (t, 1))
+        ones.fill(1.0)
+        np.matmul(p, ones, out=row)  # row sums; np.sum would allocate iterator buffers
+        np.copyto(full, row)
+        p /= full
         pd = p if self.attn_drop is None else self.attn_drop.forward(p, training)
         o = buf("o", (n, h, t, dk))
         np.matmul(pd, v, out=o)
@@ -165,8 +181,11 @@ class Attention(Layer):
             dp = self.attn_drop.backward(dp)
         ds, row = buf("ds", (n, h, t, t)), buf("drow", (n, h, t, 1))
         np.multiply(dp, p, out=ds)
-        np.sum(ds, axis=-1, keepdims=True, out=row)
-        np.subtract(dp, row, out=ds)
+        ones = buf("ones", (t, 1))
+        ones.fill(1.0)
+        np.matmul(ds, ones, out=row)
+        np.copyto(ds, row)  # spread the row sums, then a same-shape subtract
+        np.subtract(dp, ds, out=ds)
         ds *= p
         dq, dkk = buf("dq", (n, h, t, dk)), buf("dk", (n, h, t, dk))
         np.matmul(ds, k, out=dq)
@@ -186,7 +205,7 @@ class Attention(Layer):
 
     def spec(self):
         return {"type": self.type, "dim": self.dim, "heads": self.heads, "ffn": self.ffn,
-                "dropout": self.dropout}
+                "dropout": self.dropout, "activation": self.activation}
 
     def __repr__(self) -> str:
         return f"Attention(dim={self.dim}, heads={self.heads})"

@@ -38,7 +38,11 @@ class Dropout(Layer):
             return y
         mask = self._buffer("mask", x.shape)
         self.rng.random(out=mask, dtype=self.dtype)
-        np.greater_equal(mask, self.rate, out=mask)  # keep with probability 1 − rate
+        # keep with probability 1 − rate: u ≥ rate exactly where u − rate ≥ 0 (IEEE subtraction
+        # keeps the sign); heaviside stays in float, where a bool comparison cast into the
+        # float mask would allocate ufunc casting buffers on each call
+        np.subtract(mask, self.rate, out=mask)
+        np.heaviside(mask, 1.0, out=mask)
         mask *= 1.0 / (1.0 - self.rate)
         np.multiply(x, mask, out=y)
         self._mask = mask

@@ -59,7 +59,14 @@ class Dense(Layer):
     def forward(self, x, training=False, out=None):
         y = self._output(x.shape[:-1] + (self.units,), training, out)
         np.matmul(x, self.params["W"], out=y)
-        y += self.params["b"]
+        if training:
+            # y += b with b broadcast allocates ufunc working buffers (~32 kB) per call;
+            # a broadcast np.copyto into a full-size buffer and a same-shape add do not.
+            bias = self._buffer("bias", y.shape)
+            np.copyto(bias, self.params["b"])
+            y += bias
+        else:
+            y += self.params["b"]
         self.activation.forward(y, out=y)
         if training:
             self._x, self._y = x, y

@@ -81,17 +81,24 @@ class BatchNorm(Layer):
         m = x2.shape[0]
         mean, var = self._buffer("mean", (c,)), self._buffer("var", (c,))
         inv_std, step = self._buffer("inv_std", (c,)), self._buffer("step", (c,))
-        xhat = self._buffer("xhat", x2.shape)
-        np.mean(x2, axis=0, out=mean)
-        np.subtract(x2, mean, out=xhat)
+        xhat, full = self._buffer("xhat", x2.shape), self._buffer("full", x2.shape)
+        # (c,) operands are spread into a full-size buffer first, as in LayerNorm.forward
+        np.sum(x2, axis=0, out=mean)
+        mean *= 1.0 / m
+        np.copyto(full, mean)
+        np.subtract(x2, full, out=xhat)
         np.multiply(xhat, xhat, out=y2)  # y as scratch for the squares
-        np.mean(y2, axis=0, out=var)
+        np.sum(y2, axis=0, out=var)
+        var *= 1.0 / m
         np.add(var, self.eps, out=inv_std)
         np.sqrt(inv_std, out=inv_std)
         np.reciprocal(inv_std, out=inv_std)
-        xhat *= inv_std
-        np.multiply(xhat, gamma, out=y2)
-        y2 += beta
+        np.copyto(full, inv_std)
+        xhat *= full
+        np.copyto(full, gamma)
+        np.multiply(xhat, full, out=y2)
+        np.copyto(full, beta)
+        y2 += full
         if m > 1:
             running_mean, running_var = self.state["running_mean"], self.state["running_var"]
             np.subtract(mean, running_mean, out=step)
@@ -116,13 +123,16 @@ class BatchNorm(Layer):
         np.sum(dy2, axis=0, out=dbeta)
         if not need_dx:
             return None
-        k = self._buffer("k", (c,))
+        k, full = self._buffer("k", (c,)), self._buffer("full", xhat.shape)
         np.multiply(self.params["gamma"], self._inv_std, out=k)
-        np.multiply(xhat, dgamma, out=tmp)
-        tmp += dbeta
+        np.copyto(full, dgamma)
+        np.multiply(xhat, full, out=tmp)
+        np.copyto(full, dbeta)
+        tmp += full
         tmp *= 1.0 / m
         np.subtract(dy2, tmp, out=tmp)
-        tmp *= k
+        np.copyto(full, k)
+        tmp *= full
         return tmp.reshape(self._x_shape)
 
     def spec(self):
@@ -161,33 +171,41 @@ class LayerNorm(Layer):
         self.params["beta"][...] = 0.0
 
     def forward(self, x, training=False, out=None):
+        # Row statistics come from np.sum (not np.mean, whose out= allocates iterator
+        # buffers), and every (rows, 1) or (dim,) operand is first copied into a full-size
+        # buffer (np.copyto broadcasts without allocating): a ufunc with a broadcast operand
+        # allocates working buffers on each call, a same-shape one does not.
         y = self._output(x.shape, training, out)
         d = self.dim
         x2, y2 = x.reshape(-1, d), y.reshape(-1, d)
         rows = (x2.shape[0], 1)
-        if training:
-            xhat, inv_std = self._buffer("xhat", x2.shape), self._buffer("inv_std", rows)
-            mean = self._buffer("mean", rows)
-        else:
-            xhat, inv_std = y2, np.empty(rows, self.dtype)  # normalize in place in the output
-            mean = np.empty(rows, self.dtype)
-        np.mean(x2, axis=1, keepdims=True, out=mean)
-        np.subtract(x2, mean, out=xhat)
-        sq = y2 if training else np.empty(x2.shape, self.dtype)
-        np.multiply(xhat, xhat, out=sq)
-        np.mean(sq, axis=1, keepdims=True, out=inv_std)
+        buf = self._buffer if training else (lambda name, shape: np.empty(shape, self.dtype))
+        xhat, inv_std = buf("xhat", x2.shape), buf("inv_std", rows)
+        mean, full, ones = buf("mean", rows), buf("full", x2.shape), buf("ones", (d, 1))
+        ones.fill(1.0 / d)  # row means as x·(1/d): a matmul into out= allocates nothing
+        np.matmul(x2, ones, out=mean)
+        np.copyto(full, mean)
+        np.subtract(x2, full, out=xhat)
+        np.multiply(xhat, xhat, out=y2)  # y as scratch for the squares
+        np.matmul(y2, ones, out=inv_std)
         inv_std += self.eps
         np.sqrt(inv_std, out=inv_std)
         np.reciprocal(inv_std, out=inv_std)
-        xhat *= inv_std
-        np.multiply(xhat, self.params["gamma"], out=y2)
-        y2 += self.params["beta"]
+        np.copyto(full, inv_std)
+        xhat *= full
+        np.copyto(full, self.params["gamma"])
+        np.multiply(xhat, full, out=y2)
+        np.copyto(full, self.params["beta"])
+        y2 += full
         if training:
             self._xhat, self._inv_std, self._x_shape = xhat, inv_std, x.shape
         return y
 
     def backward(self, dy, need_dx=True):
-        """``ĝ = dy⊙γ``, ``dx = (ĝ − mean(ĝ) − x̂⊙mean(ĝ⊙x̂)) / σ`` (means over the last axis)."""
+        """``ĝ = dy⊙γ``, ``dx = (ĝ − mean(ĝ) − x̂⊙mean(ĝ⊙x̂)) / σ`` (means over the last axis).
+
+        Broadcast operands go through a full-size buffer first, as in ``forward``.
+        """
         d = self.dim
         dy2, xhat = dy.reshape(-1, d), self._xhat
         tmp = self._buffer("tmp", xhat.shape)
@@ -198,15 +216,21 @@ class LayerNorm(Layer):
             return None
         rows = (xhat.shape[0], 1)
         a, b = self._buffer("a", rows), self._buffer("b", rows)
-        dx = self._buffer("dx", xhat.shape)
-        np.multiply(dy2, self.params["gamma"], out=dx)  # ĝ
-        np.mean(dx, axis=1, keepdims=True, out=a)
+        dx, full = self._buffer("dx", xhat.shape), self._buffer("full", xhat.shape)
+        ones = self._buffer("ones", (d, 1))
+        ones.fill(1.0 / d)
+        np.copyto(full, self.params["gamma"])
+        np.multiply(dy2, full, out=dx)  # ĝ
+        np.matmul(dx, ones, out=a)
         np.multiply(dx, xhat, out=tmp)
-        np.mean(tmp, axis=1, keepdims=True, out=b)
-        dx -= a
-        np.multiply(xhat, b, out=tmp)
-        dx -= tmp
-        dx *= self._inv_std
+        np.matmul(tmp, ones, out=b)
+        np.copyto(full, a)
+        dx -= full
+        np.copyto(full, b)
+        full *= xhat
+        dx -= full
+        np.copyto(full, self._inv_std)
+        dx *= full
         return dx.reshape(self._x_shape)
 
     def spec(self):
