@@ -154,9 +154,7 @@ class DataConfig(Strict):
     @field_validator("exclude")
     @classmethod
     def _exclude_is_unique_and_not_used(cls, value, info):
-        twice = [c for i, c in enumerate(value) if c in value[:i]]
-        if twice:
-            raise ValueError(f"{twice[0]!r} is listed twice")
+        value = _unique(value)
         target = info.data.get("target")
         used = {"target": [target] if isinstance(target, str) else target or [],
                 "features": info.data.get("features") or []}

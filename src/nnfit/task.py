@@ -17,6 +17,7 @@ from .errors import NnfitError
 from .nn.losses import Loss, make_loss
 
 REGRESSION_LOSSES = ("mse", "sse", "rss")
+HEADLINE_METRIC = {"classification": "accuracy", "regression": "r2"}  # one number per run in tables
 
 
 @dataclass
@@ -76,7 +77,6 @@ class Classification(Task):
 
     classes: list[str] = None
     kind = "classification"
-    METRICS = ("accuracy", "f1_macro")
 
     @property
     def n_outputs(self) -> int:
@@ -113,13 +113,16 @@ class Classification(Task):
         from .evaluation.metrics import class_report, classification_metrics
 
         y = np.asarray(y, dtype=np.intp).reshape(-1)
-        known, pred = y >= 0, self.decide(logits)
-        result = self.score(logits[known], y[known])
+        known, pred = y >= 0, self.decide(logits)  # one decision for every report below
+        loss = self.loss
+        result = {"loss": loss.per_row(logits[known], loss.targets(y[known], logits.dtype))}
+        true = y
         if not known.all():
-            new = np.unique(unseen)
             true = y.copy()
-            true[~known] = len(self.classes) + np.searchsorted(new, unseen)
-            result.update(classification_metrics(true, pred), unseen_rows=int((~known).sum()))
+            true[~known] = len(self.classes) + np.searchsorted(np.unique(unseen), unseen)
+        result.update(classification_metrics(true, pred))
+        if not known.all():
+            result["unseen_rows"] = int((~known).sum())
         return {**result, "classes": self.classes,
                 **class_report(y[known], pred[known], self.classes)}
 
@@ -157,7 +160,6 @@ class Regression(Task):
 
     target_scale: list[list[float]] = None
     kind = "regression"
-    METRICS = ("mse", "rmse", "mae", "r2")
 
     @property
     def n_outputs(self) -> int:

@@ -1,4 +1,4 @@
-from nnfit.data.checks import empty_cells_message, first_empty_cell, index_like_columns, index_warning
+from nnfit.data.checks import _empty_cells, empty_cells_message, index_like_columns, index_warning
 from nnfit.data.table import read_table
 
 
@@ -34,6 +34,12 @@ def test_index_warning_text():
     assert index_warning("id", 1) == (
         "warning: column 'id' equals the row number (1..n); it is likely an exported index: "
         "leave it out with data.exclude")
+
+
+def first_empty_cell(frame, columns):
+    """``(line, column)`` of the first empty cell in file order, or None."""
+    found = _empty_cells(frame, columns)
+    return None if found is None else found[1:]
 
 
 def test_the_first_empty_cell_is_first_in_file_order(tmp_path):

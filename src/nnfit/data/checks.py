@@ -38,15 +38,6 @@ def index_warning(column: str, start: int) -> str:
             f"index: leave it out with data.exclude")
 
 
-def first_empty_cell(frame, columns: list[str]) -> tuple[int, str] | None:
-    """``(line, column)`` of the first empty cell in file order (by row, then by column), or None.
-
-    ``line`` is the 1-based file line; among ``columns``, the CSV's column order decides.
-    """
-    found = _empty_cells(frame, columns)
-    return None if found is None else found[1:]
-
-
 NA_HINT = ("cells reading NA, N/A, null and the like count as empty unless "
            "data.keep_default_na is false")
 

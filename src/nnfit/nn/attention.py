@@ -101,11 +101,6 @@ class Attention(Layer):
             if drop is not None:
                 drop.set_rng(rng)
 
-    def _scratch(self, training):
-        if training:
-            return self._buffer
-        return lambda name, shape: np.empty(shape, self.dtype)
-
     def forward(self, x, training=False, out=None):
         n, t, d = x.shape
         h, dk = self.heads, self.d_k
@@ -129,8 +124,7 @@ class Attention(Layer):
         np.copyto(full, row)
         p -= full
         np.exp(p, out=p)
-        ones = buf("ones", (t, 1))
-        ones.fill(1.0)
+        ones = self._filled("ones", (t, 1), 1.0, training)
         np.matmul(p, ones, out=row)  # row sums; np.sum would allocate iterator buffers
         np.copyto(full, row)
         p /= full
@@ -181,8 +175,7 @@ class Attention(Layer):
             dp = self.attn_drop.backward(dp)
         ds, row = buf("ds", (n, h, t, t)), buf("drow", (n, h, t, 1))
         np.multiply(dp, p, out=ds)
-        ones = buf("ones", (t, 1))
-        ones.fill(1.0)
+        ones = self._filled("ones", (t, 1), 1.0)
         np.matmul(ds, ones, out=row)
         np.copyto(ds, row)  # spread the row sums, then a same-shape subtract
         np.subtract(dp, ds, out=ds)

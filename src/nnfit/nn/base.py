@@ -128,6 +128,24 @@ class Layer:
             buf = self._buffers[key] = np.empty(shape, dtype=self.dtype)
         return buf
 
+    def _scratch(self, training: bool):
+        """``_buffer`` while training; fresh arrays otherwise (an eval pass keeps nothing)."""
+        if training:
+            return self._buffer
+        return lambda name, shape: np.empty(shape, dtype=self.dtype)
+
+    def _filled(self, name: str, shape: tuple[int, ...], value: float,
+                training: bool = True) -> np.ndarray:
+        """A constant array (e.g. the ones of a row-sum matmul), filled once when it is made:
+        while training it is kept with the buffers, so a mini-batch never refills it."""
+        key = (name, shape)
+        if training and key in self._buffers:
+            return self._buffers[key]
+        buf = np.full(shape, value, dtype=self.dtype)
+        if training:
+            self._buffers[key] = buf
+        return buf
+
     def _output(self, shape: tuple[int, ...], training: bool, out: np.ndarray | None) -> np.ndarray:
         """Where ``forward`` writes: ``out``, the reused training buffer, or a new array."""
         if out is None:

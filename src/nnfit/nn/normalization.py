@@ -179,10 +179,11 @@ class LayerNorm(Layer):
         d = self.dim
         x2, y2 = x.reshape(-1, d), y.reshape(-1, d)
         rows = (x2.shape[0], 1)
-        buf = self._buffer if training else (lambda name, shape: np.empty(shape, self.dtype))
+        buf = self._scratch(training)
         xhat, inv_std = buf("xhat", x2.shape), buf("inv_std", rows)
-        mean, full, ones = buf("mean", rows), buf("full", x2.shape), buf("ones", (d, 1))
-        ones.fill(1.0 / d)  # row means as x·(1/d): a matmul into out= allocates nothing
+        mean, full = buf("mean", rows), buf("full", x2.shape)
+        ones = self._filled("ones", (d, 1), 1.0 / d, training)  # row means as x·(1/d): a matmul
+        # into out= allocates nothing
         np.matmul(x2, ones, out=mean)
         np.copyto(full, mean)
         np.subtract(x2, full, out=xhat)
@@ -217,8 +218,7 @@ class LayerNorm(Layer):
         rows = (xhat.shape[0], 1)
         a, b = self._buffer("a", rows), self._buffer("b", rows)
         dx, full = self._buffer("dx", xhat.shape), self._buffer("full", xhat.shape)
-        ones = self._buffer("ones", (d, 1))
-        ones.fill(1.0 / d)
+        ones = self._filled("ones", (d, 1), 1.0 / d)
         np.copyto(full, self.params["gamma"])
         np.multiply(dy2, full, out=dx)  # ĝ
         np.matmul(dx, ones, out=a)

@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
+from ..task import HEADLINE_METRIC as METRIC
 from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, run_jobs
 from .prepared import Prepared, prepare, stream, subset
 from .run import fit, resolved_config
@@ -63,7 +64,6 @@ VARIANCE_GAP = 0.2  # val − train there above this share of B_val (train fitte
 BIAS_GAP = 0.1  # a gap above this share of B_val is still open ...
 NARROWING = 0.2  # ... and clearly closing when it shrank by more than this share since the smallest size
 
-METRIC = {"classification": "accuracy", "regression": "r2"}  # the val metric in the table
 COLUMNS = ("size", "rows", "repeat", "seed", "train_loss", "val_loss", "val_metric",
            "best_epoch", "epochs_run", "stop_reason", "seconds")
 

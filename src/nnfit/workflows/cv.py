@@ -49,12 +49,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
+from ..task import HEADLINE_METRIC as METRIC
 from .cluster import DEFAULT_TIMEOUT
 from .prepared import Prepared, Unsplit, prepare_rows, read_unsplit, standard_rows, stream
 from .run import FitResult, fit, make_stopper, resolved_config, save, score
 
 FOLD_STREAM = 3  # the split seed's stream for the folds (0: split, 1: training, 2: curve subsets)
-METRIC = {"classification": "accuracy", "regression": "r2"}
 
 
 @dataclass
@@ -320,9 +320,8 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
                      observers=[TrainingView(console, epochs, stopper)])
         scores = replace(score(final, result, final_cfg, probe="never"), diagnosis=diagnosis)
         metrics = save(run_dir, final, result, scores, name=f"{name} (--cv {k})",
-                       config=final_cfg, overrides=overrides)
-        write_atomic(run_dir / "config.yaml", cv_header(k, non_test.size, epochs, config)
-                     + resolved_config(final, final_cfg, overrides))
+                       config=final_cfg, overrides=overrides,
+                       config_header=cv_header(k, non_test.size, epochs, config))
         mean, std = summary([f.record for f in results], metric)
         metrics["cv"] = {
             "k": k, "metric": metric, "rows": int(non_test.size),

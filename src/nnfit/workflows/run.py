@@ -188,8 +188,9 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     """Train the wider variant briefly on the same split; its restored losses and cost."""
     from ..nn.build import build_network
 
-    layers = probe_layers(prepared.layers(config))
-    wider = build_network([*layers, prepared.layers(config)[-1]], n_features=prepared.prep.n_inputs)
+    full = prepared.layers(config)
+    layers = probe_layers(full)
+    wider = build_network([*layers, full[-1]], n_features=prepared.prep.n_inputs)
     # Epochs from a cost model, not a clock, so the verdict is the same on any machine:
     # an epoch costs (overhead + parameters) per batch, for both networks alike.
     ratio = (BATCH_OVERHEAD + wider.n_params) / (BATCH_OVERHEAD + result.network.n_params)
@@ -249,8 +250,12 @@ def curves_title(name: str, result: FitResult, scores: Scores) -> str:
 
 
 def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
-         config=None, overrides: Sequence[str] = (), history_written: bool = False) -> dict:
+         config=None, overrides: Sequence[str] = (), history_written: bool = False,
+         config_written: bool = False, config_header: str = "") -> dict:
     """Write the run directory; return the metrics record.
+
+    ``history_written`` / ``config_written``: the caller already wrote that file (a
+    live run writes both before training); ``config_header`` goes above the config.
 
     The model and metrics are written before the plot, so a plotting failure
     cannot cost the model.
@@ -262,7 +267,9 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
+    if not config_written:
+        write_atomic(run_dir / "config.yaml",
+                     config_header + resolved_config(prepared, config, overrides))
     save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name)
     metrics = metrics_record(prepared, result, scores)
     write_json(run_dir / "metrics.json", metrics)

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
+from ..task import HEADLINE_METRIC as METRIC
 from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, run_jobs
 from .prepared import Prepared, prepare
 from .run import fit, save, score
 
-METRIC = {"classification": "accuracy", "regression": "r2"}
 LR_FIND_POINTS = 5
 
 
@@ -181,8 +181,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs})")
     if not lr_find:  # a bad plan fails before the data is read
         fixed, points = grid(rates, overrides, file_sweep, str(config_path))
-        for point in points:
-            _point_config(config_path, fixed, point, overrides)
+        configs = [_point_config(config_path, fixed, point, overrides) for point in points]
     prepared = prepare(base, csv_path, str(config_path))
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
@@ -198,8 +197,8 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                              f"with --lr or --lr-range", FAILED)
         rates = [float(f"{r:.3g}") for r in np.geomspace(found.suggested / 10,
                                                          found.suggested * 10, LR_FIND_POINTS)]
-    fixed, points = grid(rates, overrides, file_sweep, str(config_path))
-    configs = [_point_config(config_path, fixed, point, overrides) for point in points]
+        fixed, points = grid(rates, overrides, file_sweep, str(config_path))
+        configs = [_point_config(config_path, fixed, point, overrides) for point in points]
     for config in configs:
         config.sweep = None
         config.training.threads = 1  # one BLAS thread per run, however many run at once

@@ -74,7 +74,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
             HistoryWriter(run_dir / "history.csv"), TrainingView(console, t.epochs, stopper)])
         scores = score(prepared, result, config, probe)
         metrics = save(run_dir, prepared, result, scores, name=name, config=config,
-                       overrides=overrides, history_written=True)
+                       overrides=overrides, history_written=True, config_written=True)
     threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
     return {**metrics, "run_dir": str(run_dir),
             "messages": [*stop_messages(result, t.lr), threads]}
