@@ -195,8 +195,8 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
     >>> result = find_lr(prepare(config, "data.csv"))        # doctest: +SKIP
     >>> lrs = np.geomspace(result.suggested / 10, result.suggested * 10, 5)  # a sweep's range
     """
-    from ..nn.optimizers import make_optimizer
-    from ..threads import blas_threads, choose_threads, dense_macs
+    from ..threads import blas_threads
+    from .run import optimizer_for, threads_for
     from ..training.trainer import Trainer
 
     check_range(start, end, steps)
@@ -205,18 +205,14 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
         raise ValueError("config.data differs from the prepared data's: prepare again for it")
     t, ds = config.training, prepared.data
     network = prepared.build(config)  # the throwaway copy: fresh weights from the config's seed
-    options = {"lr": start, "weight_decay": t.weight_decay}
-    if t.optimizer in ("momentum", "nesterov"):
-        options["momentum"] = t.momentum
     rates = schedule(start, end, steps)
     recorder = RangeTest(rates, warmup=int(WARMUP * steps))
-    trainer = Trainer(network, prepared.task.loss, make_optimizer(t.optimizer, **options),
+    trainer = Trainer(network, prepared.task.loss, optimizer_for(t, lr=start),
                       batch_size=t.batch_size, rng=stream(t.seed, TRAIN_STREAM),
                       observers=[recorder])
     n_train = ds.X["train"].shape[0]
     epochs = math.ceil(steps / math.ceil(n_train / t.batch_size))
-    threads, _ = choose_threads(None if t.threads == "auto" else t.threads,
-                                dense_macs(network, t.batch_size))
+    threads, _ = threads_for(network, t)
     with blas_threads(threads):
         trainer.fit(ds.X["train"], ds.y["train"], epochs)
     reason = "diverged" if trainer.stop_reason == "diverged" else recorder.reason

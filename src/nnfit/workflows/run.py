@@ -68,6 +68,24 @@ def make_stopper(training, has_val: bool):
                          restore_best=bool(es and es.restore_best))
 
 
+def optimizer_for(training, lr: float | None = None):
+    """The optimizer ``training`` names, at ``lr`` (default: ``training.lr``)."""
+    from ..nn.optimizers import make_optimizer
+
+    options = {"lr": training.lr if lr is None else lr, "weight_decay": training.weight_decay}
+    if training.optimizer in ("momentum", "nesterov"):
+        options["momentum"] = training.momentum
+    return make_optimizer(training.optimizer, **options)
+
+
+def threads_for(network, training) -> tuple[int, str]:
+    """``(BLAS threads, why)`` for training ``network`` with ``training``'s settings."""
+    from ..threads import choose_threads, dense_macs
+
+    return choose_threads(None if training.threads == "auto" else training.threads,
+                          dense_macs(network, training.batch_size))
+
+
 def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence = (),
         stopper=None, stop=None) -> FitResult:
     """Train a fresh network on the prepared data; print and write nothing.
@@ -78,8 +96,7 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     ``stop`` (anything with ``is_set()``) asks the trainer to stop after the
     current mini-batch.
     """
-    from ..nn.optimizers import make_optimizer
-    from ..threads import blas_threads, choose_threads, dense_macs
+    from ..threads import blas_threads
     from ..training.observers import EpochMetrics, History, ValOutputs
     from ..training.trainer import Trainer
 
@@ -96,14 +113,10 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     history = History()
     kept = ValOutputs(stopper)
     builtin = [EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])] if has_val else []
-    options = {"lr": t.lr, "weight_decay": t.weight_decay}
-    if t.optimizer in ("momentum", "nesterov"):
-        options["momentum"] = t.momentum
-    trainer = Trainer(network, task.loss, make_optimizer(t.optimizer, **options),
-                      batch_size=t.batch_size, rng=stream(t.seed, TRAIN_STREAM),
+    trainer = Trainer(network, task.loss, optimizer_for(t), batch_size=t.batch_size,
+                      rng=stream(t.seed, TRAIN_STREAM),
                       observers=[*builtin, stopper, kept, history, *observers], stop=stop)
-    threads, why = choose_threads(None if t.threads == "auto" else t.threads,
-                                  dense_macs(network, t.batch_size))
+    threads, why = threads_for(network, t)
     started = time.perf_counter()
     with blas_threads(threads):
         trainer.fit(ds.X["train"], ds.y["train"], t.epochs,
