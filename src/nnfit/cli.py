@@ -80,6 +80,9 @@ SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
                         "--set model.layers[1].units=64 (repeatable; values read as YAML).")
 
 
+SEED = typer.Option(None, help="Shorthand for --set training.seed=N.")
+EPOCHS = typer.Option(None, help="Shorthand for --set training.epochs=N.")
+LR = typer.Option(None, help="Shorthand for --set training.lr=X.")
 SCHEDULER = typer.Option(
     None, "--scheduler", metavar="ADDRESS", show_default=False,
     help="Run the trainings (sweep runs, curve points, --cv folds) on the Dask cluster whose scheduler "
@@ -126,9 +129,9 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Run directory (default: runs/<config>-<time>)."),
     sets: list[str] = SET,
-    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
-    epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
-    lr: Optional[float] = typer.Option(None, help="Shorthand for --set training.lr=X."),
+    seed: Optional[int] = SEED,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
     threads: Optional[str] = typer.Option(
         None, metavar="N|auto",
         help="BLAS threads (shorthand for --set training.threads=N; default: auto)."),
@@ -221,9 +224,9 @@ def curve(
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Output directory (default: runs/<config>-curve-<time>)."),
     sets: list[str] = SET,
-    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
-    epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
-    lr: Optional[float] = typer.Option(None, help="Shorthand for --set training.lr=X."),
+    seed: Optional[int] = SEED,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
     as_json: bool = typer.Option(False, "--json", help="Print curve.json to stdout."),
     scheduler: Optional[str] = SCHEDULER,
     scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
@@ -269,8 +272,8 @@ def sweep(
                                    show_default=False,
                                    help="Override a config value; commas sweep it as a grid "
                                         "(e.g. --set training.batch_size=16,64)."),
-    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
-    epochs: Optional[int] = typer.Option(None, help="Shorthand for --set training.epochs=N."),
+    seed: Optional[int] = SEED,
+    epochs: Optional[int] = EPOCHS,
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", show_default=False,
                                        help="Worker processes, one BLAS thread each "
                                             "(default: one per usable core)."),
@@ -340,7 +343,7 @@ def lr_find(
                                        help="Output directory (default: "
                                             "runs/<config>-lr-find-<time>)."),
     sets: list[str] = SET,
-    seed: Optional[int] = typer.Option(None, help="Shorthand for --set training.seed=N."),
+    seed: Optional[int] = SEED,
     as_json: bool = typer.Option(False, "--json", help="Print the suggestion and the curve "
                                                        "as JSON to stdout."),
 ) -> None:
