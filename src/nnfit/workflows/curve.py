@@ -50,7 +50,8 @@ import numpy as np
 
 from ..errors import FAILED, NnfitError
 from ..task import HEADLINE_METRIC as METRIC
-from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, run_jobs
+from .executor import (DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, job_config,
+                       run_jobs)
 from .prepared import Prepared, prepare, stream, subset
 from .run import fit, resolved_config
 
@@ -165,12 +166,11 @@ def plan(prepared: Prepared, config, sizes: Sequence[float], repeats: int) -> li
     jobs = []
     for repeat in range(repeats):
         seed = config.training.seed + repeat
-        job_config = config.model_copy(update={"training": config.training.model_copy(
-            update={"seed": seed, "threads": 1})})
+        one = job_config(config, seed=seed)
         order = draw_order(n_train, stream(seed, SUBSET_STREAM), labels)
         for size in sizes:
             index = take(order, rows[size], labels)
-            jobs.append(CurveJob(index, job_config, size, rows[size], repeat, seed))
+            jobs.append(CurveJob(index, one, size, rows[size], repeat, seed))
     jobs.sort(key=lambda job: (-job.size, job.repeat))
     return jobs
 

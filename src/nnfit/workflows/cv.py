@@ -208,13 +208,13 @@ def plan(unsplit, k: int, config) -> tuple[list[FoldJob], np.ndarray, np.ndarray
     except NnfitError as exc:
         raise NnfitError(f"--cv {k}: among the {n} rows outside the test split of "
                          f"{unsplit.source}, {exc.message}") from None
-    job_config = config.model_copy(update={"training": config.training.model_copy(
-        update={"threads": 1})})
+    from .executor import job_config
+
+    one = job_config(config)
     jobs = []
     for fold, val in enumerate(held_out, start=1):
         positions = {"train": non_test[np.delete(np.arange(n), val)], "val": non_test[val]}
-        jobs.append(FoldJob(fold, prepare_rows(unsplit, positions, job_config), job_config,
-                            positions))
+        jobs.append(FoldJob(fold, prepare_rows(unsplit, positions, one), one, positions))
     return jobs, non_test, rows["test"]
 
 

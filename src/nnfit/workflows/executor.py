@@ -82,6 +82,13 @@ class Interrupted(KeyboardInterrupt):
         self.results = results
 
 
+def job_config(config, **training):
+    """``config`` for one job of :func:`run_jobs`: one BLAS thread (the executor's contract,
+    so any number of workers give the numbers of one), plus any ``training`` changes."""
+    return config.model_copy(update={"training": config.training.model_copy(
+        update={"threads": 1, **training})})
+
+
 def default_jobs() -> int:
     """``--jobs`` when not given: one process per usable core."""
     from ..threads import usable_cores

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import FAILED, NnfitError
 from ..task import HEADLINE_METRIC as METRIC
-from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, run_jobs
+from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, job_config, run_jobs
 from .prepared import Prepared, prepare
 from .run import fit, save, score
 
@@ -201,7 +201,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
         configs = [_point_config(config_path, fixed, point, overrides) for point in points]
     for config in configs:
         config.sweep = None
-        config.training.threads = 1  # one BLAS thread per run, however many run at once
+    configs = [job_config(config) for config in configs]
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
         return _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs,
                     cluster)
