@@ -20,7 +20,42 @@ def _check_eps(eps: float) -> float:
     return float(eps)
 
 
-class BatchNorm(Layer):
+class _ScaleShift(Layer):
+    """What batchnorm and layernorm share: learnable ``γ`` (ones) and ``β`` (zeros) over the
+    last axis, ``y = γ·x̂ + β`` and its parameter gradients. Neither takes weight decay."""
+
+    label = "?"
+
+    @property
+    def width(self) -> int | None:
+        """The size of the last axis, once built."""
+        return None if self.input_shape is None else self.input_shape[-1]
+
+    def param_shapes(self):
+        return {"gamma": ((self.width,), False), "beta": ((self.width,), False)}
+
+    def init_params(self, rng):
+        self.params["gamma"][...] = 1.0
+        self.params["beta"][...] = 0.0
+
+    def _scale_shift(self, xhat, y2, full):
+        """``y2 = γ·x̂ + β``, the (width,) operands spread into ``full`` first (no allocation)."""
+        np.copyto(full, self.params["gamma"])
+        np.multiply(xhat, full, out=y2)
+        np.copyto(full, self.params["beta"])
+        y2 += full
+
+    def _scale_shift_grads(self, dy2, xhat, tmp):
+        """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy`` over the rows (``tmp`` is scratch of x̂'s shape)."""
+        np.multiply(dy2, xhat, out=tmp)
+        np.sum(tmp, axis=0, out=self.grads["gamma"])
+        np.sum(dy2, axis=0, out=self.grads["beta"])
+
+    def __repr__(self) -> str:
+        return f"{self.label}({'?' if self.width is None else self.width})"
+
+
+class BatchNorm(_ScaleShift):
     """Normalize each feature over the mini-batch (and over the tokens of 3-D input).
 
     In training the statistics are the batch's, over every axis but the last,
@@ -36,6 +71,7 @@ class BatchNorm(Layer):
     """
 
     type = "batchnorm"
+    label = "BatchNorm"
     options = {"momentum": Option(float, default=0.1, ge=0, le=1),
                "eps": Option(float, default=1e-5, gt=0)}
 
@@ -45,22 +81,9 @@ class BatchNorm(Layer):
             raise ValueError(f"batchnorm momentum must be in [0, 1], got {momentum!r}")
         self.momentum = float(momentum)
         self.eps = _check_eps(eps)
-        self.n_features: int | None = None
-
-    def build(self, input_shape, dtype):
-        super().build(input_shape, dtype)
-        self.n_features = self.input_shape[-1]
-        return self.output_shape
-
-    def param_shapes(self):
-        return {"gamma": ((self.n_features,), False), "beta": ((self.n_features,), False)}
 
     def state_shapes(self):
-        return {"running_mean": (self.n_features,), "running_var": (self.n_features,)}
-
-    def init_params(self, rng):
-        self.params["gamma"][...] = 1.0
-        self.params["beta"][...] = 0.0
+        return {"running_mean": (self.width,), "running_var": (self.width,)}
 
     def init_state(self):
         self.state["running_mean"][...] = 0.0
@@ -76,7 +99,7 @@ class BatchNorm(Layer):
             np.multiply(x, scale, out=y)
             y += shift
             return y
-        c = self.n_features
+        c = self.width
         x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
         m = x2.shape[0]
         mean, var = self._buffer("mean", (c,)), self._buffer("var", (c,))
@@ -95,10 +118,7 @@ class BatchNorm(Layer):
         np.reciprocal(inv_std, out=inv_std)
         np.copyto(full, inv_std)
         xhat *= full
-        np.copyto(full, gamma)
-        np.multiply(xhat, full, out=y2)
-        np.copyto(full, beta)
-        y2 += full
+        self._scale_shift(xhat, y2, full)
         if m > 1:
             running_mean, running_var = self.state["running_mean"], self.state["running_var"]
             np.subtract(mean, running_mean, out=step)
@@ -113,14 +133,12 @@ class BatchNorm(Layer):
 
     def backward(self, dy, need_dx=True):
         """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy``, ``dx = γ/σ · (dy − (dβ + x̂⊙dγ)/m)`` (sums over the batch)."""
-        c = self.n_features
+        c = self.width
         dy2, xhat = dy.reshape(-1, c), self._xhat
         m = xhat.shape[0]
         dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
         tmp = self._buffer("dx", xhat.shape)
-        np.multiply(dy2, xhat, out=tmp)
-        np.sum(tmp, axis=0, out=dgamma)
-        np.sum(dy2, axis=0, out=dbeta)
+        self._scale_shift_grads(dy2, xhat, tmp)
         if not need_dx:
             return None
         k, full = self._buffer("k", (c,)), self._buffer("full", xhat.shape)
@@ -138,11 +156,8 @@ class BatchNorm(Layer):
     def spec(self):
         return {"type": self.type, "momentum": self.momentum, "eps": self.eps}
 
-    def __repr__(self) -> str:
-        return f"BatchNorm({'?' if self.n_features is None else self.n_features})"
 
-
-class LayerNorm(Layer):
+class LayerNorm(_ScaleShift):
     """Normalize each sample over its last axis (each token over its ``dim``).
 
     The statistics are the sample's own, in training and eval alike, so there
@@ -151,24 +166,12 @@ class LayerNorm(Layer):
     """
 
     type = "layernorm"
+    label = "LayerNorm"
     options = {"eps": Option(float, default=1e-5, gt=0)}
 
     def __init__(self, eps: float = 1e-5):
         super().__init__()
         self.eps = _check_eps(eps)
-        self.dim: int | None = None
-
-    def build(self, input_shape, dtype):
-        super().build(input_shape, dtype)
-        self.dim = self.input_shape[-1]
-        return self.output_shape
-
-    def param_shapes(self):
-        return {"gamma": ((self.dim,), False), "beta": ((self.dim,), False)}
-
-    def init_params(self, rng):
-        self.params["gamma"][...] = 1.0
-        self.params["beta"][...] = 0.0
 
     def forward(self, x, training=False, out=None):
         # Row statistics come from np.sum (not np.mean, whose out= allocates iterator
@@ -176,7 +179,7 @@ class LayerNorm(Layer):
         # buffer (np.copyto broadcasts without allocating): a ufunc with a broadcast operand
         # allocates working buffers on each call, a same-shape one does not.
         y = self._output(x.shape, training, out)
-        d = self.dim
+        d = self.width
         x2, y2 = x.reshape(-1, d), y.reshape(-1, d)
         rows = (x2.shape[0], 1)
         buf = self._scratch(training)
@@ -194,10 +197,7 @@ class LayerNorm(Layer):
         np.reciprocal(inv_std, out=inv_std)
         np.copyto(full, inv_std)
         xhat *= full
-        np.copyto(full, self.params["gamma"])
-        np.multiply(xhat, full, out=y2)
-        np.copyto(full, self.params["beta"])
-        y2 += full
+        self._scale_shift(xhat, y2, full)
         if training:
             self._xhat, self._inv_std, self._x_shape = xhat, inv_std, x.shape
         return y
@@ -207,12 +207,10 @@ class LayerNorm(Layer):
 
         Broadcast operands go through a full-size buffer first, as in ``forward``.
         """
-        d = self.dim
+        d = self.width
         dy2, xhat = dy.reshape(-1, d), self._xhat
         tmp = self._buffer("tmp", xhat.shape)
-        np.multiply(dy2, xhat, out=tmp)
-        np.sum(tmp, axis=0, out=self.grads["gamma"])
-        np.sum(dy2, axis=0, out=self.grads["beta"])
+        self._scale_shift_grads(dy2, xhat, tmp)
         if not need_dx:
             return None
         rows = (xhat.shape[0], 1)
@@ -236,5 +234,3 @@ class LayerNorm(Layer):
     def spec(self):
         return {"type": self.type, "eps": self.eps}
 
-    def __repr__(self) -> str:
-        return f"LayerNorm({'?' if self.dim is None else self.dim})"
