@@ -115,6 +115,17 @@ def _where(jobs: int | None, scheduler: str | None, scheduler_timeout: float | N
             else scheduler_timeout}
 
 
+def _finish(run_dir, payload: dict | None, code: int):
+    """How every command that writes a run ends: its directory on stderr, ``--json`` data on
+    stdout (when ``payload`` is given), the exit code."""
+    from .store import json_safe
+
+    typer.echo(f"run directory: {run_dir}", err=True)
+    if payload is not None:
+        typer.echo(json.dumps(json_safe(payload), indent=2))
+    raise typer.Exit(code)
+
+
 def _overrides(sets: list[str], **shorthands) -> list[str]:
     """``--set`` values plus the ``--lr/--epochs/--seed/--threads`` shorthands, in that order."""
     return [*sets, *(f"training.{key}={value}" for key, value in shorthands.items()
@@ -186,12 +197,7 @@ def train(
         print_report(report, metrics, [])
     for line in metrics.pop("messages"):
         messages.print(line, markup=False)
-    typer.echo(f"run directory: {metrics['run_dir']}", err=True)
-    if as_json:
-        from .store import json_safe
-
-        typer.echo(json.dumps(json_safe(metrics), indent=2))
-    raise typer.Exit(exit_code(metrics))
+    _finish(metrics["run_dir"], metrics if as_json else None, exit_code(metrics))
 
 
 @app.command()
@@ -251,12 +257,7 @@ def curve(
     if record["failed"]:
         messages.print(f"{len(record['failed'])} run(s) failed; the first: "
                        f"{record['failed'][0]['error']}", markup=False)
-    typer.echo(f"run directory: {record['run_dir']}", err=True)
-    if as_json:
-        from .store import json_safe
-
-        typer.echo(json.dumps(json_safe(record), indent=2))
-    raise typer.Exit(exit_code(record))
+    _finish(record["run_dir"], record if as_json else None, exit_code(record))
 
 
 @app.command()
@@ -289,7 +290,6 @@ def sweep(
     """Train one config at many learning rates (and any grid of settings) and pick the best."""
     from .report.console import make_console
     from .report.sweep_view import SweepView, results_table
-    from .store import json_safe
     from .workflows.sweep import exit_code, parse_lr_range, sweep as run_sweep
 
     rates = [*lr, *(parse_lr_range(lr_range) if lr_range else [])]
@@ -323,11 +323,8 @@ def sweep(
                        f"{Path(record['run_dir']) / 'best'}", markup=False, soft_wrap=True)
     if record["interrupted"]:
         messages.print("interrupted: the table holds the runs that finished", markup=False)
-    typer.echo(f"run directory: {record['run_dir']}", err=True)
-    if as_json:
-        typer.echo(json.dumps(json_safe({k: record[k] for k in ("rows", "chosen", "keys")}),
-                              indent=2))
-    raise typer.Exit(exit_code(record))
+    _finish(record["run_dir"], {k: record[k] for k in ("rows", "chosen", "keys")}
+            if as_json else None, exit_code(record))
 
 
 @app.command("lr-find")
@@ -355,12 +352,7 @@ def lr_find(
     result, record = run_lr_find(config, data, start=start, end=end, steps=steps, out=out,
                                  overrides=_overrides(sets, seed=seed), console=messages)
     print_report(messages if as_json else make_console(stderr=False), result)
-    typer.echo(f"run directory: {record['run_dir']}", err=True)
-    if as_json:
-        from .store import json_safe
-
-        typer.echo(json.dumps(json_safe(record), indent=2))
-    raise typer.Exit(exit_code(result))
+    _finish(record["run_dir"], record if as_json else None, exit_code(result))
 
 
 RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
