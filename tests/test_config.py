@@ -87,7 +87,7 @@ def test_overrides_apply_before_validation(tmp_path):
     ("data: {target: y}\ntraining: {learning_rate: 0.1}\n",
      ["config.yaml: training: unknown key 'learning_rate' (did you mean 'lr'?)"]),
     ("data: {target: y}\ntraining: {optimizer: adma}\n",
-     ["config.yaml: training.optimizer: must be one of sgd, momentum, nesterov, adam (got 'adma') "
+     ["config.yaml: training.optimizer: must be one of sgd, momentum, nesterov, adam, adamw (got 'adma') "
       "(did you mean 'adam'?)"]),
     ("data: {target: y}\nmodel: {layers: [{type: conv}]}\n",
      ["config.yaml: model.layers[0]: unknown layer type 'conv'; choose from dense, activation, batchnorm, layernorm, dropout, tokens, pool, attention"]),

@@ -23,6 +23,7 @@ from .nn.base import Option
 from .nn.layers import LAYERS
 from .nn.losses import LOSSES
 from .nn.optimizers import OPTIMIZERS
+from .training.schedules import SCHEDULES
 
 
 def _literal(names) -> Any:
@@ -79,33 +80,42 @@ def _field(option: Option) -> tuple[Any, Any]:
     return annotation, Field(default, **option.bounds)
 
 
-def layer_models(layers: dict[str, type] | None = None) -> dict[str, type[BaseModel]]:
-    """One strict pydantic model per layer type, generated from each class's ``options``.
-
-    ``layers`` is ``nn.layers.LAYERS`` by default: the config declares no layer of its own.
-    """
+def option_models(registry: dict[str, type], key: str, suffix: str) -> dict[str, type[BaseModel]]:
+    """One strict pydantic model per entry of ``registry`` (name -> engine class), its fields
+    generated from the class's ``options`` and ``key`` holding the name (the discriminator)."""
     models = {}
-    for name, cls in (LAYERS if layers is None else layers).items():
-        fields: dict[str, Any] = {"type": (Literal[name], ...)}
-        fields.update({key: _field(option) for key, option in cls.options.items()})
-        activations = [key for key, option in cls.options.items() if option.type is Activation]
+    for name, cls in registry.items():
+        fields: dict[str, Any] = {key: (Literal[name], ...)}
+        fields.update({k: _field(option) for k, option in cls.options.items()})
+        activations = [k for k, option in cls.options.items() if option.type is Activation]
         validators = {"_check_activation": field_validator(*activations, mode="before")(
             lambda cls, v: _activation(v))} if activations else {}
-        title = "".join(part.title() for part in name.split("_")) + "Layer"
+        title = "".join(part.title() for part in name.split("_")) + suffix
         models[name] = create_model(title, __base__=Strict, __module__=__name__,
                                     __validators__=validators, **fields)
     return models
 
 
-def layer_union(models: dict[str, type[BaseModel]]) -> Any:
-    """The discriminated union of ``models`` on their ``type`` key."""
-    return Annotated[Union[tuple(models.values())], Field(discriminator="type")]
+def layer_models(layers: dict[str, type] | None = None) -> dict[str, type[BaseModel]]:
+    """One strict pydantic model per layer type, generated from each class's ``options``.
+
+    ``layers`` is ``nn.layers.LAYERS`` by default: the config declares no layer of its own.
+    """
+    return option_models(LAYERS if layers is None else layers, "type", "Layer")
+
+
+def layer_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
+    """The discriminated union of ``models`` on their ``key`` key."""
+    return Annotated[Union[tuple(models.values())], Field(discriminator=key)]
 
 
 LAYER_MODELS = layer_models()
 LayerConfig = layer_union(LAYER_MODELS)
-globals().update({model.__name__: model for model in LAYER_MODELS.values()})  # for pickle:
-# a sweep's worker processes receive the Config, which finds DenseLayer etc. here by name
+SCHEDULE_MODELS = option_models(SCHEDULES, "name", "Schedule")
+ScheduleConfig = layer_union(SCHEDULE_MODELS, "name")
+TAGGED = {"layers": LAYER_MODELS, "schedule": SCHEDULE_MODELS}  # lists/fields of tagged models
+globals().update({model.__name__: model for models in TAGGED.values()  # for pickle: a
+                  for model in models.values()})  # sweep's workers find DenseLayer etc. by name
 
 
 def _unique(columns: list[str]) -> list[str]:
@@ -220,7 +230,10 @@ class TrainingConfig(Strict):
     momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
     batch_size: Annotated[int, Field(gt=0)] = 32
     epochs: Annotated[int, Field(gt=0)] = 200
-    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    schedule: ScheduleConfig = "constant"  # a name or {name: cosine, warmup: 5}
+    weight_decay: Annotated[float, Field(ge=0)] | None = None  # decoupled (adamw); None: its default
+    l2: Annotated[float, Field(ge=0)] = 0.0  # the coupled penalty (λ/2)·‖W‖², any optimizer
+    clip_norm: Annotated[float, Field(gt=0)] | None = None  # the gradients' global L2 norm
     early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
     seed: Annotated[int, Field(ge=0)] = 0
     dtype: Literal["float32", "float64"] = "float32"
@@ -232,6 +245,24 @@ class TrainingConfig(Strict):
         if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             return value
         raise ValueError(f"must be auto or a positive integer (got {value!r})")
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _name_alone(cls, value):
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _decay_and_schedule_fit(self):
+        if self.weight_decay is None:
+            self.weight_decay = OPTIMIZERS[self.optimizer].default_weight_decay
+        if self.weight_decay and self.optimizer != "adamw":
+            raise ValueError(f"weight_decay is decoupled weight decay, which needs optimizer: "
+                             f"adamw (got {self.optimizer}); for the coupled penalty "
+                             f"(λ/2)·‖W‖² use l2: {self.weight_decay:g}")
+        warmup = getattr(self.schedule, "warmup", 0)
+        if warmup >= self.epochs:
+            raise ValueError(f"schedule.warmup ({warmup}) must be below epochs ({self.epochs})")
+        return self
 
     @field_validator("early_stopping", mode="before")
     @classmethod
@@ -260,7 +291,8 @@ class Config(Strict):
 # -- loading ----------------------------------------------------------------------------
 # Keys other tools use for ours, offered as "did you mean" when difflib finds nothing close.
 SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
-            "random_state": "seed", "l2": "weight_decay", "alpha": "weight_decay",
+            "random_state": "seed", "alpha": "l2", "lr_scheduler": "schedule",
+            "max_grad_norm": "clip_norm", "gradient_clip_val": "clip_norm",
             "optimiser": "optimizer", "label": "target", "y": "target", "hidden_layers": "layers"}
 
 
@@ -342,11 +374,13 @@ def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
         choices = [c.strip().strip("'") for c in ctx["expected"].replace(" or ", ", ").split(",")]
         return f"must be one of {', '.join(choices)}{got}{did_you_mean(value, choices)}"
     if kind == "union_tag_invalid":
-        tags = list(LAYER_MODELS)
-        return (f"unknown layer type {ctx['tag']!r}; choose from {', '.join(tags)}"
+        what, tags = _tagged(ctx)
+        return (f"unknown {what} {ctx['tag']!r}; choose from {', '.join(tags)}"
                 f"{did_you_mean(ctx['tag'], tags)}")
     if kind == "union_tag_not_found":
-        return f"a layer needs a 'type' key (one of {', '.join(LAYER_MODELS)}){got}"
+        what, tags = _tagged(ctx)
+        key = ctx["discriminator"].strip("'")
+        return f"a {what.split()[0]} needs a {key!r} key (one of {', '.join(tags)}){got}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"must be an integer{got}"
     if kind in ("float_parsing", "float_type"):
@@ -364,6 +398,13 @@ def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
     return f"{err['msg']}{got}"
 
 
+def _tagged(ctx: dict) -> tuple[str, list[str]]:
+    """What a discriminated union's tag names, and the tags it takes."""
+    if ctx.get("discriminator", "").strip("'") == "name":
+        return "schedule", list(SCHEDULE_MODELS)
+    return "layer type", list(LAYER_MODELS)
+
+
 def _strip_tags(loc: list) -> tuple[Any, Any]:
     """Drop discriminator tags pydantic puts in ``loc``; return the model the error sits in
     and the model that owns the last key of ``loc`` as a field (or None)."""
@@ -375,6 +416,9 @@ def _strip_tags(loc: list) -> tuple[Any, Any]:
         if isinstance(part, int):
             if i + 1 < len(loc) and loc[i + 1] in LAYER_MODELS and model is ModelConfig:
                 model = LAYER_MODELS[loc.pop(i + 1)]
+        elif part == "schedule" and i + 1 < len(loc) and loc[i + 1] in SCHEDULE_MODELS:
+            model = SCHEDULE_MODELS[loc.pop(i + 1)]
+            owner = None
         elif model is not None and part in _fields(model):
             owner = model if i == len(loc) - 1 else None
             model = _submodel(model.model_fields[part].annotation)

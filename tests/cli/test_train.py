@@ -264,3 +264,30 @@ def test_the_shipped_attention_configs_build_and_train(tmp_path, name):
                                  str(out), "-q"])
     assert result.exit_code == 0, result.output
     assert runner.invoke(app, ["eval", str(out), str(data)]).exit_code == 0
+
+
+def test_a_schedule_moves_the_rate_in_history_and_the_live_view(tmp_path, small_config):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out),
+                                 "--set", "training.schedule={name: cosine, warmup: 2}",
+                                 "--set", "training.early_stopping=false",
+                                 "--set", "training.optimizer=adamw", "--set", "training.clip_norm=5"])
+    assert result.exit_code == 0, result.output
+    with open(out / "history.csv") as fh:
+        lrs = [float(row["lr"]) for row in csv.DictReader(fh)]
+    assert len(lrs) == 15 and lrs[1] == pytest.approx(0.02)  # warm-up ends at epoch 2's last update
+    assert lrs[0] == pytest.approx(0.01, rel=0.1) and lrs[-1] < 1e-4
+    assert all(a > b for a, b in zip(lrs[1:], lrs[2:]))
+    assert "lr 0.02" in result.stderr  # the live view shows the moving rate
+    resolved = (out / "config.yaml").read_text()
+    assert "schedule:\n    name: cosine\n    warmup: 2\n" in resolved
+    assert "weight_decay: 0.01\n" in resolved and "clip_norm: 5.0\n" in resolved
+
+
+def test_weight_decay_without_adamw_names_l2(tmp_path, small_config):
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(tmp_path / "r"),
+                                 "--set", "training.weight_decay=0.1"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "--set training.weight_decay=0.1: training: weight_decay is decoupled weight decay, which "
+        "needs optimizer: adamw (got adam); for the coupled penalty (λ/2)·‖W‖² use l2: 0.1")

@@ -105,8 +105,9 @@ def test_adam_steps_by_hand_with_bias_correction():
     np.testing.assert_allclose(p, before - lr * m_hat / (np.sqrt(v_hat) + eps))
 
 
+@pytest.mark.parametrize("penalty", ["l2", "weight_decay"])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_weight_decay_leaves_biases_alone(name):
+def test_penalties_leave_biases_alone(name, penalty):
     net = build_network([{"type": "dense", "units": 3, "activation": "relu"},
                          {"type": "dense", "units": 2}], n_features=4, dtype="float64")
     for slot in net.layout:
@@ -115,7 +116,7 @@ def test_weight_decay_leaves_biases_alone(name):
     before = net.named_params()
     before = {k: v.copy() for k, v in before.items()}
     net.grads[...] = 0.0
-    _bound(name, net.params, net.grads, net.n_decay, lr=0.1, weight_decay=0.5).step()
+    _bound(name, net.params, net.grads, net.n_decay, lr=0.1, **{penalty: 0.5}).step()
     for name_, value in net.named_params().items():
         if name_.endswith(".b"):
             np.testing.assert_array_equal(value, before[name_])
@@ -134,6 +135,8 @@ def test_weights_come_first_in_the_flat_buffer():
 @pytest.mark.parametrize("name,options,message", [
     ("sgd", {"lr": 0.0}, "learning rate must be positive"),
     ("adam", {"lr": 0.1, "weight_decay": -1.0}, "weight_decay must be >= 0"),
+    ("adamw", {"lr": 0.1, "l2": -1.0}, "l2 must be >= 0"),
+    ("sgd", {"lr": 0.1, "clip_norm": 0.0}, "clip_norm must be positive"),
     ("momentum", {"lr": 0.1, "momentum": 1.0}, "momentum must be in"),
     ("lbfgs", {}, "unknown optimizer 'lbfgs'"),
 ])
@@ -164,3 +167,70 @@ def test_adam_state_of_a_dead_unit_does_not_stay_subnormal():
         opt.step()
     tiny = np.finfo(np.float32).tiny
     assert not ((opt.m != 0) & (np.abs(opt.m) < tiny)).any()
+
+
+def test_adamw_two_steps_by_hand():
+    """PyTorch's AdamW: θ ← θ·(1 − η·λ), then the Adam step from the raw gradient."""
+    lr, wd, b1, b2, eps = 0.1, 0.5, 0.9, 0.999, 1e-8
+    p, g = np.array([2.0, -1.0]), np.array([0.5, 0.0])
+    opt = _bound("adamw", p, g, lr=lr, weight_decay=wd)
+    opt.step()
+    # step 1: θ = [2, −1]·(1 − 0.05) = [1.9, −0.95]; Adam: −0.1·g/(|g| + ε) = [−0.1, 0]
+    np.testing.assert_allclose(p, [1.9 - 0.1 * 0.5 / (0.5 + eps), -0.95])
+    g[...] = [0.5, 0.0]
+    opt.step()
+    # step 2: θ·0.95, then m̂ = 0.5, v̂ = 0.25 again for the first entry
+    np.testing.assert_allclose(p, [(1.9 - 0.1 * 0.5 / (0.5 + eps)) * 0.95 - 0.1 * 0.5 / (0.5 + eps),
+                                   -0.95 * 0.95])
+
+
+def test_adamw_defaults_to_weight_decay_001_and_adam_to_none():
+    assert make_optimizer("adamw").weight_decay == 0.01
+    assert make_optimizer("adam").weight_decay == 0.0
+    assert repr(make_optimizer("adamw", lr=0.1, l2=0.5, clip_norm=1.0)) == \
+        "adamw(lr=0.1, weight_decay=0.01, l2=0.5, clip_norm=1)"
+
+
+def test_adamw_is_not_adam_with_l2():
+    """The coupled penalty goes through Adam's 1/√v̂: a weight with a large gradient is
+    barely decayed. Decoupled decay shrinks every weight by the same factor."""
+    g0 = np.array([100.0, 0.001])
+    p_w, g_w = np.array([1.0, 1.0]), g0.copy()
+    p_l, g_l = np.array([1.0, 1.0]), g0.copy()
+    adamw = _bound("adamw", p_w, g_w, lr=0.01, weight_decay=0.1)
+    adam_l2 = _bound("adam", p_l, g_l, lr=0.01, l2=0.1)
+    adamw.step()
+    adam_l2.step()
+    # t = 1, Adam's step is η·sign(g + λθ): the penalty changes nothing on entry 0, and on
+    # entry 1 it only adds to a gradient whose sign it already had
+    np.testing.assert_allclose(p_l, [1.0 - 0.01, 1.0 - 0.01])
+    # AdamW shrinks both by η·λ·θ = 0.001 on top of the same Adam step
+    np.testing.assert_allclose(p_w, [1.0 * (1 - 0.001) - 0.01, 1.0 * (1 - 0.001) - 0.01],
+                               rtol=1e-6)
+    np.testing.assert_allclose(p_l - p_w, [0.001, 0.001], rtol=1e-3)
+
+
+def test_l2_adds_lambda_theta_to_the_gradient():
+    p, g = np.array([2.0, -1.0]), np.array([0.5, 1.0])
+    _bound("sgd", p, g, lr=0.1, l2=0.5).step()
+    np.testing.assert_allclose(p, [2.0 - 0.1 * (0.5 + 1.0), -1.0 - 0.1 * (1.0 - 0.5)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_norm_rescales_the_whole_gradient_to_the_norm(dtype):
+    p, g = np.zeros(2, dtype), np.array([3.0, 4.0], dtype)  # ‖g‖ = 5
+    opt = _bound("sgd", p, g, lr=1.0, clip_norm=1.0)
+    opt.step()
+    np.testing.assert_allclose(p, [-0.6, -0.8], rtol=1e-6)
+    assert p.dtype == dtype and opt.clipped == 1
+    g[...] = [0.3, 0.4]  # below the norm: unchanged
+    opt.step()
+    np.testing.assert_allclose(p, [-0.9, -1.2], rtol=1e-6)
+    assert opt.clipped == 1
+
+
+def test_clipping_comes_before_the_l2_penalty():
+    p, g = np.array([1.0, 0.0]), np.array([0.0, 10.0])
+    _bound("sgd", p, g, lr=1.0, clip_norm=1.0, l2=0.5).step()
+    # g → [0, 1] by clipping, then + 0.5·θ = [0.5, 1]
+    np.testing.assert_allclose(p, [0.5, -1.0])

@@ -55,7 +55,7 @@ PROBE_GAIN = 0.2  # the probe must cut the train loss by this share of the basel
 
 ADVICE = {
     "diverged": "lower the learning rate (training.lr), or clip the inputs' scale",
-    "overfitting": "regularize: weight_decay (L2), a smaller network, early stopping with "
+    "overfitting": "regularize: l2 or weight_decay (adamw), a smaller network, early stopping with "
                    "less patience, or more training rows",
     "underfitting_epochs": "train longer (training.epochs) or with a higher learning rate",
     "underfitting_capacity": "a larger network: more units or layers",

@@ -2,36 +2,59 @@
 
 An optimizer is bound to a network's ``params`` and ``grads`` vectors; every
 ``step()`` is a handful of whole-array NumPy operations into preallocated state.
-The network lays out the weights that take weight decay first, so L2 decay
-(``L + (λ/2)·‖W‖²``, hence ``∇ += λ·W``) touches ``params[:n_decay]`` and
-never a bias.
+The network lays out the weights that take a penalty first, so both penalties
+touch ``params[:n_decay]`` and never a bias:
+
+- ``l2``, the coupled penalty ``L + (λ/2)·‖W‖²``: ``g ← g + λ·W`` before the update,
+  so Adam divides it by ``√v̂`` like any gradient (weights with large gradients are
+  barely decayed);
+- ``weight_decay``, decoupled (Loshchilov & Hutter, "Decoupled Weight Decay
+  Regularization", 2019): ``W ← W·(1 − η·λ)`` apart from the gradient step, so every
+  weight shrinks at the same relative rate. With Adam this is AdamW; the step
+  follows PyTorch's ``AdamW`` (decay first, then the Adam update, both at the
+  current ``η``). For plain SGD the two are the same.
+
+``clip_norm`` rescales the whole gradient vector to that global L2 norm when it
+is longer (``torch.nn.utils.clip_grad_norm_``), before either penalty.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 
 class Optimizer:
-    """Base class: binding, weight decay, and the step counter."""
+    """Base class: binding, clipping, the two penalties, and the step counter."""
 
     name = "optimizer"
+    default_weight_decay = 0.0
 
-    def __init__(self, lr: float = 0.001, weight_decay: float = 0.0):
+    def __init__(self, lr: float = 0.001, weight_decay: float | None = None, l2: float = 0.0,
+                 clip_norm: float | None = None):
+        weight_decay = self.default_weight_decay if weight_decay is None else weight_decay
         if not lr > 0:
             raise ValueError(f"learning rate must be positive, got {lr}")
-        if weight_decay < 0:
+        if not weight_decay >= 0:
             raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        if not l2 >= 0:
+            raise ValueError(f"l2 must be >= 0, got {l2}")
+        if clip_norm is not None and not clip_norm > 0:
+            raise ValueError(f"clip_norm must be positive, got {clip_norm}")
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
+        self.l2 = float(l2)
+        self.clip_norm = None if clip_norm is None else float(clip_norm)
+        self.clipped = 0  # steps whose gradient was rescaled
         self.t = 0
 
     def bind(self, params: np.ndarray, grads: np.ndarray, n_decay: int | None = None) -> "Optimizer":
-        """Attach to flat ``params``/``grads``; the first ``n_decay`` entries take weight decay."""
+        """Attach to flat ``params``/``grads``; the first ``n_decay`` entries take the penalties."""
         self.params, self.grads = params, grads
         self.n_decay = params.size if n_decay is None else n_decay
         self._tmp = np.zeros_like(params)
-        self.t = 0
+        self.t = self.clipped = 0
         self._init_state()
         return self
 
@@ -40,10 +63,17 @@ class Optimizer:
 
     def step(self) -> None:
         """Apply one update from the gradients currently in ``grads``."""
-        if self.weight_decay:
-            k = self.n_decay
-            np.multiply(self.params[:k], self.weight_decay, out=self._tmp[:k])
+        k = self.n_decay
+        if self.clip_norm is not None:
+            norm = math.sqrt(float(np.dot(self.grads, self.grads)))
+            if norm > self.clip_norm:
+                self.grads *= self.clip_norm / norm
+                self.clipped += 1
+        if self.l2:
+            np.multiply(self.params[:k], self.l2, out=self._tmp[:k])
             self.grads[:k] += self._tmp[:k]
+        if self.weight_decay:
+            self.params[:k] *= 1.0 - self.lr * self.weight_decay
         self.t += 1
         self._update()
         if self.t % FLUSH_EVERY == 0:
@@ -61,7 +91,10 @@ class Optimizer:
             flush_subnormals(state)
 
     def __repr__(self) -> str:
-        return f"{self.name}(lr={self.lr:g}, weight_decay={self.weight_decay:g})"
+        extra = "".join(f", {key}={getattr(self, key):g}" for key in ("weight_decay", "l2")
+                        if getattr(self, key))
+        clip = f", clip_norm={self.clip_norm:g}" if self.clip_norm is not None else ""
+        return f"{self.name}(lr={self.lr:g}{extra}{clip})"
 
 
 FLUSH_EVERY = 64  # steps between flushes: a decaying value spends ~150 steps as a subnormal
@@ -105,8 +138,9 @@ class Momentum(Optimizer):
 
     name = "momentum"
 
-    def __init__(self, lr: float = 0.001, weight_decay: float = 0.0, momentum: float = 0.9):
-        super().__init__(lr, weight_decay)
+    def __init__(self, lr: float = 0.001, weight_decay: float | None = None, l2: float = 0.0,
+                 clip_norm: float | None = None, momentum: float = 0.9):
+        super().__init__(lr, weight_decay, l2, clip_norm)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
@@ -153,9 +187,10 @@ class Adam(Optimizer):
 
     name = "adam"
 
-    def __init__(self, lr: float = 0.001, weight_decay: float = 0.0,
-                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        super().__init__(lr, weight_decay)
+    def __init__(self, lr: float = 0.001, weight_decay: float | None = None, l2: float = 0.0,
+                 clip_norm: float | None = None, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        super().__init__(lr, weight_decay, l2, clip_norm)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def _init_state(self):
@@ -182,11 +217,21 @@ class Adam(Optimizer):
         self.params -= tmp
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay, on by default (λ = 0.01, as in PyTorch):
+    ``θ ← θ·(1 − η·λ)``, then the Adam step. See the module docstring for why it
+    differs from Adam with ``l2``."""
+
+    name = "adamw"
+    default_weight_decay = 0.01
+
+
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,
     "nesterov": Nesterov,
     "adam": Adam,
+    "adamw": AdamW,
 }
 
 

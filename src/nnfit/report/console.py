@@ -59,6 +59,7 @@ class TrainingView(Observer):
     """
 
     LINES = 20  # plain mode prints about this many lines per run
+    show_lr = False  # set in on_train_begin: the rate is shown when a schedule moves it
 
     def __init__(self, console, epochs: int, tracker=None):
         self.console, self.epochs, self.tracker = console, epochs, tracker
@@ -66,6 +67,7 @@ class TrainingView(Observer):
     def on_train_begin(self, trainer):
         super().on_train_begin(trainer)
         self.progress = None
+        self.show_lr = getattr(trainer, "schedule", None) is not None  # a constant rate is in the config
         self.every = max(1, self.epochs // self.LINES)
         self.last_printed = 0
         if self.console.is_terminal and not self.console.quiet:
@@ -90,6 +92,8 @@ class TrainingView(Observer):
             text += f"  val {_fmt(logs['val_loss'])}"
         if self.tracker is not None and self.tracker.best_epoch:
             text += f"  best {_fmt(self.tracker.best)} @ {self.tracker.best_epoch}"
+        if self.show_lr and "lr" in logs:
+            text += f"  lr {logs['lr']:.3g}"
         return text
 
     def on_epoch_end(self, epoch, logs):

@@ -36,6 +36,9 @@ class Trainer:
         Shuffles the rows every epoch, and is handed to the network
         (``network.set_rng``) for its training-time randomness (dropout masks).
     observers : sequence of Observer
+    schedule : Schedule, optional
+        Sets ``optimizer.lr`` before every update (``nnfit.training.schedules``),
+        started from the optimizer's rate; the epoch's last rate is logged as ``lr``.
     stop : object with ``is_set()``, optional
         A stop request (e.g. a ``threading.Event`` set by a Ctrl-C handler): the
         trainer finishes the current mini-batch, drops the partial epoch and ends
@@ -45,7 +48,7 @@ class Trainer:
 
     def __init__(self, network: Network, loss: str | Loss, optimizer: Optimizer, *,
                  batch_size: int = 32, rng: np.random.Generator | None = None,
-                 observers: Sequence[Observer] = (), stop=None):
+                 observers: Sequence[Observer] = (), schedule=None, stop=None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.network = network
@@ -55,6 +58,8 @@ class Trainer:
         self.rng = as_generator(rng)
         network.set_rng(self.rng)
         self.observers = list(observers)
+        self.schedule = schedule
+        self.base_lr = self.optimizer.lr  # what the schedule scales, on every fit()
         self.stop = stop
         self.stop_training = False
         self.stop_reason = "completed"  # or early_stopping, diverged, interrupted
@@ -103,6 +108,9 @@ class Trainer:
         weight = loss.reduction == "mean"  # mean losses weigh each batch by its rows
 
         self.stop_training, self.stop_reason, self.epoch, self.step = False, "completed", 0, 0
+        self.updates = 0  # optimizer steps so far: the schedule's clock
+        if self.schedule is not None:
+            self.schedule.start(self.base_lr, -(-n // self.batch_size), epochs)
         # Found once here, so a loop without per-batch observers pays one falsy test per batch.
         self._batch_hooks = [obs.on_batch_end for obs in self.observers
                              if getattr(type(obs), "on_batch_end", Observer.on_batch_end)
@@ -140,6 +148,8 @@ class Trainer:
                 self.logs = logs
                 for obs in self.observers:
                     obs.on_epoch_end(epoch, logs)
+                if self.schedule is not None:
+                    self.schedule.epoch_end(epoch, logs)
                 if self.stop_reason == "diverged":
                     break
                 if self.stop_training:
@@ -157,6 +167,7 @@ class Trainer:
         batch and the loss is the per-row loss of the rows seen.
         """
         net, loss, n, hooks = self.network, self.loss, X.shape[0], self._batch_hooks
+        optimizer, schedule = self.optimizer, self.schedule
         self.rng.shuffle(order)
         total = 0.0
         for start in range(0, n, self.batch_size):
@@ -171,7 +182,10 @@ class Trainer:
             if not math.isfinite(batch_loss):
                 return math.nan
             net.backward(dlogits, need_dx=False)
-            self.optimizer.step()
+            if schedule is not None:
+                optimizer.lr = schedule.rate(self.updates)
+            optimizer.step()
+            self.updates += 1
             total += batch_loss * idx.size if weight else batch_loss
             if hooks:
                 self.step += 1

@@ -248,7 +248,7 @@ def verdict(summary: list[dict], base_train: float, base_val: float) -> dict:
     if (t <= BIAS_TRAIN and g > VARIANCE_GAP) or (g > BIAS_GAP and n > NARROWING):
         return {"verdict": "high variance", **facts,
                 "reason": f"{at} {fits}, but {opened}; {since}",
-                "advice": "more data or regularization (training.weight_decay, a smaller "
+                "advice": "more data or regularization (training.l2, a smaller "
                           "network, early stopping) will help"}
     if t > BIAS_TRAIN:
         return {"verdict": "high bias", **facts,

@@ -72,10 +72,19 @@ def optimizer_for(training, lr: float | None = None):
     """The optimizer ``training`` names, at ``lr`` (default: ``training.lr``)."""
     from ..nn.optimizers import make_optimizer
 
-    options = {"lr": training.lr if lr is None else lr, "weight_decay": training.weight_decay}
+    options = {"lr": training.lr if lr is None else lr, "weight_decay": training.weight_decay,
+               "l2": training.l2, "clip_norm": training.clip_norm}
     if training.optimizer in ("momentum", "nesterov"):
         options["momentum"] = training.momentum
     return make_optimizer(training.optimizer, **options)
+
+
+def schedule_for(training):
+    """The learning-rate schedule ``training`` names, or None for a constant rate."""
+    from ..training.schedules import make_schedule
+
+    spec = training.schedule.model_dump()
+    return None if spec["name"] == "constant" else make_schedule(spec)
 
 
 def threads_for(network, training) -> tuple[int, str]:
@@ -115,7 +124,8 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     builtin = [EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])] if has_val else []
     trainer = Trainer(network, task.loss, optimizer_for(t), batch_size=t.batch_size,
                       rng=stream(t.seed, TRAIN_STREAM),
-                      observers=[*builtin, stopper, kept, history, *observers], stop=stop)
+                      observers=[*builtin, stopper, kept, history, *observers],
+                      schedule=schedule_for(t), stop=stop)
     threads, why = threads_for(network, t)
     started = time.perf_counter()
     with blas_threads(threads):
@@ -210,7 +220,8 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * result.epochs_run / ratio))
     dumped = config.model_dump()
     dumped["model"]["layers"] = layers
-    dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, epochs=epochs)
+    dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
+                              schedule="constant", clip_norm=None, epochs=epochs)
     probe_config = type(config).model_validate(dumped)
     fitted = fit(prepared, probe_config)
     net, ds, task = fitted.network, prepared.data, prepared.task
