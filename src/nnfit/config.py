@@ -131,7 +131,7 @@ class DataConfig(Strict):
     task: Literal["auto", "classification", "regression"] = "auto"
     test_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
     val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.1
-    scale: Literal["standard", "minmax", "none"] = "standard"
+    scale: Literal["standard", "minmax", "quantile", "none"] = "standard"
     missing: Literal["error", "drop", "mean"] = "error"
     scale_target: bool = True
     exclude: list[str] = []  # columns to leave out (an exported index, an ID)

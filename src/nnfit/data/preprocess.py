@@ -1,6 +1,7 @@
 """Preprocessor: columns -> model inputs and targets, fitted on the training rows only.
 
-Numeric features are scaled (standard or min-max, statistics from the training
+Numeric features are scaled (standard, min-max, or a quantile transform to a
+normal distribution: see :mod:`nnfit.data.quantile`; statistics from the training
 split); text features are one-hot encoded with the categories seen in training
 (a category never seen becomes an all-zero row, and is counted); empty cells are
 filled with the training mean (numeric) or most frequent value (text) when
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
+from .quantile import check_quantiles, fit_quantiles, to_normal
 from .table import READING_DEFAULTS
 
 
@@ -75,6 +77,7 @@ class Preprocessor:
     targets: list[str]
     features: list[str]
     numeric: dict[str, list[float]] = field(default_factory=dict)  # column -> [center, scale]
+    quantiles: dict[str, list[float]] = field(default_factory=dict)  # scale: quantile: column -> quantiles
     categorical: dict[str, list[str]] = field(default_factory=dict)  # column -> categories
     fill: dict[str, float | str] = field(default_factory=dict)  # column -> value for empty cells
     classes: list[str] | None = None
@@ -126,6 +129,8 @@ class Preprocessor:
                     raise NnfitError(f"{source}: column {col!r}, line {row + 2}: empty cell, and "
                                      f"this model has no fill value (train with data.missing: "
                                      f"mean to get one)")
+                if col in self.quantiles:  # then center, scale = 0, 1
+                    values = to_normal(values, self.quantiles[col])
                 center, scale = self.numeric[col]
                 blocks.append(((values - center) / scale)[:, None])
         X = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
@@ -199,7 +204,21 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Preprocessor":
-        return cls(**data)
+        """Read back ``to_dict()``; ``ValueError`` for quantiles that cannot be used."""
+        prep = cls(**data)
+        if not isinstance(prep.quantiles, dict):
+            raise ValueError("preprocessing.quantiles: must be a mapping of column to quantiles")
+        numeric = [col for col in prep.features if col not in prep.categorical]
+        for col in prep.quantiles:
+            if col not in numeric:
+                raise ValueError(f"preprocessing.quantiles: {col!r} is not a numeric feature")
+        prep.quantiles = {col: check_quantiles(quantiles, f"preprocessing.quantiles[{col!r}]")
+                          for col, quantiles in prep.quantiles.items()}
+        if prep.scale == "quantile":
+            for col in numeric:
+                if col not in prep.quantiles:
+                    raise ValueError(f"preprocessing.quantiles: none for column {col!r}")
+        return prep
 
 
 def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str],
@@ -219,7 +238,11 @@ def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str
             if missing == "mean":
                 prep.fill[col] = float(values.mean())
                 values = values.fillna(prep.fill[col])
-            prep.numeric[col] = _center_scale(values.to_numpy(), scale)
+            if scale == "quantile":
+                prep.quantiles[col] = fit_quantiles(values.to_numpy())
+                prep.numeric[col] = [0.0, 1.0]  # the quantile map is the whole scaling
+            else:
+                prep.numeric[col] = _center_scale(values.to_numpy(), scale)
         else:
             text = series.map(label_text, na_action="ignore")
             if missing == "mean":
