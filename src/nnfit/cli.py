@@ -85,7 +85,7 @@ EPOCHS = typer.Option(None, help="Shorthand for --set training.epochs=N.")
 LR = typer.Option(None, help="Shorthand for --set training.lr=X.")
 SCHEDULER = typer.Option(
     None, "--scheduler", metavar="ADDRESS", show_default=False,
-    help="Run the trainings (sweep runs, curve points, --cv folds) on the Dask cluster whose scheduler "
+    help="Run the trainings (sweep runs, curve points, --cv folds, ensemble members) on the Dask cluster whose scheduler "
          "is at ADDRESS, e.g. tcp://host:8786, instead of local processes (pip install "
          "\"nnfit[distributed]\" here and on the cluster; workers: dask worker ADDRESS "
          "--nworkers N --nthreads 1).")
@@ -159,28 +159,24 @@ def train(
              "folds, then the final model trained on all those rows."),
     jobs: Optional[int] = typer.Option(
         None, "--jobs", "-j", metavar="N", show_default=False,
-        help="With --cv: worker processes for the folds, one BLAS thread each "
-             "[default: one per usable core]."),
+        help="With --cv or training.ensemble: worker processes for the folds or members, one "
+             "BLAS thread each [default: one per usable core]."),
     scheduler: Optional[str] = SCHEDULER,
     scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict."""
-    from .report.console import make_console, print_cv, print_outcome, print_report
+    from .report.console import (make_console, print_cv, print_ensemble, print_outcome,
+                                 print_report)
     from .workflows import exit_code, train as run_train
 
     overrides = _overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
     messages = make_console(stderr=True, quiet=quiet)
     options = dict(out=out, overrides=overrides, console=messages, alerts=make_console(stderr=True),
                    probe={None: "auto", True: "always", False: "never"}[probe])
-    if cv is None:
-        if jobs is not None:
-            raise NnfitError("--jobs: runs the folds of --cv in parallel; give --cv K as well")
-        if scheduler is not None:
-            raise NnfitError("--scheduler: runs the folds of --cv on a Dask cluster; give --cv K "
-                             "as well")
-        if scheduler_timeout is not None:
-            raise NnfitError("--scheduler-timeout: goes with --cv K and --scheduler ADDRESS")
-        metrics = run_train(config, data, **options)
+    if cv is None:  # --jobs/--scheduler: for training.ensemble, which train checks
+        given = (jobs, scheduler, scheduler_timeout) != (None, None, None)
+        metrics = run_train(config, data, **options,
+                            **(_where(jobs, scheduler, scheduler_timeout) if given else {}))
     else:
         from .workflows.cv import cross_validate, exit_code, progress_line
 
@@ -194,6 +190,8 @@ def train(
         report = messages if as_json else make_console(stderr=False)
         if cv is not None:
             print_cv(report, metrics)
+        if "ensemble" in metrics:
+            print_ensemble(report, metrics)
         print_report(report, metrics, [])
     for line in metrics.pop("messages"):
         messages.print(line, markup=False)

@@ -234,6 +234,7 @@ class TrainingConfig(Strict):
     weight_decay: Annotated[float, Field(ge=0)] | None = None  # decoupled (adamw); None: its default
     l2: Annotated[float, Field(ge=0)] = 0.0  # the coupled penalty (λ/2)·‖W‖², any optimizer
     clip_norm: Annotated[float, Field(gt=0)] | None = None  # the gradients' global L2 norm
+    ensemble: Annotated[int, Field(ge=1, le=1000)] = 1  # K networks from seeds seed…seed+K−1
     early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
     seed: Annotated[int, Field(ge=0)] = 0
     dtype: Literal["float32", "float64"] = "float32"

@@ -107,19 +107,30 @@ def _layout(network, slots=None) -> list[dict]:
 
 def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
     """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
-    running statistics) and ``model.json`` (everything to rebuild it)."""
+    running statistics) and ``model.json`` (everything to rebuild it).
+
+    An :class:`~nnfit.nn.ensemble.Ensemble` is saved as its members' vectors stacked,
+    ``params (n_members, n_params)``, with ``ensemble: {members: K}`` in model.json.
+    """
+    members = getattr(network, "members", None)
+    first = members[0] if members else network
     buffer = io.BytesIO()
-    np.savez(buffer, params=network.params, state=network.state)
+    if members:
+        np.savez(buffer, params=np.stack([m.params for m in members]),
+                 state=np.stack([m.state for m in members]))
+    else:
+        np.savez(buffer, params=network.params, state=network.state)
     write_atomic(run_dir / "model.npz", buffer.getvalue())
     meta = {
         "format_version": FORMAT_VERSION,
         "nnfit_version": __version__,
-        "architecture": {"input_shape": list(network.input_shape), "layers": network.specs(),
-                         "dtype": network.dtype.name, "n_params": int(network.n_params)},
-        "layout": _layout(network),
-        "state_layout": _layout(network, network.state_layout),
+        "architecture": {"input_shape": list(first.input_shape), "layers": first.specs(),
+                         "dtype": first.dtype.name, "n_params": int(first.n_params)},
+        "layout": _layout(first),
+        "state_layout": _layout(first, first.state_layout),
         "loss": loss_name,
         "preprocessing": prep.to_dict(),
+        **({"ensemble": {"members": len(members)}} if members else {}),
     }
     write_json(run_dir / "model.json", meta)
 
@@ -128,6 +139,7 @@ def load_model(run_dir: str | Path):
     """``(network, preprocessor, meta)`` from a run directory, checking everything it reads."""
     from .data.preprocess import Preprocessor
     from .nn.build import build_network
+    from .nn.losses import make_loss
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -150,6 +162,8 @@ def load_model(run_dir: str | Path):
                                 dtype=arch["dtype"], seed=0)
         prep = Preprocessor.from_dict(meta["preprocessing"])
         loss_name = meta["loss"]
+        output = make_loss(loss_name).output_activation
+        n_members = _members(meta)
     except (KeyError, TypeError, ValueError) as exc:
         raise NnfitError(f"{run_dir / 'model.json'}: inconsistent model description ({exc})") from None
     try:
@@ -163,19 +177,42 @@ def load_model(run_dir: str | Path):
     except Exception as exc:  # zipfile.BadZipFile, KeyError, EOFError, OSError: corrupt file
         raise NnfitError(f"{run_dir / 'model.npz'}: unreadable or corrupted "
                          f"({exc.__class__.__name__}: {exc})") from None
-    if params.shape != network.params.shape or params.dtype != network.dtype \
+    lead = (n_members,) if n_members else ()  # an ensemble stacks its members' vectors
+    if params.shape != lead + network.params.shape or params.dtype != network.dtype \
             or meta.get("layout") != _layout(network):
         raise NnfitError(f"{run_dir / 'model.npz'}: parameters {params.dtype}{list(params.shape)} do "
                          f"not match the architecture in model.json "
-                         f"({network.dtype}[{network.n_params}])")
-    if state.shape != network.state.shape or state.dtype != network.dtype \
+                         f"({network.dtype}{list(lead + network.params.shape)})")
+    if state.shape != lead + network.state.shape or state.dtype != network.dtype \
             or meta.get("state_layout", []) != _layout(network, network.state_layout):
         raise NnfitError(f"{run_dir / 'model.npz'}: state {state.dtype}{list(state.shape)} does not "
                          f"match the architecture in model.json ({network.dtype}"
-                         f"[{network.state.size}])")
-    network.params[...] = params
-    network.state[...] = state
-    return network, prep, meta
+                         f"{list(lead + network.state.shape)})")
+    if not n_members:
+        network.params[...] = params
+        network.state[...] = state
+        return network, prep, meta
+    from .nn.ensemble import Ensemble
+
+    members = [network] + [build_network(arch["layers"], input_shape=tuple(arch["input_shape"]),
+                                         dtype=arch["dtype"], seed=0) for _ in range(n_members - 1)]
+    for member, p, s in zip(members, params, state):
+        member.params[...] = p
+        member.state[...] = s
+    return Ensemble(members, output), prep, meta
+
+
+MAX_MEMBERS = 1000
+
+
+def _members(meta: dict) -> int:
+    """The member count of an ensemble's model.json (0: a single network), checked."""
+    if "ensemble" not in meta:
+        return 0
+    k = meta["ensemble"]["members"]
+    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= MAX_MEMBERS:
+        raise ValueError(f"ensemble.members must be an integer from 2 to {MAX_MEMBERS} (got {k!r})")
+    return k
 
 
 class HistoryWriter(Observer):

@@ -190,7 +190,9 @@ def print_layers(console, title: str, layers: list[dict], n_params: int) -> None
         shape = "(" + ", ".join(map(str, row["output_shape"])) + ")"
         table.add_row(str(i), row["layer"], shape, f"{row['params']:,}")
     table.add_section()
-    table.add_row("", "total", "", f"{n_params:,}")
+    each = sum(row["params"] for row in layers)
+    table.add_row("", "total" if n_params == each else f"total ({n_params // each} × {each:,})",
+                  "", f"{n_params:,}")
     console.print(table)
 
 
@@ -268,14 +270,39 @@ def print_show(console, info: dict) -> None:
                   f"{info['dtype']} · nnfit {escape(info['nnfit_version'])}")
     console.print(f"features ({len(info['features'])} columns, {len(info['inputs'])} inputs): "
                   f"{', '.join(info['features'])}", markup=False)
-    print_layers(console, "layers", info["layers"], info["n_params"])
+    k = info.get("members", 1)
+    print_layers(console, f"layers of each of {k} ensemble members (predictions averaged)"
+                 if k > 1 else "layers", info["layers"], info["n_params"])
     metrics = info["metrics"]
+    if metrics and "ensemble" in metrics:
+        print_ensemble(console, metrics)
     if metrics:
         print_report(console, metrics, [f"epochs run: {metrics['epochs_run']}, best epoch: "
                                         f"{metrics['best_epoch']}, stop: "
                                         f"{metrics.get('stop_reason', 'completed')}"])
     else:
         console.print("no metrics.json in this run directory")
+
+
+def print_ensemble(console, metrics: dict) -> None:
+    """``training.ensemble``: each member's seed, epochs and per-split loss and headline
+    metric, then the ensemble's (its averaged predictions) on the same splits."""
+    from rich.table import Table
+
+    ens, metric = metrics["ensemble"], metrics["ensemble"]["metric"]
+    splits = [s for s in ("val", "test") if s in metrics["splits"]] or ["train"]
+    table = Table(title=f"ensemble of {ens['members']} · predictions averaged",
+                  title_justify="left")
+    for column in ("model", "seed", "best epoch", *(f"{s} {c}" for s in splits
+                                                    for c in ("loss", metric))):
+        table.add_column(column, justify="right")
+    for i, rec in enumerate(ens["records"], 1):
+        table.add_row(f"member {i}", str(rec["seed"]), f"{rec['best_epoch']}/{rec['epochs_run']}",
+                      *(_fmt(rec["splits"][s][c]) for s in splits for c in ("loss", metric)))
+    table.add_section()
+    table.add_row("ensemble", "", "", *(_fmt(metrics["splits"][s][c]) for s in splits
+                                        for c in ("loss", metric)), style="bold")
+    console.print(table)
 
 
 def print_cv(console, metrics: dict) -> None:

@@ -53,7 +53,7 @@ from ..task import HEADLINE_METRIC as METRIC
 from .executor import (DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, job_config,
                        run_jobs)
 from .prepared import Prepared, prepare, stream, subset
-from .run import fit, resolved_config
+from .run import fit, one_network, resolved_config
 
 SIZES = (0.1, 0.2, 0.4, 0.7, 1.0)
 REPEATS = 3
@@ -295,7 +295,7 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
     sizes = sorted(set(sizes))
     if not sizes or not all(0 < s <= 1 for s in sizes):
         raise NnfitError(f"--sizes: fractions in (0, 1] of the training part (got {sizes})")
-    config = load_config(config_path, overrides)
+    config = one_network(load_config(config_path, overrides), "nnfit curve")
     prepared = prepare(config, csv_path, str(config_path))
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: nnfit curve needs a validation split, and "

@@ -52,7 +52,7 @@ from ..errors import FAILED, NnfitError
 from ..task import HEADLINE_METRIC as METRIC
 from .cluster import DEFAULT_TIMEOUT
 from .prepared import Prepared, Unsplit, prepare_rows, read_unsplit, standard_rows, stream
-from .run import FitResult, fit, make_stopper, resolved_config, save, score
+from .run import FitResult, fit, make_stopper, one_network, resolved_config, save, score
 
 FOLD_STREAM = 3  # the split seed's stream for the folds (0: split, 1: training, 2: curve subsets)
 
@@ -266,7 +266,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
     console = console or make_console(quiet=True)
-    config = load_config(config_path, overrides)
+    config = one_network(load_config(config_path, overrides), "train --cv")
     unsplit = read_unsplit(config, csv_path)
     jobs, non_test, test = plan(unsplit, k, config)
     final = prepare_rows(unsplit, {"train": non_test, "test": test},

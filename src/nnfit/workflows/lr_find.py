@@ -254,10 +254,10 @@ def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = STA
     from ..report.lr_plot import lr_find_plot
     from ..store import make_run_dir, write_atomic
     from .prepared import prepare
-    from .run import resolved_config
+    from .run import one_network, resolved_config
 
     check_range(start, end, steps)
-    config = load_config(config_path, overrides)
+    config = one_network(load_config(config_path, overrides), "nnfit lr-find")
     prepared = prepare(config, csv_path, str(config_path))
     if console is not None:
         for note in prepared.notes:

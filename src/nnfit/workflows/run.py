@@ -57,6 +57,16 @@ class Scores:
     confusion: tuple[str, list] | None = None  # classification: (split, matrix), rows = true class
 
 
+def one_network(config, command: str):
+    """``config``, refused when it asks for an ensemble: ``command`` trains single networks."""
+    from ..errors import NnfitError
+
+    if config.training.ensemble > 1:
+        raise NnfitError(f"training.ensemble: {command} trains single networks; set "
+                         f"training.ensemble to 1 (--set training.ensemble=1)")
+    return config
+
+
 def make_stopper(training, has_val: bool):
     """The EarlyStopping observer: the one place the best epoch is tracked, with or without patience."""
     from ..training.early_stopping import EarlyStopping

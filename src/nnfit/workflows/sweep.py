@@ -26,7 +26,7 @@ from ..errors import FAILED, NnfitError
 from ..task import HEADLINE_METRIC as METRIC
 from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, job_config, run_jobs
 from .prepared import Prepared, prepare
-from .run import fit, save, score
+from .run import fit, one_network, save, score
 
 LR_FIND_POINTS = 5
 
@@ -175,7 +175,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     from ..config import load_config
 
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
-    base = load_config(config_path, single)
+    base = one_network(load_config(config_path, single), "nnfit sweep")
     file_sweep, base.sweep = base.sweep, None  # the plan, not a setting of any one run
     if n_jobs < 1:
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs})")

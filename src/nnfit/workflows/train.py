@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import FAILED
+from ..errors import FAILED, NnfitError
 from .prepared import prepare
+from .cluster import DEFAULT_TIMEOUT, connected
 from .run import FitResult, fit, resolved_config, save, score
 
 
@@ -40,12 +41,15 @@ def ctrl_c_stops(stop: threading.Event):
 
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
-          overrides: Sequence[str] = (), console=None, alerts=None, probe: str = "auto") -> dict:
+          overrides: Sequence[str] = (), console=None, alerts=None, probe: str = "auto",
+          n_jobs: int | None = None, scheduler=None, scheduler_timeout: float | None = None) -> dict:
     """Train, evaluate and save a run; return its ``metrics.json`` content plus ``run_dir``
     and ``messages`` (what happened at the end, in words).
 
     ``console`` shows notes and the live view (it may be quiet); ``alerts``, when
     given, shows the warnings among the notes even then. ``probe``: see ``score``.
+    ``n_jobs`` / ``scheduler``: where the members of ``training.ensemble`` train
+    (``nnfit.workflows.executor``); refused for a single network.
 
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
@@ -57,14 +61,23 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
 
     console = console or make_console(quiet=True)
     config = load_config(config_path, overrides)
+    k = config.training.ensemble
+    if k == 1 and (n_jobs is not None or scheduler is not None):
+        flag = "--scheduler" if scheduler is not None else "--jobs"
+        raise NnfitError(f"{flag}: runs the folds of --cv or the members of training.ensemble "
+                         f"in parallel; give --cv K or --set training.ensemble=K as well")
     prepared = prepare(config, csv_path, str(config_path))
-    for note in prepared.notes:  # warnings show even when the notes are quiet
-        warning = note.startswith("warning:")
-        (alerts if warning and alerts else console).print(
-            note, style=None if warning else "dim", markup=False)
-    name = Path(config_path).stem
-    run_dir = make_run_dir(out, name)
-    write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
+    with connected(scheduler, scheduler_timeout or DEFAULT_TIMEOUT) as cluster:  # before any output
+        for note in prepared.notes:  # warnings show even when the notes are quiet
+            warning = note.startswith("warning:")
+            (alerts if warning and alerts else console).print(
+                note, style=None if warning else "dim", markup=False)
+        name = Path(config_path).stem
+        run_dir = make_run_dir(out, name)
+        write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
+        if k > 1:
+            return _train_ensemble(prepared, config, run_dir, name, overrides, console, probe,
+                                   n_jobs, cluster, scheduler)
 
     t = config.training
     stopper = make_stopper(t, "val" in prepared.data.X)
@@ -78,6 +91,40 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
     return {**metrics, "run_dir": str(run_dir),
             "messages": [*stop_messages(result, t.lr), threads]}
+
+
+def _train_ensemble(prepared, config, run_dir: Path, name: str, overrides, console, probe,
+                    n_jobs, cluster, scheduler) -> dict:
+    """The ensemble branch of :func:`train`: members through the executor, then one save."""
+    from ..store import write_json
+    from ..task import HEADLINE_METRIC
+    from .ensemble import fit_ensemble, member_line, member_records
+    from .executor import default_jobs
+
+    t, metric = config.training, HEADLINE_METRIC[prepared.task.kind]
+    n_jobs = default_jobs() if n_jobs is None and cluster is None else n_jobs or 1
+    where = f"on {scheduler}" if scheduler else f"{min(n_jobs, t.ensemble)} at a time"
+    console.print(f"ensemble: {t.ensemble} members, seeds {t.seed}…{t.seed + t.ensemble - 1}, "
+                  f"{where}, one BLAS thread each", style="dim", markup=False)
+
+    def arrived(done, member):
+        console.print(member_line(member_records(prepared, [member])[0], done, t.ensemble, metric),
+                      markup=False)
+
+    result, members = fit_ensemble(prepared, config, n_jobs=n_jobs, scheduler=cluster,
+                                   on_member=arrived)
+    scores = score(prepared, result, config, probe)
+    metrics = save(run_dir, prepared, result, scores, config=config, overrides=overrides,
+                   name=f"{name} (ensemble of {t.ensemble}; curves of seed {t.seed})",
+                   config_written=True)
+    metrics["ensemble"] = {"members": t.ensemble, "metric": metric,
+                           "jobs": None if scheduler else n_jobs, "scheduler": scheduler,
+                           "records": member_records(prepared, members)}
+    write_json(run_dir / "metrics.json", metrics)
+    return {**metrics, "run_dir": str(run_dir),
+            "messages": [*stop_messages(result, t.lr),
+                         "BLAS threads: 1 per member; the curves and verdict's epochs are the "
+                         f"first member's (seed {t.seed})"]}
 
 
 def stop_messages(result: FitResult, lr: float) -> list[str]:

@@ -1,0 +1,103 @@
+"""``training.ensemble: K``: K networks trained from seeds ``seed … seed+K−1`` on one split,
+their predictions averaged (probabilities for classification, values for regression).
+
+A plan of K fits handed to the executor (STYLE §9): one BLAS thread per member
+wherever it runs, so ``--jobs 2`` gives the numbers of ``--jobs 1`` bit for bit.
+The members share the prepared data (split, preprocessing, task); only the
+training stream differs. The result is one :class:`~nnfit.nn.ensemble.Ensemble`,
+scored and saved as one run directory that ``eval``, ``predict`` and ``show`` read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..errors import FAILED, NnfitError
+from ..task import HEADLINE_METRIC
+from .run import FitResult, fit
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .prepared import Prepared
+
+
+@dataclass
+class Member:
+    """One member's fit and its seed."""
+
+    seed: int
+    result: FitResult
+
+
+def member_job(prepared: Prepared, config: Config) -> FitResult:
+    """One member: a plain fit with the member's seed (module level, for worker processes)."""
+    return fit(prepared, config)
+
+
+def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, scheduler=None,
+                 on_member: Callable[[int, Member], None] | None = None
+                 ) -> tuple[FitResult, list[Member]]:
+    """Train the members; return a FitResult whose network is the Ensemble, and the members.
+
+    The FitResult's history, epochs and stop reason are the first member's (its learning
+    curves are the ones plotted and diagnosed); ``seconds`` is the wall time of all.
+    ``on_member(done, member)`` is called in this process as each member finishes.
+    """
+    import time
+
+    from ..nn.ensemble import Ensemble
+    from .executor import Interrupted, JobFailed, job_config, run_jobs
+
+    k, seed = config.training.ensemble, config.training.seed
+    members: dict[int, Member] = {}
+
+    def arrived(index: int, result) -> None:
+        if isinstance(result, JobFailed):
+            raise NnfitError(f"training.ensemble: member {index + 1} (seed {seed + index}) "
+                             f"failed: {result.message}", FAILED)
+        members[index] = Member(seed + index, result)
+        if on_member is not None:
+            on_member(len(members), members[index])
+
+    started = time.perf_counter()
+    try:
+        run_jobs(member_job, [job_config(config, seed=seed + i) for i in range(k)],
+                 n_jobs=n_jobs, on_result=arrived, scheduler=scheduler, shared=prepared)
+    except Interrupted:
+        raise NnfitError(f"interrupted: {len(members)} of {k} ensemble members had finished; "
+                         f"no model was saved", 130) from None
+    ordered = [members[i] for i in range(k)]
+    ensemble = Ensemble([m.result.network for m in ordered], prepared.task.loss.output_activation)
+    first = ordered[0].result
+    combined = replace(first, network=ensemble, seconds=time.perf_counter() - started,
+                       threads=1, threads_reason="one per ensemble member")
+    return combined, ordered
+
+
+def member_records(prepared: Prepared, members: list[Member]) -> list[dict]:
+    """Each member's seed, epochs and per-split loss and headline metric (for the table)."""
+    import numpy as np
+
+    ds, task = prepared.data, prepared.task
+    metric = HEADLINE_METRIC[task.kind]
+    records = []
+    for m in members:
+        splits = {}
+        for name, X in ds.X.items():
+            with np.errstate(over="ignore", invalid="ignore"):
+                scored = task.score(m.result.network.predict(X), ds.y[name])
+            splits[name] = {"loss": scored["loss"], metric: scored[metric]}
+        records.append({"seed": m.seed, "epochs_run": m.result.epochs_run,
+                        "best_epoch": m.result.best_epoch, "stop_reason": m.result.stop_reason,
+                        "seconds": round(m.result.seconds, 3), "splits": splits})
+    return records
+
+
+def member_line(record: dict, done: int, k: int, metric: str) -> str:
+    """The progress line printed as a member finishes."""
+    held = "val" if "val" in record["splits"] else "train"
+    s = record["splits"][held]
+    return (f"member {done}/{k} (seed {record['seed']}): {record['epochs_run']} epochs, best "
+            f"{record['best_epoch']}, {held} loss {s['loss']:.4g}, {held} {metric} {s[metric]:.4g}")

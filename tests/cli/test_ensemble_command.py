@@ -1,0 +1,121 @@
+"""``training.ensemble: K``: K seeds on one split, predictions averaged, one run directory
+that eval/predict/show read; the same numbers for any --jobs."""
+
+import json
+
+import numpy as np
+import pytest
+from conftest import ROOT, cli, metrics, nnfit
+
+IRIS = ROOT / "sample_data" / "iris.csv"
+DIABETES = ROOT / "sample_data" / "diabetes.csv"
+
+
+@pytest.fixture
+def ens_config(tmp_path):
+    path = tmp_path / "ens.yaml"
+    path.write_text("data: {target: species}\n"
+                    "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                    "training: {lr: 0.02, epochs: 12, batch_size: 16, ensemble: 3,\n"
+                    "           early_stopping: {patience: 5}}\n")
+    return path
+
+
+def _params(run):
+    with np.load(run / "model.npz", allow_pickle=False) as npz:
+        return npz["params"], npz["state"]
+
+
+def test_an_ensemble_is_one_run_directory_that_eval_predict_and_show_read(tmp_path, ens_config):
+    run = tmp_path / "run"
+    done = cli("train", ens_config, IRIS, "--out", run, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert [line.split(":")[0] for line in done.stderr.splitlines()
+            if line.startswith("member ")] == ["member 1/3 (seed 0)", "member 2/3 (seed 1)",
+                                               "member 3/3 (seed 2)"]
+    assert "ensemble of 3 · predictions averaged" in done.stdout
+    params, _ = _params(run)
+    assert params.shape[0] == 3 and not np.array_equal(params[0], params[1])
+    m = metrics(run)
+    assert [r["seed"] for r in m["ensemble"]["records"]] == [0, 1, 2]
+    assert json.loads((run / "model.json").read_text())["ensemble"] == {"members": 3}
+
+    # the ensemble's probabilities are the members' mean
+    from nnfit.nn.activations import softmax
+    from nnfit.store import load_model
+    from nnfit.workflows.inference import _load_inputs
+
+    ensemble, prep, meta = load_model(run)
+    _, _, task, _, X, _ = _load_inputs(run, IRIS, True)
+    probs = [softmax(net.predict(X), np.empty((len(X), 3), net.dtype), np.empty((len(X), 1), net.dtype))
+             for net in ensemble.members]
+    np.testing.assert_allclose(task.probabilities(ensemble.predict(X)), np.mean(probs, axis=0),
+                               rtol=1e-5, atol=1e-6)
+
+    ev = cli("eval", run, IRIS, "--json")
+    assert ev.returncode == 0, ev.stderr
+    pred = cli("predict", run, IRIS)
+    assert pred.returncode == 0 and pred.stdout.startswith("predicted_species,probability_setosa")
+    shown = cli("show", run)
+    assert shown.returncode == 0
+    assert "layers of each of 3 ensemble members" in shown.stdout
+    assert "ensemble of 3" in shown.stdout
+
+
+def test_same_seeds_same_numbers_and_jobs_2_equals_jobs_1(tmp_path, ens_config):
+    runs = []
+    for jobs, name in ((1, "a"), (1, "b"), (2, "c")):
+        done = nnfit("train", ens_config, IRIS, "--out", tmp_path / name, "--jobs", jobs, "-q")
+        assert done.returncode == 0, done.stderr
+        runs.append(tmp_path / name)
+    first = _params(runs[0])
+    for run in runs[1:]:
+        for a, b in zip(first, _params(run)):
+            np.testing.assert_array_equal(a, b)
+        assert metrics(run)["splits"] == metrics(runs[0])["splits"]
+
+
+def test_regression_ensemble_averages_values(tmp_path):
+    config = tmp_path / "reg.yaml"
+    config.write_text("data: {target: progression}\n"
+                      "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+                      "training: {lr: 0.01, epochs: 5, ensemble: 2}\n")
+    run = tmp_path / "run"
+    done = cli("train", config, DIABETES, "--out", run, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    from nnfit.store import load_model
+    from nnfit.workflows.inference import _load_inputs
+
+    ensemble, _, _ = load_model(run)
+    _, _, _, _, X, _ = _load_inputs(run, DIABETES, True)
+    np.testing.assert_allclose(ensemble.predict(X),
+                               (ensemble.members[0].predict(X) + ensemble.members[1].predict(X)) / 2,
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--jobs", "2"], "--jobs: runs the folds of --cv or the members of training.ensemble in "
+                      "parallel; give --cv K or --set training.ensemble=K as well"),
+    (["--set", "training.ensemble=2", "--cv", "3"],
+     "training.ensemble: train --cv trains single networks; set training.ensemble to 1 "
+     "(--set training.ensemble=1)"),
+    (["--set", "training.ensemble=0"],
+     "--set training.ensemble=0: training.ensemble: must be at least 1 (got 0)"),
+])
+def test_ensemble_errors(tmp_path, small_config, args, message):
+    done = cli("train", small_config, IRIS, "--out", tmp_path / "r", *args)
+    assert done.returncode == 2
+    assert done.stderr.strip() == message
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_tampered_member_count_is_refused(tmp_path, ens_config):
+    run = tmp_path / "run"
+    assert cli("train", ens_config, IRIS, "--out", run, "--jobs", "1", "--epochs", "2").returncode == 0
+    meta = json.loads((run / "model.json").read_text())
+    for bad, says in ((4, "parameters float32[3, 67] do not match"), (True, "ensemble.members must be"),
+                      (10**9, "ensemble.members must be")):
+        meta["ensemble"]["members"] = bad
+        (run / "model.json").write_text(json.dumps(meta))
+        done = cli("eval", run, IRIS)
+        assert done.returncode == 2 and says in done.stderr, done.stderr
