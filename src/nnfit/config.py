@@ -294,6 +294,7 @@ class Config(Strict):
 SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
             "random_state": "seed", "alpha": "l2", "lr_scheduler": "schedule",
             "max_grad_norm": "clip_norm", "gradient_clip_val": "clip_norm",
+            "target_scaling": "scale_target", "n_estimators": "ensemble",
             "optimiser": "optimizer", "label": "target", "y": "target", "hidden_layers": "layers"}
 
 
