@@ -40,12 +40,15 @@ def ctrl_c_stops(stop: threading.Event):
 
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
-          overrides: Sequence[str] = (), console=None, alerts=None, probe: str = "auto") -> dict:
+          overrides: Sequence[str] = (), console=None, alerts=None, probe: str = "auto",
+          config_text: str | None = None) -> dict:
     """Train, evaluate and save a run; return its ``metrics.json`` content plus ``run_dir``
     and ``messages`` (what happened at the end, in words).
 
     ``console`` shows notes and the live view (it may be quiet); ``alerts``, when
     given, shows the warnings among the notes even then. ``probe``: see ``score``.
+    ``config_text``: the config's YAML, when it is not read from ``config_path``
+    (which then only names it; see ``load_config``).
 
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
@@ -56,7 +59,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     from .run import make_stopper
 
     console = console or make_console(quiet=True)
-    config = load_config(config_path, overrides)
+    config = load_config(config_path, overrides, config_text)
     prepared = prepare(config, csv_path, str(config_path))
     for note in prepared.notes:  # warnings show even when the notes are quiet
         warning = note.startswith("warning:")
