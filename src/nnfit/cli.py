@@ -75,6 +75,14 @@ def _guarded(command):
 CONFIG = typer.Argument(..., help="YAML file: data, model and training sections.",
                         show_default=False, metavar="CONFIG")
 DATA = typer.Argument(..., help="CSV file with a header row.", show_default=False, metavar="DATA")
+CONFIG_OR_DATA = typer.Argument(
+    ..., show_default=False, metavar="CONFIG",
+    help="YAML file: data, model and training sections. Or the CSV, with --target and no DATA: "
+         "train the starter config that nnfit init writes.")
+OPTIONAL_DATA = typer.Argument(None, help="CSV file with a header row.", show_default=False,
+                               metavar="DATA")
+TARGET = typer.Option([], "--target", metavar="COLUMN", show_default=False,
+                      help="The column to predict (repeatable: several regression targets).")
 SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
                    help="Override a config value, e.g. --set training.lr=3e-4 or "
                         "--set model.layers[1].units=64 (repeatable; values read as YAML).")
@@ -134,9 +142,78 @@ def _overrides(sets: list[str], **shorthands) -> list[str]:
 
 @app.command()
 @_guarded
-def train(
-    config: Path = CONFIG,
+def init(
     data: Path = DATA,
+    targets: list[str] = TARGET,
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", show_default=False,
+        help="Where to write the config [default: <DATA name>.yaml here]; - for stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a starter config for a CSV: a network sized for the data, every key commented."""
+    from .starter import decisions, starter, starter_yaml, train_command
+    from .store import write_atomic
+    from .workflows import check_output_path
+
+    if not targets:
+        raise NnfitError(f"--target: name the column to predict: nnfit init {data} --target COLUMN")
+    to_stdout = output is not None and str(output) == "-"
+    path = None if to_stdout else Path(f"{data.stem}.yaml") if output is None else output
+    if path is not None:
+        check_output_path(path, data, "-o")
+        if path.exists() and not force:
+            raise NnfitError(f"{path}: already exists; pass --force to overwrite it, or -o "
+                             f"another file")
+    config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
+    text = starter_yaml(config, data, facts, path)
+    for line in decisions(config, facts):
+        typer.echo(line, err=True)
+    if path is None:
+        sys.stdout.write(text)
+        typer.echo(f"save it, then train it: {train_command(None, data)}", err=True)
+    else:
+        write_atomic(path, text)
+        typer.echo(f"wrote {path}; train it: {train_command(path, data)}", err=True)
+
+
+def _is_config(path: Path) -> bool:
+    """Whether a positional argument is a YAML config rather than a CSV: ``.yaml``/``.yml``,
+    or, for a file without a CSV-like suffix, text that reads as a YAML mapping."""
+    import yaml
+
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return True
+    if suffix in (".csv", ".tsv", ".txt", ".dat") or not path.is_file():
+        return False
+    try:
+        return path.stat().st_size < 1 << 20 and isinstance(
+            yaml.safe_load(path.read_text(encoding="utf-8")), dict)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+
+
+def _starter_run(data: Path, targets: list[str]) -> tuple[Path, str, str]:
+    """For ``nnfit train DATA.csv --target T``: the name, YAML text and ``nnfit init``
+    command of the starter config the run trains."""
+    from .starter import init_command, starter, starter_yaml
+
+    if _is_config(data):
+        raise NnfitError(f"missing DATA: nnfit train {data} DATA.csv")
+    if not targets:
+        raise NnfitError(f"{data}: no config given; pass --target COLUMN to train the starter "
+                         f"config, or a config first: nnfit train CONFIG.yaml {data}")
+    config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
+    name = Path(f"{data.stem}.yaml")
+    return name, starter_yaml(config, data, facts, name), init_command(facts)
+
+
+@app.command()
+@_guarded
+def train(
+    config: Path = CONFIG_OR_DATA,
+    data: Optional[Path] = OPTIONAL_DATA,
+    targets: list[str] = TARGET,
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Run directory (default: runs/<config>-<time>)."),
     sets: list[str] = SET,
@@ -164,15 +241,33 @@ def train(
     scheduler: Optional[str] = SCHEDULER,
     scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
 ) -> None:
-    """Train a network on a CSV and report train / val / test loss and the fit verdict."""
+    """Train a network on a CSV and report train / val / test loss and the fit verdict.
+
+    Without a config, nnfit train DATA.csv --target COLUMN trains the starter config
+    that nnfit init would write for that CSV.
+    """
     from .report.console import (make_console, print_cv, print_ensemble, print_outcome,
                                  print_report)
     from .workflows import exit_code, train as run_train
 
     overrides = _overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
     messages = make_console(stderr=True, quiet=quiet)
+    config_text = None
+    if data is None:
+        data = config
+        config, config_text, init = _starter_run(data, targets)
+        messages.print(f"no config: using the starter config (to edit it: {init})",
+                       markup=False, soft_wrap=True)
+    elif targets:
+        value = targets[0] if len(targets) == 1 else f"[{','.join(targets)}]"
+        raise NnfitError(f"--target: {config} already names the target (data.target); to change "
+                         f"it, use --set data.target={value}")
+    elif _is_config(data) and not _is_config(config):
+        raise NnfitError(f"{data} is a config and {config} is not: the config comes first, "
+                         f"nnfit train {data} {config}")
     options = dict(out=out, overrides=overrides, console=messages, alerts=make_console(stderr=True),
-                   probe={None: "auto", True: "always", False: "never"}[probe])
+                   probe={None: "auto", True: "always", False: "never"}[probe],
+                   config_text=config_text)
     if cv is None:  # --jobs/--scheduler: for training.ensemble, which train checks
         given = (jobs, scheduler, scheduler_timeout) != (None, None, None)
         metrics = run_train(config, data, **options,

@@ -298,14 +298,16 @@ SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
             "optimiser": "optimizer", "label": "target", "y": "target", "hidden_layers": "layers"}
 
 
-def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
+def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | None = None) -> Config:
     """Read and validate a YAML config; ``overrides`` (``"training.lr=0.1"``) apply first.
 
+    ``text``, when given, is the YAML itself and ``path`` only names it (the starter
+    config that ``nnfit train DATA.csv --target T`` trains without a file).
     Raises NnfitError with one line per problem, each naming the exact key.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if text is None else text
     except FileNotFoundError:
         raise NnfitError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -245,7 +245,8 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
                    alerts=None, probe: str = "auto",
                    on_fold: Callable[[dict, int, int], None] | None = None,
                    scheduler: str | None = None,
-                   scheduler_timeout: float = DEFAULT_TIMEOUT) -> dict:
+                   scheduler_timeout: float = DEFAULT_TIMEOUT,
+                   config_text: str | None = None) -> dict:
     """Cross-validate, diagnose from all folds, train and save the final model.
 
     Returns ``metrics.json``'s content (the final model's, with a ``cv`` section and
@@ -253,7 +254,8 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     done, k)`` is called in this process as each fold finishes. With ``scheduler``
     the folds run on that Dask cluster (``n_jobs`` is not used). Raises NnfitError
     for bad input before anything is written; after Ctrl-C during the folds, with
-    exit code 130 once cv.csv holds the folds that finished.
+    exit code 130 once cv.csv holds the folds that finished. ``config_text``: as for
+    ``train``.
     """
     from ..config import load_config
     from ..report.console import TrainingView, make_console
@@ -266,7 +268,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
     console = console or make_console(quiet=True)
-    config = one_network(load_config(config_path, overrides), "train --cv")
+    config = one_network(load_config(config_path, overrides, config_text), "train --cv")
     unsplit = read_unsplit(config, csv_path)
     jobs, non_test, test = plan(unsplit, k, config)
     final = prepare_rows(unsplit, {"train": non_test, "test": test},

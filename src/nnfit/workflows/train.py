@@ -42,7 +42,8 @@ def ctrl_c_stops(stop: threading.Event):
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
           overrides: Sequence[str] = (), console=None, alerts=None, probe: str = "auto",
-          n_jobs: int | None = None, scheduler=None, scheduler_timeout: float | None = None) -> dict:
+          n_jobs: int | None = None, scheduler=None, scheduler_timeout: float | None = None,
+          config_text: str | None = None) -> dict:
     """Train, evaluate and save a run; return its ``metrics.json`` content plus ``run_dir``
     and ``messages`` (what happened at the end, in words).
 
@@ -50,6 +51,8 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     given, shows the warnings among the notes even then. ``probe``: see ``score``.
     ``n_jobs`` / ``scheduler``: where the members of ``training.ensemble`` train
     (``nnfit.workflows.executor``); refused for a single network.
+    ``config_text``: the config's YAML, when it is not read from ``config_path``
+    (which then only names it; see ``load_config``).
 
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
@@ -60,7 +63,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     from .run import make_stopper
 
     console = console or make_console(quiet=True)
-    config = load_config(config_path, overrides)
+    config = load_config(config_path, overrides, config_text)
     k = config.training.ensemble
     if k == 1 and (n_jobs is not None or scheduler is not None):
         flag = "--scheduler" if scheduler is not None else "--jobs"

@@ -1,0 +1,507 @@
+"""The starter config for a CSV: what ``nnfit init`` writes, and ``nnfit train DATA.csv
+--target T`` trains.
+
+:func:`starter` reads the CSV as ``train`` does (the same reader, the same task
+decision, the same split and preprocessing, through ``workflows.prepared.prepare``),
+makes the few choices that depend on the data — columns to leave out, the
+missing-cell policy, the validation share, the hidden layers — and returns a plain
+config dict with every other key at ``nnfit.config``'s own default, read from its
+pydantic models.
+:func:`starter_yaml` writes that dict as YAML with every key commented: what it does,
+its allowed values and, for the choices made here, why.
+
+The network's size comes from one table, :data:`SIZES`, below.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import NnfitError
+
+# -- how big a network: the numbers to tune ------------------------------------------------
+SIZES = (  # (training rows up to, hidden layers, units per layer): the first row that holds
+    (300, 1, 32),
+    (1_000, 1, 64),
+    (10_000, 2, 128),
+    (100_000, 2, 256),
+    (math.inf, 3, 256),
+)
+WEIGHTS_PER_ROW = 10  # hidden-layer weights per training row at most: wide tables, narrower layers
+MIN_UNITS = 8  # the narrowest layer the weight budget may leave
+ACTIVATION = "relu"
+# When data.val_fraction's default leaves fewer validation rows than the fit verdict needs
+# (diagnosis.MIN_VAL_ROWS), the first of these that gives enough is used instead.
+VAL_FRACTIONS = (0.15, 0.2, 0.25, 0.3)
+
+
+def hidden_layers(n_rows: int, n_inputs: int, kind: str) -> list[dict]:
+    """The starter's hidden layers for ``n_rows`` training rows of ``n_inputs`` inputs.
+
+    The depth and width come from the first row of :data:`SIZES` whose bound holds
+    ``n_rows``: a few hundred rows carry about as much detail as one small layer
+    (32–64 units) can follow; a few thousand rows support two layers of 128, and only
+    tens of thousands more. A bigger network on fewer rows mostly memorizes them,
+    leaving early stopping to do all the regularizing. Then the weight budget: the
+    hidden layers may hold at most :data:`WEIGHTS_PER_ROW` weights (biases included)
+    per training row, so a wide table with few rows (hundreds of inputs) halves the
+    units until they fit, down to :data:`MIN_UNITS`. Early stopping on the validation
+    split watches whatever capacity is left. Always ReLU (:data:`ACTIVATION`): it
+    trains quickly with Adam from He initialization, and the diagnosis reports dead
+    units.
+
+    Parameters
+    ----------
+    n_rows : training rows (the training split, not the whole file)
+    n_inputs : network inputs after preprocessing (one per numeric column, one per
+        category of a text column)
+    kind : ``classification`` or ``regression``; checked only: the table serves both
+        alike until a benchmark says otherwise
+
+    Returns
+    -------
+    list of ``{"type": "dense", "units": u, "activation": "relu"}``, first to last;
+    the output layer is not included (``prepare`` adds it for the task)
+    """
+    if kind not in ("classification", "regression"):
+        raise ValueError(f"kind must be classification or regression (got {kind!r})")
+    if n_rows < 1 or n_inputs < 1:
+        raise ValueError(f"need at least one row and one input (got {n_rows}, {n_inputs})")
+    n_layers, units, _ = _sizing(n_rows, n_inputs)
+    return [{"type": "dense", "units": units, "activation": ACTIVATION} for _ in range(n_layers)]
+
+
+def _sizing(n_rows: int, n_inputs: int) -> tuple[int, int, int]:
+    """``(layers, units, units before the weight budget)`` for :func:`hidden_layers`."""
+    n_layers, table_units = next((n, u) for bound, n, u in SIZES if n_rows <= bound)
+    units = table_units
+    budget = WEIGHTS_PER_ROW * n_rows
+    while units > MIN_UNITS and hidden_weights(n_inputs, n_layers, units) > budget:
+        units = max(MIN_UNITS, units // 2)
+    return n_layers, units, table_units
+
+
+def hidden_weights(n_inputs: int, n_layers: int, units: int) -> int:
+    """Weights and biases of ``n_layers`` dense layers of ``units`` on ``n_inputs`` inputs."""
+    return (n_inputs + 1) * units + (n_layers - 1) * (units + 1) * units
+
+
+# -- what every key means: one comment per dotted path ---------------------------------------
+# ``model.layers[].X`` is option X of a layer. Allowed values of a key whose type is a fixed
+# set (a Literal, or true/false) are appended from config.py, so a new choice shows by itself.
+COMMENTS = {
+    "data": "where the rows come from; how they are read, split and scaled",
+    "data.target": "the column to predict (a list: several regression targets)",
+    "data.features": "the input columns; null: all but the target and data.exclude",
+    "data.task": "auto decides from the target column",
+    "data.test_fraction": "share of rows held out for the test score, never trained on (0: none)",
+    "data.val_fraction": "share held out to watch training: early stopping, verdict (0: none)",
+    "data.scale": "numeric inputs, scaled with training-row statistics",
+    "data.missing": "empty cells: stop; drop their rows; fill with training means",
+    "data.scale_target": "regression: train on the standardized target",
+    "data.exclude": "columns to leave out, e.g. an exported index or an ID",
+    "data.delimiter": "one character; null: sniffed among , ; tab |",
+    "data.na_values": "more strings meaning an empty cell, e.g. ['?', '-999']",
+    "data.keep_default_na": "pandas' NA, N/A, null, NaN ... mean an empty cell",
+    "data.encoding": "the file's text encoding, e.g. utf-8, latin-1, cp1252",
+    "data.split_seed": "seeds which rows go to train / val / test; null: training.seed",
+    "model": "the network",
+    "model.layers": "hidden layers, first to last; nnfit adds the output layer",
+    "model.layers[].type": "dense: fully connected",
+    "model.layers[].units": "the layer's width: how many neurons",
+    "model.layers[].activation": "or {name: leaky_relu, slope: 0.05}",
+    "training": "how the weights are fitted",
+    "training.loss": "what training minimizes; auto: from the task",
+    "training.optimizer": "the update rule",
+    "training.lr": "learning rate, the step size; nnfit lr-find suggests one",
+    "training.momentum": "for momentum and nesterov; 0 to 1",
+    "training.batch_size": "rows per gradient step",
+    "training.epochs": "passes over the training rows, at most",
+    "training.schedule": "how the rate moves from lr: a name, or {name: cosine, warmup: 5}",
+    "training.schedule.name": "the schedule; each takes its own options below it",
+    "training.schedule.warmup": "cosine: epochs of linear warm-up before the cosine decay",
+    "training.schedule.pct_start": "onecycle: share of the updates spent rising to lr",
+    "training.schedule.div_factor": "onecycle: starts at lr / div_factor",
+    "training.schedule.final_div_factor": "onecycle: ends at lr / div_factor / final_div_factor",
+    "training.schedule.step_size": "step: epochs between cuts",
+    "training.schedule.gamma": "step: factor of each cut",
+    "training.schedule.factor": "plateau: factor of each cut",
+    "training.schedule.patience": "plateau: epochs without a better val loss before a cut",
+    "training.schedule.min_lr": "plateau: the rate never goes below this",
+    "training.weight_decay": "decoupled decay W ← W·(1 − lr·λ), adamw only; never biases",
+    "training.l2": "coupled L2 penalty (λ/2)·‖W‖² on the loss, any optimizer; never biases",
+    "training.clip_norm": "rescale the gradient to this global norm when longer; null: off",
+    "training.ensemble": "train this many seeds and average their predictions",
+    "training.early_stopping": "stop when val loss stops improving, keep the best; false: off",
+    "training.early_stopping.patience": "epochs without improvement before stopping",
+    "training.early_stopping.min_delta": "how far val loss must fall to count as better",
+    "training.early_stopping.restore_best": "end with the weights of the best epoch",
+    "training.seed": "seeds the split (unless data.split_seed) and, apart, init and shuffling",
+    "training.dtype": "floating-point precision of the network",
+    "training.threads": "BLAS threads: auto, or a count",
+    "sweep": "nnfit sweep's grid: {dotted key: [values]}",
+}
+COMMENT_COLUMN = 32  # where inline comments start, when the line leaves room
+
+
+@dataclass
+class Facts:
+    """What :func:`starter` found in the CSV: the reasons its YAML comments give."""
+
+    csv: str
+    targets: list[str]
+    delimiter: str
+    n_read: int  # data rows in the file
+    n_rows: int  # rows used (rows with an empty target dropped)
+    n_train: int  # rows in the training split
+    n_val: int  # rows in the validation split
+    val_default: float  # config.py's data.val_fraction
+    features: list[str]
+    n_inputs: int  # network inputs after one-hot encoding
+    kind: str
+    loss: str
+    task_reason: str  # decide_task's reason, e.g. "'species' holds text"
+    classes: list[str] | None
+    empty_cells: int  # in the used columns
+    excluded: dict[str, str] = field(default_factory=dict)  # column -> why
+    output_layer: str = ""  # prepare's note on the output layer it adds
+    warnings: list[str] = field(default_factory=list)  # prepare's warnings on this data
+
+
+def starter_config(csv_path: str | Path, target: str | list[str], **reading) -> dict:
+    """The starter config for ``csv_path``: a plain dict that ``Config.model_validate`` takes.
+
+    ``reading``: the CSV's reading options (``delimiter``, ``na_values``,
+    ``keep_default_na``, ``encoding``), written into ``data`` as given. Raises
+    NnfitError for an unknown target (with a close match) or data ``train`` refuses.
+    """
+    return starter(csv_path, target, **reading)[0]
+
+
+def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[dict, Facts]:
+    """:func:`starter_config`'s dict and the :class:`Facts` behind its choices.
+
+    Every key is present: the data-dependent choices (``data.exclude``,
+    ``data.missing``, ``data.val_fraction``, ``model.layers``) and, for the rest, the
+    defaults of ``nnfit.config``'s models (``sweep`` left out).
+    """
+    from .data.dataset import select_columns
+    from .data.table import READING_DEFAULTS, read_table
+    from .workflows.prepared import prepare
+
+    unknown = sorted(set(reading) - set(READING_DEFAULTS))
+    if unknown:
+        raise TypeError(f"starter_config got unknown reading options: {', '.join(unknown)}")
+    source = str(csv_path)
+    data: dict[str, Any] = {"target": target, **reading}
+    default = _validated({"data": data}, source).data  # config.py's defaults around the target
+    frame = read_table(csv_path, default)
+    n_read, delimiter = len(frame), frame.attrs["delimiter"]
+    frame, features = select_columns(frame, default, source)  # an unknown target: did you mean
+    excluded = _excluded(frame, features)
+    empty_cells = int(frame.drop(columns=list(excluded)).isna().sum().sum())
+    if excluded:
+        data["exclude"] = list(excluded)
+    if empty_cells:
+        data["missing"] = "mean"
+    n_labelled = int(frame[default.targets].notna().all(axis=1).sum())  # the rows train keeps
+    val_fraction = _val_fraction(n_labelled, default.test_fraction, default.val_fraction)
+    if val_fraction != default.val_fraction:
+        data["val_fraction"] = val_fraction
+
+    prepared = prepare(_validated({"data": data}, source), csv_path, source)
+    task, splits = prepared.task, prepared.data.X
+    n_train = int(splits["train"].shape[0])
+    layers = hidden_layers(n_train, prepared.prep.n_inputs, task.kind)
+    config = _validated({"data": data, "model": {"layers": layers}}, source).model_dump(mode="json")
+    config.pop("sweep", None)
+    facts = Facts(
+        csv=source, targets=default.targets, delimiter=delimiter, n_read=n_read,
+        n_rows=prepared.n_rows, n_train=n_train,
+        n_val=int(splits["val"].shape[0]) if "val" in splits else 0,
+        val_default=default.val_fraction, features=[f for f in features if f not in excluded],
+        n_inputs=prepared.prep.n_inputs, kind=task.kind, loss=task.loss_name,
+        task_reason=_task_reason(prepared.notes), classes=getattr(task, "classes", None),
+        empty_cells=empty_cells, excluded=excluded,
+        output_layer=next((n for n in prepared.notes if n.startswith("output layer:")), ""),
+        warnings=[n for n in prepared.notes if n.startswith("warning:")])
+    return config, facts
+
+
+def _excluded(frame, features: list[str]) -> dict[str, str]:
+    """``{column: why}`` for the features to leave out, in file order: entirely empty
+    columns (``train`` refuses them) and columns that count the rows (an exported index)."""
+    from .data.checks import index_like_columns
+
+    why = {c: "is entirely empty" for c in features if frame[c].isna().all()}
+    for column, start in index_like_columns(frame, features):
+        why[column] = (f"equals the row number ({'0..n-1' if start == 0 else '1..n'}), "
+                       f"an exported index")
+    return {c: why[c] for c in frame.columns if c in why}
+
+
+def _val_fraction(n_rows: int, test_fraction: float, default: float) -> float:
+    """``default``, or the first of :data:`VAL_FRACTIONS` whose split of ``n_rows`` has the
+    validation rows the fit verdict needs and twice as many training rows (``default``
+    when none has)."""
+    from .data.split import split_sizes
+    from .evaluation.diagnosis import MIN_VAL_ROWS
+
+    def n_val(fraction: float) -> int:
+        try:
+            n_train, n_val, _ = split_sizes(n_rows, test_fraction, fraction)
+        except NnfitError:
+            return 0
+        return n_val if n_train >= 2 * n_val else 0
+
+    if default == 0 or n_val(default) >= MIN_VAL_ROWS:
+        return default
+    return next((f for f in VAL_FRACTIONS if f > default and n_val(f) >= MIN_VAL_ROWS), default)
+
+
+def _validated(raw: dict, source: str):
+    from pydantic import ValidationError
+
+    from .config import Config, format_errors
+
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise NnfitError("\n".join(f"starter config for {source}: {line}"
+                                   for _, line in format_errors(exc))) from None
+
+
+def _task_reason(notes: list[str]) -> str:
+    """The reason in decide_task's note: ``task: X (REASON; set data.task to override)``."""
+    for note in notes:
+        found = re.fullmatch(r"task: \w+ \((.*); set data\.task to override\)", note)
+        if found:
+            return found.group(1)
+    return ""
+
+
+# -- the decisions, in words -------------------------------------------------------------------
+
+
+def layers_phrase(layers: list[dict]) -> str:
+    """``one hidden layer of 32 ReLU units`` / ``two hidden layers of 128 ReLU units``."""
+    if not layers:
+        return "no hidden layer (a linear model)"
+    units = {layer.get("units") for layer in layers}
+    acts = {str(layer.get("activation")) for layer in layers}
+    act = f" {acts.pop().replace('_', ' ').replace('relu', 'ReLU')}" if len(acts) == 1 else ""
+    count = _number(len(layers))
+    width = (f"{units.pop()}" if len(units) == 1
+             else " / ".join(str(layer.get("units")) for layer in layers))
+    return f"{count} hidden layer{'s' if len(layers) > 1 else ''} of {width}{act} units"
+
+
+def _number(n: int) -> str:
+    return {1: "one", 2: "two", 3: "three", 4: "four"}.get(n, str(n))
+
+
+def _classes_phrase(facts: Facts) -> str:
+    classes = facts.classes or []
+    shown = ", ".join(classes[:8]) + (", ..." if len(classes) > 8 else "")
+    return f"{len(classes)} classes in {facts.targets[0]!r}: {shown}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def reasons(config: dict, facts: Facts) -> dict[str, str]:
+    """Why the data-dependent keys hold what they hold, by dotted path."""
+    from .data.split import split_sizes
+    from .evaluation.diagnosis import MIN_VAL_ROWS
+
+    why = {}
+    inputs = _plural(len(facts.features), "feature column") + (
+        f" → {_plural(facts.n_inputs, 'input')} (one per category of a text column)"
+        if facts.n_inputs != len(facts.features) else "")
+    why["data.features"] = f"{inputs}: every column but the target" + (
+        " and data.exclude" if facts.excluded else "")
+    if facts.kind == "classification":
+        why["data.target"] = _classes_phrase(facts)
+    why["data.task"] = f"auto decides {facts.kind} here: {facts.task_reason}"
+    what = (f"{len(facts.classes)} classes" if facts.kind == "classification"
+            else f"regression on {_plural(len(facts.targets), 'numeric target')}")
+    why["training.loss"] = f"auto picks {facts.loss} here: {what}"
+    if facts.excluded:
+        why["data.exclude"] = "; ".join(f"{c!r} {r}" for c, r in facts.excluded.items())
+    if facts.empty_cells:
+        dropped = facts.n_read - facts.n_rows
+        why["data.missing"] = (f"{_plural(facts.empty_cells, 'empty cell')} in the used columns "
+                               f"→ mean: features filled with the training mean (text: most "
+                               f"frequent value)" + (f"; {_plural(dropped, 'row')} with an "
+                                                     f"empty target dropped" if dropped else ""))
+    fraction = config["data"]["val_fraction"]
+    if fraction != facts.val_default:
+        n_val = split_sizes(facts.n_rows, config["data"]["test_fraction"], facts.val_default)[1]
+        why["data.val_fraction"] = (f"the default {facts.val_default} leaves {n_val} validation "
+                                    f"rows, fewer than the {MIN_VAL_ROWS} the fit verdict needs; "
+                                    f"{fraction} leaves {facts.n_val}")
+    elif 0 < facts.n_val < MIN_VAL_ROWS:
+        why["data.val_fraction"] = (f"only {_plural(facts.n_val, 'validation row')}, fewer than "
+                                    f"the {MIN_VAL_ROWS} the fit verdict needs: nnfit train "
+                                    f"--cv 5 judges on all rows")
+    layers = config["model"]["layers"]
+    n_layers, units, table_units = _sizing(facts.n_train, facts.n_inputs)
+    narrowed = (f", narrowed from {table_units} to keep at most {WEIGHTS_PER_ROW} weights per "
+                f"training row" if units != table_units else "")
+    why["model.layers"] = (f"{facts.n_train:,} training rows (of {facts.n_rows:,}), "
+                           f"{_plural(facts.n_inputs, 'input')} → {layers_phrase(layers)}"
+                           f"{narrowed}" + (f"\nthen the {facts.output_layer}"
+                                            if facts.output_layer else ""))
+    return why
+
+
+def decisions(config: dict, facts: Facts) -> list[str]:
+    """What the starter decided, one line each (``nnfit init`` prints them on stderr)."""
+    lines = [f"{facts.csv}: {_plural(facts.n_read, 'row')}, "
+             f"{_plural(len(facts.features), 'feature column')} → "
+             f"{_plural(facts.n_inputs, 'input')}"]
+    what = _classes_phrase(facts) if facts.kind == "classification" else facts.task_reason
+    lines.append(f"task: {facts.kind}, {what} → loss {facts.loss}")
+    lines.append(f"model: {layers_phrase(config['model']['layers'])} "
+                 f"({facts.n_train:,} training rows)")
+    why = reasons(config, facts)
+    for path in ("data.exclude", "data.missing", "data.val_fraction"):
+        if path in why:
+            value = config["data"][path.split(".")[1]]
+            lines.append(f"{path}: {_flow(value)} ({why[path]})")
+    return [*lines, *facts.warnings]
+
+
+def train_command(config_path: str | Path | None, csv_path: str | Path) -> str:
+    """``nnfit train CONFIG DATA`` for these paths (``CONFIG.yaml`` when not known)."""
+    config = "CONFIG.yaml" if config_path in (None, "-") else shlex.quote(str(config_path))
+    return f"nnfit train {config} {shlex.quote(str(csv_path))}"
+
+
+def init_command(facts: Facts) -> str:
+    """The ``nnfit init`` command that writes this starter config."""
+    targets = " ".join(f"--target {shlex.quote(t)}" for t in facts.targets)
+    return f"nnfit init {shlex.quote(facts.csv)} {targets}"
+
+
+# -- the YAML ----------------------------------------------------------------------------------
+
+
+def starter_yaml(config: dict, csv_path: str | Path, facts: Facts | None = None,
+                 config_path: str | Path | None = None) -> str:
+    """``config`` as YAML text with every key commented.
+
+    Each key gets its :data:`COMMENTS` entry and allowed values inline; a key whose
+    value was chosen for this data (``facts``) gets the reason on the line above.
+    ``config_path``, where the text is going, completes the train command in the
+    header. ``yaml.safe_load`` of the text gives ``config`` back.
+    """
+    from .config import Config
+
+    why = reasons(config, facts) if facts is not None else {}
+    lines = [f"# nnfit starter config for {csv_path}" + (f", from: {init_command(facts)}"
+                                                         if facts is not None else ""),
+             f"# Train it: {train_command(config_path, csv_path)}",
+             "# Every key is written out. The values not chosen for this CSV are nnfit's "
+             "defaults; edit any of them.",
+             ""]
+    _emit(lines, config, Config, "", why)
+    lines += ["", f"# sweep: {{training.lr: [0.0003, 0.001, 0.003]}}   # {_comment('sweep', None)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _emit(lines: list[str], values: dict, model, prefix: str, why: dict[str, str],
+          indent: str = "") -> None:
+    fields = getattr(model, "model_fields", {})
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        info = fields.get(key)
+        sub = _submodel(info.annotation) if info is not None else None
+        lines += [f"{indent}# {line}" for line in why.get(path, "").splitlines()]
+        if path == "model.layers" and value:
+            lines.append(_line(f"{indent}{key}:", _comment(path, info)))
+            for layer in value:
+                _emit_layer(lines, layer, indent + "  ")
+        elif isinstance(value, dict) and value and sub is not None:
+            lines.append(_line(f"{indent}{key}:", _comment(path, info)))
+            _emit(lines, value, sub, f"{path}.", why, indent + "  ")
+            if not prefix and key != list(values)[-1]:
+                lines.append("")
+        else:
+            lines.append(_line(f"{indent}{key}: {_flow(value)}", _comment(path, info)))
+
+
+def _emit_layer(lines: list[str], layer: dict, indent: str) -> None:
+    from .config import LAYER_MODELS
+
+    fields = getattr(LAYER_MODELS.get(layer.get("type")), "model_fields", {})
+    for i, (key, value) in enumerate(layer.items()):
+        lead = "- " if i == 0 else "  "
+        path = f"model.layers[].{key}"
+        lines.append(_line(f"{indent}{lead}{key}: {_flow(value)}", _comment(path, fields.get(key))))
+
+
+def _line(text: str, comment: str) -> str:
+    if not comment:
+        return text
+    return f"{text.ljust(COMMENT_COLUMN - 2)}  # {comment}"
+
+
+def _comment(path: str, info) -> str:
+    """The comment of a key: what it does, then its allowed values when they are a fixed set."""
+    from .config import LAYER_MODELS, SCHEDULE_MODELS
+    from .nn.activations import ACTIVATIONS
+
+    text = COMMENTS.get(path, "")
+    if path == "model.layers[].type":
+        choices = list(LAYER_MODELS)
+    elif path == "training.schedule.name":
+        choices = list(SCHEDULE_MODELS)
+    elif path == "model.layers[].activation":
+        choices = list(ACTIVATIONS)
+    else:
+        choices = _choices(info.annotation) if info is not None else None
+    if choices:
+        text = f"{text} [{' | '.join(choices)}]" if text else " | ".join(choices)
+    return text
+
+
+def _choices(annotation) -> list[str] | None:
+    """The allowed values of a fixed-set type (a Literal, or true/false), else None."""
+    if annotation is bool:
+        return ["true", "false"]
+    if typing.get_origin(annotation) is Literal:
+        return [str(a) for a in typing.get_args(annotation)]
+    for arg in typing.get_args(annotation):
+        found = _choices(arg)
+        if found:
+            return found
+    return None
+
+
+def _submodel(annotation):
+    """The pydantic model inside an annotation (``X | None``), or None."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _flow(value) -> str:
+    """One value as single-line YAML: ``species``, ``0.001``, ``null``, ``[a, b]``, ``'yes'``."""
+    import yaml
+
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
+    return text.removesuffix("\n...\n").strip()
