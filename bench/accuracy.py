@@ -75,14 +75,8 @@ BEST_TOLERANCE = 0.02  # and the best of the other three by this much
 
 def defaults_config(csv_path: Path, target: str) -> tuple[dict, str]:
     """nnfit's default config for this CSV as a plain dict, and where it came from."""
-    try:
-        from nnfit.starter import starter_config
-    except ImportError:
-        # TEMPORARY fallback until src/nnfit/starter.py lands: remove it then.
-        dense = {"type": "dense", "units": 64, "activation": "relu"}
-        return ({"data": {"target": target}, "model": {"layers": [dict(dense), dict(dense)]}},
-                "TEMPORARY fallback (nnfit.starter not found): 2 × dense 64 relu, "
-                "all else default")
+    from nnfit.starter import starter_config
+
     return starter_config(str(csv_path), target), "nnfit.starter.starter_config"
 
 
