@@ -137,7 +137,12 @@ def _run(job: dict) -> dict:
         prepared = prepare_rows(unsplit, standard_rows(unsplit), config)
         metric = HEADLINE_METRIC[unsplit.kind]
         started = time.perf_counter()
-        result = fit(prepared)
+        if config.training.ensemble > 1:  # the members one after another in this worker
+            from nnfit.workflows.ensemble import fit_ensemble
+
+            result, _ = fit_ensemble(prepared, config, n_jobs=1)
+        else:
+            result = fit(prepared)
         value = score(prepared, result, probe="never").splits["test"][metric]
         seconds = time.perf_counter() - started
         budget = "" if result.stop_reason == "early_stopping" else "*"
