@@ -105,9 +105,11 @@ def _layout(network, slots=None) -> list[dict]:
     return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in slots]
 
 
-def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
+def save_model(run_dir: Path, network, prep, loss_name: str,
+               class_weight: list[float] | None = None) -> None:
     """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
-    running statistics) and ``model.json`` (everything to rebuild it)."""
+    running statistics) and ``model.json`` (everything to rebuild it). ``class_weight``
+    (the loss's weight per class) is written beside ``loss`` when there is one."""
     buffer = io.BytesIO()
     np.savez(buffer, params=network.params, state=network.state)
     write_atomic(run_dir / "model.npz", buffer.getvalue())
@@ -119,6 +121,7 @@ def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
         "layout": _layout(network),
         "state_layout": _layout(network, network.state_layout),
         "loss": loss_name,
+        **({"class_weight": [float(w) for w in class_weight]} if class_weight is not None else {}),
         "preprocessing": prep.to_dict(),
     }
     write_json(run_dir / "model.json", meta)
@@ -128,6 +131,7 @@ def load_model(run_dir: str | Path):
     """``(network, preprocessor, meta)`` from a run directory, checking everything it reads."""
     from .data.preprocess import Preprocessor
     from .nn.build import build_network
+    from .task import check_class_weight
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -150,6 +154,8 @@ def load_model(run_dir: str | Path):
                                 dtype=arch["dtype"], seed=0)
         prep = Preprocessor.from_dict(meta["preprocessing"])
         loss_name = meta["loss"]
+        if meta.get("class_weight") is not None:  # absent in unweighted and older models
+            check_class_weight(meta["class_weight"], prep.classes)
     except (KeyError, TypeError, ValueError) as exc:
         raise NnfitError(f"{run_dir / 'model.json'}: inconsistent model description ({exc})") from None
     try:

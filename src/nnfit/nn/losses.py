@@ -14,7 +14,7 @@ Class weights: the two classification losses take an optional ``weight``, one
 positive weight per class, and then average row losses with those weights,
 ``L = Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]`` (PyTorch's ``CrossEntropyLoss(weight=...)``
 mean): all weights 1 is the unweighted loss, and scaling every weight by a
-constant changes nothing.
+constant changes nothing (equal weights take the unweighted path, bit for bit).
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ class CrossEntropy(Loss):
 
     def __init__(self, weight=None) -> None:
         self.weight = _class_weight(weight, self.name)
+        self._weighted_path = _unequal(self.weight)
         self._scratch: dict[tuple, np.ndarray] = {}
         self._cast: dict[str, np.ndarray] = {}  # the weights in each dtype the loss has seen
 
@@ -147,17 +148,19 @@ class CrossEntropy(Loss):
             self._scratch[key] = (np.empty((n, 1), dtype=dtype), np.arange(n))
         return self._scratch[key]
 
-    def _row_weights(self, y: np.ndarray, dtype) -> np.ndarray:
-        """``w[y]`` as ``(n, 1)`` in ``dtype``, gathered into a reused buffer."""
+    def _row_weights(self, y: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """``w[y]`` as ``(n, 1)`` in ``dtype``, gathered into a reused buffer, and a second
+        ``(n, 1)`` scratch buffer."""
         dtype = np.dtype(dtype)
         key = ("w", y.shape[0], dtype.str)
         if key not in self._scratch:
-            self._scratch[key] = np.empty((y.shape[0], 1), dtype=dtype)
+            self._scratch[key] = (np.empty((y.shape[0], 1), dtype=dtype),
+                                  np.empty((y.shape[0], 1), dtype=dtype))
         if dtype.str not in self._cast:
             self._cast[dtype.str] = self.weight.astype(dtype)
-        wy = self._scratch[key]
+        wy, spare = self._scratch[key]
         np.take(self._cast[dtype.str], y, out=wy[:, 0])
-        return wy
+        return wy, spare
 
     def value_and_grad(self, logits, y, out):
         n = logits.shape[0]
@@ -171,19 +174,32 @@ class CrossEntropy(Loss):
         np.subtract(logits, row, out=out)
         np.exp(out, out=out)
         np.sum(out, axis=1, keepdims=True, out=row)
+        if self._weighted_path:
+            return self._weighted(out, y, row, picked, index)
         out /= row
         np.log(row, out=row)  # row >= 1: the max term contributes e^0
+        loss = float(np.sum(row[:, 0] - picked)) / n
         out[index, y] -= 1.0
-        if self.weight is None:
-            loss = float(np.sum(row[:, 0] - picked)) / n
-            out /= n
-            return loss
-        wy = self._row_weights(y, logits.dtype)
+        out /= n
+        return loss
+
+    def _weighted(self, out, y, row, picked, index) -> float:
+        """The class-weighted end of :meth:`value_and_grad`: ``out`` holds ``e^{z − max}``,
+        ``row`` its row sums, ``picked`` ``z_{i, y_i} − max_i``.
+
+        ``w[y_i] / Σw`` is folded into the softmax's division by the row sums, so the
+        weighted gradient makes no more passes over ``out`` than the unweighted one.
+        """
+        wy, scale = self._row_weights(y, out.dtype)
         total = float(wy.sum())
-        row[:, 0] -= picked  # ℓ_i
-        loss = float(np.dot(wy[:, 0], row[:, 0])) / total
-        out *= wy
-        out /= total
+        np.divide(row, wy, out=scale)
+        scale *= total
+        out /= scale  # softmax(z_i) · w[y_i] / Σw
+        np.log(row, out=row)  # row >= 1: the max term contributes e^0
+        np.subtract(row[:, 0], picked, out=picked)  # ℓ_i
+        loss = float(np.dot(wy[:, 0], picked)) / total
+        wy /= total
+        out[index, y] -= wy[:, 0]
         return loss
 
     def row_losses(self, logits, y):
@@ -191,7 +207,8 @@ class CrossEntropy(Loss):
         z = np.asarray(logits, np.float64)
         top = z.max(axis=1)
         lse = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
-        return _spread(lse - z[np.arange(z.shape[0]), y], self.weight, y)
+        return _spread(lse - z[np.arange(z.shape[0]), y],
+                       self.weight if self._weighted_path else None, y)
 
     def output(self, logits):
         return softmax(logits, np.empty_like(logits), np.empty(logits.shape[:-1] + (1,), logits.dtype))
@@ -220,6 +237,7 @@ class BinaryCrossEntropy(Loss):
         if self.weight is not None and self.weight.shape != (2,):
             raise ValueError(f"binary_cross_entropy takes 2 class weights (of targets 0 and 1), "
                              f"got {self.weight.shape[0]}")
+        self._weighted_path = _unequal(self.weight)
         self._scratch: dict[tuple, np.ndarray] = {}
 
     def targets(self, y, dtype, n_outputs=None):
@@ -245,7 +263,7 @@ class BinaryCrossEntropy(Loss):
         n = logits.shape[0]
         if out is logits:
             raise ValueError("binary_cross_entropy needs the logits intact: pass a separate out")
-        if self.weight is not None:
+        if self._weighted_path:
             return self._weighted(logits, y, out)
         np.abs(logits, out=out)
         np.negative(out, out=out)
@@ -277,15 +295,15 @@ class BinaryCrossEntropy(Loss):
         total -= float(np.dot(flat_w, flat_out))
         sigmoid(logits, out)
         out -= y
+        w *= scale  # the scratch is refilled on every call
         out *= w
-        out *= scale
         return total * scale
 
     def row_losses(self, logits, y):
         """Each row's loss; weighted, ``Σ_j w_ij·ℓ_ij·n·k / Σ w`` (see :func:`_spread`)."""
         z = np.asarray(logits, np.float64)
         terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        if self.weight is None:
+        if not self._weighted_path:
             return terms.sum(axis=1)
         w = self.weight[0] + (self.weight[1] - self.weight[0]) * np.asarray(y, np.float64)
         return (w * terms).sum(axis=1) * (z.size / w.sum())
@@ -312,6 +330,12 @@ def _class_weight(weight, name: str) -> np.ndarray | None:
     return weight
 
 
+def _unequal(weight: np.ndarray | None) -> bool:
+    """Whether ``weight`` changes the loss: equal weights (all 1, or any constant) give
+    exactly the unweighted loss, so they take its path and its numbers, bit for bit."""
+    return weight is not None and bool((weight != weight[0]).any())
+
+
 def _spread(losses: np.ndarray, weight: np.ndarray | None, y: np.ndarray) -> np.ndarray:
     """Row losses ``ℓ_i`` weighted as the loss weighs them: ``w[y_i]·ℓ_i·n / Σ_j w[y_j]``.
 
@@ -320,8 +344,8 @@ def _spread(losses: np.ndarray, weight: np.ndarray | None, y: np.ndarray) -> np.
     (``std/√n``) and their paired differences between two epochs on the same rows;
     with the rows' classes fixed (a stratified split fixes them), ``Σ w[y]`` is a
     constant and ``L`` is the plain mean of these terms, so both stay honest. The
-    standard error is a little generous: it includes the spread between classes,
-    which a stratified split does not draw anew.
+    standard error errs a little on the large (cautious) side: it counts the spread
+    between classes, which a stratified split does not draw anew.
     """
     if weight is None:
         return losses
