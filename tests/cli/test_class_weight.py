@@ -140,3 +140,9 @@ def test_eval_on_one_class_has_no_roc_auc_and_says_so_in_table_and_json(tmp_path
                      [c.strip() for c in row.split("│")[1:-1]]))
     assert cells["roc auc"] == "—" and float(cells["log loss"]) == pytest.approx(
         scored["log_loss"], rel=1e-3)
+
+
+def test_cross_validation_names_the_config_file_too(tmp_path, cancer_config):
+    line = _error("train", cancer_config, CANCER, "--cv", 3, "--out", tmp_path / "run", "--set",
+                  "training.class_weight={malignent: 2}")
+    assert line.startswith(f"{cancer_config}: training.class_weight: 'malignent' is not a class")
