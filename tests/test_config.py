@@ -276,3 +276,36 @@ def test_generated_layer_models_pickle_for_worker_processes():
 
     for name, model in LAYER_MODELS.items():
         assert pickle.loads(pickle.dumps(model)) is model, name
+
+
+# -- training.class_weight --------------------------------------------------------------------
+
+def test_class_weight_is_balanced_or_a_mapping_with_labels_as_text(tmp_path):
+    assert _with_sets(tmp_path).training.class_weight is None
+    assert _with_sets(tmp_path, "training.class_weight=balanced").training.class_weight == \
+        "balanced"
+    # YAML reads numbers and booleans as keys; the CSV's labels are text ("1", "true")
+    weights = _with_sets(tmp_path, "training.class_weight={1: 2, 0.0: 0.5, b: 1.5}")
+    assert weights.training.class_weight == {"1": 2.0, "0": 0.5, "b": 1.5}
+    assert _with_sets(tmp_path, "training.class_weight={true: 3, false: 1}").training \
+        .class_weight == {"true": 3.0, "false": 1.0}
+    text = LAYERED + "training:\n  class_weight:\n    malignant: 2\n    benign: 1\n"
+    assert _with_sets(tmp_path, text=text).training.class_weight == {"malignant": 2.0,
+                                                                     "benign": 1.0}
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("balancd", "must be balanced or a mapping of class label to weight, e.g. {malignant: 2.0} "
+                "(got 'balancd') (did you mean 'balanced'?)"),
+    ("[1, 2]", "must be balanced or a mapping of class label to weight, e.g. {malignant: 2.0} "
+               "(got [1, 2])"),
+    ("{a: 0}", "the weight of class 'a' must be a positive number (got 0)"),
+    ("{a: -1.5}", "the weight of class 'a' must be a positive number (got -1.5)"),
+    ("{a: .inf}", "the weight of class 'a' must be a positive number (got inf)"),
+    ("{a: heavy}", "the weight of class 'a' must be a positive number (got 'heavy')"),
+    ("{1: 2, '1': 3}", "class '1' is given twice (as '1' too)"),
+    ("{}", "an empty mapping: give a weight per class label, or leave class_weight out"),
+], ids=["misspelt", "list", "zero", "negative", "infinite", "text", "twice", "empty"])
+def test_bad_class_weights_are_one_line_each(tmp_path, value, expected):
+    assert _set_error(tmp_path, f"training.class_weight={value}") == (
+        f"--set training.class_weight={value}: training.class_weight: {expected}")

@@ -150,3 +150,38 @@ def test_a_model_saved_without_state_still_loads(tmp_path):
     del meta["state_layout"]
     (tmp_path / "model.json").write_text(json.dumps(meta))
     assert load_model(tmp_path)[0].state.size == 0
+
+
+CLASSES = Preprocessor(task="classification", targets=["c"], features=["a", "b"],
+                       numeric={"a": [0.0, 1.0], "b": [1.0, 2.0]}, classes=["no", "yes"])
+
+
+def _saved_classifier(tmp_path, class_weight=None):
+    tmp_path.mkdir(exist_ok=True)
+    net = build_network([{"type": "dense", "units": 1}], n_features=2, seed=4)
+    save_model(tmp_path, net, CLASSES, "binary_cross_entropy", class_weight)
+    return json.loads((tmp_path / "model.json").read_text())
+
+
+def test_class_weights_are_saved_beside_the_loss_and_only_when_there_are_some(tmp_path):
+    meta = _saved_classifier(tmp_path / "w", [0.75, 1.5])
+    assert meta["class_weight"] == [0.75, 1.5]
+    assert list(meta).index("class_weight") == list(meta).index("loss") + 1
+    assert load_model(tmp_path / "w")[2]["class_weight"] == [0.75, 1.5]
+    assert "class_weight" not in _saved_classifier(tmp_path / "plain")  # as before: old files load
+    assert "class_weight" not in load_model(tmp_path / "plain")[2]
+
+
+@pytest.mark.parametrize("bad,why", [
+    ([1.0], "class_weight: must be a list of 2 weights, one per class (got [1.0])"),
+    ([1.0, 0.0], "class_weight: weights must be positive finite numbers (got 0.0)"),
+    ([1.0, "2"], "class_weight: weights must be positive finite numbers (got '2')"),
+    ({"no": 1.0}, "class_weight: must be a list of 2 weights, one per class (got {'no': 1.0})"),
+])
+def test_class_weights_from_an_untrusted_model_file_are_checked(tmp_path, bad, why):
+    meta = _saved_classifier(tmp_path, [1.0, 2.0])
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "class_weight": bad}))
+    with pytest.raises(NnfitError) as info:
+        load_model(tmp_path)
+    assert info.value.message == (f"{tmp_path / 'model.json'}: inconsistent model description "
+                                  f"({why})")

@@ -239,6 +239,36 @@ class TrainingConfig(Strict):
     seed: Annotated[int, Field(ge=0)] = 0
     dtype: Literal["float32", "float64"] = "float32"
     threads: int | str = "auto"  # BLAS threads: "auto" or a count
+    # None, "balanced" (n / (n_classes · n_k) on the training rows), or {class label: weight}
+    class_weight: Literal["balanced"] | dict[str, float] | None = None
+
+    @field_validator("class_weight", mode="before")
+    @classmethod
+    def _balanced_or_weights(cls, value):
+        import math
+
+        from .data.preprocess import label_text
+
+        if value is None or value == "balanced":
+            return value
+        if not isinstance(value, dict):
+            hint = did_you_mean(value, ["balanced"]) if isinstance(value, str) else ""
+            raise ValueError(f"must be balanced or a mapping of class label to weight, e.g. "
+                             f"{{malignant: 2.0}} (got {value!r}){hint}")
+        if not value:
+            raise ValueError("an empty mapping: give a weight per class label, or leave "
+                             "class_weight out")
+        weights: dict[str, float] = {}
+        for label, weight in value.items():
+            key = label_text(label)  # YAML reads 1: 2.0 with a number as the key; CSVs as text
+            if key in weights:
+                raise ValueError(f"class {key!r} is given twice (as {label!r} too)")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
+                    or not math.isfinite(weight) or weight <= 0:
+                raise ValueError(f"the weight of class {key!r} must be a positive number "
+                                 f"(got {weight!r})")
+            weights[key] = float(weight)
+        return weights
 
     @field_validator("threads", mode="before")
     @classmethod

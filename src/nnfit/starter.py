@@ -138,6 +138,7 @@ COMMENTS = {
     "training.l2": "coupled L2 penalty (λ/2)·‖W‖² on the loss, any optimizer; never biases",
     "training.clip_norm": "rescale the gradient to this global norm when longer; null: off",
     "training.ensemble": "train this many seeds and average their predictions",
+    "training.class_weight": "classes: weight the loss per class; balanced, or {label: weight}",
     "training.early_stopping": "stop when val loss stops improving, keep the best; false: off",
     "training.early_stopping.patience": "epochs without improvement before stopping",
     "training.early_stopping.min_delta": "how far val loss must fall to count as better",

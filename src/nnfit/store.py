@@ -105,9 +105,11 @@ def _layout(network, slots=None) -> list[dict]:
     return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in slots]
 
 
-def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
+def save_model(run_dir: Path, network, prep, loss_name: str,
+               class_weight: list[float] | None = None) -> None:
     """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
-    running statistics) and ``model.json`` (everything to rebuild it).
+    running statistics) and ``model.json`` (everything to rebuild it). ``class_weight``
+    (the loss's weight per class) is written beside ``loss`` when there is one.
 
     An :class:`~nnfit.nn.ensemble.Ensemble` is saved as its members' vectors stacked,
     ``params (n_members, n_params)``, with ``ensemble: {members: K}`` in model.json.
@@ -129,6 +131,7 @@ def save_model(run_dir: Path, network, prep, loss_name: str) -> None:
         "layout": _layout(first),
         "state_layout": _layout(first, first.state_layout),
         "loss": loss_name,
+        **({"class_weight": [float(w) for w in class_weight]} if class_weight is not None else {}),
         "preprocessing": prep.to_dict(),
         **({"ensemble": {"members": len(members)}} if members else {}),
     }
@@ -140,6 +143,7 @@ def load_model(run_dir: str | Path):
     from .data.preprocess import Preprocessor
     from .nn.build import build_network
     from .nn.losses import make_loss
+    from .task import check_class_weight
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -164,6 +168,8 @@ def load_model(run_dir: str | Path):
         loss_name = meta["loss"]
         output = make_loss(loss_name).output_activation
         n_members = _members(meta)
+        if meta.get("class_weight") is not None:  # absent in unweighted and older models
+            check_class_weight(meta["class_weight"], prep.classes)
     except (KeyError, TypeError, ValueError) as exc:
         raise NnfitError(f"{run_dir / 'model.json'}: inconsistent model description ({exc})") from None
     try:

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import NnfitError
+from .errors import NnfitError, did_you_mean
 from .nn.losses import Loss, make_loss
 
 REGRESSION_LOSSES = ("mse", "sse", "rss")
@@ -27,6 +27,7 @@ class Task:
     loss_name: str
     targets: list[str]
     kind = "task"
+    class_weight = None  # classification only: the loss's weight per class
 
     @cached_property
     def loss(self) -> Loss:
@@ -50,7 +51,8 @@ class Task:
         raise NotImplementedError
 
     def row_losses(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Each row's loss ``(n,)`` (float64): the spread behind a loss's standard error."""
+        """Each row's loss ``(n,)`` (float64): the spread behind a loss's standard error.
+        Their mean is the loss, class weights included (see ``Loss.row_losses``)."""
         loss = self.loss
         return loss.row_losses(logits, loss.targets(y, logits.dtype))
 
@@ -76,7 +78,19 @@ class Classification(Task):
     """One target column of class labels; ``y`` holds class indices ``(n,)``."""
 
     classes: list[str] = None
+    class_weight: list[float] | None = None  # per class, in the order of classes; None: all 1
     kind = "classification"
+
+    @cached_property
+    def loss(self) -> Loss:
+        return make_loss(self.loss_name, self.class_weight)
+
+    @property
+    def weight_by_class(self) -> dict[str, float] | None:
+        """``{class label: weight}`` of a class-weighted loss, else None."""
+        if self.class_weight is None:
+            return None
+        return dict(zip(self.classes, map(float, self.class_weight)))
 
     @property
     def n_outputs(self) -> int:
@@ -95,32 +109,51 @@ class Classification(Task):
     def decide(self, logits: np.ndarray) -> np.ndarray:
         """Class indices ``(n,)``: the most probable class; a tie goes to the first one,
         so a binary p = 0.5 is class 0 (as in ``argmax`` and scikit-learn)."""
-        return self.probabilities(logits).argmax(axis=1)
+        return self._choose(self.probabilities(logits))
+
+    @staticmethod
+    def _choose(proba: np.ndarray) -> np.ndarray:
+        """The decision rule on probabilities ``(n, n_classes)``: the first most probable."""
+        return proba.argmax(axis=1)
 
     def metrics(self, logits, y):
-        from .evaluation.metrics import classification_metrics
+        """Accuracy, macro-F1 and balanced accuracy; with two classes ROC AUC and log loss
+        too (see ``nnfit.evaluation.metrics``). None of them is weighted by class."""
+        return self._metrics(self.probabilities(logits), np.asarray(y, dtype=np.intp).reshape(-1))
 
-        return classification_metrics(np.asarray(y, dtype=np.intp).reshape(-1), self.decide(logits))
+    def _metrics(self, proba: np.ndarray, true: np.ndarray, known=None) -> dict:
+        """The metrics of ``proba`` ``(n, n_classes)``; ``true`` may hold labels past the
+        known classes (never predicted), and ``known`` marks the rows whose class the model
+        has (the probability metrics read those only)."""
+        from .evaluation.metrics import binary_metrics, classification_metrics
+
+        result = classification_metrics(true, self._choose(proba))
+        if len(self.classes) == 2:
+            result.update(binary_metrics(true, proba) if known is None
+                          else binary_metrics(true[known], proba[known]))
+        return result
 
     def evaluate(self, logits, y, unseen=None):
         """Score, per-class report and confusion matrix.
 
         ``y`` may hold -1 for rows whose class the model never saw, with ``unseen``
         their labels in row order: each such label counts as a class of its own that
-        is never predicted (wrong in ``accuracy``, F1 = 0 in ``f1_macro``); ``loss``,
-        ``per_class`` and the matrix cover the known rows (``unseen_rows``: how many not).
+        is never predicted (wrong in ``accuracy``, F1 = 0 in ``f1_macro``, recall 0 in
+        ``balanced_accuracy``); ``loss``, ``roc_auc``, ``log_loss``, ``per_class`` and
+        the matrix cover the known rows (``unseen_rows``: how many not).
         """
-        from .evaluation.metrics import class_report, classification_metrics
+        from .evaluation.metrics import class_report
 
         y = np.asarray(y, dtype=np.intp).reshape(-1)
-        known, pred = y >= 0, self.decide(logits)  # one decision for every report below
+        proba = self.probabilities(logits)
+        known, pred = y >= 0, self._choose(proba)  # one decision for every report below
         loss = self.loss
         result = {"loss": loss.per_row(logits[known], loss.targets(y[known], logits.dtype))}
         true = y
         if not known.all():
             true = y.copy()
             true[~known] = len(self.classes) + np.searchsorted(np.unique(unseen), unseen)
-        result.update(classification_metrics(true, pred))
+        result.update(self._metrics(proba, true, known))
         if not known.all():
             result["unseen_rows"] = int((~known).sum())
         return {**result, "classes": self.classes,
@@ -132,8 +165,12 @@ class Classification(Task):
         return confusion_matrix(y, self.decide(logits), len(self.classes)).tolist()
 
     def _baseline_row(self, y_train):
+        """The best constant prediction under the loss: the class priors, or with class
+        weights ``p_k ∝ w_k·n_k`` (it minimizes ``−Σ_k w_k·n_k·log p_k``)."""
         counts = np.bincount(np.asarray(y_train, dtype=np.intp).reshape(-1),
-                             minlength=len(self.classes))
+                             minlength=len(self.classes)).astype(np.float64)
+        if self.class_weight is not None:
+            counts *= np.asarray(self.class_weight, dtype=np.float64)
         priors = counts / counts.sum()
         with np.errstate(divide="ignore"):
             if self.n_outputs == 1:  # one output: the logit of class 1
@@ -210,8 +247,56 @@ def choose_loss(kind: str, n_classes: int | None, requested: str, targets: list[
     return requested
 
 
-def make_task(prep, loss_name: str) -> Task:
-    """The Task of a fitted preprocessor (its kind, targets, classes or target scale)."""
+def resolve_class_weight(spec, classes: list[str] | None, y_train: np.ndarray | None,
+                         targets: list[str], source: str) -> list[float] | None:
+    """``training.class_weight`` as one weight per class (in the order of ``classes``).
+
+    ``balanced``: ``n / (n_classes · n_k)`` over the training rows ``y_train``
+    (class indices ``(n,)``), scikit-learn's ``class_weight="balanced"``; a mapping
+    ``{label: weight}``: the classes it leaves out weigh 1. Raises NnfitError on a
+    regression target or a label that is not a class.
+    """
+    if spec is None:
+        return None
+    if classes is None:
+        raise NnfitError(f"{source}: training.class_weight needs a classification target, but "
+                         f"{', '.join(map(repr, targets))} is a regression target (leave "
+                         f"class_weight out, or set data.task: classification)")
+    if spec == "balanced":
+        counts = np.bincount(np.asarray(y_train, dtype=np.intp).reshape(-1),
+                             minlength=len(classes))
+        return (counts.sum() / (len(classes) * counts.astype(np.float64))).tolist()
+    for label in spec:
+        if label not in classes:
+            raise NnfitError(f"{source}: training.class_weight: {label!r} is not a class of "
+                             f"{targets[0]!r} (its classes: {', '.join(classes)})"
+                             f"{did_you_mean(label, classes)}")
+    return [float(spec.get(label, 1.0)) for label in classes]
+
+
+def check_class_weight(weights, classes: list[str] | None) -> list[float]:
+    """A saved ``class_weight`` (read from a model file) checked: one positive finite
+    number per class. Raises ValueError saying what is wrong."""
+    import math
+
+    if classes is None:
+        raise ValueError("class_weight: given for a model without classes")
+    if not isinstance(weights, list) or len(weights) != len(classes):
+        raise ValueError(f"class_weight: must be a list of {len(classes)} weights, one per class "
+                         f"(got {weights!r})")
+    for w in weights:
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) \
+                or w <= 0:
+            raise ValueError(f"class_weight: weights must be positive finite numbers (got {w!r})")
+    return [float(w) for w in weights]
+
+
+def make_task(prep, loss_name: str, class_weight: list[float] | None = None) -> Task:
+    """The Task of a fitted preprocessor (its kind, targets, classes or target scale);
+    ``class_weight``: the loss's weight per class (classification)."""
     if prep.task == "classification":
-        return Classification(loss_name, list(prep.targets), classes=list(prep.classes))
+        return Classification(loss_name, list(prep.targets), classes=list(prep.classes),
+                              class_weight=class_weight)
+    if class_weight is not None:
+        raise ValueError("class_weight needs a classification task")
     return Regression(loss_name, list(prep.targets), target_scale=prep.target_scale)

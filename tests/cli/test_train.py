@@ -25,8 +25,10 @@ def test_train_writes_a_complete_run_directory(tmp_path, small_config):
                       "seconds"}
     assert (m["task"], m["loss"]) == ("classification", "cross_entropy")
     for split in ("train", "val", "test"):
-        assert set(m["splits"][split]) == {"rows", "loss", "accuracy", "f1_macro"}
-        assert set(m["baseline"][split]) == {"rows", "loss", "accuracy", "f1_macro"}
+        assert set(m["splits"][split]) == {"rows", "loss", "accuracy", "f1_macro",
+                                           "balanced_accuracy"}
+        assert set(m["baseline"][split]) == {"rows", "loss", "accuracy", "f1_macro",
+                                             "balanced_accuracy"}
     assert m["diagnosis"]["verdict"] in ("underfitting", "overfitting", "good fit", "inconclusive")
     assert m["diagnosis"]["reason"]
     with open(out / "history.csv") as fh:

@@ -98,3 +98,198 @@ def test_row_losses_average_to_the_per_row_loss(name):
     rows = loss.row_losses(logits, y)
     assert rows.shape == (11,) and rows.dtype == np.float64
     assert rows.mean() == pytest.approx(loss.per_row(logits, y), rel=1e-12)
+
+
+# -- class weights ----------------------------------------------------------------------------
+
+WEIGHTED = ("cross_entropy", "binary_cross_entropy")
+
+
+def _weighted_case(name, n, k, rng):
+    """Logits, targets and a class-weighted loss (weights of very different sizes)."""
+    loss = make_loss(name, [0.3, 2.5] if name == "binary_cross_entropy"
+                     else rng.uniform(0.2, 3.0, size=k))
+    logits = 2 * rng.standard_normal((n, k))
+    y = loss.targets(random_targets(name, rng, n, k), np.float64)
+    return loss, logits, y
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+@pytest.mark.parametrize("n,k", [(1, 2), (5, 3), (7, 1), (9, 4)])
+def test_weighted_loss_gradient_matches_finite_differences(name, n, k):
+    k = max(k, 2) if name == "cross_entropy" else k
+    rng = np.random.default_rng(100 + n * 10 + k)
+    loss, logits, y = _weighted_case(name, n, k, rng)
+    dlogits = np.empty_like(logits)
+    value = loss.value_and_grad(logits, y, dlogits)
+    assert value == pytest.approx(loss.value(logits, y))
+    assert rel_error(dlogits, numeric_grad(lambda: loss.value(logits, y), logits)) < TOLERANCE
+
+
+def test_weighted_binary_cross_entropy_with_soft_targets_matches_finite_differences():
+    rng = np.random.default_rng(5)
+    loss = make_loss("binary_cross_entropy", [0.5, 4.0])
+    logits = rng.standard_normal((7, 3))
+    y = loss.targets(rng.uniform(0, 1, size=(7, 3)), np.float64)
+    dlogits = np.empty_like(logits)
+    loss.value_and_grad(logits, y, dlogits)
+    assert rel_error(dlogits, numeric_grad(lambda: loss.value(logits, y), logits)) < TOLERANCE
+
+
+def test_weighted_losses_by_hand():
+    # Row 0: class 1 with p = 3/4 (weight 3); row 1: class 0 with p = 1/2 (weight 1).
+    # L = (3·log(4/3) + 1·log 2) / (3 + 1), the same for softmax over two logits and
+    # for one sigmoid logit.
+    expected = (3 * np.log(4 / 3) + np.log(2)) / 4
+    ce = make_loss("cross_entropy", [1.0, 3.0])
+    logits = np.array([[0.0, np.log(3.0)], [0.0, 0.0]])
+    grad = np.empty_like(logits)
+    assert ce.value_and_grad(logits, ce.targets([1, 0], np.float64), grad) == pytest.approx(expected)
+    # w[y_i]·(p_i − onehot_i) / Σw: row 0 3·[1/4, −1/4]/4, row 1 1·[−1/2, 1/2]/4
+    np.testing.assert_allclose(grad, [[3 / 16, -3 / 16], [-1 / 8, 1 / 8]])
+    np.testing.assert_allclose(ce.row_losses(logits, np.array([1, 0])),
+                               [3 * np.log(4 / 3) * 2 / 4, np.log(2) * 2 / 4])
+
+    bce = make_loss("binary_cross_entropy", [1.0, 3.0])
+    logits = np.array([[np.log(3.0)], [0.0]])
+    grad = np.empty_like(logits)
+    assert bce.value_and_grad(logits, np.array([[1.0], [0.0]]), grad) == pytest.approx(expected)
+    np.testing.assert_allclose(grad, [[3 * (3 / 4 - 1) / 4], [1 * (1 / 2) / 4]])
+    np.testing.assert_allclose(bce.row_losses(logits, np.array([[1.0], [0.0]])),
+                               [3 * np.log(4 / 3) * 2 / 4, np.log(2) * 2 / 4])
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_equal_weights_are_the_plain_loss_and_a_constant_factor_changes_nothing(name):
+    rng = np.random.default_rng(8)
+    k = 3
+    plain = make_loss(name)
+    logits = rng.standard_normal((11, k))
+    y = plain.targets(random_targets(name, rng, 11, k), np.float64)
+    weights = [0.5, 2.0] if name == "binary_cross_entropy" else [0.5, 2.0, 1.5]
+    g_plain, g = np.empty_like(logits), np.empty_like(logits)
+    value = plain.value_and_grad(logits, y, g_plain)
+    for equal in (np.ones(len(weights)), np.full(len(weights), 2.5)):  # bit for bit
+        loss = make_loss(name, equal)
+        assert loss.value_and_grad(logits, y, g) == value
+        np.testing.assert_array_equal(g, g_plain)
+        np.testing.assert_array_equal(loss.row_losses(logits, y), plain.row_losses(logits, y))
+    w, w10 = make_loss(name, weights), make_loss(name, 10 * np.array(weights))
+    g10 = np.empty_like(logits)
+    assert w10.value_and_grad(logits, y, g10) == pytest.approx(w.value_and_grad(logits, y, g),
+                                                               rel=1e-12)
+    np.testing.assert_allclose(g10, g, rtol=1e-12)
+    assert w.value(logits, y) != pytest.approx(value)  # unequal weights do count
+    # the weighted path with weights that happen to be 1 for the rows present: the plain loss
+    if name == "cross_entropy":
+        present = make_loss(name, [1.0, 1.0, 1.0, 7.0])
+        wide = np.column_stack([logits, np.zeros(11)])
+        assert present.value(wide, y) == pytest.approx(plain.value(wide, y), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_weighted_row_losses_average_to_the_weighted_loss(name):
+    rng = np.random.default_rng(4)
+    loss, logits, y = _weighted_case(name, 13, 3, rng)
+    rows = loss.row_losses(logits, y)
+    assert rows.shape == (13,) and rows.dtype == np.float64
+    assert rows.mean() == pytest.approx(loss.per_row(logits, y), rel=1e-12)
+
+
+def _reference_cross_entropy(logits, y, out):
+    """The unweighted cross-entropy as it was before class weights (the bit-identity oracle)."""
+    n = logits.shape[0]
+    row, index = np.empty((n, 1), dtype=logits.dtype), np.arange(n)
+    np.max(logits, axis=1, keepdims=True, out=row)
+    picked = logits[index, y] - row[:, 0]
+    np.subtract(logits, row, out=out)
+    np.exp(out, out=out)
+    np.sum(out, axis=1, keepdims=True, out=row)
+    out /= row
+    np.log(row, out=row)
+    loss = float(np.sum(row[:, 0] - picked)) / n
+    out[index, y] -= 1.0
+    out /= n
+    return loss
+
+
+def _reference_binary_cross_entropy(logits, y, out):
+    from nnfit.nn.activations import sigmoid
+
+    n = logits.shape[0]
+    np.abs(logits, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    total = float(out.sum())
+    np.maximum(logits, 0, out=out)
+    total += float(out.sum())
+    np.multiply(logits, y, out=out)
+    total -= float(out.sum())
+    sigmoid(logits, out)
+    out -= y
+    out /= n
+    return total / n
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,reference", [("cross_entropy", _reference_cross_entropy),
+                                            ("binary_cross_entropy", _reference_binary_cross_entropy)])
+def test_the_unweighted_path_is_bit_identical_to_before(name, reference, dtype):
+    rng = np.random.default_rng(6)
+    loss = make_loss(name)
+    logits = (3 * rng.standard_normal((33, 4))).astype(dtype)
+    y = loss.targets(random_targets(name, rng, 33, 4), dtype)
+    grad, expected = np.empty_like(logits), np.empty_like(logits)
+    for _ in range(2):  # the second call runs on the reused scratch
+        assert loss.value_and_grad(logits, y, grad) == reference(logits, y, expected)
+        np.testing.assert_array_equal(grad, expected)
+    assert grad.dtype == np.dtype(dtype)
+
+
+def _second_call_peak(loss, logits, y, out):
+    import tracemalloc
+
+    loss.value_and_grad(logits, y, out)  # the first call allocates the scratch
+    tracemalloc.start()
+    try:
+        loss.value_and_grad(logits, y, out)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_weighted_losses_stay_float32_and_allocate_no_more_than_unweighted(name):
+    rng = np.random.default_rng(2)
+    n, k = 512, (1 if name == "binary_cross_entropy" else 10)
+    logits = rng.standard_normal((n, k)).astype(np.float32)
+    plain = make_loss(name)
+    y = plain.targets(random_targets(name, rng, n, k), np.float32)
+    weighted = make_loss(name, [0.4, 3.0] if k == 1 else np.linspace(0.5, 2.0, k))
+    out = np.empty_like(logits)
+    assert isinstance(weighted.value_and_grad(logits, y, out), float) and out.dtype == np.float32
+    scratch = [a for v in weighted._scratch.values() for a in (v if isinstance(v, tuple) else (v,))
+               if a.dtype.kind == "f"]
+    assert scratch and {a.dtype for a in scratch} == {np.dtype(np.float32)}
+    plain_peak = _second_call_peak(plain, logits, y, out)
+    weighted_peak = _second_call_peak(weighted, logits, y, out)
+    assert weighted_peak <= plain_peak + 512, (weighted_peak, plain_peak)  # scalars and views only
+
+
+def test_class_weights_are_checked():
+    with pytest.raises(ValueError, match=r"class weights must be positive finite numbers \(got "
+                                         r"\[1.0, 0.0\]\)"):
+        make_loss("cross_entropy", [1.0, 0.0])
+    with pytest.raises(ValueError, match="positive finite"):
+        make_loss("binary_cross_entropy", [1.0, np.nan])
+    with pytest.raises(ValueError, match="binary_cross_entropy takes 2 class weights"):
+        make_loss("binary_cross_entropy", [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="mse takes no class weights"):
+        make_loss("mse", [1.0, 2.0])
+    ce = make_loss("cross_entropy", [1.0, 2.0])
+    with pytest.raises(ValueError, match="cross_entropy has 2 class weights but the network has "
+                                         "3 outputs"):
+        ce.value(np.zeros((2, 3)), np.array([0, 2]))
+    assert repr(ce) == "cross_entropy(weight=[1, 2])" and repr(make_loss("cross_entropy")) == \
+        "cross_entropy"

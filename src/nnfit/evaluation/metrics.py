@@ -1,22 +1,71 @@
-"""Task metrics: accuracy and macro-F1 for classes; RMSE, MAE and R² for values."""
+"""Task metrics: accuracy, macro-F1 and balanced accuracy for classes (ROC AUC and log loss
+for two classes); RMSE, MAE and R² for values."""
 
 from __future__ import annotations
 
 import numpy as np
 
-CLASSIFICATION_METRICS = ("accuracy", "f1_macro")
+CLASSIFICATION_METRICS = ("accuracy", "f1_macro", "balanced_accuracy")
+BINARY_METRICS = ("roc_auc", "log_loss")
 REGRESSION_METRICS = ("mse", "rmse", "mae", "r2")
 
 
 def classification_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     """``true``, ``pred``: class indices ``(n,)``. Macro-F1 averages over the classes present
-    in either (as scikit-learn does), a class with no true and no predicted rows scoring 0."""
+    in either (as scikit-learn does), a class with no true and no predicted rows scoring 0;
+    balanced accuracy is the mean recall over the classes present in ``true`` (as
+    scikit-learn's ``balanced_accuracy_score``)."""
     k = int(max(true.max(initial=0), pred.max(initial=0))) + 1
     tp = np.bincount(true[true == pred], minlength=k).astype(float)
-    support = np.bincount(true, minlength=k) + np.bincount(pred, minlength=k)
+    n_true = np.bincount(true, minlength=k)
+    support = n_true + np.bincount(pred, minlength=k)
     present = support > 0
     f1 = 2 * tp[present] / support[present]
-    return {"accuracy": float(np.mean(true == pred)), "f1_macro": float(f1.mean())}
+    seen = n_true > 0
+    return {"accuracy": float(np.mean(true == pred)), "f1_macro": float(f1.mean()),
+            "balanced_accuracy": float(np.mean(tp[seen] / n_true[seen]))}
+
+
+def binary_metrics(true: np.ndarray, proba: np.ndarray) -> dict[str, float | None]:
+    """``roc_auc`` (None when ``true`` holds one class only) and ``log_loss``.
+
+    ``true``: class indices ``(n,)`` in {0, 1}; ``proba``: ``(n, 2)`` probabilities.
+    """
+    return {"roc_auc": roc_auc(true, proba[:, 1]), "log_loss": log_loss(true, proba)}
+
+
+def roc_auc(true: np.ndarray, score: np.ndarray) -> float | None:
+    """Area under the ROC curve from ranks (the Mann–Whitney U): the chance that a random
+    class-1 row scores above a random class-0 row, ties counting one half.
+
+    ``true``: ``(n,)`` in {0, 1}; ``score``: ``(n,)``, higher meaning class 1. None when
+    ``true`` holds one class only (the area is undefined), NaN when a score is not finite.
+    """
+    true = np.asarray(true).reshape(-1) == 1
+    n_pos = int(true.sum())
+    n_neg = true.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    score = np.asarray(score, dtype=np.float64).reshape(-1)
+    if not np.isfinite(score).all():
+        return float("nan")
+    _, group, counts = np.unique(score, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[group]  # 1-based, ties averaged
+    u = float(ranks[true].sum()) - n_pos * (n_pos + 1) / 2.0
+    return u / (n_pos * n_neg)
+
+
+def log_loss(true: np.ndarray, proba: np.ndarray) -> float:
+    """Mean ``−log p(true class)``, unweighted, with ``p`` clipped to ``[eps, 1 − eps]`` for
+    the machine epsilon of ``proba``'s dtype (as scikit-learn's ``log_loss``).
+
+    ``true``: class indices ``(n,)``; ``proba``: ``(n, n_classes)``.
+    """
+    proba = np.asarray(proba)
+    eps = np.finfo(proba.dtype).eps if np.issubdtype(proba.dtype, np.floating) \
+        else np.finfo(np.float64).eps
+    picked = proba[np.arange(proba.shape[0]), np.asarray(true, dtype=np.intp).reshape(-1)]
+    return float(-np.mean(np.log(np.clip(picked.astype(np.float64), eps, 1 - eps))))
 
 
 def regression_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:

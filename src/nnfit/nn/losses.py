@@ -9,6 +9,12 @@ Targets: ``cross_entropy`` takes integer class indices ``(n_samples,)``;
 ``binary_cross_entropy`` takes floats in [0, 1] ``(n_samples, n_outputs)``; the
 regression losses take floats ``(n_samples, n_outputs)``. ``targets(y, dtype,
 n_outputs)`` converts and checks them, raising ValueError with a plain message.
+
+Class weights: the two classification losses take an optional ``weight``, one
+positive weight per class, and then average row losses with those weights,
+``L = Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]`` (PyTorch's ``CrossEntropyLoss(weight=...)``
+mean): all weights 1 is the unweighted loss, and scaling every weight by a
+constant changes nothing (equal weights take the unweighted path, bit for bit).
 """
 
 from __future__ import annotations
@@ -104,18 +110,24 @@ class SumSquaredError(Loss):
 
 
 class CrossEntropy(Loss):
-    """Softmax + categorical cross-entropy, mean over samples.
+    """Softmax + categorical cross-entropy, mean over samples (optionally class-weighted).
 
-    ``L = (1/n) Σ_i [logsumexp(z_i) − z_{i, y_i}]``;
+    ``L = (1/n) Σ_i ℓ_i`` with ``ℓ_i = logsumexp(z_i) − z_{i, y_i}``;
     ``dL/dz = (softmax(z) − onehot(y)) / n``. Log-sum-exp keeps every term finite
     whatever the logits, so ``log(0)`` never happens.
+
+    With ``weight`` (``(n_classes,)``, positive): ``L = Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]``
+    and ``dL/dz_i = w[y_i]·(softmax(z_i) − onehot(y_i)) / Σ_j w[y_j]``.
     """
 
     name = "cross_entropy"
     output_activation = "softmax"
 
-    def __init__(self) -> None:
+    def __init__(self, weight=None) -> None:
+        self.weight = _class_weight(weight, self.name)
+        self._weighted_path = _unequal(self.weight)
         self._scratch: dict[tuple, np.ndarray] = {}
+        self._cast: dict[str, np.ndarray] = {}  # the weights in each dtype the loss has seen
 
     def targets(self, y, dtype, n_outputs=None):
         """Class indices ``(n_samples,)`` as integers, in ``[0, n_outputs)`` when it is given."""
@@ -136,15 +148,34 @@ class CrossEntropy(Loss):
             self._scratch[key] = (np.empty((n, 1), dtype=dtype), np.arange(n))
         return self._scratch[key]
 
+    def _row_weights(self, y: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:
+        """``w[y]`` as ``(n, 1)`` in ``dtype``, gathered into a reused buffer, and a second
+        ``(n, 1)`` scratch buffer."""
+        dtype = np.dtype(dtype)
+        key = ("w", y.shape[0], dtype.str)
+        if key not in self._scratch:
+            self._scratch[key] = (np.empty((y.shape[0], 1), dtype=dtype),
+                                  np.empty((y.shape[0], 1), dtype=dtype))
+        if dtype.str not in self._cast:
+            self._cast[dtype.str] = self.weight.astype(dtype)
+        wy, spare = self._scratch[key]
+        np.take(self._cast[dtype.str], y, out=wy[:, 0])
+        return wy, spare
+
     def value_and_grad(self, logits, y, out):
         n = logits.shape[0]
         row, index = self._rows(n, logits.dtype)
+        if self.weight is not None and self.weight.shape[0] != logits.shape[1]:
+            raise ValueError(f"cross_entropy has {_count(self.weight.shape[0], 'class weight')} "
+                             f"but the network has {_count(logits.shape[1], 'output')}")
         np.max(logits, axis=1, keepdims=True, out=row)
         # z_{i, y_i} − max_i, gathered before `out` is overwritten (it may alias logits).
         picked = logits[index, y] - row[:, 0]
         np.subtract(logits, row, out=out)
         np.exp(out, out=out)
         np.sum(out, axis=1, keepdims=True, out=row)
+        if self._weighted_path:
+            return self._weighted(out, y, row, picked, index)
         out /= row
         np.log(row, out=row)  # row >= 1: the max term contributes e^0
         loss = float(np.sum(row[:, 0] - picked)) / n
@@ -152,14 +183,38 @@ class CrossEntropy(Loss):
         out /= n
         return loss
 
+    def _weighted(self, out, y, row, picked, index) -> float:
+        """The class-weighted end of :meth:`value_and_grad`: ``out`` holds ``e^{z − max}``,
+        ``row`` its row sums, ``picked`` ``z_{i, y_i} − max_i``.
+
+        ``w[y_i] / Σw`` is folded into the softmax's division by the row sums, so the
+        weighted gradient makes no more passes over ``out`` than the unweighted one.
+        """
+        wy, scale = self._row_weights(y, out.dtype)
+        total = float(wy.sum())
+        np.divide(row, wy, out=scale)
+        scale *= total
+        out /= scale  # softmax(z_i) · w[y_i] / Σw
+        np.log(row, out=row)  # row >= 1: the max term contributes e^0
+        np.subtract(row[:, 0], picked, out=picked)  # ℓ_i
+        loss = float(np.dot(wy[:, 0], picked)) / total
+        wy /= total
+        out[index, y] -= wy[:, 0]
+        return loss
+
     def row_losses(self, logits, y):
+        """Each row's loss; weighted, ``w[y_i]·ℓ_i·n / Σ_j w[y_j]`` (see :func:`_spread`)."""
         z = np.asarray(logits, np.float64)
         top = z.max(axis=1)
         lse = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
-        return lse - z[np.arange(z.shape[0]), y]
+        return _spread(lse - z[np.arange(z.shape[0]), y],
+                       self.weight if self._weighted_path else None, y)
 
     def output(self, logits):
         return softmax(logits, np.empty_like(logits), np.empty(logits.shape[:-1] + (1,), logits.dtype))
+
+    def __repr__(self) -> str:
+        return _weighted_repr(self)
 
 
 class BinaryCrossEntropy(Loss):
@@ -167,10 +222,23 @@ class BinaryCrossEntropy(Loss):
 
     ``L = (1/n) Σ [max(z, 0) − z·y + log(1 + e^{−|z|})]`` (the stable form of
     ``−y log σ(z) − (1 − y) log(1 − σ(z))``); ``dL/dz = (σ(z) − y) / n``.
+
+    With ``weight = [w0, w1]`` (the weights of targets 0 and 1; a soft target
+    ``y`` weighs ``w0 + (w1 − w0)·y``), each entry ``ℓ_ij`` counts ``w_ij`` times:
+    ``L = k·Σ w_ij·ℓ_ij / Σ w_ij`` for ``k`` outputs, ``dL/dz = k·w·(σ(z) − y) / Σ w``.
+    With one output that is ``Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]``.
     """
 
     name = "binary_cross_entropy"
     output_activation = "sigmoid"
+
+    def __init__(self, weight=None) -> None:
+        self.weight = _class_weight(weight, self.name)
+        if self.weight is not None and self.weight.shape != (2,):
+            raise ValueError(f"binary_cross_entropy takes 2 class weights (of targets 0 and 1), "
+                             f"got {self.weight.shape[0]}")
+        self._weighted_path = _unequal(self.weight)
+        self._scratch: dict[tuple, np.ndarray] = {}
 
     def targets(self, y, dtype, n_outputs=None):
         """Floats ``(n_samples, n_outputs)`` in ``[0, 1]`` (0/1 labels or probabilities)."""
@@ -180,10 +248,23 @@ class BinaryCrossEntropy(Loss):
             raise ValueError(f"binary_cross_entropy targets must lie in [0, 1] (got {bad[0]:g})")
         return y
 
+    def _weights(self, y: np.ndarray) -> np.ndarray:
+        """``w0 + (w1 − w0)·y``, same shape and dtype as ``y``, in a reused buffer."""
+        key = (y.shape, y.dtype.str)
+        if key not in self._scratch:
+            self._scratch[key] = np.empty(y.shape, dtype=y.dtype)
+        w = self._scratch[key]
+        w0, w1 = float(self.weight[0]), float(self.weight[1])
+        np.multiply(y, w1 - w0, out=w)
+        w += w0
+        return w
+
     def value_and_grad(self, logits, y, out):
         n = logits.shape[0]
         if out is logits:
             raise ValueError("binary_cross_entropy needs the logits intact: pass a separate out")
+        if self._weighted_path:
+            return self._weighted(logits, y, out)
         np.abs(logits, out=out)
         np.negative(out, out=out)
         np.exp(out, out=out)
@@ -198,12 +279,84 @@ class BinaryCrossEntropy(Loss):
         out /= n
         return total / n
 
+    def _weighted(self, logits, y, out):
+        """The weighted loss: each of the three terms dotted with the entries' weights."""
+        w = self._weights(y)
+        flat_w, flat_out = w.reshape(-1), out.reshape(-1)
+        scale = logits.shape[1] / float(flat_w.sum())  # k / Σw: 1/n when every weight is 1
+        np.abs(logits, out=out)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        np.log1p(out, out=out)
+        total = float(np.dot(flat_w, flat_out))
+        np.maximum(logits, 0, out=out)
+        total += float(np.dot(flat_w, flat_out))
+        np.multiply(logits, y, out=out)
+        total -= float(np.dot(flat_w, flat_out))
+        sigmoid(logits, out)
+        out -= y
+        w *= scale  # the scratch is refilled on every call
+        out *= w
+        return total * scale
+
     def row_losses(self, logits, y):
+        """Each row's loss; weighted, ``Σ_j w_ij·ℓ_ij·n·k / Σ w`` (see :func:`_spread`)."""
         z = np.asarray(logits, np.float64)
-        return (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
+        terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        if not self._weighted_path:
+            return terms.sum(axis=1)
+        w = self.weight[0] + (self.weight[1] - self.weight[0]) * np.asarray(y, np.float64)
+        return (w * terms).sum(axis=1) * (z.size / w.sum())
 
     def output(self, logits):
         return sigmoid(logits, np.empty_like(logits))
+
+    def __repr__(self) -> str:
+        return _weighted_repr(self)
+
+
+def _class_weight(weight, name: str) -> np.ndarray | None:
+    """``weight`` as a float64 ``(n_classes,)`` array of positive finite numbers, or None."""
+    if weight is None:
+        return None
+    weight = np.array(weight, dtype=np.float64)
+    if weight.ndim != 1 or weight.size == 0:
+        raise ValueError(f"{name} class weights must be a 1-D array with one weight per class "
+                         f"(got shape {weight.shape})")
+    if not (np.isfinite(weight) & (weight > 0)).all():
+        raise ValueError(f"{name} class weights must be positive finite numbers "
+                         f"(got {weight.tolist()})")
+    weight.setflags(write=False)
+    return weight
+
+
+def _unequal(weight: np.ndarray | None) -> bool:
+    """Whether ``weight`` changes the loss: equal weights (all 1, or any constant) give
+    exactly the unweighted loss, so they take its path and its numbers, bit for bit."""
+    return weight is not None and bool((weight != weight[0]).any())
+
+
+def _spread(losses: np.ndarray, weight: np.ndarray | None, y: np.ndarray) -> np.ndarray:
+    """Row losses ``ℓ_i`` weighted as the loss weighs them: ``w[y_i]·ℓ_i·n / Σ_j w[y_j]``.
+
+    Scaled so that their mean is the weighted loss, as an unweighted loss's rows
+    average to it. The diagnosis reads their spread as a standard error
+    (``std/√n``) and their paired differences between two epochs on the same rows;
+    with the rows' classes fixed (a stratified split fixes them), ``Σ w[y]`` is a
+    constant and ``L`` is the plain mean of these terms, so both stay honest. The
+    standard error errs a little on the large (cautious) side: it counts the spread
+    between classes, which a stratified split does not draw anew.
+    """
+    if weight is None:
+        return losses
+    wy = weight[np.asarray(y, dtype=np.intp)]
+    return wy * losses * (losses.shape[0] / wy.sum())
+
+
+def _weighted_repr(loss: Loss) -> str:
+    if loss.weight is None:
+        return loss.name
+    return f"{loss.name}(weight=[{', '.join(f'{w:.4g}' for w in loss.weight)}])"
 
 
 def _count(n: int, noun: str) -> str:
@@ -219,10 +372,17 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 
-def make_loss(name: str | Loss) -> Loss:
-    """A loss by its YAML name (``rss`` is another name for ``sse``)."""
+def make_loss(name: str | Loss, weight=None) -> Loss:
+    """A loss by its YAML name (``rss`` is another name for ``sse``).
+
+    ``weight``: per-class weights ``(n_classes,)`` for the classification losses.
+    """
     if isinstance(name, Loss):
         return name
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
-    return LOSSES[name]()
+    if weight is None:
+        return LOSSES[name]()
+    if name not in ("cross_entropy", "binary_cross_entropy"):
+        raise ValueError(f"{name} takes no class weights: they are for classification losses")
+    return LOSSES[name](weight)

@@ -39,6 +39,12 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _header(key: str) -> str:
+    """A metric's column header: ``balanced_accuracy`` -> ``balanced accuracy``, which a
+    narrow terminal wraps at the space instead of cutting short."""
+    return key.replace("_", " ")
+
+
 class TrainingView(Observer):
     """Epoch progress with ETA, train loss, val loss, and the best epoch so far.
 
@@ -126,7 +132,7 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
     table.add_column("rows", justify="right")
     table.add_column("loss", justify="right")
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(_header(name), justify="right")
     for split, values in splits.items():
         table.add_row(split, str(values.get("rows", "")), _fmt(values["loss"]),
                       *(_fmt(values[n]) for n in names))
@@ -135,6 +141,9 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
     table.add_row(f"baseline ({base_split})", str(base.get("rows", "")), _fmt(base["loss"]),
                   *(_fmt(base[n]) for n in names), style="dim")
     console.print(table)
+    if metrics.get("class_weight"):
+        console.print(class_weight_line(metrics["class_weight"]), style="dim", soft_wrap=True,
+                      markup=False)
 
     print_outcome(console, metrics)
     advice = metrics["diagnosis"].get("advice")
@@ -151,6 +160,12 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                       f"the training rows")
     for note in notes_after:
         console.print(note, markup=False)
+
+
+def class_weight_line(weights: dict[str, float]) -> str:
+    """``class weights: a 0.62, b 2.50`` — the weights the loss (every loss above) used."""
+    return "class weights: " + ", ".join(f"{label} {w:.2f}" if w >= 0.01 else f"{label} {w:.2g}"
+                                         for label, w in weights.items())
 
 
 def diverged_message(epoch: int) -> str:
@@ -212,7 +227,7 @@ def print_evaluation(console, result: dict, source: str, confusion_path=None) ->
     table = Table(title=f"{escape(source)} · {result['n_rows']} rows", title_justify="left")
     names = [k for k in result if k not in skip]
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(_header(name), justify="right")
     table.add_row(*(_fmt(result[n]) for n in names))
     console.print(table)
     if "per_class" not in result:

@@ -189,10 +189,12 @@ def summary(records: Sequence[dict], metric: str) -> tuple[dict, dict]:
     return mean, std
 
 
-def plan(unsplit, k: int, config) -> tuple[list[FoldJob], np.ndarray, np.ndarray]:
+def plan(unsplit, k: int, config, config_source: str = "config"
+         ) -> tuple[list[FoldJob], np.ndarray, np.ndarray]:
     """The fold jobs, the non-test row positions, and the test row positions.
 
-    Raises NnfitError when ``k`` does not fit the non-test rows.
+    Raises NnfitError when ``k`` does not fit the non-test rows, or when the config does
+    not fit a fold (its messages name ``config_source``).
     """
     from ..data.split import kfold_indices
 
@@ -214,7 +216,8 @@ def plan(unsplit, k: int, config) -> tuple[list[FoldJob], np.ndarray, np.ndarray
     jobs = []
     for fold, val in enumerate(held_out, start=1):
         positions = {"train": non_test[np.delete(np.arange(n), val)], "val": non_test[val]}
-        jobs.append(FoldJob(fold, prepare_rows(unsplit, positions, one), one, positions))
+        jobs.append(FoldJob(fold, prepare_rows(unsplit, positions, one, config_source), one,
+                            positions))
     return jobs, non_test, rows["test"]
 
 
@@ -270,7 +273,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     console = console or make_console(quiet=True)
     config = one_network(load_config(config_path, overrides, config_text), "train --cv")
     unsplit = read_unsplit(config, csv_path)
-    jobs, non_test, test = plan(unsplit, k, config)
+    jobs, non_test, test = plan(unsplit, k, config, str(config_path))
     final = prepare_rows(unsplit, {"train": non_test, "test": test},
                          final_config(config, config.training.epochs), str(config_path))
     name = Path(config_path).stem

@@ -42,7 +42,7 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
     X, unseen = prep.transform(frame, source)
     warnings += [f"warning: {source}: {count} value(s) of {col!r} never seen in training "
                  f"(encoded as all-zero)" for col, count in unseen.items()]
-    return network, prep, make_task(prep, meta["loss"]), frame, X, warnings
+    return network, prep, make_task(prep, meta["loss"], meta.get("class_weight")), frame, X, warnings
 
 
 def _outputs(network, X):

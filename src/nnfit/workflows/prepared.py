@@ -201,7 +201,7 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
         apart from the fractions
     """
     from ..data import dataset as d
-    from ..task import choose_loss, make_task
+    from ..task import choose_loss, make_task, resolve_class_weight
 
     config = config or unsplit.config
     data, source, notes = config.data, unsplit.source, list(unsplit.notes)
@@ -211,8 +211,11 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     splits = d.transform_splits(prep, unsplit.frame, rows, source, notes)
     loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
                        config.training.loss, data.targets, config_source)
-    prepared = Prepared(config, source, prep, make_task(prep, loss), splits, unsplit.n_rows,
-                        unsplit.split_seed, notes)
+    # Weighed on the training rows, like the preprocessing: val and test only get scored.
+    weights = resolve_class_weight(config.training.class_weight, unsplit.classes,
+                                   splits.y.get("train"), data.targets, config_source)
+    prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
+                        unsplit.n_rows, unsplit.split_seed, notes)
     try:
         prepared.layers(notes=notes)
     except NnfitError as exc:

@@ -125,6 +125,9 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     if config.training.loss not in ("auto", prepared.task.loss_name):
         raise ValueError(f"training.loss {config.training.loss} differs from the prepared "
                          f"{prepared.task.loss_name}: prepare again for it")
+    if config.training.class_weight != prepared.config.training.class_weight:
+        raise ValueError("training.class_weight differs from the prepared task's: prepare "
+                         "again for it")
     t, ds, task = config.training, prepared.data, prepared.task
     network = prepared.build(config)
     has_val = "val" in ds.X
@@ -253,6 +256,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dic
         "threads_reason": result.threads_reason,
         "dead_relu": scores.dead_relu,
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
+        **({"class_weight": prepared.task.weight_by_class} if prepared.task.class_weight else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
     }
 
@@ -304,7 +308,8 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
     if not config_written:
         write_atomic(run_dir / "config.yaml",
                      config_header + resolved_config(prepared, config, overrides))
-    save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name)
+    save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name,
+               prepared.task.class_weight)
     metrics = metrics_record(prepared, result, scores)
     write_json(run_dir / "metrics.json", metrics)
     if not history_written:
