@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import statistics
 import sys
 import time
@@ -337,6 +338,10 @@ def parse_args(argv=None):
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
                         help="change nnfit's config, e.g. training.optimizer=adam (repeatable)")
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    parser.add_argument("--reuse", metavar="FILE", type=Path,
+                        help="keep the scikit-learn models' results in FILE (JSON) and reuse them "
+                             "on later runs: for trying nnfit settings quickly; valid while the "
+                             "data, the splits and scikit-learn are unchanged (no --set data.*)")
     args = parser.parse_args(argv)
     args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     unknown = [d for d in args.datasets if d not in DATASETS]
@@ -373,14 +378,28 @@ def main(argv=None) -> int:
           f"{len(MODELS)} models on {args.jobs} worker(s)", file=sys.stderr)
     started = time.perf_counter()
     results = []
+    kept = {}
+    if args.reuse is not None and args.reuse.is_file():
+        kept = {(r["dataset"], r["seed"], r["model"]): r
+                for r in json.loads(args.reuse.read_text()) if "error" not in r}
+        results = [kept[key] for key in ((j["dataset"], j["seed"], j["model"]) for j in jobs)
+                   if key in kept]
+        jobs_left = [j for j in jobs if (j["dataset"], j["seed"], j["model"]) not in kept]
+        print(f"reusing {len(results)} scikit-learn results from {args.reuse}", file=sys.stderr)
+    else:
+        jobs_left = jobs
     parallel = Parallel(n_jobs=args.jobs, return_as="generator_unordered")
-    for result in parallel(delayed(run_job)(job) for job in jobs):
+    for result in parallel(delayed(run_job)(job) for job in jobs_left):
         results.append(result)
         what = ("error" if "error" in result else
                 f"{result['score']:.3f} in {result['seconds']:.1f} s")
         print(f"  [{len(results)}/{len(jobs)}] {result['dataset']} seed {result['seed']} "
               f"{result['model']}: {what}", file=sys.stderr)
     wall = time.perf_counter() - started
+    if args.reuse is not None:
+        others = {(r["dataset"], r["seed"], r["model"]): r for r in results
+                  if r["model"] != "nnfit" and "error" not in r}
+        args.reuse.write_text(json.dumps(list({**kept, **others}.values())))
     table = summarize(results, args.datasets)
 
     print(f"nnfit config: {source}" + "".join(f" --set {s}" for s in args.sets))

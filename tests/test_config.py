@@ -68,7 +68,8 @@ def test_defaults_and_early_stopping_false(tmp_path):
     config = load_config(path)
     assert config.training.early_stopping is None
     assert config.model.layers == []
-    assert (config.training.optimizer, config.training.lr, config.training.dtype) == ("adam", 0.001, "float32")
+    assert (config.training.optimizer, config.training.lr, config.training.dtype) == ("adamw", 0.003, "float32")
+    assert (config.training.weight_decay, config.training.schedule.name) == (0.01, "cosine")
 
 
 def test_overrides_apply_before_validation(tmp_path):

@@ -96,9 +96,6 @@ def test_regression_ensemble_averages_values(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--jobs", "2"], "--jobs: runs the folds of --cv or the members of training.ensemble in "
                       "parallel; give --cv K or --set training.ensemble=K as well"),
-    (["--set", "training.ensemble=2", "--cv", "3"],
-     "training.ensemble: train --cv trains single networks; set training.ensemble to 1 "
-     "(--set training.ensemble=1)"),
     (["--set", "training.ensemble=0"],
      "--set training.ensemble=0: training.ensemble: must be at least 1 (got 0)"),
 ])
@@ -119,3 +116,13 @@ def test_a_tampered_member_count_is_refused(tmp_path, ens_config):
         (run / "model.json").write_text(json.dumps(meta))
         done = cli("eval", run, IRIS)
         assert done.returncode == 2 and says in done.stderr, done.stderr
+
+
+def test_cv_judges_single_networks_and_saves_an_ensemble(tmp_path, ens_config):
+    run = tmp_path / "cv"
+    done = cli("train", ens_config, IRIS, "--cv", "3", "-j", "1", "--no-probe", "--out", run)
+    assert done.returncode == 0, done.stderr
+    m = metrics(run)
+    assert len(m["cv"]["folds"]) == 3 and m["ensemble"]["members"] == 3
+    assert _params(run)[0].shape[0] == 3
+    assert "ensemble of 3" in done.stdout

@@ -288,7 +288,7 @@ def test_a_schedule_moves_the_rate_in_history_and_the_live_view(tmp_path, small_
 
 def test_weight_decay_without_adamw_names_l2(tmp_path, small_config):
     result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(tmp_path / "r"),
-                                 "--set", "training.weight_decay=0.1"])
+                                 "--set", "training.optimizer=adam", "--set", "training.weight_decay=0.1"])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "--set training.weight_decay=0.1: training: weight_decay is decoupled weight decay, which "

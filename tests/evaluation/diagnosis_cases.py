@@ -68,7 +68,8 @@ CASES = {
         lambda rng: sine(200, 0.4, rng),
         "data: {target: y, test_fraction: 0.45, val_fraction: 0.45}\n"
         f"model: {{layers: {_layers((128, 'relu'), (128, 'relu'))}}}\n"
-        "training: {lr: 0.01, epochs: 300, batch_size: 8, early_stopping: false}\n",
+        "training: {lr: 0.01, epochs: 300, batch_size: 8, early_stopping: false,\n"
+        "           optimizer: adam, schedule: constant}\n",
         {"overfitting"}),
     "a linear model on a curved target": (
         lambda rng: sine(200, 0.1, rng),
@@ -78,7 +79,7 @@ CASES = {
         lambda rng: sine(200, 0.1, rng),
         "data: {target: y}\n"
         f"model: {{layers: {_layers((32, 'relu'), (32, 'relu'))}}}\n"
-        "training: {lr: 0.003, epochs: 20}\n",
+        "training: {lr: 0.003, epochs: 20, optimizer: adam, schedule: constant}\n",
         {"underfitting"}),
     "a pure-noise target": (
         lambda rng: noise_target(200, rng),

@@ -52,7 +52,7 @@ from ..errors import FAILED, NnfitError
 from ..task import HEADLINE_METRIC as METRIC
 from .cluster import DEFAULT_TIMEOUT
 from .prepared import Prepared, Unsplit, prepare_rows, read_unsplit, standard_rows, stream
-from .run import FitResult, fit, make_stopper, one_network, resolved_config, save, score
+from .run import FitResult, fit, make_stopper, resolved_config, save, score
 
 FOLD_STREAM = 3  # the split seed's stream for the folds (0: split, 1: training, 2: curve subsets)
 
@@ -271,7 +271,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
     console = console or make_console(quiet=True)
-    config = one_network(load_config(config_path, overrides, config_text), "train --cv")
+    config = load_config(config_path, overrides, config_text)
     unsplit = read_unsplit(config, csv_path)
     jobs, non_test, test = plan(unsplit, k, config, str(config_path))
     final = prepare_rows(unsplit, {"train": non_test, "test": test},
@@ -320,13 +320,25 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     stop = threading.Event()
     console.print(f"final model: all {non_test.size} non-test rows, {epochs} epochs",
                   style="dim", markup=False)
+    members = None
     with ctrl_c_stops(stop):
-        result = fit(final, final_cfg, stopper=stopper, stop=stop,
-                     observers=[TrainingView(console, epochs, stopper)])
+        if final_cfg.training.ensemble > 1:  # the folds judged one network; the model is K
+            from .ensemble import fit_ensemble, member_records
+
+            console.print(f"final model: an ensemble of {final_cfg.training.ensemble} seeds",
+                          style="dim", markup=False)
+            result, members = fit_ensemble(final, final_cfg, n_jobs=n_jobs)
+        else:
+            result = fit(final, final_cfg, stopper=stopper, stop=stop,
+                         observers=[TrainingView(console, epochs, stopper)])
         scores = replace(score(final, result, final_cfg, probe="never"), diagnosis=diagnosis)
         metrics = save(run_dir, final, result, scores, name=f"{name} (--cv {k})",
                        config=final_cfg, overrides=overrides,
                        config_header=cv_header(k, non_test.size, epochs, config))
+        if members is not None:
+            metrics["ensemble"] = {"members": len(members), "metric": metric, "jobs": n_jobs,
+                                   "scheduler": None,
+                                   "records": member_records(final, members)}
         mean, std = summary([f.record for f in results], metric)
         metrics["cv"] = {
             "k": k, "metric": metric, "rows": int(non_test.size),
