@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, cli, metrics, nnfit
+from conftest import ROOT, cli, metrics
 
 IRIS = ROOT / "sample_data" / "iris.csv"
 DIABETES = ROOT / "sample_data" / "diabetes.csv"
@@ -64,8 +64,8 @@ def test_an_ensemble_is_one_run_directory_that_eval_predict_and_show_read(tmp_pa
 
 def test_same_seeds_same_numbers_and_jobs_2_equals_jobs_1(tmp_path, ens_config):
     runs = []
-    for jobs, name in ((1, "a"), (1, "b"), (2, "c")):
-        done = nnfit("train", ens_config, IRIS, "--out", tmp_path / name, "--jobs", jobs, "-q")
+    for jobs, name in ((1, "a"), (1, "b"), (2, "c")):  # jobs 2: two loky worker processes
+        done = cli("train", ens_config, IRIS, "--out", tmp_path / name, "--jobs", jobs, "-q")
         assert done.returncode == 0, done.stderr
         runs.append(tmp_path / name)
     first = _params(runs[0])

@@ -145,18 +145,18 @@ def test_same_seed_same_numbers_and_every_file_parses(tmp_path):
 
 
 def test_parallel_runs_without_out_each_get_their_own_complete_directory(tmp_path, small_config):
-    """Eight processes started together, in the same second, with the default run directory."""
+    """Four processes started together, in the same second, with the default run directory."""
     import os
 
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("NNFIT_DEBUG", None)
     procs = [subprocess.Popen([str(NNFIT), "train", str(small_config), str(IRIS), "--epochs", "2",
                                "-q"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [proc.communicate(timeout=240) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0] * 8, outputs
+    assert [proc.returncode for proc in procs] == [0] * 4, outputs
     runs = sorted((tmp_path / "runs").iterdir())
-    assert len(runs) == 8
+    assert len(runs) == 4
     printed = sorted(err.splitlines()[-1].removeprefix("run directory: ") for _, err in outputs)
     assert printed == sorted(str(run.relative_to(tmp_path)) for run in runs)
     for run in runs:
