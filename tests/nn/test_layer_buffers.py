@@ -82,7 +82,8 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
     dense_dlogits = np.ones((n,) + dense.output_shape, np.float32)
     dense_peak = _second_step_peak(dense, dense_opt, dense_x, dense_dlogits)
     one_batch_column = n * 4  # 2 kB: less than any per-batch float32 array
-    assert peak - dense_peak < min(1_000, one_batch_column), (peak, dense_peak)  # views and scalars only
+    # views, scalars and reductions' iterator buffers (~0.3 kB each) only: no per-batch array
+    assert peak - dense_peak < one_batch_column, (peak, dense_peak)
 
 
 def test_every_layer_type_is_in_the_table_the_config_offers():

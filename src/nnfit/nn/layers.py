@@ -74,12 +74,16 @@ class Dense(Layer):
 
     def backward(self, dy, need_dx=True):
         """``dz = dy ⊙ f'(z)``, ``dW = xᵀ·dz``, ``db = Σ_batch dz``, ``dx = dz·Wᵀ``."""
-        dz = self._buffer("dz", dy.shape)
-        self.activation.backward(self._y, dy, out=dz)
-        x2 = self._x.reshape(-1, self.fan_in)
-        dz2 = dz.reshape(-1, self.units)
+        if self.activation.name == "identity":  # f' = 1: dz is dy itself, no copy
+            dz = dy
+        else:
+            dz = self._buffer("dz", dy.shape)
+            self.activation.backward(self._y, dy, out=dz)
+        x2, dz2 = self._x, dz
+        if dz.ndim > 2:  # (batch, tokens, ·): the tokens are more rows
+            x2, dz2 = x2.reshape(-1, self.fan_in), dz.reshape(-1, self.units)
         np.matmul(x2.T, dz2, out=self.grads["W"])
-        np.sum(dz2, axis=0, out=self.grads["b"])
+        self._sum_rows(dz2, self.grads["b"])
         if not need_dx:
             return None
         dx = self._buffer("dx", self._x.shape)

@@ -168,17 +168,19 @@ class CrossEntropy(Loss):
         if self.weight is not None and self.weight.shape[0] != logits.shape[1]:
             raise ValueError(f"cross_entropy has {_count(self.weight.shape[0], 'class weight')} "
                              f"but the network has {_count(logits.shape[1], 'output')}")
-        np.max(logits, axis=1, keepdims=True, out=row)
+        # ufunc reductions, not np.max/np.sum: their Python wrappers cost more than the
+        # arithmetic at a mini-batch's size
+        np.maximum.reduce(logits, axis=1, keepdims=True, out=row)
         # z_{i, y_i} − max_i, gathered before `out` is overwritten (it may alias logits).
         picked = logits[index, y] - row[:, 0]
         np.subtract(logits, row, out=out)
         np.exp(out, out=out)
-        np.sum(out, axis=1, keepdims=True, out=row)
+        np.add.reduce(out, axis=1, keepdims=True, out=row)
         if self._weighted_path:
             return self._weighted(out, y, row, picked, index)
         out /= row
         np.log(row, out=row)  # row >= 1: the max term contributes e^0
-        loss = float(np.sum(row[:, 0] - picked)) / n
+        loss = float(np.add.reduce(row[:, 0] - picked)) / n
         out[index, y] -= 1.0
         out /= n
         return loss

@@ -48,8 +48,8 @@ class _ScaleShift(Layer):
     def _scale_shift_grads(self, dy2, xhat, tmp):
         """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy`` over the rows (``tmp`` is scratch of x̂'s shape)."""
         np.multiply(dy2, xhat, out=tmp)
-        np.sum(tmp, axis=0, out=self.grads["gamma"])
-        np.sum(dy2, axis=0, out=self.grads["beta"])
+        self._sum_rows(tmp, self.grads["gamma"])
+        self._sum_rows(dy2, self.grads["beta"])
 
     def __repr__(self) -> str:
         return f"{self.label}({'?' if self.width is None else self.width})"

@@ -183,6 +183,13 @@ class Adam(Optimizer):
 
     ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``,
     ``θ ← θ − η · m̂ / (√v̂ + ε)`` with ``m̂ = m/(1−β₁ᵗ)``, ``v̂ = v/(1−β₂ᵗ)``.
+
+    The moments are stored without their ``(1−β)`` factors, ``m' = m/(1−β₁)`` and
+    ``v' = v/(1−β₂)`` (so ``m' ← β₁m' + g``, ``v' ← β₂v' + g²``), and the factors are
+    folded into two scalars of the step:
+    ``θ ← θ − c · m' / (√v' + ε')`` with ``c = η·(1−β₁)/(1−β₁ᵗ)·√((1−β₂ᵗ)/(1−β₂))`` and
+    ``ε' = ε·√((1−β₂ᵗ)/(1−β₂))`` — the same update in ten passes over the parameter
+    vector instead of thirteen; the step is most of Adam's cost.
     """
 
     name = "adam"
@@ -194,8 +201,8 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def _init_state(self):
-        self.m = np.zeros_like(self.params)
-        self.v = np.zeros_like(self.params)
+        self.m = np.zeros_like(self.params)  # m / (1 − β₁)
+        self.v = np.zeros_like(self.params)  # v / (1 − β₂)
 
     def _decaying_state(self):
         return self.m, self.v
@@ -203,17 +210,15 @@ class Adam(Optimizer):
     def _update(self):
         b1, b2, tmp = self.beta1, self.beta2, self._tmp
         self.m *= b1
-        np.multiply(self.grads, 1.0 - b1, out=tmp)
-        self.m += tmp
+        self.m += self.grads
         self.v *= b2
         np.multiply(self.grads, self.grads, out=tmp)
-        tmp *= 1.0 - b2
         self.v += tmp
-        np.divide(self.v, 1.0 - b2**self.t, out=tmp)  # v̂
-        np.sqrt(tmp, out=tmp)
-        tmp += self.eps
+        root = math.sqrt((1.0 - b2**self.t) / (1.0 - b2))
+        np.sqrt(self.v, out=tmp)
+        tmp += self.eps * root
         np.divide(self.m, tmp, out=tmp)
-        tmp *= self.lr / (1.0 - b1**self.t)  # m̂ = m / (1 − β₁ᵗ)
+        tmp *= self.lr * (1.0 - b1) / (1.0 - b1**self.t) * root
         self.params -= tmp
 
 

@@ -175,8 +175,8 @@ class Trainer:
                 return math.nan
             idx = order[start:start + self.batch_size]
             xb, yb, dlogits = batches[idx.size]
-            np.take(X, idx, axis=0, out=xb)
-            np.take(y, idx, axis=0, out=yb)
+            X.take(idx, axis=0, out=xb)
+            y.take(idx, axis=0, out=yb)
             logits = net.forward(xb, training=True)
             batch_loss = loss.value_and_grad(logits, yb, dlogits)
             if not math.isfinite(batch_loss):
