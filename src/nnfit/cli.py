@@ -181,6 +181,8 @@ def _is_config(path: Path) -> bool:
     or, for a file without a CSV-like suffix, text that reads as a YAML mapping."""
     import yaml
 
+    from .yaml_input import load
+
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return True
@@ -188,7 +190,7 @@ def _is_config(path: Path) -> bool:
         return False
     try:
         return path.stat().st_size < 1 << 20 and isinstance(
-            yaml.safe_load(path.read_text(encoding="utf-8")), dict)
+            load(path.read_text(encoding="utf-8")), dict)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
 

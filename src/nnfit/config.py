@@ -16,6 +16,7 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator,
                       model_validator)
 
+from . import yaml_input
 from .errors import NnfitError, did_you_mean
 from .overrides import apply_override, location, parse_override
 from .nn.activations import ACTIVATIONS, Activation
@@ -50,7 +51,7 @@ def _activation(value: Any) -> str | dict:
             raise ValueError("an activation mapping needs a 'name' key")
         name = options.pop("name")
     else:
-        raise ValueError(f"must be an activation name or a mapping with 'name' (got {value!r})")
+        raise ValueError(f"must be an activation name or a mapping with 'name' (got {yaml_input._short(value)})")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
                          f"{did_you_mean(name, ACTIVATIONS)}")
@@ -150,7 +151,7 @@ class DataConfig(Strict):
             return _unique(value)
         if isinstance(value, list) and not value:
             raise ValueError("must name at least one column")
-        raise ValueError(f"must be a column name or a list of column names (got {value!r})")
+        raise ValueError(f"must be a column name or a list of column names (got {yaml_input._short(value)})")
 
     @field_validator("features", mode="before")
     @classmethod
@@ -159,7 +160,7 @@ class DataConfig(Strict):
             return value
         if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
             return _unique(value)
-        raise ValueError(f"must be a list of column names (got {value!r})")
+        raise ValueError(f"must be a list of column names (got {yaml_input._short(value)})")
 
     @field_validator("exclude")
     @classmethod
@@ -187,7 +188,7 @@ class DataConfig(Strict):
     @classmethod
     def _one_character(cls, value):
         if value is not None and (len(value) != 1 or value in '"\r\n'):
-            raise ValueError(f"must be one character, not a quote or line break (got {value!r})")
+            raise ValueError(f"must be one character, not a quote or line break (got {yaml_input._short(value)})")
         return value
 
     @field_validator("encoding")
@@ -254,7 +255,7 @@ class TrainingConfig(Strict):
         if not isinstance(value, dict):
             hint = did_you_mean(value, ["balanced"]) if isinstance(value, str) else ""
             raise ValueError(f"must be balanced or a mapping of class label to weight, e.g. "
-                             f"{{malignant: 2.0}} (got {value!r}){hint}")
+                             f"{{malignant: 2.0}} (got {yaml_input._short(value)}){hint}")
         if not value:
             raise ValueError("an empty mapping: give a weight per class label, or leave "
                              "class_weight out")
@@ -275,7 +276,7 @@ class TrainingConfig(Strict):
     def _auto_or_count(cls, value):
         if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             return value
-        raise ValueError(f"must be auto or a positive integer (got {value!r})")
+        raise ValueError(f"must be auto or a positive integer (got {yaml_input._short(value)})")
 
     @field_validator("schedule", mode="before")
     @classmethod
@@ -343,7 +344,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | Non
     except (OSError, UnicodeDecodeError) as exc:
         raise NnfitError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml_input.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -394,7 +395,7 @@ def _blame(loc: list, path: Path, overrides: Sequence[str]) -> str:
 
 def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
     ctx = err.get("ctx") or {}
-    got = f" (got {value!r})"
+    got = f" (got {yaml_input._short(value)})"
     if kind == "missing":
         return "required key is missing"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):

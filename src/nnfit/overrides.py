@@ -33,8 +33,10 @@ def parse_value(text: str) -> Any:
     stripped = text.strip()
     if not stripped:
         return None
+    from .yaml_input import load
+
     try:
-        value = yaml.safe_load(stripped)
+        value = load(stripped)
     except yaml.YAMLError:
         return text  # not YAML: validation says what is wrong with it
     if value is None and stripped.lower() not in ("null", "~") or value == "" and stripped not in (
