@@ -34,21 +34,26 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` all at once: temp file, flush, fsync, rename.
 
     The temp file is created with mode 0666 and the process umask applies, as for
-    ``open()``; no process-wide umask is touched (threads may be writing too).
+    ``open()``; no process-wide umask is touched (threads may be writing too). When
+    the disk is full or the directory unwritable, the temp file is removed, ``path``
+    is left as it was, and the error is one line (NnfitError, exit code 1).
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise NnfitError(f"{path}: cannot write ({exc.strerror or exc})", FAILED) from None
     return path
 
 
@@ -83,14 +88,14 @@ def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -
                 held = "already holds a run" if (run_dir / "model.json").exists() else "is not empty"
                 raise NnfitError(f"--out {run_dir}: {held}; choose another directory or remove it")
             run_dir.mkdir(parents=True, exist_ok=True)
-            return run_dir
+            return _writable(run_dir)
         Path(root).mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for suffix in range(1, 10_000):
             run_dir = Path(root) / (f"{name}-{stamp}" + (f"-{suffix}" if suffix > 1 else ""))
             try:
                 run_dir.mkdir()
-                return run_dir
+                return _writable(run_dir)
             except FileExistsError:
                 continue
         raise NnfitError(f"{root}: too many runs named {name}-{stamp}", FAILED)
@@ -221,6 +226,19 @@ def _members(meta: dict) -> int:
     return k
 
 
+def _writable(run_dir: Path) -> Path:
+    """``run_dir``, once a file could be created in it: an unwritable ``--out`` fails
+    before any training, not at the first write."""
+    probe = run_dir / f".nnfit-probe-{secrets.token_hex(4)}"
+    try:
+        probe.touch(exist_ok=False)
+        probe.unlink()
+    except OSError as exc:
+        raise NnfitError(f"{run_dir}: cannot write into the run directory "
+                         f"({exc.strerror or exc})", FAILED) from None
+    return run_dir
+
+
 class HistoryWriter(Observer):
     """Appends one ``history.csv`` row per epoch and flushes it, so a killed run keeps its history.
 
@@ -238,18 +256,36 @@ class HistoryWriter(Observer):
         self._file = open(self.path, "w", encoding="utf-8", newline="")
 
     def on_epoch_end(self, epoch, logs):
+        lines = ""
         if self.columns is None:
             self.columns = list(logs)
-            self._file.write(",".join(self.columns) + "\n")
-        self._file.write(",".join(_cell(logs.get(c)) for c in self.columns) + "\n")
-        self._file.flush()
+            lines = ",".join(self.columns) + "\n"
+        self._append(lines + ",".join(_cell(logs.get(c)) for c in self.columns) + "\n")
+
+    def _append(self, text: str) -> None:
+        """Write whole lines or none: on a full disk the file is cut back to its last
+        complete line, and the run stops with a one-line error."""
+        try:
+            good = self._file.tell()
+            try:
+                self._file.write(text)
+                self._file.flush()
+            except OSError:
+                self._file = open(self.path, "r+", encoding="utf-8", newline="")
+                self._file.truncate(good)
+                raise
+        except OSError as exc:
+            raise NnfitError(f"{self.path}: cannot write ({exc.strerror or exc}); the rows "
+                             f"written so far are kept", FAILED) from None
 
     def on_train_end(self, logs):
         if self.columns is None:  # no epoch finished: still a CSV, with its header
-            self._file.write("epoch,train_loss\n")
-            self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+            self._append("epoch,train_loss\n")
+        try:
+            os.fsync(self._file.fileno())
+            self._file.close()
+        except OSError as exc:
+            raise NnfitError(f"{self.path}: cannot write ({exc.strerror or exc})", FAILED) from None
 
 
 def write_history(path: Path, history: dict[str, list[float]], epochs: list[int]) -> Path:

@@ -1,0 +1,139 @@
+"""Faults: a full disk, an unwritable --out, SIGKILL during training and during the save.
+Each ends in one line and a non-zero exit, and never leaves a half-written file."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import NNFIT, ROOT, cli
+
+IRIS = ROOT / "sample_data" / "iris.csv"
+
+
+def _no_partial_files(run):
+    names = {p.name for p in run.iterdir()} if run.exists() else set()
+    assert not [n for n in names if n.endswith(".tmp")], names
+    return names
+
+
+def test_an_unwritable_out_fails_before_training(tmp_path, small_config, monkeypatch):
+    import nnfit.store as store
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(store.Path, "touch", refuse)
+    done = cli("train", small_config, IRIS, "--out", tmp_path / "run")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"{tmp_path / 'run'}: cannot write into the run directory (Permission denied)")
+    assert _no_partial_files(tmp_path / "run") == set()  # nothing trained, nothing written
+
+
+def test_a_full_disk_during_the_save_is_one_line_and_leaves_no_partial_model(tmp_path, small_config,
+                                                                            monkeypatch):
+    import nnfit.store as store
+
+    real_fsync = os.fsync
+
+    def full(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".tmp") and \
+                ".model.npz." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(store.os, "fsync", full)
+    run = tmp_path / "run"
+    done = cli("train", small_config, IRIS, "--out", run, "-q")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"{run / 'model.npz'}: cannot write (No space left on device)")
+    names = _no_partial_files(run)
+    assert "model.npz" not in names and "model.json" not in names
+
+
+def test_a_full_disk_during_training_keeps_whole_history_rows(tmp_path):
+    from nnfit.errors import NnfitError
+    from nnfit.store import HistoryWriter
+
+    path = tmp_path / "history.csv"
+    writer = HistoryWriter(path)
+    writer.on_train_begin(None)
+    writer.on_epoch_end(1, {"epoch": 1, "train_loss": 0.5})
+    real = writer._file
+
+    class Full:  # writes half the line, then the disk is full
+        def write(self, text):
+            real.write(text[: len(text) // 2])
+            real.flush()
+
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def tell(self):
+            return real.tell()
+
+    writer._file = Full()
+    with pytest.raises(NnfitError, match="history.csv: cannot write \\(No space left on device\\)"):
+        writer.on_epoch_end(2, {"epoch": 2, "train_loss": 0.25})
+    assert path.read_text() == "epoch,train_loss\n1,0.5\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigkill_during_training_leaves_history_rows_whole_and_no_model(tmp_path):
+    config = tmp_path / "slow.yaml"
+    config.write_text("data: {target: species}\n"
+                      "model: {layers: [{type: dense, units: 64, activation: relu}]}\n"
+                      "training: {epochs: 100000, batch_size: 1, early_stopping: false}\n")
+    run = tmp_path / "run"
+    proc = subprocess.Popen([str(NNFIT), "train", str(config), str(IRIS), "--out", str(run), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = run / "history.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not history.exists() or
+                                           history.read_text().count("\n") < 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    lines = history.read_text().splitlines()
+    assert len(lines) >= 3 and all(len(line.split(",")) == len(lines[0].split(",")) for line in lines)
+    names = _no_partial_files(run)
+    assert "model.npz" not in names and "model.json" not in names
+
+
+SAVE_THEN_HANG = """
+import os, sys, time
+import nnfit.store as store
+marker, real = sys.argv[-1], os.replace
+def slow(src, dst):
+    if str(dst).endswith("model.npz"):
+        open(marker, "w").close()  # tell the parent: model.npz is being written
+        time.sleep(60)
+    return real(src, dst)
+store.os.replace = slow
+from nnfit.cli import main
+sys.argv = ["nnfit", *sys.argv[1:-1]]
+main()
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigkill_during_the_save_leaves_no_partial_model_file(tmp_path, small_config):
+    run, marker = tmp_path / "run", tmp_path / "saving"
+    proc = subprocess.Popen([sys.executable, "-c", SAVE_THEN_HANG, "train", str(small_config),
+                             str(IRIS), "--out", str(run), "-q", str(marker)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not marker.exists():
+        time.sleep(0.05)
+    assert marker.exists()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    names = {p.name for p in run.iterdir()}
+    assert "model.npz" not in names and "model.json" not in names  # never half a model
+    # the temp file is whole-or-absent junk, never under the model's name
+    assert all(n.startswith(".model.npz.") for n in names if n.endswith(".tmp"))
