@@ -280,7 +280,7 @@ def time_problem(p: Problem, names: list[str], args) -> dict[str, list[float]]:
                 elapsed = time.perf_counter() - started
             if round_:
                 times[name].append(elapsed)
-        if round_ and not args.markdown:
+        if round_:
             print(f"  round {round_}/{args.repeat}: " + ", ".join(
                 f"{name} {times[name][-1]:.2f}s" for name in names), file=sys.stderr, flush=True)
     return times
