@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import NNFIT, ROOT, cli
@@ -137,3 +138,50 @@ def test_sigkill_during_the_save_leaves_no_partial_model_file(tmp_path, small_co
     assert "model.npz" not in names and "model.json" not in names  # never half a model
     # the temp file is whole-or-absent junk, never under the model's name
     assert all(n.startswith(".model.npz.") for n in names if n.endswith(".tmp"))
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (the command and any worker it started)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # session id; zombies are gone
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+LONG = ("data: {target: species}\n"
+        "model: {layers: [{type: dense, units: 64, activation: relu}]}\n"
+        "training: {epochs: 100000, batch_size: 1, early_stopping: false}\n")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("command,written", [
+    (["sweep", "--lr", "0.001", "--lr", "0.002", "--lr", "0.003", "--jobs", "2"], "sweep.csv"),
+    (["curve", "--jobs", "2"], "curve.csv"),
+    (["train", "--cv", "3", "--jobs", "2", "-q"], "cv.csv"),
+])
+def test_ctrl_c_stops_many_run_commands_with_130_and_no_orphan_workers(tmp_path, command, written):
+    config = tmp_path / "long.yaml"
+    config.write_text(LONG)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(NNFIT), command[0], str(config), str(IRIS), *command[1:],
+                             "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_session_processes(proc.pid)) < 3 \
+            and proc.poll() is None:
+        time.sleep(0.1)  # the command and its two workers are up
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert (out / written).exists()  # what finished (the header at least) is on disk
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _session_processes(proc.pid):
+        time.sleep(0.1)
+    assert _session_processes(proc.pid) == []  # no worker outlives the command

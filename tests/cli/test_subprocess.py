@@ -102,6 +102,8 @@ def test_ctrl_c_stops_cleanly_and_saves_everything(tmp_path):
     assert len(rows) == m["epochs_run"] + 1
     assert {p.name for p in out.iterdir()} == {"config.yaml", "curves.png", "history.csv",
                                                "metrics.json", "model.json", "model.npz"}
+    evaluated = nnfit("eval", out, SINE, "--json")  # the model saved at the interrupt is whole
+    assert evaluated.returncode == 0, evaluated.stderr
 
 
 def test_help_is_instant_because_heavy_modules_load_lazily():
