@@ -3,7 +3,8 @@
 Errors: a workflow raises NnfitError for anything the user can fix; the guard
 below prints its message as one line on stderr and exits with its code. Any
 other exception is one line too, unless ``--debug`` or ``NNFIT_DEBUG=1`` asks
-for the traceback. Heavy modules are imported inside the commands, so
+for the traceback. A MemoryError exits 1 (a run that failed): a config whose
+training the memory estimate shows will not fit is refused before, with 2. Heavy modules are imported inside the commands, so
 ``nnfit --help`` stays instant.
 """
 
@@ -62,6 +63,12 @@ def _guarded(command):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
+        except MemoryError as exc:  # the last resort: train refuses what it can foresee (exit 2)
+            if _state["debug"]:
+                raise
+            typer.echo(f"nnfit: out of memory: {exc or 'an allocation failed'} (a smaller model, "
+                       f"training.batch_size or data set needs less)", err=True)
+            raise typer.Exit(FAILED) from None
         except Exception as exc:
             if _state["debug"]:
                 raise
@@ -308,6 +315,11 @@ def summary(config: Path = CONFIG, data: Path = DATA, sets: list[str] = SET) -> 
         console.print(note, style="dim", markup=False)
     print_layers(console, f"{info['task']} · {info['input']} inputs · loss {info['loss']}",
                  info["layers"], info["n_params"])
+    memory = info["memory"]
+    if memory["fits"]:
+        console.print(memory["line"], style="dim", markup=False, soft_wrap=True)
+    else:
+        typer.echo(memory["line"], err=True)
 
 
 @app.command()

@@ -135,7 +135,7 @@ def test_predict_rejects_rows_of_the_wrong_shape(shape):
 def test_predict_of_no_rows_and_bad_chunk():
     net = build_network(DEEP, n_features=4)
     assert net.predict(np.zeros((0, 4))).shape == (0, 3)
-    with pytest.raises(ValueError, match="batch_size must be positive"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         net.predict(np.zeros((3, 4)), batch_size=0)
 
 

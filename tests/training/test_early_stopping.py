@@ -85,14 +85,25 @@ def test_divergence_stops_and_keeps_the_best_finite_weights():
     assert np.isfinite(net.params).all()
 
 
+class Poison(Observer):
+    """Writes inf into the first parameter after mini-batch ``at`` (an update gone wrong)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_batch_end(self, step, loss):
+        if step == self.at:
+            self.trainer.network.params[0] = np.inf
+
+
 def test_divergence_in_the_first_epoch_falls_back_to_initial_weights():
     rng = np.random.default_rng(0)
     net = build_network([{"type": "dense", "units": 1}], n_features=2)
     initial = net.params.copy()
     stopper = EarlyStopping("train_loss", patience=None)
-    X = rng.standard_normal((8, 2))
-    X[5, 0] = np.inf
-    trainer = Trainer(net, "mse", make_optimizer("sgd", lr=0.1), batch_size=8, observers=[stopper])
+    X = rng.standard_normal((8, 2))  # inf in X itself is refused before any step
+    trainer = Trainer(net, "mse", make_optimizer("sgd", lr=0.1), batch_size=4,
+                      observers=[stopper, Poison(at=1)])
     trainer.fit(X, rng.standard_normal(8), 3)
     assert trainer.stop_reason == "diverged" and trainer.epoch == 1
     np.testing.assert_array_equal(net.params, initial)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .base import Layer, Option
+from .checks import positive_int
 from .dropout import Dropout
 from .layers import Dense
 from .normalization import LayerNorm
@@ -44,10 +45,10 @@ class Attention(Layer):
     def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0,
                  activation: str = "relu"):
         super().__init__()
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"attention dim must be a positive integer, got {dim!r}")
-        if int(heads) != heads or heads < 1:
-            raise ValueError(f"attention heads must be a positive integer, got {heads!r}")
+        dim, heads = positive_int(dim, "attention dim"), positive_int(heads, "attention heads")
+        if heads > dim:
+            raise ValueError(f"attention heads {heads} is more than dim {dim}: each head takes "
+                             f"dim / heads features, at least 1 (try heads dividing {dim})")
         if dim % heads:
             raise ValueError(f"attention dim {dim} is not divisible by heads {heads}: each head "
                              f"takes dim / heads features (try heads dividing {dim})")

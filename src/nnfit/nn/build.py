@@ -6,8 +6,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .checks import positive_int
 from .layers import Layer, layer_types
 from .network import Network
+
+
+class LayerError(ValueError):
+    """A layer spec that cannot be made or built: ``index`` says which, ``reason`` why."""
+
+    def __init__(self, index: int, reason: str):
+        super().__init__(f"layers[{index}]: {reason}")
+        self.index, self.reason = index, reason
 
 
 def make_layer(spec: dict | Layer) -> Layer:
@@ -19,6 +28,13 @@ def make_layer(spec: dict | Layer) -> Layer:
     types = layer_types()
     if kind not in types:
         raise ValueError(f"unknown layer type {kind!r}; choose from {', '.join(types)}")
+    known = types[kind].options
+    unknown = [key for key in options if key not in known]
+    if unknown:
+        raise ValueError(f"{kind} takes {', '.join(known) or 'no options'} (got {unknown[0]!r})")
+    missing = [key for key, option in known.items() if option.required and key not in options]
+    if missing:
+        raise ValueError(f"{kind} needs {missing[0]}")
     return types[kind](**options)
 
 
@@ -48,6 +64,61 @@ def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def sample_shape(n_features: int | None, input_shape: tuple[int, ...] | None) -> tuple[int, ...]:
+    """One sample's shape from exactly one of ``n_features`` and ``input_shape``, checked."""
+    if (n_features is None) == (input_shape is None):
+        raise ValueError("give exactly one of n_features or input_shape")
+    if input_shape is None:
+        return (positive_int(n_features, "n_features"),)
+    shape = tuple(input_shape)
+    if not shape:
+        raise ValueError("input_shape must have at least one axis, got ()")
+    return tuple(positive_int(size, "every input_shape entry") for size in shape)
+
+
+def plan_layers(layers: Sequence[dict | Layer], input_shape: tuple[int, ...],
+                dtype="float32") -> list[Layer]:
+    """The layers made and built for ``input_shape``, with no parameter allocated.
+
+    Each layer knows its output shape and parameter shapes afterwards, so a
+    summary table or a memory estimate costs nothing however large the layers
+    are. ``build_network`` hands these to a Network, which allocates.
+
+    Raises
+    ------
+    LayerError
+        A spec that cannot be made (unknown type, bad option) or does not fit
+        its input shape; ``index`` names the layer.
+    """
+    if not layers:
+        raise ValueError("a network needs at least one layer")
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in (np.float32, np.float64):
+        shown = dtype if resolved is None else resolved
+        raise ValueError(f"dtype must be float32 or float64, got {shown}")
+    dtype = resolved
+    built, shape = [], tuple(input_shape)
+    for i, spec in enumerate(layers):
+        try:
+            built.append(make_layer(spec))
+        except (TypeError, ValueError) as error:
+            raise LayerError(i, str(error)) from None
+    try:
+        resolve_pool_modes(built)
+    except ValueError as error:  # pool mode cls without a CLS token: the pool is at fault
+        raise LayerError(next(i for i, layer in enumerate(built) if layer.type == "pool"
+                              and layer.mode == "cls"), str(error)) from None
+    for i, layer in enumerate(built):
+        try:
+            shape = layer.build(shape, dtype)
+        except ValueError as error:
+            raise LayerError(i, str(error)) from None
+    return built
+
+
 def build_network(layers: Sequence[dict | Layer], n_features: int | None = None, *,
                   input_shape: tuple[int, ...] | None = None, dtype="float32",
                   seed: int | np.random.Generator | None = 0) -> Network:
@@ -63,12 +134,9 @@ def build_network(layers: Sequence[dict | Layer], n_features: int | None = None,
     dtype : {"float32", "float64"}
     seed : int or numpy.random.Generator
         The same seed gives bit-identical initial weights.
+
+    Raises ValueError (a :class:`LayerError` naming the layer for a bad spec)
+    before allocating anything.
     """
-    if (n_features is None) == (input_shape is None):
-        raise ValueError("give exactly one of n_features or input_shape")
-    if not layers:
-        raise ValueError("a network needs at least one layer")
-    shape = (int(n_features),) if input_shape is None else tuple(input_shape)
-    built = [make_layer(spec) for spec in layers]
-    resolve_pool_modes(built)
-    return Network(built, shape, dtype=dtype, rng=as_generator(seed))
+    shape = sample_shape(n_features, input_shape)
+    return Network(plan_layers(layers, shape, dtype), shape, dtype=dtype, rng=as_generator(seed))

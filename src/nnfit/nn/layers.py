@@ -9,6 +9,7 @@ import numpy as np
 
 from .activations import Activation, make_activation
 from .base import Layer, Option
+from .checks import positive_int
 from .dropout import Dropout
 from .init import INITIALIZERS
 from .normalization import BatchNorm, LayerNorm
@@ -37,9 +38,7 @@ class Dense(Layer):
 
     def __init__(self, units: int, activation: str | dict | Activation | None = None):
         super().__init__()
-        if int(units) != units or units < 1:
-            raise ValueError(f"dense units must be a positive integer, got {units!r}")
-        self.units = int(units)
+        self.units = positive_int(units, "dense units")
         self.activation = make_activation(activation)
         self.fan_in: int | None = None
 

@@ -19,6 +19,8 @@ constant changes nothing (equal weights take the unweighted path, bit for bit).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .activations import sigmoid, softmax
@@ -68,6 +70,18 @@ class Loss:
     def output(self, logits: np.ndarray) -> np.ndarray:
         """Predictions from logits: probabilities for classification, values for regression."""
         return logits.copy()
+
+    def _checked(self, loss: float, logits: np.ndarray, y: np.ndarray, out: np.ndarray) -> float:
+        """``loss``, or when it overflowed on logits near the dtype's largest value (float32
+        sums of terms around 1e38), the same loss summed in float64 from :meth:`row_losses`.
+
+        A rare path, taken only for a non-finite ``loss``; non-finite logits stay
+        non-finite through it, so divergence is still seen. When ``out`` is ``logits``
+        they are gone by now and ``loss`` is returned as it is.
+        """
+        if math.isfinite(loss) or out is logits:
+            return loss
+        return float(self.row_losses(logits, y).mean())
 
     def __repr__(self) -> str:
         return self.name
@@ -177,13 +191,13 @@ class CrossEntropy(Loss):
         np.exp(out, out=out)
         np.add.reduce(out, axis=1, keepdims=True, out=row)
         if self._weighted_path:
-            return self._weighted(out, y, row, picked, index)
+            return self._checked(self._weighted(out, y, row, picked, index), logits, y, out)
         out /= row
         np.log(row, out=row)  # row >= 1: the max term contributes e^0
         loss = float(np.add.reduce(row[:, 0] - picked)) / n
         out[index, y] -= 1.0
         out /= n
-        return loss
+        return self._checked(loss, logits, y, out)
 
     def _weighted(self, out, y, row, picked, index) -> float:
         """The class-weighted end of :meth:`value_and_grad`: ``out`` holds ``e^{z − max}``,
@@ -266,7 +280,7 @@ class BinaryCrossEntropy(Loss):
         if out is logits:
             raise ValueError("binary_cross_entropy needs the logits intact: pass a separate out")
         if self._weighted_path:
-            return self._weighted(logits, y, out)
+            return self._checked(self._weighted(logits, y, out), logits, y, out)
         np.abs(logits, out=out)
         np.negative(out, out=out)
         np.exp(out, out=out)
@@ -279,7 +293,7 @@ class BinaryCrossEntropy(Loss):
         sigmoid(logits, out)
         out -= y
         out /= n
-        return total / n
+        return self._checked(total / n, logits, y, out)
 
     def _weighted(self, logits, y, out):
         """The weighted loss: each of the three terms dotted with the entries' weights."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import Layer
+from .checks import check_finite, positive_int
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class ParamSlot:
     @property
     def size(self) -> int:
         return math.prod(self.shape)
+
+
+def summarize(layers: list[Layer]) -> list[tuple[str, tuple[int, ...], int]]:
+    """One row per built layer, allocated or not: ``(description, output shape, parameter count)``."""
+    return [(repr(layer), layer.output_shape, layer.n_params) for layer in layers]
 
 
 class Network:
@@ -177,7 +183,7 @@ class Network:
             d = self.layers[i].backward(d, need_dx=need_dx or i > 0)
         return d
 
-    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
         """Raw outputs (logits) ``(n_samples, *output_shape)`` for ``x (n_samples, *input_shape)``.
 
         Runs ``batch_size`` rows at a time. The layers write by turns into two
@@ -186,13 +192,24 @@ class Network:
         every chunk, so the memory beyond the result does not grow with
         ``n_samples``; rows of another dtype are cast a chunk at a time.
         Nothing is kept after the call.
+
+        ``x`` must be numeric and finite (ValueError otherwise: NaN/inf are
+        counted and the first located, by two reductions that allocate
+        nothing). ``check=False`` skips that test, for a caller that checked
+        the same rows once already (the trainer's validation rows, every epoch).
         """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        batch_size = positive_int(batch_size, "batch_size")
         x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            try:
+                x = np.asarray(x, dtype=self.dtype)
+            except (TypeError, ValueError):
+                raise ValueError(f"x must hold numbers, got {x.dtype} values") from None
         if x.shape[1:] != self.input_shape:
             raise ValueError(f"x has rows of shape {x.shape[1:]} but the network takes "
                              f"{self.input_shape}")
+        if check:
+            check_finite(x, "x")
         n, last = x.shape[0], len(self.layers) - 1
         out = np.empty((n,) + self.output_shape, dtype=self.dtype)
         chunk = max(1, min(int(batch_size), n))  # 1 for no rows: the scratch stays tiny
@@ -219,7 +236,7 @@ class Network:
 
     def summary(self) -> list[tuple[str, tuple[int, ...], int]]:
         """One row per layer: ``(description, output shape, parameter count)``."""
-        return [(repr(layer), layer.output_shape, layer.n_params) for layer in self.layers]
+        return summarize(self.layers)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)

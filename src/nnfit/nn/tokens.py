@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .base import Layer, Option
+from .checks import positive_int
 
 
 def _uniform(rng: np.random.Generator, out: np.ndarray, limit: float) -> None:
@@ -33,9 +34,7 @@ class Tokens(Layer):
 
     def __init__(self, dim: int, cls: bool = False):
         super().__init__()
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"tokens dim must be a positive integer, got {dim!r}")
-        self.dim, self.cls = int(dim), bool(cls)
+        self.dim, self.cls = positive_int(dim, "tokens dim"), bool(cls)
         self.n_features: int | None = None
 
     def build(self, input_shape, dtype):

@@ -24,7 +24,9 @@ class EarlyStopping(Observer):
         this says, a run that diverged or was interrupted gets the best weights back
         (the initial ones if no epoch finished).
 
-    The weights are one flat vector, so a snapshot is a single ``copyto``.
+    The weights are one flat vector, so a snapshot is a single ``copyto``; the
+    network's non-trainable state (batchnorm's running statistics) is kept beside
+    them, so restored weights come back with the statistics of their own epoch.
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int | None = 20,
@@ -40,12 +42,14 @@ class EarlyStopping(Observer):
         self.restored = False
         # The initial weights are the fallback if the very first epoch diverges.
         self._snapshot = trainer.network.params.copy()
+        self._state = trainer.network.state.copy()
 
     def on_epoch_end(self, epoch, logs):
         value = logs.get(self.monitor, math.nan)
         if math.isfinite(value) and value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             np.copyto(self._snapshot, self.trainer.network.params)
+            np.copyto(self._state, self.trainer.network.state)
             return
         self.wait += 1
         if self.patience is not None and self.wait >= self.patience:
@@ -56,4 +60,5 @@ class EarlyStopping(Observer):
         must = self.trainer.stop_reason in ("diverged", "interrupted")
         if must or (self.restore_best and self.best_epoch):
             np.copyto(self.trainer.network.params, self._snapshot)
+            np.copyto(self.trainer.network.state, self._state)
             self.restored = True

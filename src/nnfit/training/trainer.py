@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..nn.build import as_generator
+from ..nn.checks import all_finite, check_finite, positive_int
 from ..nn.losses import Loss, make_loss
 from ..nn.network import Network
 from ..nn.optimizers import Optimizer, make_optimizer
@@ -49,12 +50,11 @@ class Trainer:
     def __init__(self, network: Network, loss: str | Loss, optimizer: Optimizer, *,
                  batch_size: int = 32, rng: np.random.Generator | None = None,
                  observers: Sequence[Observer] = (), schedule=None, stop=None):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        batch_size = positive_int(batch_size, "batch_size")
         self.network = network
         self.loss = make_loss(loss)
         self.optimizer = optimizer.bind(network.params, network.grads, network.n_decay)
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.rng = as_generator(rng)
         network.set_rng(self.rng)
         self.observers = list(observers)
@@ -78,28 +78,22 @@ class Trainer:
         loss (``sse``) is divided by the rows it summed, so splits of any size compare.
 
         Training ends when the epochs run out, an observer sets ``stop_training``,
-        the loss stops being finite (``stop_reason = "diverged"``), or a stop is
-        requested or KeyboardInterrupt raised (``"interrupted"``); ``on_train_end``
-        is called on every path.
+        the loss or the weights stop being finite (``stop_reason = "diverged"``), or
+        a stop is requested or KeyboardInterrupt raised (``"interrupted"``);
+        ``on_train_end`` is called on every path.
+
+        The arguments are checked once, before any step (ValueError): ``epochs`` a
+        positive integer, X and y of as many rows, rows of the network's input
+        shape, and no NaN or infinity in X or float targets (validation alike).
         """
         net, loss = self.network, self.loss
+        epochs = positive_int(epochs, "epochs")
         n_outputs = net.output_shape[-1]
-        X = np.ascontiguousarray(X, dtype=net.dtype)
-        y = loss.targets(y, net.dtype, n_outputs)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")
-        if X.shape[1:] != net.input_shape:
-            raise ValueError(f"X has rows of shape {X.shape[1:]} but the network takes "
-                             f"{net.input_shape}")
+        X, y = self._arrays(X, y, "")
         if validation is not None:
-            try:
-                validation = (np.ascontiguousarray(validation[0], dtype=net.dtype),
-                              loss.targets(validation[1], net.dtype, n_outputs))
-            except ValueError as error:
-                raise ValueError(f"validation: {error}") from None
-            if validation[1].shape[0] != validation[0].shape[0]:
-                raise ValueError(f"validation y has {validation[1].shape[0]} rows "
-                                 f"but validation X has {validation[0].shape[0]}")
+            if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+                raise ValueError("validation must be a pair (X_val, y_val)")
+            validation = self._arrays(*validation, "validation ")
         n = X.shape[0]
         if n == 0:
             raise ValueError("no training rows")
@@ -124,6 +118,26 @@ class Trainer:
             obs.on_train_end(self.logs)
         return self.logs
 
+    def _arrays(self, X, y, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` and ``y`` as the loop reads them, checked; ``what`` prefixes the messages."""
+        net, loss = self.network, self.loss
+        try:
+            X = np.ascontiguousarray(X, dtype=net.dtype)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{what}X must hold numbers ({error})") from None
+        try:
+            y = loss.targets(y, net.dtype, net.output_shape[-1])
+        except ValueError as error:
+            raise ValueError(f"validation: {error}" if what else str(error)) from None
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"{what}y has {y.shape[0]} rows but {what}X has {X.shape[0]}")
+        if X.shape[1:] != net.input_shape:
+            raise ValueError(f"{what}X has rows of shape {X.shape[1:]} but the network takes "
+                             f"{net.input_shape}")
+        check_finite(X, f"{what}X")
+        check_finite(y, f"{what}y")  # integer class indices pass at no cost
+        return X, y
+
     def _loop(self, X, y, epochs, validation, batches, order, weight) -> None:
         self.logs = {}
         try:
@@ -134,11 +148,15 @@ class Trainer:
                     self.stop_reason = "interrupted"
                     break
                 self.epoch = epoch
+                if not self._weights_finite():
+                    # The epoch's last steps broke the weights after their losses were
+                    # taken: the loss at these weights is NaN, and no observer may keep them.
+                    train_loss = math.nan
                 logs = {"epoch": epoch, "train_loss": train_loss}
                 if validation is not None:
                     self.val_outputs = None
                     if math.isfinite(train_loss):
-                        self.val_outputs = self.network.predict(validation[0])
+                        self.val_outputs = self.network.predict(validation[0], check=False)
                     logs["val_loss"] = (self.loss.per_row(self.val_outputs, validation[1])
                                         if self.val_outputs is not None else math.nan)
                 if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
@@ -196,6 +214,11 @@ class Trainer:
                     return total / (start + idx.size)
         return total / n
 
+    def _weights_finite(self) -> bool:
+        """Parameters and state (batchnorm's running statistics) all finite; once an epoch,
+        two reductions over each flat vector that allocate nothing."""
+        return all_finite(self.network.params) and all_finite(self.network.state)
+
     def _stop_requested(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
@@ -221,10 +244,17 @@ def fit(network: Network, X: np.ndarray, y: np.ndarray, *, loss: str | Loss,
     """Train ``network`` on arrays and return its :class:`History`.
 
     ``optimizer`` is a name (``sgd``, ``momentum``, ``nesterov``, ``adam``) built
-    with ``lr`` and ``weight_decay``, or a ready Optimizer.
+    with ``lr`` and ``weight_decay``, or a ready Optimizer. Every argument is
+    checked before the first step (ValueError); see :meth:`Trainer.fit`.
     """
     history = History()
     if isinstance(optimizer, str):
+        for name, value, least in (("lr", lr, 0.0), ("weight_decay", weight_decay, None)):
+            number = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+            if not (number and math.isfinite(value)
+                    and (value > 0 if least is not None else value >= 0)):
+                kind = "a positive" if least is not None else "a non-negative"
+                raise ValueError(f"{name} must be {kind} finite number, got {value!r}")
         optimizer = make_optimizer(optimizer, lr=lr, weight_decay=weight_decay)
     trainer = Trainer(network, loss, optimizer, batch_size=batch_size,
                       rng=as_generator(seed), observers=[history, *observers])

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..data.dataset import Splits
     from ..data.preprocess import Preprocessor
     from ..nn.network import Network
+    from ..resources import MemoryEstimate
 
 SPLIT_STREAM, TRAIN_STREAM = 0, 1
 
@@ -59,24 +60,77 @@ class Prepared:
                              notes if notes is not None else [])
 
     def build(self, config: Config | None = None) -> Network:
-        """A freshly initialized network for ``config``, seeded from its training stream."""
+        """A freshly initialized network for ``config``, seeded from its training stream.
+
+        Refused (NnfitError) before allocating when training it would not fit in the
+        memory this machine has available (see :meth:`check_memory`).
+        """
         from ..nn.build import build_network
 
         config = config or self.config
+        self.check_memory(config)
         return build_network(self.layers(config), n_features=self.prep.n_inputs,
                              dtype=config.training.dtype,
                              seed=stream(config.training.seed, TRAIN_STREAM))
 
+    def memory(self, config: Config | None = None) -> MemoryEstimate:
+        """What training ``config``'s network on these rows takes (``nnfit.resources``)."""
+        from ..resources import estimate_bytes
 
-def prepare(config: Config, csv_path: str | Path, config_source: str = "config") -> Prepared:
+        config = config or self.config
+        t, X = config.training, self.data.X
+        rows = {name: X[name].shape[0] if name in X else 0 for name in ("train", "val")}
+        return estimate_bytes(self.layers(config), (self.prep.n_inputs,), t.dtype, t.batch_size,
+                              rows["train"], t.optimizer, n_eval_rows=rows["val"])
+
+    def check_memory(self, config: Config | None = None, config_source: str = "") -> None:
+        """Refuse (NnfitError, one line naming the layer that costs most) a network whose
+        training needs more memory than this machine has available now; pass when that is
+        unknown."""
+        from .. import resources
+
+        config = config or self.config
+        refusal = self.memory_refusal(self.memory(config), resources.available_memory(), config)
+        if refusal is not None:
+            raise NnfitError(f"{config_source + ': ' if config_source else ''}{refusal}")
+
+    def memory_refusal(self, estimate: MemoryEstimate, available: int | None,
+                       config: Config | None = None) -> str | None:
+        """Why ``estimate`` does not fit in ``available`` bytes, or None when it does."""
+        from .. import resources
+
+        config = config or self.config
+        if available is None or estimate.total <= available:
+            return None
+        n_config = len(config.model.layers)
+        i = estimate.largest_layer
+        key = {"dense": "units", "tokens": "dim", "attention": "dim"}.get(
+            config.model.layers[i].type if i < n_config else "", "")
+        where = (f"model.layers[{i}]{'.' + key if key else ''}" if i < n_config
+                 else "model.layers (the output layer)")
+        return (f"{where}: {memory_phrase(estimate)} and this machine has "
+                f"{resources.format_bytes(available)} available")
+
+
+def memory_phrase(estimate: MemoryEstimate) -> str:
+    """``the network needs ~3.7 TB (parameters, optimizer state, activations for batch 32)``."""
+    from ..resources import format_bytes
+
+    return (f"the network needs ~{format_bytes(estimate.total)} (parameters, optimizer state, "
+            f"activations for batch {estimate.batch_size})")
+
+
+def prepare(config: Config, csv_path: str | Path, config_source: str = "config", *,
+            check_memory: bool = True) -> Prepared:
     """Read the CSV, decide the task, split, fit preprocessing on train, transform; check the model.
 
     :func:`read_unsplit`, then :func:`standard_rows`, then :func:`prepare_rows`. Raises
     NnfitError for anything wrong with the data or the config on this data, before
-    anything is written.
+    anything is written (``check_memory``: see :func:`prepare_rows`).
     """
     unsplit = read_unsplit(config, csv_path)
-    return prepare_rows(unsplit, standard_rows(unsplit), config, config_source)
+    return prepare_rows(unsplit, standard_rows(unsplit), config, config_source,
+                        check_memory=check_memory)
 
 
 def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict]:
@@ -189,7 +243,7 @@ def standard_rows(unsplit: Unsplit) -> dict[str, np.ndarray]:
 
 
 def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config | None = None,
-                 config_source: str = "config") -> Prepared:
+                 config_source: str = "config", *, check_memory: bool = True) -> Prepared:
     """A Prepared for given row positions: preprocessing fitted on ``rows["train"]`` only.
 
     Parameters
@@ -199,6 +253,11 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     config : the config the result records and ``fit`` checks against (default: the
         unsplit one); its ``data`` section must be the one the rows were read with,
         apart from the fractions
+    check_memory : refuse a network whose training would not fit in the memory
+        available (``nnfit summary`` describes such a network instead)
+
+    The layers are built for their shapes (nothing allocated), so a layer that does
+    not fit the one before it is refused here, naming its ``model.layers[i]``.
     """
     from ..data import dataset as d
     from ..task import choose_loss, make_task, resolve_class_weight
@@ -209,6 +268,7 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     prep = d.fit_on_train(unsplit.frame, rows, unsplit.features, unsplit.kind, unsplit.classes,
                           unsplit.labels, data, source, notes)
     splits = d.transform_splits(prep, unsplit.frame, rows, source, notes)
+    check_finite_splits(splits, prep, unsplit.frame, source)
     loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
                        config.training.loss, data.targets, config_source)
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
@@ -217,7 +277,73 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
                         unsplit.n_rows, unsplit.split_seed, notes)
     try:
-        prepared.layers(notes=notes)
+        check_layers(prepared, config)
     except NnfitError as exc:
         raise NnfitError(f"{config_source}: {exc.message}") from None
+    notes.extend(training_notes(config, rows["train"].size))
+    if check_memory:
+        prepared.check_memory(config, config_source)
     return prepared
+
+
+def check_layers(prepared: Prepared, config: Config) -> None:
+    """The layer list (output layer included) built for its shapes, allocating nothing:
+    NnfitError naming ``model.layers[i]`` for a layer that cannot be built on the one
+    before it, or for a network whose output is not one vector per row."""
+    from ..nn.build import LayerError, plan_layers
+
+    layers = prepared.layers(config, prepared.notes)
+    try:
+        built = plan_layers(layers, (prepared.prep.n_inputs,), config.training.dtype)
+    except LayerError as exc:
+        raise NnfitError(f"model.layers[{exc.index}]: {exc.reason}") from None
+    n_out = prepared.task.n_outputs
+    if built[-1].output_shape != (n_out,):
+        raise NnfitError(f"model.layers: the output layer gets {built[-2].output_shape} per row "
+                         f"(tokens) and gives {built[-1].output_shape}, not one vector of {n_out}: "
+                         f"put a pool layer (type: pool) after the last attention layer")
+
+
+EPOCHS_WARNING = 1_000_000  # more epochs than this: a note that only a stop will end the run
+
+
+def training_notes(config: Config, n_train: int) -> list[str]:
+    """Notes on training settings that are legal but unusual on these rows."""
+    t, notes = config.training, []
+    if t.batch_size > n_train:
+        notes.append(f"training.batch_size {t.batch_size} is more than the {n_train} training "
+                     f"rows: every step is full-batch ({n_train} rows)")
+    if t.epochs > EPOCHS_WARNING:
+        notes.append(f"warning: training.epochs is {t.epochs}: above {EPOCHS_WARNING:,}, the run "
+                     f"ends by early stopping or Ctrl-C (which keeps everything), not by running "
+                     f"out of epochs")
+    return notes
+
+
+def check_finite_splits(splits, prep, frame, source: str) -> None:
+    """NnfitError when a split's inputs or targets are not all finite: an inf in the CSV
+    (``inf``, or a number too large for float64), named by column and line."""
+    from ..nn.checks import all_finite
+
+    for name, X in splits.X.items():
+        for array, columns in ((X, prep.input_names), (splits.y[name], prep.targets)):
+            if all_finite(array):
+                continue
+            bad = ~np.isfinite(array.reshape(array.shape[0], -1))
+            column = columns[int(np.argmax(bad.any(axis=0)))]  # one-hot columns are 0 or 1
+            _raise_infinite(column, frame, source)
+
+
+def _raise_infinite(column: str, frame, source: str) -> None:
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        row = frame.index[infinite[0]]
+        raise NnfitError(f"{source}: column {column!r}, line {row + 2}: {frame[column][row]} is "
+                         f"not a finite number ({infinite.size} such cell"
+                         f"{'s' if infinite.size > 1 else ''}); remove the rows, or empty the "
+                         f"cells and set data.missing")
+    raise NnfitError(f"{source}: column {column!r}: its numbers are too large to scale in float64; "
+                     f"rescale the column")

@@ -194,6 +194,8 @@ def _score(prepared: Prepared, result: FitResult, config: Config, probe: str) ->
         if probe == "always" and result.stop_reason != "diverged" or \
                 probe == "auto" and needs_probe(evidence):
             evidence.probe = capacity_probe(prepared, config, result)
+            if evidence.probe is None:
+                evidence.probe_skipped = "the wider network would not fit in memory"
         elif probe == "never":
             evidence.probe_skipped = "--no-probe"
         dead = dead_units(net, ds.X["train"])
@@ -220,22 +222,31 @@ def probe_layers(layers: list[dict]) -> list[dict]:
     return hidden
 
 
-def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dict:
-    """Train the wider variant briefly on the same split; its restored losses and cost."""
-    from ..nn.build import build_network
+def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dict | None:
+    """Train the wider variant briefly on the same split; its restored losses and cost.
+
+    None, without training, when the wider network would not fit in the memory this
+    machine has available (the main run's results are then kept, the probe skipped).
+    """
+    from .. import resources
+    from ..nn.build import plan_layers
 
     full = prepared.layers(config)
     layers = probe_layers(full)
-    wider = build_network([*layers, full[-1]], n_features=prepared.prep.n_inputs)
+    wider = plan_layers([*layers, full[-1]], (prepared.prep.n_inputs,))  # counted, not allocated
     # Epochs from a cost model, not a clock, so the verdict is the same on any machine:
     # an epoch costs (overhead + parameters) per batch, for both networks alike.
-    ratio = (BATCH_OVERHEAD + wider.n_params) / (BATCH_OVERHEAD + result.network.n_params)
+    n_params = sum(layer.n_params for layer in wider)
+    ratio = (BATCH_OVERHEAD + n_params) / (BATCH_OVERHEAD + result.network.n_params)
     epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * result.epochs_run / ratio))
     dumped = config.model_dump()
     dumped["model"]["layers"] = layers
     dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
                               schedule="constant", clip_norm=None, epochs=epochs)
     probe_config = type(config).model_validate(dumped)
+    available = resources.available_memory()
+    if available is not None and prepared.memory(probe_config).total > available:
+        return None
     fitted = fit(prepared, probe_config)
     net, ds, task = fitted.network, prepared.data, prepared.task
     losses = {name: task.score(net.predict(ds.X[name]), ds.y[name])["loss"]

@@ -148,7 +148,12 @@ def stop_messages(result: FitResult, lr: float) -> list[str]:
 
 def layer_rows(network) -> list[dict]:
     """``network.summary()`` as rows for the layer table of ``summary`` and ``show``."""
-    return [{"layer": d, "output_shape": ["batch", *s], "params": n} for d, s, n in network.summary()]
+    return table_rows(network.summary())
+
+
+def table_rows(summary: list[tuple]) -> list[dict]:
+    """``(description, output shape, parameters)`` rows as the layer table's dicts."""
+    return [{"layer": d, "output_shape": ["batch", *s], "params": n} for d, s, n in summary]
 
 
 def exit_code(metrics: dict) -> int:
@@ -156,11 +161,32 @@ def exit_code(metrics: dict) -> int:
 
 
 def summary(config_path: str | Path, csv_path: str | Path, overrides: Sequence[str] = ()) -> dict:
-    """The layer table of the network a config builds on a CSV, without training."""
-    from ..config import load_config
+    """The layer table of the network a config builds on a CSV, without training.
 
-    prepared = prepare(load_config(config_path, overrides), csv_path, str(config_path))
-    net = prepared.build()
+    The layers are built for their shapes only and their parameters counted, never
+    allocated, so any size gets its table. ``memory`` holds what training it would
+    take (``bytes``), what this machine has (``available``, None if unknown), whether
+    ``train`` would accept it (``fits``) and a ``line`` saying so.
+    """
+    from .. import resources
+    from ..config import load_config
+    from ..nn.build import plan_layers
+    from ..nn.network import summarize
+    from .prepared import memory_phrase
+
+    config = load_config(config_path, overrides)
+    prepared = prepare(config, csv_path, str(config_path), check_memory=False)
+    rows = summarize(plan_layers(prepared.layers(), (prepared.prep.n_inputs,),
+                                 config.training.dtype))
+    estimate, available = prepared.memory(), resources.available_memory()
+    refusal = prepared.memory_refusal(estimate, available)
+    line = memory_phrase(estimate).replace("the network needs", "training needs", 1)
+    if available is not None:
+        line += f"; this machine has {resources.format_bytes(available)} available"
+    if refusal is not None:
+        line = f"warning: {refusal}: nnfit train would refuse it"
     return {"input": prepared.prep.n_inputs, "loss": prepared.task.loss_name,
-            "task": prepared.task.kind, "layers": layer_rows(net),
-            "n_params": int(net.n_params), "notes": prepared.notes}
+            "task": prepared.task.kind, "layers": table_rows(rows),
+            "n_params": sum(n for *_, n in rows), "notes": prepared.notes,
+            "memory": {"bytes": estimate.total, "available": available,
+                       "fits": refusal is None, "line": line}}
