@@ -81,7 +81,7 @@ def test_reading_options_are_json_and_read_table_takes_them(tmp_path):
 # -- delimiters -----------------------------------------------------------------------
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_the_delimiter_is_sniffed(tmp_path, delimiter):
-    rows = "".join(f"{i}{delimiter}{i},5{delimiter}x{delimiter}{i % 2}\n" for i in range(30))
+    rows = "".join(f"{i}{delimiter}{i}.5{delimiter}x{delimiter}{i % 2}\n" for i in range(30))
     path = _csv(tmp_path, f"a{delimiter}b{delimiter}c{delimiter}y\n" + rows)
     frame = read_table(path)
     assert frame.columns.tolist() == ["a", "b", "c", "y"] and len(frame) == 30
@@ -158,8 +158,8 @@ def test_earlier_errors_still_read_the_same(tmp_path):
     assert _error(_csv(tmp_path, "")) == "d.csv: the CSV is empty"
     assert _error(_csv(tmp_path, "a,y\n")) == "d.csv: the CSV has a header but no rows"
     assert _error(_csv(tmp_path, "a,y\n1,2\n3,4,5\n")) == (
-        "d.csv: not a readable CSV (Error tokenizing data. C error: Expected 2 fields in line 3, "
-        "saw 3)")
+        "d.csv: line 3 has 3 fields but the header has 2; a stray delimiter, or a header that "
+        "lacks a name")
     assert _error(_csv(tmp_path, "a, a,y\n1,2,3\n")) == "d.csv: duplicate column names: a"
 
 
@@ -172,3 +172,27 @@ def test_exclude_drops_columns_and_names_a_typo(tmp_path):
         exclude_columns(frame, ["Unamed: 0"], "d.csv")
     assert info.value.message == ("d.csv: excluded column not found: Unamed: 0 (did you mean "
                                   "'Unnamed: 0'?); the CSV has: Unnamed: 0, a, y")
+
+
+def test_a_row_wider_than_the_header_is_an_error_naming_the_line(tmp_path):
+    from nnfit.data.table import read_table
+    from nnfit.errors import NnfitError
+
+    path = tmp_path / "d.csv"
+    path.write_text('x,y\n:,0,0\n1,"a,b"\n0,1\n')  # the first data row; quotes hold commas
+    with pytest.raises(NnfitError) as info:
+        read_table(path)
+    assert info.value.message == (f"{path}: line 2 has 3 fields but the header has 2; a stray "
+                                  f"delimiter, or a header that lacks a name")
+
+
+def test_a_later_row_wider_than_the_header_names_its_line_too(tmp_path):
+    from nnfit.data.table import read_table
+    from nnfit.errors import NnfitError
+
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n1,2\n3,4,5\n6,7\n")
+    with pytest.raises(NnfitError) as info:
+        read_table(path)
+    assert info.value.message == (f"{path}: line 3 has 3 fields but the header has 2; a stray "
+                                  f"delimiter, or a header that lacks a name")

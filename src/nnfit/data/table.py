@@ -8,6 +8,8 @@ with a trained model, and handed back to :func:`read_table` by ``eval`` and ``pr
 from __future__ import annotations
 
 import codecs
+import re
+import warnings
 from pathlib import Path
 
 from ..errors import NnfitError, did_you_mean
@@ -49,13 +51,25 @@ def read_table(path: str | Path, options=None):
         na_values.append("")  # without pandas' list, empty cells are still missing
     try:
         delimiter = opts["delimiter"] or sniff_delimiter(path, encoding)
-        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, na_values=na_values or None,
-                            keep_default_na=opts["keep_default_na"])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: a row wider than the header is an error below, never a
+            # column silently turned into the index
+            frame = pd.read_csv(path, sep=delimiter, encoding=encoding, index_col=False,
+                                na_values=na_values or None,
+                                keep_default_na=opts["keep_default_na"])
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            raise NnfitError(_wider_row(path, encoding, delimiter))
     except FileNotFoundError:
         raise NnfitError(f"{path}: no such data file") from None
     except pd.errors.EmptyDataError:
         raise NnfitError(f"{path}: the CSV is empty") from None
     except pd.errors.ParserError as exc:
+        wider = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if wider:
+            width, line, n = wider.groups()
+            raise NnfitError(f"{path}: line {line} has {n} fields but the header has {width}; "
+                             f"{WIDER}") from None
         raise NnfitError(f"{path}: not a readable CSV ({str(exc).strip().splitlines()[-1]})") from None
     except UnicodeDecodeError:
         raise NnfitError(_decode_error(path, encoding)) from None
@@ -75,6 +89,23 @@ def read_table(path: str | Path, options=None):
         raise NnfitError(f"{path}: duplicate column names: {', '.join(duplicated)}")
     frame.attrs["delimiter"] = delimiter
     return frame
+
+
+WIDER = "a stray delimiter, or a header that lacks a name"
+
+
+def _wider_row(path: Path, encoding: str, delimiter: str) -> str:
+    """The message for a CSV with a data row wider than its header, naming the first one."""
+    import csv
+
+    with open(path, encoding=encoding, newline="") as fh:
+        rows = csv.reader(fh, delimiter=delimiter)
+        width = len(next(rows, []))
+        for row in rows:
+            if len(row) > width:
+                return (f"{path}: line {rows.line_num} has {len(row)} fields but the header has "
+                        f"{width}; {WIDER}")
+    return f"{path}: a row has more fields than the header ({width})"
 
 
 def sniff_delimiter(path: str | Path, encoding: str = "utf-8") -> str:
