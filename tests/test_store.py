@@ -45,7 +45,7 @@ def test_pickled_model_file_is_refused(tmp_path):
     buffer = io.BytesIO()
     np.savez(buffer, params=np.array([{"evil": 1}], dtype=object))
     (tmp_path / "model.npz").write_bytes(buffer.getvalue())
-    with pytest.raises(NnfitError, match="model.npz: refused: Object arrays cannot be loaded"):
+    with pytest.raises(NnfitError, match="model.npz: refused: params is an object array"):
         load_model(tmp_path)
 
 
@@ -59,7 +59,7 @@ def test_truncated_model_file_and_unknown_format_version(tmp_path):
     meta = json.loads((tmp_path / "model.json").read_text())
     meta["format_version"] = 99
     (tmp_path / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(NnfitError, match="model format version 99 is not one this nnfit"):
+    with pytest.raises(NnfitError, match="model format version 99 is newer than this nnfit"):
         load_model(tmp_path)
 
 
@@ -68,7 +68,8 @@ def test_parameters_that_do_not_fit_the_architecture_are_refused(tmp_path):
     buffer = io.BytesIO()
     np.savez(buffer, params=np.zeros(5, dtype=np.float32))
     (tmp_path / "model.npz").write_bytes(buffer.getvalue())
-    with pytest.raises(NnfitError, match="do not match the architecture"):
+    with pytest.raises(NnfitError, match=r"model.npz: params has shape \[5\]; the architecture "
+                                         r"in model.json needs \[13\]$"):
         load_model(tmp_path)
 
 
@@ -174,14 +175,13 @@ def test_class_weights_are_saved_beside_the_loss_and_only_when_there_are_some(tm
 
 @pytest.mark.parametrize("bad,why", [
     ([1.0], "class_weight: must be a list of 2 weights, one per class (got [1.0])"),
-    ([1.0, 0.0], "class_weight: weights must be positive finite numbers (got 0.0)"),
-    ([1.0, "2"], "class_weight: weights must be positive finite numbers (got '2')"),
-    ({"no": 1.0}, "class_weight: must be a list of 2 weights, one per class (got {'no': 1.0})"),
+    ([1.0, 0.0], "class_weight[1]: must be positive (got 0.0)"),
+    ([1.0, "2"], "class_weight[1]: must be a number (got '2')"),
+    ({"no": 1.0}, "class_weight: must be a list (got {'no': 1.0})"),
 ])
 def test_class_weights_from_an_untrusted_model_file_are_checked(tmp_path, bad, why):
     meta = _saved_classifier(tmp_path, [1.0, 2.0])
     (tmp_path / "model.json").write_text(json.dumps({**meta, "class_weight": bad}))
     with pytest.raises(NnfitError) as info:
         load_model(tmp_path)
-    assert info.value.message == (f"{tmp_path / 'model.json'}: inconsistent model description "
-                                  f"({why})")
+    assert info.value.message == f"{tmp_path / 'model.json'}: {why}"

@@ -482,7 +482,7 @@ def eval_(
     from .workflows import check_output_path, evaluate
 
     if confusion is not None:
-        check_output_path(confusion, data, "--confusion")
+        check_output_path(confusion, data, "--confusion", run_dir)
     result = evaluate(run_dir, data)
     for warning in result.pop("warnings"):
         typer.echo(warning, err=True)
@@ -515,7 +515,7 @@ def predict(
     from .workflows import check_output_path, predict as run_predict
 
     if output is not None:
-        check_output_path(output, data)
+        check_output_path(output, data, run_dir=run_dir)
     frame, warnings = run_predict(run_dir, data, id_column)
     for warning in warnings:
         typer.echo(warning, err=True)

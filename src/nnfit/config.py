@@ -363,12 +363,16 @@ def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | Non
                                    for loc, line in format_errors(exc))) from None
 
 
-def format_errors(exc: ValidationError) -> list[tuple[list, str]]:
-    """One ``(location, "where: what (got value)")`` per pydantic error."""
+def format_errors(exc: ValidationError, root: Any = None) -> list[tuple[list, str]]:
+    """One ``(location, "where: what (got value)")`` per pydantic error.
+
+    ``root``: the model validated (``Config`` by default; ``nnfit.model_file`` passes its
+    own, whose layer lists are the config's).
+    """
     lines = []
     for err in exc.errors():
         loc, kind, value = list(err["loc"]), err["type"], err.get("input")
-        model, owner = _strip_tags(loc)
+        model, owner = _strip_tags(loc, Config if root is None else root)
         where = location(loc)
         if kind == "extra_forbidden":
             key, known = loc[-1], _fields(model)
@@ -428,6 +432,10 @@ def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
         return f"must be a list{got}"
     if kind in ("model_attributes_type", "model_type", "dict_type"):
         return f"must be a mapping of keys{got}"
+    if kind in ("too_short", "too_long"):
+        n = ctx["min_length" if kind == "too_short" else "max_length"]
+        return f"must have {'at least' if kind == 'too_short' else 'at most'} {n} " \
+               f"item{'s' if n != 1 else ''}{got}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     return f"{err['msg']}{got}"
@@ -440,10 +448,10 @@ def _tagged(ctx: dict) -> tuple[str, list[str]]:
     return "layer type", list(LAYER_MODELS)
 
 
-def _strip_tags(loc: list) -> tuple[Any, Any]:
+def _strip_tags(loc: list, root: Any) -> tuple[Any, Any]:
     """Drop discriminator tags pydantic puts in ``loc``; return the model the error sits in
     and the model that owns the last key of ``loc`` as a field (or None)."""
-    model: Any = Config
+    model: Any = root
     owner = None
     i = 0
     while i < len(loc):

@@ -24,10 +24,7 @@ from . import __version__
 from .errors import FAILED, NnfitError
 from .training.observers import Observer
 
-FORMAT_VERSION = 1
-MODEL_FILES = ("model.npz", "model.json")
-RUN_FILES = (*MODEL_FILES, "config.yaml", "history.csv", "metrics.json", "confusion.csv",
-             "curves.png", "cv.csv")  # what a run directory holds: never an output of another command
+FORMAT_VERSION = 1  # nnfit.model_file reads this version (a new key in model.json: a new version)
 
 
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
@@ -144,86 +141,36 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
 
 
 def load_model(run_dir: str | Path):
-    """``(network, preprocessor, meta)`` from a run directory, checking everything it reads."""
+    """``(network, preprocessor, meta)`` from a run directory.
+
+    The files are untrusted input: :func:`nnfit.model_file.read_model` checks all of
+    model.json and model.npz against one schema before anything is built, so every
+    problem is one NnfitError line (exit 2). ``meta`` is model.json as parsed.
+    """
     from .data.preprocess import Preprocessor
+    from .model_file import read_model
     from .nn.build import build_network
-    from .nn.losses import make_loss
-    from .task import check_class_weight
 
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise NnfitError(f"{run_dir}: no such run directory")
-    for name in MODEL_FILES:
-        if not (run_dir / name).is_file():
-            raise NnfitError(f"{run_dir}: {name} is missing; is this a directory written by "
-                             f"'nnfit train'?")
-    try:
-        meta = json.loads((run_dir / "model.json").read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NnfitError(f"{run_dir / 'model.json'}: not valid JSON ({exc})") from None
-    version = meta.get("format_version") if isinstance(meta, dict) else None
-    if version != FORMAT_VERSION:
-        raise NnfitError(f"{run_dir / 'model.json'}: model format version {version!r} is not one "
-                         f"this nnfit {__version__} reads (it reads {FORMAT_VERSION})")
-    try:
-        arch = meta["architecture"]
-        network = build_network(arch["layers"], input_shape=tuple(arch["input_shape"]),
-                                dtype=arch["dtype"], seed=0)
-        prep = Preprocessor.from_dict(meta["preprocessing"])
-        loss_name = meta["loss"]
-        output = make_loss(loss_name).output_activation
-        n_members = _members(meta)
-        if meta.get("class_weight") is not None:  # absent in unweighted and older models
-            check_class_weight(meta["class_weight"], prep.classes)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise NnfitError(f"{run_dir / 'model.json'}: inconsistent model description ({exc})") from None
-    try:
-        # Opened here, not by np.load: np.load leaks its handle when the zip is corrupt.
-        with open(run_dir / "model.npz", "rb") as fh, np.load(fh, allow_pickle=False) as npz:
-            params = npz["params"]
-            # Models saved before state existed have none; so do networks without state layers.
-            state = npz["state"] if "state" in npz.files else np.zeros(0, network.dtype)
-    except ValueError as exc:  # raised for object arrays when pickle is refused
-        raise NnfitError(f"{run_dir / 'model.npz'}: refused: {exc}") from None
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, EOFError, OSError: corrupt file
-        raise NnfitError(f"{run_dir / 'model.npz'}: unreadable or corrupted "
-                         f"({exc.__class__.__name__}: {exc})") from None
-    lead = (n_members,) if n_members else ()  # an ensemble stacks its members' vectors
-    if params.shape != lead + network.params.shape or params.dtype != network.dtype \
-            or meta.get("layout") != _layout(network):
-        raise NnfitError(f"{run_dir / 'model.npz'}: parameters {params.dtype}{list(params.shape)} do "
-                         f"not match the architecture in model.json "
-                         f"({network.dtype}{list(lead + network.params.shape)})")
-    if state.shape != lead + network.state.shape or state.dtype != network.dtype \
-            or meta.get("state_layout", []) != _layout(network, network.state_layout):
-        raise NnfitError(f"{run_dir / 'model.npz'}: state {state.dtype}{list(state.shape)} does not "
-                         f"match the architecture in model.json ({network.dtype}"
-                         f"{list(lead + network.state.shape)})")
-    if not n_members:
-        network.params[...] = params
-        network.state[...] = state
-        return network, prep, meta
+    model = read_model(run_dir)
+    arch = model.description.architecture
+    layers = [layer.model_dump() for layer in arch.layers]
+    params = model.params if model.members else model.params[None]
+    states = model.state if model.members else model.state[None]
+    networks = []
+    for p, s in zip(params, states):
+        network = build_network(layers, input_shape=tuple(arch.input_shape), dtype=arch.dtype,
+                                seed=0)
+        network.params[...] = p
+        network.state[...] = s
+        networks.append(network)
+    prep = Preprocessor.from_dict(model.meta["preprocessing"])
+    if not model.members:
+        return networks[0], prep, model.meta
     from .nn.ensemble import Ensemble
+    from .nn.losses import make_loss
 
-    members = [network] + [build_network(arch["layers"], input_shape=tuple(arch["input_shape"]),
-                                         dtype=arch["dtype"], seed=0) for _ in range(n_members - 1)]
-    for member, p, s in zip(members, params, state):
-        member.params[...] = p
-        member.state[...] = s
-    return Ensemble(members, output), prep, meta
-
-
-MAX_MEMBERS = 1000
-
-
-def _members(meta: dict) -> int:
-    """The member count of an ensemble's model.json (0: a single network), checked."""
-    if "ensemble" not in meta:
-        return 0
-    k = meta["ensemble"]["members"]
-    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= MAX_MEMBERS:
-        raise ValueError(f"ensemble.members must be an integer from 2 to {MAX_MEMBERS} (got {k!r})")
-    return k
+    return Ensemble(networks, make_loss(model.description.loss).output_activation), prep, \
+        model.meta
 
 
 def _writable(run_dir: Path) -> Path:

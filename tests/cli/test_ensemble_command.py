@@ -110,8 +110,11 @@ def test_a_tampered_member_count_is_refused(tmp_path, ens_config):
     run = tmp_path / "run"
     assert cli("train", ens_config, IRIS, "--out", run, "--jobs", "1", "--epochs", "2").returncode == 0
     meta = json.loads((run / "model.json").read_text())
-    for bad, says in ((4, "parameters float32[3, 67] do not match"), (True, "ensemble.members must be"),
-                      (10**9, "ensemble.members must be")):
+    for bad, says in ((4, "model.npz: params has shape [3, 67]; the architecture in model.json "
+                          "needs [4, 67] (4 ensemble members × 67)"),
+                      (True, "model.json: ensemble.members: must be an integer (got True)"),
+                      (10**9, "model.json: ensemble.members: must be at most 1000 (got 1000000000)"),
+                      (1, "model.json: ensemble.members: must be at least 2 (got 1)")):
         meta["ensemble"]["members"] = bad
         (run / "model.json").write_text(json.dumps(meta))
         done = cli("eval", run, IRIS)

@@ -210,7 +210,8 @@ def test_bad_inputs_exit_non_zero_with_one_line_and_write_nothing(tmp_path, colo
 
     meta = json.loads((colour_run / "model.json").read_text())
     (broken / "model.json").write_text(json.dumps({**meta, "format_version": 7}))
-    run_case("unknown format version", broken, good, "model format version 7 is not one")
+    run_case("newer format version", broken, good, "model format version 7 is newer than this "
+             "nnfit reads: written by nnfit")
     (broken / "model.json").write_text(json.dumps(meta))
 
     run_case("missing feature column", colour_run, _csv(tmp_path, "x,y\n0.5,1\n", "nf.csv"),
@@ -232,7 +233,8 @@ def test_pickled_model_is_refused_by_the_cli(tmp_path, colour_run):
     np.savez(buffer, params=np.array([{"payload": "x"}], dtype=object))
     (run / "model.npz").write_bytes(buffer.getvalue())
     line = _one_line(nnfit("predict", run, _csv(tmp_path, "x,colour\n0.5,red\n")))
-    assert "model.npz: refused: Object arrays cannot be loaded when allow_pickle=False" in line
+    assert line.endswith("model.npz: refused: params is an object array, which only pickle can "
+                         "load (nnfit never unpickles)")
 
 
 def test_unseen_category_is_all_zero_with_a_warning(tmp_path, colour_run):
@@ -248,3 +250,94 @@ def test_predict_refuses_to_overwrite_its_input(tmp_path, colour_run):
     line = _one_line(cli("predict", colour_run, data, "-o", data))
     assert "is the input CSV" in line
     assert data.read_text() == "x,colour\n0.5,red\n"
+
+
+# -- files a run directory may hold that nnfit did not write -------------------------------
+def _show_metrics(run, tmp_path, write):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    write(copy / "metrics.json")
+    result = cli("show", copy)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "features (2 columns, 4 inputs): x, colour" in result.stdout  # the model still shows
+    return result.stdout
+
+
+@pytest.mark.parametrize("content,says", [
+    ("[]", "metrics.json: unreadable (must be a mapping of keys (got []))"),
+    ('{"task": "regression"}', "metrics.json: unreadable (loss: required key is missing)"),
+    ('{"a": ' * 50_000, "metrics.json: unreadable (not valid JSON (nested too deeply to read))"),
+    ('{"a": NaN}', "metrics.json: unreadable (not valid JSON (NaN is not a JSON number))"),
+    (lambda m: m["splits"]["test"].update(loss="low"),
+     "metrics.json: unreadable (splits.test.loss: must be a number or null (got 'low'))"),
+    (lambda m: m["splits"]["val"].pop("r2"),
+     "metrics.json: unreadable (splits.val: has ['loss', 'mae', 'mse', 'rmse', 'rows'], not the "
+     "first split's ['loss', 'mae', 'mse', 'r2', 'rmse', 'rows'])"),
+    (lambda m: m.pop("diagnosis"), "metrics.json: unreadable (diagnosis: required key is missing)"),
+    (lambda m: m["dead_relu"].append({"layer": 0}),
+     "metrics.json: unreadable (dead_relu[0].description: required key is missing)"),
+])
+def test_show_prints_the_model_and_one_line_for_a_metrics_json_it_cannot_show(tmp_path, colour_run,
+                                                                              content, says):
+    def write(path):
+        if callable(content):
+            data = json.loads(path.read_text())
+            content(data)
+            path.write_text(json.dumps(data))
+        else:
+            path.write_text(content)
+
+    out = _show_metrics(colour_run, tmp_path, write)
+    assert out.rstrip().splitlines()[-1] == says
+
+
+def test_show_refuses_a_symlinked_metrics_json_and_prints_text_from_it_literally(tmp_path,
+                                                                                 colour_run):
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text((colour_run / "metrics.json").read_text())
+    out = _show_metrics(colour_run, tmp_path, lambda path: (path.unlink(), path.symlink_to(outside)))
+    assert out.rstrip().splitlines()[-1].startswith(
+        "metrics.json: unreadable (is a symbolic link; nnfit reads a run's files only")
+
+    def markup(path):  # square brackets are rich markup: a closing tag alone used to crash
+        data = json.loads(path.read_text())
+        data["diagnosis"]["verdict"] = "[/]"
+        data["splits"]["[/x]"] = data["splits"].pop("test")
+        path.write_text(json.dumps(data))
+
+    out = _show_metrics(colour_run, tmp_path / "m", markup)
+    assert "[/]: " in out and "│ [/x]" in out
+
+
+def test_predict_never_writes_inside_the_run_directory_or_over_its_input(tmp_path, colour_run):
+    import os
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(colour_run, run)
+    data = _csv(tmp_path, "x,colour\n0.5,red\n")
+    (tmp_path / "into-run").symlink_to(run)
+    (tmp_path / "to-input.csv").symlink_to(data)
+    os.link(data, tmp_path / "hard.csv")
+    (tmp_path / "sub").mkdir()
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    cases = [
+        (run / "predictions.csv", f"is inside the run directory {run}"),
+        (run / "model.json", f"is inside the run directory {run}"),
+        (tmp_path / "sub" / ".." / "run" / "new.csv", "is inside the run directory"),
+        (tmp_path / "into-run" / "new.csv", "is inside the run directory"),
+        (tmp_path / "sub" / ".." / "in.csv", "is the input CSV"),
+        (tmp_path / "to-input.csv", "is the input CSV"),
+        (tmp_path / "hard.csv", "is the input CSV"),
+        (colour_run / "anything.csv", "would write into the run directory"),  # another run
+    ]
+    for out, says in cases:
+        line = _one_line(cli("predict", run, data, "-o", out))
+        assert line.startswith(f"-o {out}: ") and says in line, line
+    line = _one_line(cli("eval", run, _csv(tmp_path, "x,colour,y\n0.5,red,1\n", "l.csv"),
+                         "--confusion", run / "confusion.csv"))
+    assert line.startswith(f"--confusion {run / 'confusion.csv'}: is inside the run directory")
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert data.read_text() == "x,colour\n0.5,red\n" and not (colour_run / "anything.csv").exists()

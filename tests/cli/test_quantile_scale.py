@@ -72,6 +72,5 @@ def test_a_tampered_quantile_list_is_one_line_naming_the_file_and_column(quantil
         result = cli(command, broken, DIABETES)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert result.stderr.strip().splitlines() == [
-            f"{broken / 'model.json'}: inconsistent model description (preprocessing.quantiles"
-            f"['bmi']: must be non-decreasing ([4] = {meta['preprocessing']['quantiles']['bmi'][4]!r}"
-            f" < [3] = 1000000.0))"]
+            f"{broken / 'model.json'}: preprocessing.quantiles.bmi: must be non-decreasing "
+            f"([4] = {meta['preprocessing']['quantiles']['bmi'][4]!r} < [3] = 1000000.0)"]

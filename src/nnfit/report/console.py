@@ -127,14 +127,14 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
 
     splits = metrics["splits"]
     names = [k for k in next(iter(splits.values())) if k not in ("loss", "rows")]
-    table = Table(title=f"{metrics['task']} · loss {metrics['loss']}", title_justify="left")
+    table = Table(title=escape(f"{metrics['task']} · loss {metrics['loss']}"), title_justify="left")
     table.add_column("split")
     table.add_column("rows", justify="right")
     table.add_column("loss", justify="right")
     for name in names:
-        table.add_column(_header(name), justify="right")
+        table.add_column(escape(_header(name)), justify="right")
     for split, values in splits.items():
-        table.add_row(split, str(values.get("rows", "")), _fmt(values["loss"]),
+        table.add_row(escape(split), str(values.get("rows", "")), _fmt(values["loss"]),
                       *(_fmt(values[n]) for n in names))
     base_split = "val" if "val" in metrics["baseline"] else "train"
     base = metrics["baseline"][base_split]
@@ -155,7 +155,8 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                           f"{check['seconds']:.2g} s (train loss {check['train_loss']:.4g})",
                           soft_wrap=True, markup=False, style="dim")
     for layer in metrics.get("dead_relu", []):
-        console.print(f"dead ReLU units in layer {layer['layer']} {layer['description']}: "
+        console.print(f"dead ReLU units in layer {escape(layer['layer'])} "
+                      f"{escape(layer['description'])}: "
                       f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
                       f"the training rows")
     for note in notes_after:
@@ -188,7 +189,7 @@ def print_outcome(console, metrics: dict) -> None:
     diagnosis = metrics["diagnosis"]
     colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow",
               "diverged": "red"}
-    console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{diagnosis['verdict']}"
+    console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{escape(diagnosis['verdict'])}"
                   f"[/]: {escape(diagnosis['reason'])}", soft_wrap=True)
 
 
@@ -295,6 +296,8 @@ def print_show(console, info: dict) -> None:
         print_report(console, metrics, [f"epochs run: {metrics['epochs_run']}, best epoch: "
                                         f"{metrics['best_epoch']}, stop: "
                                         f"{metrics.get('stop_reason', 'completed')}"])
+    elif info.get("metrics_problem"):
+        console.print(info["metrics_problem"], markup=False, soft_wrap=True)
     else:
         console.print("no metrics.json in this run directory")
 
@@ -308,7 +311,7 @@ def print_ensemble(console, metrics: dict) -> None:
     splits = [s for s in ("val", "test") if s in metrics["splits"]] or ["train"]
     table = Table(title=f"ensemble of {ens['members']} · predictions averaged",
                   title_justify="left")
-    for column in ("model", "seed", "best epoch", *(f"{s} {c}" for s in splits
+    for column in ("model", "seed", "best epoch", *(escape(f"{s} {c}") for s in splits
                                                     for c in ("loss", metric))):
         table.add_column(column, justify="right")
     for i, rec in enumerate(ens["records"], 1):

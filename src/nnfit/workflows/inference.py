@@ -1,6 +1,8 @@
 """``nnfit eval``, ``nnfit predict`` and ``nnfit show``: everything that starts from a saved run.
 
-The model is loaded with :func:`nnfit.store.load_model` (no pickle, shapes checked);
+The model is loaded with :func:`nnfit.store.load_model`, which checks every byte it uses
+against one schema before anything is built (:mod:`nnfit.model_file`: no pickle, no
+symlinks, sizes before allocation);
 the stored preprocessing is applied exactly as in training, so the same rows give
 bit-identical outputs. Categories never seen in training become all-zero one-hot
 rows, and empty cells follow the training's ``data.missing`` policy (``drop``
@@ -10,7 +12,6 @@ class never seen in training counts as a wrong prediction, with a warning.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..data.preprocess import label_text
@@ -97,37 +98,48 @@ def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = N
 
 
 def show(run_dir: str | Path) -> dict:
-    """What a run holds: architecture, parameter counts, data columns, classes, its metrics."""
+    """What a run holds: architecture, parameter counts, data columns, classes, its metrics.
+
+    ``metrics`` is the checked ``metrics.json`` (None when absent or unreadable), and
+    ``metrics_problem`` the one line saying why it could not be read, or None.
+    """
+    from ..metrics_file import read_metrics
     from ..store import load_model
 
     network, prep, meta = load_model(run_dir)
-    metrics_path = Path(run_dir) / "metrics.json"
-    metrics = None
-    if metrics_path.is_file():
-        try:
-            metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-        except ValueError:
-            metrics = None
+    metrics, problem = read_metrics(run_dir)
     return {
-        "run_dir": str(run_dir), "nnfit_version": meta.get("nnfit_version"),
+        "run_dir": str(run_dir), "nnfit_version": meta["nnfit_version"],
         "task": prep.task, "loss": meta["loss"], "target": prep.targets, "classes": prep.classes,
         "features": prep.features, "inputs": prep.input_names,
         "layers": layer_rows(network),
         "n_params": int(network.n_params), "dtype": network.dtype.name,
         "members": len(getattr(network, "members", [network])),
-        "metrics": metrics,
+        "metrics": metrics, "metrics_problem": problem,
     }
 
 
-def check_output_path(out: Path, csv_path: str | Path, option: str = "-o") -> None:
-    """Refuse to write an output file over the input CSV or a run's own files."""
-    from ..store import RUN_FILES
+def check_output_path(out: Path, csv_path: str | Path, option: str = "-o",
+                      run_dir: str | Path | None = None) -> None:
+    """Refuse an output path that is the input CSV or lies inside a run directory.
+
+    Paths are compared after resolving symbolic links and relative parts, and a hard link
+    to the input counts as the input. Nothing inside ``run_dir`` (at any depth, existing or
+    not) may be written, nor any file beside another run's ``model.json``.
+    """
+    import os
 
     out, source = Path(out), Path(csv_path)
-    if out.exists() and source.exists() and out.resolve() == source.resolve():
+    target = out.resolve()
+    if source.exists() and (target == source.resolve()
+                            or (target.exists() and os.path.samefile(target, source))):
         raise NnfitError(f"{option} {out}: is the input CSV; write to another file")
-    if out.name in RUN_FILES and (out.parent / "model.json").exists():
-        raise NnfitError(f"{option} {out}: would overwrite a file of the run in {out.parent}")
+    if run_dir is not None and target.is_relative_to(Path(run_dir).resolve()):
+        raise NnfitError(f"{option} {out}: is inside the run directory {run_dir}, which nnfit "
+                         f"never writes to after training; write to another directory")
+    if (target.parent / "model.json").exists():
+        raise NnfitError(f"{option} {out}: would write into the run directory {out.parent}; "
+                         f"write to another directory")
     if not out.parent.is_dir():
         raise NnfitError(f"{option} {out}: directory {out.parent} does not exist")
     if out.is_dir():

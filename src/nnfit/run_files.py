@@ -1,0 +1,112 @@
+"""Reading a run directory's files as untrusted input.
+
+A run directory may come from someone else (a shared drive, an archive, a colleague's
+experiment), so ``eval``, ``predict`` and ``show`` read its files through these two
+functions only:
+
+- :func:`open_run_file` opens ``RUN_DIR/NAME`` itself: a symbolic link is refused (it
+  could point anywhere on the machine), and so is anything but a regular file (a FIFO would
+  block forever, a device would never end). The check and the open are one system call
+  (``O_NOFOLLOW``), so the file cannot be swapped for a link in between.
+- :func:`read_json` reads such a file as JSON: at most ``MAX_JSON_BYTES`` (refused before
+  reading), strict JSON only (no ``NaN``/``Infinity``, no number that overflows a float, no
+  key given twice), and nesting too deep for the parser is an error, not a crash.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import NnfitError
+
+MAX_JSON_BYTES = 50 * 2**20  # 1000 quantiles for each of 2000 columns make a ~40 MB model.json
+
+
+def open_run_file(run_dir: str | Path, name: str) -> BinaryIO:
+    """``RUN_DIR/name`` opened for reading in binary, if it is a regular file of that directory.
+
+    Raises NnfitError (exit 2) when it is missing, a symbolic link, not a regular file,
+    or unreadable.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / name
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_BINARY", 0)
+    try:
+        if path.is_symlink():  # O_NOFOLLOW says the same, but not on every platform
+            raise OSError(errno.ELOOP, "symbolic link")
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise NnfitError(f"{run_dir}: {name} is missing; is this a directory written by "
+                         f"'nnfit train'?") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NnfitError(f"{path}: is a symbolic link; nnfit reads a run's files only from "
+                             f"inside its directory (copy the file there instead)") from None
+        raise NnfitError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NnfitError(f"{path}: is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_json(run_dir: str | Path, name: str, limit: int = MAX_JSON_BYTES):
+    """The JSON value of ``RUN_DIR/name`` (opened with :func:`open_run_file`).
+
+    Raises NnfitError naming the file when it is larger than ``limit`` bytes (before
+    reading it), not UTF-8, not strict JSON, or nested too deeply to parse.
+    """
+    path = Path(run_dir) / name
+    with open_run_file(run_dir, name) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limit:
+            raise NnfitError(f"{path}: {size / 2**20:.0f} MB, larger than the {limit / 2**20:.0f} "
+                             f"MB a run's {name} may be; refused without reading it")
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # it grew after fstat
+        raise NnfitError(f"{path}: larger than {limit / 2**20:.0f} MB; refused")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant,
+                          parse_float=_finite_float, object_pairs_hook=_unique_keys)
+    except UnicodeDecodeError as exc:
+        raise NnfitError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte "
+                         f"{exc.start})") from None
+    except RecursionError:
+        raise NnfitError(f"{path}: not valid JSON (nested too deeply to read)") from None
+    except ValueError as exc:  # json.JSONDecodeError, and what the hooks below raise
+        raise NnfitError(f"{path}: not valid JSON ({one_line(str(exc))})") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {one_line(text, 40)} is too large for a float")
+    return value
+
+
+def _unique_keys(pairs: list) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {one_line(repr(twice), 80)} is given twice in one object")
+    return result
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters, on one line (a file's contents can hold anything)."""
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= limit else text[:limit - 1] + "…"
