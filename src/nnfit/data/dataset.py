@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
-from .preprocess import Preprocessor, fit_preprocessor, label_text, looks_numeric, sorted_labels
+from .labels import column_labels, sorted_labels
+from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
 from .checks import empty_cells_message, index_like_columns, index_warning
 from .split import split_indices
 from .table import reading_options, require_columns
@@ -56,8 +57,9 @@ def class_labels(frame, data, task: str, source: str, notes: list[str]):
     """``(labels (n,), classes)`` as text for classification, ``(None, None)`` for regression."""
     if task != "classification":
         return None, None
-    labels = frame[data.targets[0]].map(label_text).to_numpy(dtype=str)
-    return labels, _check_classes(sorted_labels(labels), data.targets[0], source, notes)
+    codes, distinct = column_labels(frame[data.targets[0]])
+    labels = np.array([*distinct, "nan"], dtype=str)[codes]  # (no empty cells are left here)
+    return labels, _check_classes(sorted_labels(distinct), data.targets[0], source, notes)
 
 
 def split_rows(n_rows: int, data, labels, rng: np.random.Generator, source: str) -> dict:
@@ -72,11 +74,11 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
                  source: str, notes: list[str]) -> Preprocessor:
     """The Preprocessor fitted on the training rows, with notes on what it found."""
     if classes is not None:
-        missing_in_train = sorted(set(classes) - set(labels[rows["train"]]))
+        missing_in_train = sorted(set(classes) - set(np.unique(labels[rows["train"]]).tolist()))
         if missing_in_train:
             raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
                              f"in the training split; add rows or drop that class")
-    prep = fit_preprocessor(frame.iloc[rows["train"]], task=task, targets=data.targets,
+    prep = fit_preprocessor(frame, rows=rows["train"], task=task, targets=data.targets,
                             features=features, classes=classes, scale=data.scale,
                             missing=data.missing, scale_target=data.scale_target, source=source,
                             reading=reading_options(data))
@@ -88,16 +90,21 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
     return prep
 
 
-def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[str]) -> Splits:
-    """Inputs and encoded targets for every non-empty split."""
+def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[str],
+                     dtype=np.float64) -> Splits:
+    """Inputs (``dtype``) and encoded targets for every non-empty split.
+
+    Each split's inputs are one ``(n_split, n_inputs)`` array written straight from
+    ``frame``'s columns: no copy of the frame's rows, no float64 matrix cast afterwards.
+    """
     X, y, csv_rows = {}, {}, {}
+    targets = frame[prep.targets]
     for name in ("train", "val", "test"):
         if rows[name].size == 0:
             continue
-        part = frame.iloc[rows[name]]
-        csv_rows[name] = part.index.to_numpy()
-        X[name], unseen = prep.transform(part, source)
-        y[name] = prep.encode_targets(part, source)
+        csv_rows[name] = frame.index.to_numpy()[rows[name]]
+        X[name], unseen = prep.transform(frame, source, rows=rows[name], dtype=dtype)
+        y[name] = prep.encode_targets(targets.iloc[rows[name]], source)
         for col, count in unseen.items():
             notes.append(f"{name}: {count} value(s) of {col!r} never seen in training "
                          f"(encoded as all-zero)")
@@ -107,12 +114,12 @@ def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: 
 def handle_missing(frame, features: list[str], data, source: str, notes: list[str]):
     """Apply ``data.missing`` to empty cells: refuse, drop rows, or note the fill to come."""
     targets, policy = data.targets, data.missing
-    empty = [c for c in frame.columns if frame[c].isna().all()]
+    holes = frame.isna()
+    empty = [c for c, whole in holes.all().items() if whole]
     if empty:
         raise NnfitError(f"{source}: column{'s' if len(empty) > 1 else ''} "
                          f"{', '.join(map(repr, empty))} {'are' if len(empty) > 1 else 'is'} "
                          f"entirely empty; drop {'them' if len(empty) > 1 else 'it'} from features")
-    holes = frame.isna()
     if not holes.any().any():
         return frame
     if policy == "error":

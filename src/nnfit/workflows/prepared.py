@@ -208,7 +208,8 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
     prep = d.fit_on_train(unsplit.frame, rows, unsplit.features, unsplit.kind, unsplit.classes,
                           unsplit.labels, data, source, notes)
-    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes)
+    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes,
+                                dtype=np.dtype(config.training.dtype))
     loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
                        config.training.loss, data.targets, config_source)
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
