@@ -13,8 +13,9 @@ subprocesses:
 - ``pandas.read_csv`` alone on the same file: wall time of the whole process (interpreter
   and pandas import included, as for nnfit) and of the call itself, and the peak RSS.
 
-Peak RSS comes from ``/usr/bin/time -v`` when present, else from
-``getrusage(RUSAGE_CHILDREN)`` in a fresh wrapper process.
+Each pair runs ``--repeat`` times (default 3), alternating; the table shows the fastest
+time of each kind and the largest peak RSS. Peak RSS comes from ``/usr/bin/time -v``
+when present, else from ``getrusage(RUSAGE_CHILDREN)`` in a fresh wrapper process.
 
     python bench/scale.py                              # 1,000,000 rows (≈400 MB, ≈1 min)
     python bench/scale.py --rows 100000,300000,1000000 # and the epoch-time linearity check
@@ -177,7 +178,7 @@ sys.exit(code)
 
 def measure(cmd: list[str], env: dict) -> dict:
     """Run ``cmd``: ``{"wall": s, "rss_mb": peak RSS, "stdout": text}``; fail loudly on an error."""
-    if shutil.which("time") or os.path.exists("/usr/bin/time"):
+    if os.path.exists("/usr/bin/time"):
         full = ["/usr/bin/time", "-v", *cmd]
         pattern = r"Maximum resident set size \(kbytes\): (\d+)"
     else:
@@ -205,27 +206,32 @@ print(time.perf_counter() - started, frame.shape[1])
 """
 
 
-def run_size(csv_path: Path, n_rows: int, work: Path, env: dict, batch_size: int) -> dict:
-    """``nnfit train`` and ``read_csv`` on one file."""
+def run_size(csv_path: Path, n_rows: int, work: Path, env: dict, batch_size: int,
+             repeat: int) -> dict:
+    """``nnfit train`` and ``read_csv`` on one file, alternately ``repeat`` times: the
+    fastest of each time (a shared machine only ever adds to them), the largest peak RSS."""
     config = work / "scale.yaml"
     config.write_text(CONFIG.format(batch_size=batch_size))
-    run_dir = work / f"run-{n_rows}"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    nnfit_run = measure([sys.executable, "-c", NNFIT, "train", str(config), str(csv_path),
-                         "-q", "--no-probe", "--threads", "1", "-o", str(run_dir)], env)
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    with open(run_dir / "history.csv", newline="") as fh:
-        epoch = sum(float(row["seconds"]) for row in csv.DictReader(fh))
-    pandas_run = measure([sys.executable, "-c", READ_CSV, str(csv_path)], env)
-    call_seconds = float(pandas_run["stdout"].split()[0])
-    train_rows = metrics["splits"]["train"]["rows"]
+    runs = []
+    for _ in range(repeat):
+        run_dir = work / f"run-{n_rows}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        nnfit_run = measure([sys.executable, "-c", NNFIT, "train", str(config), str(csv_path),
+                             "-q", "--no-probe", "--threads", "1", "-o", str(run_dir)], env)
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        with open(run_dir / "history.csv", newline="") as fh:
+            epoch = sum(float(row["seconds"]) for row in csv.DictReader(fh))
+        pandas_run = measure([sys.executable, "-c", READ_CSV, str(csv_path)], env)
+        runs.append({"whole": nnfit_run["wall"], "training": metrics["seconds"], "epoch": epoch,
+                     "outside": nnfit_run["wall"] - metrics["seconds"],
+                     "rss_mb": nnfit_run["rss_mb"], "read_csv": pandas_run["wall"],
+                     "read_csv_call": float(pandas_run["stdout"].split()[0]),
+                     "read_csv_rss_mb": pandas_run["rss_mb"]})
     inputs = metrics["data"]["inputs"]
-    return {"rows": n_rows, "train_rows": train_rows, "inputs": inputs,
-            "whole": nnfit_run["wall"], "training": metrics["seconds"], "epoch": epoch,
-            "outside": nnfit_run["wall"] - metrics["seconds"], "rss_mb": nnfit_run["rss_mb"],
-            "read_csv": pandas_run["wall"], "read_csv_call": call_seconds,
-            "read_csv_rss_mb": pandas_run["rss_mb"],
-            "matrix_mb": n_rows * inputs * 4 / 2**20}
+    return {"rows": n_rows, "train_rows": metrics["splits"]["train"]["rows"], "inputs": inputs,
+            "matrix_mb": n_rows * inputs * 4 / 2**20, "repeat": repeat,
+            **{key: (max if key.endswith("rss_mb") else min)(run[key] for run in runs)
+               for key in runs[0]}}
 
 
 # -- report -----------------------------------------------------------------------------------
@@ -244,8 +250,8 @@ def report(results: list[dict]) -> bool:
               f"{r['outside']:>8.2f} {r['read_csv']:>9.2f} {r['read_csv_call']:>7.2f} "
               f"{r['rss_mb']:>7.0f} {r['read_csv_rss_mb']:>9.0f} {r['matrix_mb']:>6.0f} "
               f"{1e6 * r['epoch'] / r['train_rows']:>7.3f}")
-    print("(seconds; RSS = peak resident set; X f32 = rows × inputs × 4 B; µs/row = epoch / "
-          "training rows)\n\ntargets:")
+    print(f"(seconds, the fastest of {results[0]['repeat']} runs; RSS = the largest peak resident "
+          f"set; X f32 = rows × inputs × 4 B; µs/row = epoch / training rows)\n\ntargets:")
     ok = True
     for r in results:
         ratio = r["outside"] / r["read_csv"]
@@ -272,6 +278,8 @@ def main() -> None:
                         default="classification")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each command per size; the fastest counts (default 3)")
     parser.add_argument("--csv", type=Path, default=None,
                         help="the largest CSV's path: kept, and reused when it exists")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -302,7 +310,7 @@ def main() -> None:
             if n != total:
                 path = work / f"head-{n}.csv"
                 head_csv(largest, path, n)
-            results.append(run_size(path, n, work, env, args.batch_size))
+            results.append(run_size(path, n, work, env, args.batch_size, args.repeat))
             print(f"{n:,} rows: done", flush=True)
     ok = report(results)
     if args.json:

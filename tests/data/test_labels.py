@@ -150,3 +150,50 @@ def test_classes_of_new_targets_are_encoded_as_before():
     codes, unseen = prep.encode_targets(frame, "new.csv", unseen="mark")
     assert codes.tolist() == [2, 0, 1, -1, -1, -1] and unseen == sorted_labels(["5", "2.5"])
     assert unseen == ["2.5", "5"]
+
+
+def test_text_columns_as_categories_read_the_same_labels():
+    from nnfit.data.dataset import text_as_categories
+
+    frame = pd.DataFrame({"t": pd.Series([" a", "b", np.nan, "a", "b"], dtype="str"),
+                          "o": pd.Series(["x", "y", "x", None, "z"], dtype=object),
+                          "bools": pd.Series([True, False, np.nan, True, True], dtype=object),
+                          "mixed": pd.Series([1, "1", True, "x", 2.0], dtype=object),
+                          "f": [1.0, 2.0, 3.0, np.nan, 5.0]})
+    converted = text_as_categories(frame, list(frame.columns))
+    assert [c for c in frame if isinstance(converted[c].dtype, pd.CategoricalDtype)] == ["t", "o"]
+    assert frame["t"].dtype == "str" and frame["o"].dtype == object  # the caller's frame is as it was
+    for col in frame:
+        assert new_labels(converted[col]) == new_labels(frame[col])
+        assert looks_numeric(converted[col]) == looks_numeric(frame[col])
+
+
+@pytest.mark.parametrize("series", CATEGORICAL.values(), ids=CATEGORICAL.keys())
+def test_a_categorical_frame_fits_and_transforms_as_the_text_one(series):
+    from nnfit.data.dataset import text_as_categories
+
+    n = len(series)
+    frame = pd.DataFrame({"c": series, "a": np.arange(n) * 1.5, "y": np.arange(n) % 2})
+    frame.loc[len(frame)] = ["only in the last row", 0.0, 0]  # not among the training rows
+    converted = text_as_categories(frame, ["c"])
+    rows = np.arange(n)
+    fitted = [fit_preprocessor(f, rows=rows, task="regression", targets=["y"], features=["c", "a"],
+                               classes=None, scale="standard", missing="mean", scale_target=True,
+                               source="t.csv") for f in (frame, converted)]
+    assert fitted[0] == fitted[1] and "only in the last row" not in fitted[0].categorical["c"]
+    X, unseen = fitted[0].transform(frame, "t.csv")
+    X_cat, unseen_cat = fitted[1].transform(converted, "t.csv", dtype=np.float32)
+    np.testing.assert_array_equal(X_cat, X.astype(np.float32))
+    assert unseen == unseen_cat == {"c": 1}
+
+
+def test_class_labels_are_the_text_array_the_per_cell_code_made(tmp_path):
+    from nnfit.config import Config
+    from nnfit.workflows.prepared import read_unsplit
+
+    path = tmp_path / "d.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{[1.0, 0.0, 2.5][i % 3]}\n" for i in range(30)))
+    unsplit = read_unsplit(Config(data={"target": "y", "task": "classification"}), path)
+    old = pd.read_csv(path)["y"].map(label_text).to_numpy(dtype=str)
+    assert unsplit.labels.dtype == old.dtype and unsplit.labels.tolist() == old.tolist()
+    assert unsplit.classes == ["0", "1", "2.5"]

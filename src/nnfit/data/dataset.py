@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
-from .labels import column_labels, sorted_labels
+from .labels import column_labels, sorted_labels, text_array
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
 from .checks import empty_cells_message, index_like_columns, index_warning
 from .split import split_indices
@@ -48,6 +48,27 @@ def select_columns(frame, data, source: str) -> tuple[object, list[str]]:
     return frame[[c for c in frame.columns if c in used]], features  # file order, for messages
 
 
+def text_as_categories(frame, columns: list[str]):
+    """``frame`` with its text columns among ``columns`` as pandas Categoricals.
+
+    Each text is hashed once here; the steps after it (empty cells, the task, labels,
+    fitting and transforming every split) then read small integer codes. Only
+    columns of plain text change: a cell reads the same label either way.
+    """
+    import pandas as pd
+
+    text = [c for c in columns if frame[c].dtype.kind == "O"
+            and not isinstance(frame[c].dtype, pd.CategoricalDtype)
+            and pd.api.types.infer_dtype(frame[c], skipna=True) == "string"]
+    if not text:
+        return frame
+    frame = frame.copy(deep=False)  # the caller's frame keeps its columns
+    for col in text:
+        codes, uniques = pd.factorize(frame[col])  # categories in order of appearance: no sort
+        frame[col] = pd.Categorical.from_codes(codes, categories=uniques)
+    return frame
+
+
 def index_notes(frame, features: list[str]) -> list[str]:
     """A warning for each feature that just counts the rows (an exported index)."""
     return [index_warning(col, start) for col, start in index_like_columns(frame, features)]
@@ -58,8 +79,8 @@ def class_labels(frame, data, task: str, source: str, notes: list[str]):
     if task != "classification":
         return None, None
     codes, distinct = column_labels(frame[data.targets[0]])
-    labels = np.array([*distinct, "nan"], dtype=str)[codes]  # (no empty cells are left here)
-    return labels, _check_classes(sorted_labels(distinct), data.targets[0], source, notes)
+    return text_array(codes, distinct), _check_classes(sorted_labels(distinct), data.targets[0],
+                                                       source, notes)
 
 
 def split_rows(n_rows: int, data, labels, rng: np.random.Generator, source: str) -> dict:

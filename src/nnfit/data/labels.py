@@ -44,6 +44,7 @@ def column_labels(series) -> tuple[np.ndarray, list[str]]:
     -------
     codes : (n,) intp; cell ``i`` reads ``labels[codes[i]]``, and ``-1`` marks an empty cell
     labels : the distinct labels (``label_text`` of the cells), in order of first appearance
+        (of a categorical's categories: in their order, those in use)
     """
     import pandas as pd
 
@@ -56,7 +57,14 @@ def column_labels(series) -> tuple[np.ndarray, list[str]]:
             array = array.copy()
             array[flags] = np.where(array[flags].astype(bool), "true", "false")
         values = array
-    codes, uniques = pd.factorize(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # the codes are there: keep those in use
+        codes = series.cat.codes.to_numpy().astype(np.intp)
+        used = np.flatnonzero(np.bincount(codes + 1, minlength=len(series.cat.categories) + 1)[1:])
+        renumber = np.full(len(series.cat.categories) + 1, -1, dtype=np.intp)  # [-1] stays -1
+        renumber[used] = np.arange(used.size)
+        codes, uniques = renumber[codes], series.cat.categories[used]
+    else:
+        codes, uniques = pd.factorize(values)
     labels = [label_text(value) for value in uniques.tolist()]
     if len(set(labels)) < len(labels):  # e.g. 1 and "1" in one object column
         merged, distinct = pd.factorize(np.array(labels, dtype=object))
@@ -67,9 +75,13 @@ def column_labels(series) -> tuple[np.ndarray, list[str]]:
 
 def label_array(series) -> np.ndarray:
     """The column's labels as a text array ``(n,)``; an empty cell reads ``"nan"``."""
-    codes, labels = column_labels(series)
-    empty = (codes < 0).any()
-    return np.array([*labels, *(["nan"] if empty else [])], dtype=str)[codes]
+    return text_array(*column_labels(series))
+
+
+def text_array(codes: np.ndarray, labels: list[str]) -> np.ndarray:
+    """``labels[codes]`` as a text array ``(n,)`` (``"nan"`` for ``-1``, as ``str(nan)`` reads)."""
+    empty = ["nan"] if (codes < 0).any() else []
+    return np.array([*labels, *empty], dtype=str)[codes]
 
 
 def _is_bool(value) -> bool:

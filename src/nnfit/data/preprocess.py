@@ -35,6 +35,7 @@ def numeric_column(series, source: str):
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return series.astype(float)
+    series = plain(series)
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna()
     if bad.any():
@@ -50,11 +51,20 @@ def looks_numeric(series) -> bool:
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return True
+    if isinstance(series.dtype, pd.CategoricalDtype):  # each category is parsed once
+        return _mostly_numbers(series.cat.codes.to_numpy(), series.cat.categories)
     if pd.api.types.infer_dtype(series, skipna=True) == "string":
         codes, uniques = pd.factorize(series)  # each distinct text is parsed once
         return _mostly_numbers(codes, uniques)
     filled = series.dropna()
     return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().mean() >= 0.5
+
+
+def plain(series):
+    """``series`` with a categorical's codes turned back into its values (objects)."""
+    import pandas as pd
+
+    return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
 def _mostly_numbers(codes: np.ndarray, texts) -> bool:
@@ -77,7 +87,8 @@ def text_labels(series) -> tuple[np.ndarray, list[str]] | None:
 
     if pd.api.types.is_numeric_dtype(series):
         return None
-    if pd.api.types.infer_dtype(series, skipna=True) == "string":
+    if not isinstance(series.dtype, pd.CategoricalDtype) and \
+            pd.api.types.infer_dtype(series, skipna=True) == "string":
         codes, labels = column_labels(series)
         return None if _mostly_numbers(codes, labels) else (codes, labels)
     return None if looks_numeric(series) else column_labels(series)
@@ -168,9 +179,10 @@ class Preprocessor:
             if series.dtype.kind in "iuf":  # read in place, a chunk at a time
                 values, by_frame_row = series.to_numpy(), True
                 if fill is None and series.dtype.kind == "f" and np.isnan(values).any():
-                    _no_fill(col, series if rows is None else series.iloc[rows], source)  # if ours
+                    # a hole in the column: raise if it is among these rows
+                    _no_fill(col, series if rows is None else series.iloc[rows], source)
             else:  # booleans, or text where numbers belong: converted (and checked) once
-                part = series if rows is None else series.iloc[rows]
+                part = plain(series if rows is None else series.iloc[rows])
                 if fill is not None:
                     part = part.fillna(fill)
                 values, by_frame_row = numeric_column(part, source).to_numpy(), False
@@ -291,7 +303,8 @@ class _Numbers:
             values = np.where(np.isnan(values), self.fill, values)
         if self.quantiles is not None:  # then center, scale = 0, 1
             values = to_normal(values, self.quantiles)
-        block[:, self.at] = (values - self.center) / self.scale
+        # (values − center) / scale in float64, rounded once into X's dtype
+        np.divide(values - self.center, self.scale, out=block[:, self.at])
 
 
 def _no_fill(col: str, series, source: str) -> None:

@@ -151,7 +151,8 @@ class Unsplit:
 
     config: Config
     source: str
-    frame: object  # pandas DataFrame: the used columns, rows left after the missing-cell policy
+    frame: object  # pandas DataFrame: the used columns (text as categoricals), rows left after
+    # the missing-cell policy
     features: list[str]
     kind: str
     labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
@@ -165,13 +166,15 @@ class Unsplit:
 
 
 def read_unsplit(config: Config, csv_path: str | Path) -> Unsplit:
-    """The steps of :func:`prepare` before the split: read, select, missing cells, task, classes."""
+    """The steps of :func:`prepare` before the split: read, select (text columns as
+    categoricals), missing cells, task, classes."""
     from ..data import dataset as d
     from ..data.table import exclude_columns, read_table
 
     data, source = config.data, str(csv_path)
     frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
     frame, features = d.select_columns(frame, data, source)
+    frame = d.text_as_categories(frame, list(frame.columns))
     notes = d.index_notes(frame, features)
     frame = d.handle_missing(frame, features, data, source, notes)
     kind = d.decide_task(frame, data, source, notes)
