@@ -108,7 +108,7 @@ def text_bytes(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndar
     return table[codes], mask[codes]
 
 
-def header(task: str) -> str:
+def header() -> str:
     names = ([f"x{i}" for i in range(N_FLOAT)] + [f"n{i}" for i in range(N_INT)]
              + [f"c{i}" for i in range(len(CATEGORIES))] + ["y"])
     return ",".join(names) + "\n"
@@ -148,7 +148,7 @@ def write_csv(path: Path, n_rows: int, task: str, seed: int) -> None:
                "rates": rng.choice([2.0, 10.0, 50.0, 300.0], N_INT),
                "cuts": middle + np.array([-0.6, 0.6])}
     with open(path, "wb") as fh:
-        fh.write(header(task).encode())
+        fh.write(header().encode())
         for start in range(0, n_rows, CHUNK):
             fh.write(chunk_bytes(rng, min(CHUNK, n_rows - start), task, weights))
 
@@ -163,6 +163,15 @@ def head_csv(source: Path, target: Path, n_rows: int) -> None:
 def count_rows(path: Path) -> int:
     with open(path, "rb") as fh:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b"")) - 1
+
+
+def task_of(path: Path) -> str:
+    """The task of a CSV this script wrote, from its first row's target."""
+    with open(path) as fh:
+        if fh.readline() != header():
+            sys.exit(f"{path}: not a CSV written by bench/scale.py (its header differs)")
+        target = fh.readline().rstrip("\n").rsplit(",", 1)[-1]
+    return "classification" if target in CLASSES else "regression"
 
 
 # -- measuring a process ----------------------------------------------------------------------
@@ -295,6 +304,9 @@ def main() -> None:
         work = Path(tmp)
         largest = args.csv or work / f"scale-{args.task}.csv"
         if args.csv is not None and largest.exists():
+            if task_of(largest) != args.task:
+                sys.exit(f"{largest}: written for {task_of(largest)}, not {args.task}; give "
+                         f"another --csv path")
             have = count_rows(largest)
             if have < sizes[-1]:
                 sys.exit(f"{largest}: {have:,} rows, fewer than {sizes[-1]:,}")
