@@ -127,3 +127,61 @@ def test_mean_fill_uses_the_training_mean_not_zero():
     assert prep.fill["a"] == 3.0
     X, _ = prep.transform(pd.DataFrame({"a": [np.nan, 5.0]}), "new.csv")
     assert X[:, 0].tolist() == [3.0, 5.0]
+
+
+def _mixed(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=n), "n": rng.integers(0, 9, n),
+                          "c": rng.choice(["p", "q", " r"], n), "b": rng.random(n) < 0.5,
+                          "y": rng.choice(["x", "z"], n)})
+    frame.index = frame.index + 7  # CSV rows as left by dropped rows: not 0..n-1
+    return frame
+
+
+def test_transform_of_chosen_rows_is_transform_of_those_rows():
+    frame = _mixed()
+    prep = fit_preprocessor(frame, task="classification", targets=["y"], features=["a", "n", "c", "b"],
+                            classes=["x", "z"], scale="quantile", missing="error", scale_target=True,
+                            source="t.csv", rows=np.arange(0, 300, 2))
+    assert prep == fit_preprocessor(frame.iloc[::2], task="classification", targets=["y"],
+                                    features=["a", "n", "c", "b"], classes=["x", "z"],
+                                    scale="quantile", missing="error", scale_target=True,
+                                    source="t.csv")
+    rows = np.random.default_rng(1).permutation(300)[:250]
+    frame.loc[frame.index[rows[3]], "c"] = "new"
+    X, unseen = prep.transform(frame, "t.csv", rows=rows)
+    X_part, unseen_part = prep.transform(frame.iloc[rows], "t.csv")
+    np.testing.assert_array_equal(X, X_part)
+    assert unseen == unseen_part == {"c": 1}
+
+
+def test_a_float32_matrix_holds_the_float64_values_rounded_once():
+    frame = _mixed(20_000)  # several chunks of rows
+    prep = fit_preprocessor(frame, task="classification", targets=["y"], features=["a", "n", "c", "b"],
+                            classes=["x", "z"], scale="standard", missing="error", scale_target=True,
+                            source="t.csv")
+    X64, _ = prep.transform(frame, "t.csv")
+    X32, _ = prep.transform(frame, "t.csv", dtype=np.float32)
+    assert X64.dtype == np.float64 and X32.dtype == np.float32 and X32.flags.c_contiguous
+    np.testing.assert_array_equal(X32, X64.astype(np.float32))
+    center, scale = prep.numeric["a"]
+    np.testing.assert_array_equal(X64[:, 0], (frame["a"].to_numpy() - center) / scale)
+
+
+def test_empty_cells_and_text_in_chosen_rows_name_their_csv_line():
+    frame = _mixed(40)
+    prep = fit_preprocessor(frame, task="classification", targets=["y"], features=["a", "n", "c", "b"],
+                            classes=["x", "z"], scale="standard", missing="error", scale_target=True,
+                            source="t.csv")
+    frame.loc[[20, 30], "a"] = np.nan  # positions 13 and 23, lines 22 and 32
+    assert prep.transform(frame, "t.csv", rows=np.arange(13))[0].shape == (13, 6)  # none in these
+    assert _error(lambda: prep.transform(frame, "t.csv", rows=np.array([30, 25, 23, 13]))) == (
+        "t.csv: column 'a', line 32: empty cell, and this model has no fill value (train with "
+        "data.missing: mean to get one)")
+    frame["n"] = frame["n"].astype(object)
+    frame.loc[12, "n"] = "oops"  # position 5, line 14
+    assert _error(lambda: prep.transform(frame, "t.csv", rows=np.array([9, 5, 23]))) == (
+        "t.csv: column 'a', line 32: empty cell, and this model has no fill value (train with "
+        "data.missing: mean to get one)")  # columns in order: 'a' comes first
+    assert _error(lambda: prep.transform(frame, "t.csv", rows=np.array([9, 5]))) == (
+        "t.csv: column 'n', line 14: 'oops' is not a number")

@@ -33,3 +33,19 @@ def test_dead_relu_units_are_counted_per_layer():
     found = dead_units(net, np.random.default_rng(0).standard_normal((50, 2)))
     assert [(d["layer"], d["units"]) for d in found] == [(0, 4), (2, 3)]
     assert found[0]["dead"] == 2 and found[0]["share"] == 0.5
+
+
+def test_outputs_and_dead_units_in_one_pass_are_predict_and_the_census():
+    from nnfit.evaluation.diagnosis import outputs_and_dead_units
+
+    net = build_network([{"type": "dense", "units": 16, "activation": "relu"},
+                         {"type": "dense", "units": 8, "activation": "relu"},
+                         {"type": "dense", "units": 3}], n_features=5, dtype="float32")
+    net.param("1.b")[:4] = -100.0  # four units of the second layer never fire
+    X = np.random.default_rng(1).standard_normal((1000, 5))
+    for x in (X, X.astype(np.float32)):
+        outputs, dead = outputs_and_dead_units(net, x, chunk=96)  # chunks that do not divide the rows
+        assert outputs.dtype == np.float32 and outputs.shape == (1000, 3)
+        np.testing.assert_array_equal(outputs, net.predict(x, batch_size=96))
+        assert dead == dead_units(net, x)
+        assert [(d["layer"], d["units"], d["dead"]) for d in dead] == [(0, 16, 0), (1, 8, 4)]

@@ -25,10 +25,14 @@ def index_like_columns(frame, columns: list[str]) -> list[tuple[str, int]]:
                if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if len(frame) < MIN_INDEX_ROWS or not numeric:
         return []
-    values = frame[numeric].to_numpy(dtype=float, na_value=np.nan)  # (n_rows, n_numeric)
-    offset = values - frame.index.to_numpy(dtype=float)[:, None]  # NaN never matches
-    hits = (offset == offset[0]).all(axis=0) & np.isin(offset[0], (0, 1))
-    return [(numeric[i], int(offset[0, i])) for i in np.flatnonzero(hits)]
+    index = frame.index.to_numpy(dtype=float)
+    found = []
+    for col in numeric:  # the first row rules out nearly every column: only the rest are read
+        start = float(frame[col].iat[0]) - index[0]  # NaN never matches
+        if start in (0.0, 1.0) and (frame[col].to_numpy(dtype=float, na_value=np.nan) - index
+                                    == start).all():
+            found.append((col, int(start)))
+    return found
 
 
 def index_warning(column: str, start: int) -> str:

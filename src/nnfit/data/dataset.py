@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
-from .preprocess import Preprocessor, fit_preprocessor, label_text, looks_numeric, sorted_labels
+from .labels import column_labels, sorted_labels, text_array
+from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
 from .checks import empty_cells_message, index_like_columns, index_warning
 from .split import split_indices
 from .table import reading_options, require_columns
@@ -47,6 +48,27 @@ def select_columns(frame, data, source: str) -> tuple[object, list[str]]:
     return frame[[c for c in frame.columns if c in used]], features  # file order, for messages
 
 
+def text_as_categories(frame, columns: list[str]):
+    """``frame`` with its text columns among ``columns`` as pandas Categoricals.
+
+    Each text is hashed once here; the steps after it (empty cells, the task, labels,
+    fitting and transforming every split) then read small integer codes. Only
+    columns of plain text change: a cell reads the same label either way.
+    """
+    import pandas as pd
+
+    text = [c for c in columns if frame[c].dtype.kind == "O"
+            and not isinstance(frame[c].dtype, pd.CategoricalDtype)
+            and pd.api.types.infer_dtype(frame[c], skipna=True) == "string"]
+    if not text:
+        return frame
+    frame = frame.copy(deep=False)  # the caller's frame keeps its columns
+    for col in text:
+        codes, uniques = pd.factorize(frame[col])  # categories in order of appearance: no sort
+        frame[col] = pd.Categorical.from_codes(codes, categories=uniques)
+    return frame
+
+
 def index_notes(frame, features: list[str]) -> list[str]:
     """A warning for each feature that just counts the rows (an exported index)."""
     return [index_warning(col, start) for col, start in index_like_columns(frame, features)]
@@ -56,8 +78,9 @@ def class_labels(frame, data, task: str, source: str, notes: list[str]):
     """``(labels (n,), classes)`` as text for classification, ``(None, None)`` for regression."""
     if task != "classification":
         return None, None
-    labels = frame[data.targets[0]].map(label_text).to_numpy(dtype=str)
-    return labels, _check_classes(sorted_labels(labels), data.targets[0], source, notes)
+    codes, distinct = column_labels(frame[data.targets[0]])
+    return text_array(codes, distinct), _check_classes(sorted_labels(distinct), data.targets[0],
+                                                       source, notes)
 
 
 def split_rows(n_rows: int, data, labels, rng: np.random.Generator, source: str) -> dict:
@@ -72,11 +95,11 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
                  source: str, notes: list[str]) -> Preprocessor:
     """The Preprocessor fitted on the training rows, with notes on what it found."""
     if classes is not None:
-        missing_in_train = sorted(set(classes) - set(labels[rows["train"]]))
+        missing_in_train = sorted(set(classes) - set(np.unique(labels[rows["train"]]).tolist()))
         if missing_in_train:
             raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
                              f"in the training split; add rows or drop that class")
-    prep = fit_preprocessor(frame.iloc[rows["train"]], task=task, targets=data.targets,
+    prep = fit_preprocessor(frame, rows=rows["train"], task=task, targets=data.targets,
                             features=features, classes=classes, scale=data.scale,
                             missing=data.missing, scale_target=data.scale_target, source=source,
                             reading=reading_options(data))
@@ -88,16 +111,21 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
     return prep
 
 
-def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[str]) -> Splits:
-    """Inputs and encoded targets for every non-empty split."""
+def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[str],
+                     dtype=np.float64) -> Splits:
+    """Inputs (``dtype``) and encoded targets for every non-empty split.
+
+    Each split's inputs are one ``(n_split, n_inputs)`` array written straight from
+    ``frame``'s columns: no copy of the frame's rows, no float64 matrix cast afterwards.
+    """
     X, y, csv_rows = {}, {}, {}
+    targets = frame[prep.targets]
     for name in ("train", "val", "test"):
         if rows[name].size == 0:
             continue
-        part = frame.iloc[rows[name]]
-        csv_rows[name] = part.index.to_numpy()
-        X[name], unseen = prep.transform(part, source)
-        y[name] = prep.encode_targets(part, source)
+        csv_rows[name] = frame.index.to_numpy()[rows[name]]
+        X[name], unseen = prep.transform(frame, source, rows=rows[name], dtype=dtype)
+        y[name] = prep.encode_targets(targets.iloc[rows[name]], source)
         for col, count in unseen.items():
             notes.append(f"{name}: {count} value(s) of {col!r} never seen in training "
                          f"(encoded as all-zero)")
@@ -107,12 +135,12 @@ def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: 
 def handle_missing(frame, features: list[str], data, source: str, notes: list[str]):
     """Apply ``data.missing`` to empty cells: refuse, drop rows, or note the fill to come."""
     targets, policy = data.targets, data.missing
-    empty = [c for c in frame.columns if frame[c].isna().all()]
+    holes = frame.isna()
+    empty = [c for c, whole in holes.all().items() if whole]
     if empty:
         raise NnfitError(f"{source}: column{'s' if len(empty) > 1 else ''} "
                          f"{', '.join(map(repr, empty))} {'are' if len(empty) > 1 else 'is'} "
                          f"entirely empty; drop {'them' if len(empty) > 1 else 'it'} from features")
-    holes = frame.isna()
     if not holes.any().any():
         return frame
     if policy == "error":

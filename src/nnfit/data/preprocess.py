@@ -22,26 +22,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
+from .labels import column_labels, label_text, sorted_labels  # noqa: F401 (label_text: re-exported)
 from .quantile import check_quantiles, fit_quantiles, to_normal
 from .table import READING_DEFAULTS
 
-
-def label_text(value) -> str:
-    """A class label as text: ``1.0`` and ``1`` are both ``"1"``, so CSVs agree with each other."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    return str(value)
-
-
-def sorted_labels(labels) -> list[str]:
-    """Distinct labels, in numeric order when they are all numbers, else alphabetical."""
-    unique = sorted({str(label) for label in labels})
-    try:
-        return sorted(unique, key=float)
-    except ValueError:
-        return unique
+CHUNK_ROWS = 4096  # rows of X written at a time (4096 × 100 float32 inputs: 1.6 MB, in cache)
 
 
 def numeric_column(series, source: str):
@@ -50,6 +35,7 @@ def numeric_column(series, source: str):
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return series.astype(float)
+    series = plain(series)
     values = pd.to_numeric(series, errors="coerce")
     bad = values.isna() & series.notna()
     if bad.any():
@@ -65,8 +51,47 @@ def looks_numeric(series) -> bool:
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return True
+    if isinstance(series.dtype, pd.CategoricalDtype):  # each category is parsed once
+        return _mostly_numbers(series.cat.codes.to_numpy(), series.cat.categories)
+    if pd.api.types.infer_dtype(series, skipna=True) == "string":
+        codes, uniques = pd.factorize(series)  # each distinct text is parsed once
+        return _mostly_numbers(codes, uniques)
     filled = series.dropna()
     return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().mean() >= 0.5
+
+
+def plain(series):
+    """``series`` with a categorical's codes turned back into its values (objects)."""
+    import pandas as pd
+
+    return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+
+
+def _mostly_numbers(codes: np.ndarray, texts) -> bool:
+    """Whether at least half the filled cells (``codes >= 0``) of ``texts[codes]`` parse as numbers."""
+    import pandas as pd
+
+    filled = codes[codes >= 0]
+    if filled.size == 0:
+        return False
+    numeric = pd.notna(pd.to_numeric(np.asarray(texts, dtype=object), errors="coerce"))
+    return float(np.mean(numeric[filled])) >= 0.5
+
+
+def text_labels(series) -> tuple[np.ndarray, list[str]] | None:
+    """A text column's :func:`column_labels`; None for a column :func:`looks_numeric` calls numbers.
+
+    Plain text is hashed once for both questions (its labels are its distinct cells).
+    """
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series):
+        return None
+    if not isinstance(series.dtype, pd.CategoricalDtype) and \
+            pd.api.types.infer_dtype(series, skipna=True) == "string":
+        codes, labels = column_labels(series)
+        return None if _mostly_numbers(codes, labels) else (codes, labels)
+    return None if looks_numeric(series) else column_labels(series)
 
 
 @dataclass
@@ -103,38 +128,69 @@ class Preprocessor:
         return len(self.input_names)
 
     # -- transform ----------------------------------------------------------------
-    def transform(self, frame, source: str) -> tuple[np.ndarray, dict[str, int]]:
-        """``X (n_rows, n_inputs)`` float64, and ``{column: count}`` of unseen categories."""
+    def transform(self, frame, source: str, rows: np.ndarray | None = None,
+                  dtype=np.float64) -> tuple[np.ndarray, dict[str, int]]:
+        """The model inputs of ``frame``'s rows, and ``{column: count}`` of unseen categories.
+
+        Parameters
+        ----------
+        frame : DataFrame with the feature columns; its index holds the 0-based CSV data rows
+        rows : (n_rows,) int positions into ``frame`` (default: every row, in order)
+        dtype : of ``X``; each value is computed in float64 and stored as ``dtype``
+
+        Returns
+        -------
+        X : (n_rows, n_inputs) ``dtype``: one array, written ``CHUNK_ROWS`` rows at a time
+        unseen : cells per text column that are neither a training category nor filled
+        """
+        columns, unseen = self._columns(frame, source, rows)
+        n_rows = len(frame) if rows is None else len(rows)
+        X = np.zeros((n_rows, self.n_inputs), dtype=dtype)
+        # Row chunks, each column within a chunk: the chunk stays in cache while its
+        # columns are written, where whole strided columns would stream X once per column.
+        for start in range(0, n_rows, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, n_rows)
+            block = X[start:stop]
+            at_rows = slice(start, stop) if rows is None else rows[start:stop]
+            for column in columns:
+                column.write(block, at_rows, slice(start, stop))
+        return X, unseen
+
+    def _columns(self, frame, source, rows) -> tuple[list, dict[str, int]]:
+        """Each feature checked over the rows (the first problem, column by column, raises)
+        and ready to write: one-hot codes per row, or numbers with their scaling."""
         import pandas as pd
 
-        blocks, unseen = [], {}
+        columns, unseen, at = [], {}, 0
         for col in self.features:
             series = frame[col]
-            if col in self.fill:
-                series = series.fillna(self.fill[col])
             if col in self.categorical:
-                cats = self.categorical[col]
-                text = series.map(label_text, na_action="ignore")
-                codes = pd.Index(cats).get_indexer(text)  # -1: unseen or empty
-                known = codes >= 0
-                if (~known).any():
-                    unseen[col] = int((~known).sum())
-                block = np.zeros((len(frame), len(cats)))
-                block[np.flatnonzero(known), codes[known]] = 1.0
-                blocks.append(block)
-            else:
-                values = numeric_column(series, source).to_numpy()
-                if np.isnan(values).any():
-                    row = frame.index[np.flatnonzero(np.isnan(values))[0]]
-                    raise NnfitError(f"{source}: column {col!r}, line {row + 2}: empty cell, and "
-                                     f"this model has no fill value (train with data.missing: "
-                                     f"mean to get one)")
-                if col in self.quantiles:  # then center, scale = 0, 1
-                    values = to_normal(values, self.quantiles[col])
-                center, scale = self.numeric[col]
-                blocks.append(((values - center) / scale)[:, None])
-        X = np.hstack(blocks) if blocks else np.zeros((len(frame), 0))
-        return X, unseen
+                cats = pd.Index(self.categorical[col])
+                codes, labels = column_labels(series if rows is None else series.iloc[rows])
+                empty = cats.get_indexer([self.fill[col]])[0] if col in self.fill else -1
+                # per distinct label its category (-1: unseen), and last the empty cells' one
+                where = np.append(cats.get_indexer(labels), empty)[codes]
+                if (where < 0).any():
+                    unseen[col] = int(np.count_nonzero(where < 0))
+                columns.append(_OneHot(at, where))
+                at += len(cats)
+                continue
+            fill = self.fill.get(col)
+            if series.dtype.kind in "iuf":  # read in place, a chunk at a time
+                values, by_frame_row = series.to_numpy(), True
+                if fill is None and series.dtype.kind == "f" and np.isnan(values).any():
+                    # a hole in the column: raise if it is among these rows
+                    _no_fill(col, series if rows is None else series.iloc[rows], source)
+            else:  # booleans, or text where numbers belong: converted (and checked) once
+                part = plain(series if rows is None else series.iloc[rows])
+                if fill is not None:
+                    part = part.fillna(fill)
+                values, by_frame_row = numeric_column(part, source).to_numpy(), False
+                _no_fill(col, part, source)
+            columns.append(_Numbers(at, values, by_frame_row, fill, self.quantiles.get(col),
+                                    *self.numeric[col]))
+            at += 1
+        return columns, unseen
 
     def encode_targets(self, frame, source: str, unseen: str = "error"):
         """Class indices ``(n,)``, or standardized values ``(n, k)`` for regression.
@@ -154,16 +210,16 @@ class Preprocessor:
                                  f"empty cell")
         new_labels: list[str] = []
         if self.task == "classification":
-            text = frame[self.targets[0]].map(label_text)
-            y = pd.Index(self.classes).get_indexer(text)  # -1: a class training never saw
+            codes, labels = column_labels(frame[self.targets[0]])
+            where = pd.Index(self.classes).get_indexer(labels)  # -1: a class training never saw
+            y = where[codes].astype(np.intp, copy=False)
             new = y < 0
             if new.any() and unseen == "error":
                 first = np.flatnonzero(new)[0]
                 raise NnfitError(f"{source}: target {self.targets[0]!r}, line "
-                                 f"{frame.index[first] + 2}: class {text.iloc[first]!r} was not "
-                                 f"among the training classes ({', '.join(self.classes)})")
-            new_labels = sorted_labels(text[new])
-            y = y.astype(np.intp, copy=False)
+                                 f"{frame.index[first] + 2}: class {labels[codes[first]]!r} was "
+                                 f"not among the training classes ({', '.join(self.classes)})")
+            new_labels = sorted_labels(label for label, w in zip(labels, where) if w < 0)
         else:
             values = np.column_stack([numeric_column(frame[t], source).to_numpy()
                                       for t in self.targets])
@@ -221,19 +277,67 @@ class Preprocessor:
         return prep
 
 
+class _OneHot:
+    """A text column's one-hot block: ``where (n_rows,)`` is each row's category, -1 none."""
+
+    def __init__(self, at: int, where: np.ndarray):
+        self.at, self.where = at, where
+
+    def write(self, block: np.ndarray, frame_rows, chunk: slice) -> None:
+        where = self.where[chunk]
+        known = where >= 0
+        block[np.flatnonzero(known), self.at + where[known]] = 1.0
+
+
+class _Numbers:
+    """A numeric column: ``values`` over the frame's rows (``by_frame_row``) or the chunk's."""
+
+    def __init__(self, at, values, by_frame_row, fill, quantiles, center, scale):
+        self.at, self.values, self.by_frame_row = at, values, by_frame_row
+        self.fill, self.quantiles, self.center, self.scale = fill, quantiles, center, scale
+
+    def write(self, block: np.ndarray, frame_rows, chunk: slice) -> None:
+        values = self.values[frame_rows if self.by_frame_row else chunk].astype(np.float64,
+                                                                                 copy=False)
+        if self.fill is not None and self.by_frame_row:
+            values = np.where(np.isnan(values), self.fill, values)
+        if self.quantiles is not None:  # then center, scale = 0, 1
+            values = to_normal(values, self.quantiles)
+        # (values − center) / scale in float64, rounded once into X's dtype
+        np.divide(values - self.center, self.scale, out=block[:, self.at])
+
+
+def _no_fill(col: str, series, source: str) -> None:
+    """Raise for the first empty cell of ``series``, if any: its column has no fill value."""
+    empty = np.flatnonzero(series.isna().to_numpy())
+    if empty.size == 0:
+        return
+    row = series.index[empty[0]]
+    raise NnfitError(f"{source}: column {col!r}, line {row + 2}: empty cell, and this model "
+                     f"has no fill value (train with data.missing: mean to get one)")
+
+
 def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str],
                      classes: list[str] | None, scale: str, missing: str, scale_target: bool,
-                     source: str, reading: dict | None = None) -> Preprocessor:
+                     source: str, reading: dict | None = None,
+                     rows: np.ndarray | None = None) -> Preprocessor:
     """Learn categories, fill values and scaling statistics from the training rows.
 
-    ``missing`` and ``reading`` (see :func:`nnfit.data.table.reading_options`) are
-    stored as they are, for ``eval`` and ``predict``.
+    ``train`` holds them, or ``rows`` (int positions) picks them out of it, a column
+    at a time. ``missing`` and ``reading`` (see
+    :func:`nnfit.data.table.reading_options`) are stored as they are, for ``eval``
+    and ``predict``.
     """
     prep = Preprocessor(task=task, targets=targets, features=features, classes=classes, scale=scale,
                         missing=missing, reading=dict(reading or READING_DEFAULTS))
+
+    def column(name):
+        return train[name] if rows is None else train[name].iloc[rows]
+
     for col in features:
-        series = train[col]
-        if looks_numeric(series):
+        series = column(col)
+        text = text_labels(series)
+        if text is None:
             values = numeric_column(series, source)
             if missing == "mean":
                 prep.fill[col] = float(values.mean())
@@ -244,14 +348,15 @@ def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str
             else:
                 prep.numeric[col] = _center_scale(values.to_numpy(), scale)
         else:
-            text = series.map(label_text, na_action="ignore")
-            if missing == "mean":
-                prep.fill[col] = str(text.mode().iloc[0])
-                text = text.fillna(prep.fill[col])
-            prep.categorical[col] = sorted(text.dropna().unique().tolist())
+            codes, labels = text
+            if missing == "mean":  # the most frequent label, the first in order of a tie
+                counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+                prep.fill[col] = min(labels[i] for i in np.flatnonzero(counts == counts.max()))
+            prep.categorical[col] = sorted(labels)
     if task == "regression":
         prep.target_scale = [
-            _center_scale(numeric_column(train[t], source).to_numpy(), "standard" if scale_target else "none")
+            _center_scale(numeric_column(column(t), source).to_numpy(),
+                          "standard" if scale_target else "none")
             for t in targets]
     return prep
 

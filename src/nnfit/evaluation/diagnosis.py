@@ -255,13 +255,32 @@ def needs_probe(e: Evidence) -> bool:
 
 def dead_units(network, X: np.ndarray, chunk: int = 4096) -> list[dict]:
     """For each ReLU layer, the units whose output is never positive on ``X``."""
+    return outputs_and_dead_units(network, X, chunk)[1]
+
+
+def outputs_and_dead_units(network, X: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, list[dict]]:
+    """``network.predict(X)`` and :func:`dead_units` of ``X`` from one pass over its rows.
+
+    Parameters
+    ----------
+    X : (n_samples, *input_shape), cast to the network's dtype a chunk at a time
+
+    Returns
+    -------
+    outputs : (n_samples, *output_shape) in the network's dtype, as ``predict`` gives them
+    dead : one record per ReLU layer (``layer``, ``description``, ``units``, ``dead``, ``share``)
+    """
     alive: dict[int, np.ndarray] = {}
+    outputs = np.empty((X.shape[0],) + tuple(network.output_shape), dtype=network.dtype)
+    last = len(network.layers) - 1
     for start in range(0, X.shape[0], chunk):
         x = np.asarray(X[start:start + chunk], dtype=network.dtype)
         for i, layer in enumerate(network.layers):
-            x = layer.forward(x, training=False)
+            x = layer.forward(x, training=False,
+                              **({"out": outputs[start:start + x.shape[0]]} if i == last else {}))
             if getattr(getattr(layer, "activation", None), "name", None) == "relu":
                 positive = (x > 0).reshape(-1, x.shape[-1]).any(axis=0)
                 alive[i] = positive | alive[i] if i in alive else positive
-    return [{"layer": i, "description": repr(network.layers[i]), "units": int(a.size),
-             "dead": int((~a).sum()), "share": float((~a).mean())} for i, a in alive.items()]
+    return outputs, [{"layer": i, "description": repr(network.layers[i]), "units": int(a.size),
+                      "dead": int((~a).sum()), "share": float((~a).mean())}
+                     for i, a in alive.items()]

@@ -205,7 +205,8 @@ class Unsplit:
 
     config: Config
     source: str
-    frame: object  # pandas DataFrame: the used columns, rows left after the missing-cell policy
+    frame: object  # pandas DataFrame: the used columns (text as categoricals), rows left after
+    # the missing-cell policy
     features: list[str]
     kind: str
     labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
@@ -219,13 +220,15 @@ class Unsplit:
 
 
 def read_unsplit(config: Config, csv_path: str | Path) -> Unsplit:
-    """The steps of :func:`prepare` before the split: read, select, missing cells, task, classes."""
+    """The steps of :func:`prepare` before the split: read, select (text columns as
+    categoricals), missing cells, task, classes."""
     from ..data import dataset as d
     from ..data.table import exclude_columns, read_table
 
     data, source = config.data, str(csv_path)
     frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
     frame, features = d.select_columns(frame, data, source)
+    frame = d.text_as_categories(frame, list(frame.columns))
     notes = d.index_notes(frame, features)
     frame = d.handle_missing(frame, features, data, source, notes)
     kind = d.decide_task(frame, data, source, notes)
@@ -267,7 +270,8 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
     prep = d.fit_on_train(unsplit.frame, rows, unsplit.features, unsplit.kind, unsplit.classes,
                           unsplit.labels, data, source, notes)
-    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes)
+    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes,
+                                dtype=np.dtype(config.training.dtype))
     check_finite_splits(splits, prep, unsplit.frame, source)
     loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
                        config.training.loss, data.targets, config_source)

@@ -164,14 +164,17 @@ def score(prepared: Prepared, result: FitResult, config: Config | None = None,
 
 
 def _score(prepared: Prepared, result: FitResult, config: Config, probe: str) -> Scores:
-    from ..evaluation.diagnosis import Evidence, dead_units, diagnose, needs_probe
+    from ..evaluation.diagnosis import Evidence, diagnose, needs_probe, outputs_and_dead_units
 
     ds, task, net = prepared.data, prepared.task, result.network
     splits, baseline, logits = {}, {}, {}
     for name, X in ds.X.items():
         y, rows = ds.y[name], int(X.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged net scores inf; said in words
-            logits[name] = net.predict(X)
+            if name == "train":  # the dead-unit census rides along on the same pass
+                logits[name], dead = outputs_and_dead_units(net, X)
+            else:
+                logits[name] = net.predict(X)
             splits[name] = {"rows": rows, **task.score(logits[name], y)}
         base = task.baseline_logits(ds.y["train"], rows, net.dtype)
         baseline[name] = {"rows": rows, **task.score(base, y)}
@@ -198,7 +201,6 @@ def _score(prepared: Prepared, result: FitResult, config: Config, probe: str) ->
                 evidence.probe_skipped = "the wider network would not fit in memory"
         elif probe == "never":
             evidence.probe_skipped = "--no-probe"
-        dead = dead_units(net, ds.X["train"])
     return Scores(splits, baseline, diagnose(evidence), dead, confusion)
 
 
