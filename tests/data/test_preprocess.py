@@ -185,3 +185,51 @@ def test_empty_cells_and_text_in_chosen_rows_name_their_csv_line():
         "data.missing: mean to get one)")  # columns in order: 'a' comes first
     assert _error(lambda: prep.transform(frame, "t.csv", rows=np.array([9, 5]))) == (
         "t.csv: column 'n', line 14: 'oops' is not a number")
+
+
+# -- numbers that are not numbers a network can take ----------------------------------------
+def _fit(frame, **options):
+    from nnfit.data.preprocess import fit_preprocessor
+
+    kwargs = dict(task="regression", targets=["y"], features=[c for c in frame if c != "y"],
+                  classes=None, scale="standard", missing="error", scale_target=True, source="d.csv")
+    return fit_preprocessor(frame, **{**kwargs, **options})
+
+
+@pytest.mark.parametrize("cells,line,shown,count", [
+    (["1", "inf", "2", "-inf"], 3, "inf", "2 such cells"),
+    (["1", "2", "1e400", "3"], 4, "inf", "1 such cell"),  # beyond float64: inf after parsing
+])
+def test_infinite_cells_are_refused_naming_the_first_line(cells, line, shown, count):
+    import pandas as pd
+
+    from nnfit.errors import NnfitError
+
+    frame = pd.DataFrame({"x": cells, "y": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(NnfitError) as info:
+        _fit(frame)
+    assert info.value.message == (f"d.csv: column 'x', line {line}: {shown} is not a finite number "
+                                  f"({count}); remove the rows, or empty the cells and set "
+                                  f"data.missing")
+
+
+def test_numbers_whose_statistics_overflow_are_refused():
+    import pandas as pd
+
+    from nnfit.errors import NnfitError
+
+    frame = pd.DataFrame({"x": [1e308, 1.5e308, -1e308], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(NnfitError, match="column 'x': its numbers are too large to scale in "
+                                         "float64 \\(the standard scaling overflows\\)"):
+        _fit(frame)
+
+
+def test_a_column_empty_in_the_training_rows_has_no_mean_to_fill_with():
+    import pandas as pd
+
+    from nnfit.errors import NnfitError
+
+    frame = pd.DataFrame({"x": [None, None, None], "z": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(NnfitError, match="column 'x' has no values in the training rows, so it "
+                                         "has no mean to fill with"):
+        _fit(frame, missing="mean")

@@ -17,6 +17,7 @@ A fitted Preprocessor is plain data: ``to_dict()`` is JSON, ``from_dict`` reads 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -34,15 +35,24 @@ def numeric_column(series, source: str):
     import pandas as pd
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
-        return series.astype(float)
-    series = plain(series)
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna()
-    if bad.any():
-        row = bad.idxmax()
+        values = series.astype(float)
+    else:
+        series = plain(series)
+        values = pd.to_numeric(series, errors="coerce")
+        bad = values.isna() & series.notna()
+        if bad.any():
+            row = bad.idxmax()
+            raise NnfitError(f"{source}: column {series.name!r}, line {row + 2}: "
+                             f"{series[row]!r} is not a number")
+        values = values.astype(float)
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():  # "inf", or a number beyond float64 such as 1e400
+        row = values.index[int(np.argmax(infinite))]
         raise NnfitError(f"{source}: column {series.name!r}, line {row + 2}: "
-                         f"{series[row]!r} is not a number")
-    return values.astype(float)
+                         f"{values[row]:g} is not a finite number ({int(infinite.sum())} such "
+                         f"cell{'s' if infinite.sum() > 1 else ''}); remove the rows, or empty the "
+                         f"cells and set data.missing")
+    return values
 
 
 def looks_numeric(series) -> bool:
@@ -340,32 +350,46 @@ def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str
         if text is None:
             values = numeric_column(series, source)
             if missing == "mean":
+                if values.isna().all():
+                    _nothing_to_fill(col, source)
                 prep.fill[col] = float(values.mean())
                 values = values.fillna(prep.fill[col])
             if scale == "quantile":
                 prep.quantiles[col] = fit_quantiles(values.to_numpy())
                 prep.numeric[col] = [0.0, 1.0]  # the quantile map is the whole scaling
             else:
-                prep.numeric[col] = _center_scale(values.to_numpy(), scale)
+                prep.numeric[col] = _center_scale(values.to_numpy(), scale, col, source)
         else:
             codes, labels = text
             if missing == "mean":  # the most frequent label, the first in order of a tie
+                if not labels:
+                    _nothing_to_fill(col, source)
                 counts = np.bincount(codes[codes >= 0], minlength=len(labels))
                 prep.fill[col] = min(labels[i] for i in np.flatnonzero(counts == counts.max()))
             prep.categorical[col] = sorted(labels)
     if task == "regression":
         prep.target_scale = [
             _center_scale(numeric_column(column(t), source).to_numpy(),
-                          "standard" if scale_target else "none")
+                          "standard" if scale_target else "none", t, source)
             for t in targets]
     return prep
 
 
-def _center_scale(values: np.ndarray, how: str) -> list[float]:
-    if how == "standard":
-        center, scale = float(np.mean(values)), float(np.std(values))
-    elif how == "minmax":
-        center, scale = float(np.min(values)), float(np.max(values) - np.min(values))
-    else:
-        center, scale = 0.0, 1.0
+def _nothing_to_fill(col: str, source: str) -> None:
+    raise NnfitError(f"{source}: column {col!r} has no values in the training rows, so it has no "
+                     f"mean to fill with; leave it out (data.exclude) or set data.missing: drop")
+
+
+def _center_scale(values: np.ndarray, how: str, name: str, source: str) -> list[float]:
+    """``[center, scale]`` of a column's training values; NnfitError when they overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if how == "standard":
+            center, scale = float(np.mean(values)), float(np.std(values))
+        elif how == "minmax":
+            center, scale = float(np.min(values)), float(np.max(values) - np.min(values))
+        else:
+            center, scale = 0.0, 1.0
+    if not (math.isfinite(center) and math.isfinite(scale)):
+        raise NnfitError(f"{source}: column {name!r}: its numbers are too large to scale in "
+                         f"float64 (the {how} scaling overflows); rescale the column")
     return [center, scale if scale > 0 else 1.0]  # a constant column is left unscaled
