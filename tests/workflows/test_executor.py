@@ -125,3 +125,29 @@ def load_config_text(text):
         path = Path(tmp) / "c.yaml"
         path.write_text(text)
         return load_config(path)
+
+
+def dies_on_two(job):
+    import os
+    import signal
+
+    if job == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # a worker killed from outside, or by the OOM killer
+    return job * 10
+
+
+def test_a_job_whose_worker_dies_is_failed_and_the_others_finish():
+    from nnfit.workflows.executor import DIED, JobFailed, run_jobs
+
+    seen = []
+    results = run_jobs(dies_on_two, range(5), n_jobs=2, on_result=lambda i, r: seen.append(i))
+    assert results[:2] == [0, 10] and results[3:] == [30, 40]
+    assert isinstance(results[2], JobFailed) and results[2].message == DIED
+    assert sorted(seen) == [0, 1, 2, 3, 4]  # each job reported exactly once
+
+
+def test_a_job_cut_short_by_another_jobs_death_runs_again():
+    from nnfit.workflows.executor import JobFailed, run_jobs
+
+    results = run_jobs(dies_on_two, [2, 5, 6, 7], n_jobs=2)
+    assert isinstance(results[0], JobFailed) and results[1:] == [50, 60, 70]

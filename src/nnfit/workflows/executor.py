@@ -201,23 +201,53 @@ def _sequential(fn, jobs, shared, collect, results):
 
 
 def _parallel(fn, jobs, shared, n_jobs, collect, results):
+    """The jobs in loky worker processes.
+
+    A worker that dies (killed, out of memory) breaks the whole pool and takes the jobs
+    of the other workers with it, and nothing says which job it was running. So the
+    jobs that had not come back run again in a new pool; if a worker dies there too,
+    each of the rest runs alone, and a job whose worker dies alone is a JobFailed. A job
+    that kills its worker every time is failed; one killed once from outside runs again.
+    """
+    pending = list(range(len(jobs)))
+    try:
+        for _ in range(2):
+            if pending:
+                pending = _pool(fn, jobs, pending, shared, n_jobs, collect)
+        for index in pending:
+            if _pool(fn, jobs, [index], shared, 1, collect):
+                collect(index, JobFailed(index, "WorkerDied", DIED))
+    except KeyboardInterrupt:
+        raise Interrupted(results) from None
+
+
+DIED = "its worker process died (killed, or out of memory)"
+
+
+def _pool(fn, jobs, indices, shared, n_jobs, collect) -> list[int]:
+    """Run ``indices`` in one loky pool; the indices that did not come back when a worker
+    died (empty when all did). KeyboardInterrupt stops the pool and propagates."""
     import joblib
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     # joblib 1.3 returns results only in submission order; 1.4 added completion order.
     unordered = tuple(int(p) for p in joblib.__version__.split(".")[:2]) >= (1, 4)
-    parallel = Parallel(n_jobs=n_jobs, backend="loky", batch_size=1,
+    # a loky pool even for one job: a worker process, so its death cannot take this one
+    parallel = Parallel(n_jobs=max(2, min(n_jobs, len(indices))), backend="loky", batch_size=1,
                         return_as="generator_unordered" if unordered else "generator")
-    outputs = parallel(delayed(_run_one)(fn, index, job, True, shared)
-                       for index, job in enumerate(jobs))
+    outputs = parallel(delayed(_run_one)(fn, index, jobs[index], True, shared)
+                       for index in indices)
+    left = set(indices)
     try:
         for index, result in outputs:
+            left.discard(index)
             collect(index, result)
-    except KeyboardInterrupt:
-        _close(outputs)  # joblib aborts: the workers are killed, nothing more is waited for
-        raise Interrupted(results) from None
+    except TerminatedWorkerError:
+        return sorted(left)
     finally:
-        _close(outputs)
+        _close(outputs)  # after Ctrl-C joblib aborts: the workers are killed, nothing waited for
+    return []
 
 
 def _close(outputs):
