@@ -282,7 +282,7 @@ def train(
         metrics = run_train(config, data, **options,
                             **(_where(jobs, scheduler, scheduler_timeout) if given else {}))
     else:
-        from .workflows.cv import cross_validate, exit_code, progress_line
+        from .workflows.cv import cross_validate, exit_code, progress_line  # cv's own codes
 
         metrics = cross_validate(config, data, k=cv, **options,
                                  **_where(jobs, scheduler, scheduler_timeout),

@@ -3,7 +3,6 @@
 import math
 
 import numpy as np
-import pytest
 
 from nnfit.nn.build import build_network
 from nnfit.nn.optimizers import make_optimizer

@@ -86,9 +86,8 @@ class Trainer:
         positive integer, X and y of as many rows, rows of the network's input
         shape, and no NaN or infinity in X or float targets (validation alike).
         """
-        net, loss = self.network, self.loss
+        loss = self.loss
         epochs = positive_int(epochs, "epochs")
-        n_outputs = net.output_shape[-1]
         X, y = self._arrays(X, y, "")
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
