@@ -196,7 +196,8 @@ def sklearn_inputs(config, unsplit, csv: Path):
                                    "features", "task"}),
         **({"features": unsplit.features, "task": unsplit.kind} if unsplit else {}),
         "split_seed": config.training.seed if data.split_seed is None else data.split_seed,
-        "scale": "standard", "missing": "mean"}})
+        "scale": "standard", "missing": "mean"},
+        "training": {"dtype": "float64"}})  # scikit-learn's own precision
     ref = read_unsplit(reference, csv)
     if unsplit is None:
         unsplit, rows = ref, standard_rows(ref)
