@@ -50,6 +50,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+from tables import render  # bench/tables.py: python bench/accuracy.py puts bench/ on the path
+
 ROOT = Path(__file__).parent.parent
 DATA = ROOT / "sample_data"
 
@@ -288,18 +290,6 @@ def task_text(row: dict) -> str:
     return f"{what} ({metric})"
 
 
-def render(header: list[str], lines: list[list[str]], markdown: bool) -> str:
-    if markdown:
-        out = ["| " + " | ".join(header) + " |", "|" + "|".join(
-            " --- " if h in ("dataset", "task") else " ---: " for h in header) + "|"]
-        out += ["| " + " | ".join(line) + " |" for line in lines]
-        return "\n".join(out)
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
-                                  for i, (c, w) in enumerate(zip(cells, widths)))
-    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])
-
-
 def accuracy_table(table: list[dict], markdown: bool) -> str:
     header = ["dataset", "task", "rows", *MODELS, "nnfit − MLP", "nnfit − best", "pass"]
     signed = lambda v: "—" if v is None else f"{v:+.3f}"  # noqa: E731
@@ -312,7 +302,7 @@ def accuracy_table(table: list[dict], markdown: bool) -> str:
         cells += [signed(row["vs_mlp"]), signed(row["vs_best"]),
                   "pass" if row["passed"] else "FAIL"]
         lines.append(cells)
-    return render(header, lines, markdown)
+    return render(header, lines, markdown, left=2)
 
 
 def time_table(table: list[dict], results: list[dict], markdown: bool) -> str:

@@ -71,6 +71,7 @@ import numpy as np
 
 import nnfit
 from nnfit.threads import blas_threads
+from tables import render  # bench/tables.py (bench/ is on the path when run as a script)
 
 
 @dataclass(frozen=True)
@@ -365,18 +366,8 @@ def report(p: Problem, names: list[str], times: dict, memory: dict, args) -> Non
     print()
     print(f"{p.describe()}; {args.repeat} rounds; {args.threads} BLAS thread(s) "
           f"except where said")
-    if args.markdown:
-        print()
-        print("| " + " | ".join(head) + " |")
-        print("|" + "|".join(" --- " for _ in head) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-        print("  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths))))
-        for row in rows:
-            print("  ".join(c.rjust(w) if i else c.ljust(w)
-                            for i, (c, w) in enumerate(zip(row, widths))))
+    print()
+    print(render(head, rows, args.markdown))
     for name in names:
         if "error" in memory.get(name, {}):
             print(f"  memory of {name}: {memory[name]['error']}")
@@ -424,15 +415,8 @@ def accuracy_check(args, have_sklearn: bool) -> None:
           f"the noiseless rule argmax(X·M) scores {rule:.4f}")
     head = ["seed", "nnfit", "sklearn", "nnfit − sklearn (pp)"]
     cells = [[r[0], f"{r[1]:.4f}", f"{r[2]:.4f}", f"{100 * (r[1] - r[2]):+.2f}"] for r in rows]
-    if args.markdown:
-        print()
-        print("| " + " | ".join(head) + " |")
-        print("|" + "|".join(" --- " for _ in head) + "|")
-        for c in cells:
-            print("| " + " | ".join(c) + " |")
-    else:
-        for c in [head, *cells]:
-            print(f"{c[0]:>5}  {c[1]:>8}  {c[2]:>8}  {c[3]:>20}")
+    print()
+    print(render(head, cells, args.markdown))
 
 
 def main():

@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 from engine import HUGE, PROBLEMS, learnable_data
+from tables import render
 
 CONFIG = """\
 data:
@@ -204,16 +205,7 @@ def main():
     print(f"whole process, {p.n_samples} rows × {p.n_features} → "
           f"{' → '.join(map(str, p.widths))}, batch {p.batch_size}, Adam, {args.epochs} epochs, "
           f"1 thread; medians of {args.repeat} (target: wall ratio ≤ 0.6)")
-    if args.markdown:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "|".join(" --- " for _ in head) + "|")
-        for row in rows:
-            print("| " + " | ".join(row) + " |")
-    else:
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
-        for row in [head, *rows]:
-            print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in
-                            enumerate(zip(row, widths))))
+    print(render(head, rows, args.markdown))
 
 
 if __name__ == "__main__":
