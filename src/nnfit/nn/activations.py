@@ -39,7 +39,8 @@ class Activation:
         raise NotImplementedError
 
     def backward(self, y: np.ndarray, dy: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Write ``dL/dz`` into ``out`` given the output ``y`` and ``dL/dy``."""
+        """``dL/dz`` given the output ``y`` and ``dL/dy``: written into ``out`` and returned,
+        or ``dy`` itself where ``f' = 1`` (callers use the return value, never ``out``)."""
         raise NotImplementedError
 
     def spec(self) -> str | dict:
@@ -61,8 +62,7 @@ class Identity(Activation):
         return out
 
     def backward(self, y, dy, out):
-        np.copyto(out, dy)
-        return out
+        return dy  # f' = 1: nothing to compute, nothing to copy
 
 
 class ReLU(Activation):

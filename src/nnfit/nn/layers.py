@@ -73,11 +73,7 @@ class Dense(Layer):
 
     def backward(self, dy, need_dx=True):
         """``dz = dy ⊙ f'(z)``, ``dW = xᵀ·dz``, ``db = Σ_batch dz``, ``dx = dz·Wᵀ``."""
-        if self.activation.name == "identity":  # f' = 1: dz is dy itself, no copy
-            dz = dy
-        else:
-            dz = self._buffer("dz", dy.shape)
-            self.activation.backward(self._y, dy, out=dz)
+        dz = self.activation.backward(self._y, dy, out=self._buffer("dz", dy.shape))
         x2, dz2 = self._x, dz
         if dz.ndim > 2:  # (batch, tokens, ·): the tokens are more rows
             x2, dz2 = x2.reshape(-1, self.fan_in), dz.reshape(-1, self.units)
