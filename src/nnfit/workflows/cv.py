@@ -323,7 +323,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     members = None
     with ctrl_c_stops(stop):
         if final_cfg.training.ensemble > 1:  # the folds judged one network; the model is K
-            from .ensemble import fit_ensemble, member_records
+            from .ensemble import ensemble_section, fit_ensemble
 
             console.print(f"final model: an ensemble of {final_cfg.training.ensemble} seeds",
                           style="dim", markup=False)
@@ -336,9 +336,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
                        config=final_cfg, overrides=overrides,
                        config_header=cv_header(k, non_test.size, epochs, config))
         if members is not None:
-            metrics["ensemble"] = {"members": len(members), "metric": metric, "jobs": n_jobs,
-                                   "scheduler": None,
-                                   "records": member_records(final, members)}
+            metrics["ensemble"] = ensemble_section(members, metric, n_jobs, None)
         mean, std = summary([f.record for f in results], metric)
         metrics["cv"] = {
             "k": k, "metric": metric, "rows": int(non_test.size),

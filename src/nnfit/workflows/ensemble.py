@@ -25,15 +25,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Member:
-    """One member's fit and its seed."""
+    """One member's fit, its seed, and its :func:`member_record` (scored once, on arrival)."""
 
     seed: int
     result: FitResult
-
-
-def member_job(prepared: Prepared, config: Config) -> FitResult:
-    """One member: a plain fit with the member's seed (module level, for worker processes)."""
-    return fit(prepared, config)
+    record: dict
 
 
 def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, scheduler=None,
@@ -57,13 +53,13 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
         if isinstance(result, JobFailed):
             raise NnfitError(f"training.ensemble: member {index + 1} (seed {seed + index}) "
                              f"failed: {result.message}", FAILED)
-        members[index] = Member(seed + index, result)
+        members[index] = Member(seed + index, result, member_record(prepared, seed + index, result))
         if on_member is not None:
             on_member(len(members), members[index])
 
     started = time.perf_counter()
     try:
-        run_jobs(member_job, [job_config(config, seed=seed + i) for i in range(k)],
+        run_jobs(fit, [job_config(config, seed=seed + i) for i in range(k)],
                  n_jobs=n_jobs, on_result=arrived, scheduler=scheduler, shared=prepared)
     except Interrupted:
         raise NnfitError(f"interrupted: {len(members)} of {k} ensemble members had finished; "
@@ -76,23 +72,27 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
     return combined, ordered
 
 
-def member_records(prepared: Prepared, members: list[Member]) -> list[dict]:
-    """Each member's seed, epochs and per-split loss and headline metric (for the table)."""
+def member_record(prepared: Prepared, seed: int, result: FitResult) -> dict:
+    """A member's seed, epochs and per-split loss and headline metric (for the table)."""
     import numpy as np
 
     ds, task = prepared.data, prepared.task
     metric = HEADLINE_METRIC[task.kind]
-    records = []
-    for m in members:
-        splits = {}
-        for name, X in ds.X.items():
-            with np.errstate(over="ignore", invalid="ignore"):
-                scored = task.score(m.result.network.predict(X), ds.y[name])
-            splits[name] = {"loss": scored["loss"], metric: scored[metric]}
-        records.append({"seed": m.seed, "epochs_run": m.result.epochs_run,
-                        "best_epoch": m.result.best_epoch, "stop_reason": m.result.stop_reason,
-                        "seconds": round(m.result.seconds, 3), "splits": splits})
-    return records
+    splits = {}
+    for name, X in ds.X.items():
+        with np.errstate(over="ignore", invalid="ignore"):
+            scored = task.score(result.network.predict(X), ds.y[name])
+        splits[name] = {"loss": scored["loss"], metric: scored[metric]}
+    return {"seed": seed, "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+            "stop_reason": result.stop_reason, "seconds": round(result.seconds, 3),
+            "splits": splits}
+
+
+def ensemble_section(members: list[Member], metric: str, jobs: int | None,
+                     scheduler: str | None) -> dict:
+    """``metrics.json``'s ``ensemble`` section: the members' records and where they ran."""
+    return {"members": len(members), "metric": metric, "jobs": jobs, "scheduler": scheduler,
+            "records": [m.record for m in members]}
 
 
 def member_line(record: dict, done: int, k: int, metric: str) -> str:

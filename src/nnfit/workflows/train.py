@@ -101,7 +101,7 @@ def _train_ensemble(prepared, config, run_dir: Path, name: str, overrides, conso
     """The ensemble branch of :func:`train`: members through the executor, then one save."""
     from ..store import write_json
     from ..task import HEADLINE_METRIC
-    from .ensemble import fit_ensemble, member_line, member_records
+    from .ensemble import ensemble_section, fit_ensemble, member_line
     from .executor import default_jobs
 
     t, metric = config.training, HEADLINE_METRIC[prepared.task.kind]
@@ -111,8 +111,7 @@ def _train_ensemble(prepared, config, run_dir: Path, name: str, overrides, conso
                   f"{where}, one BLAS thread each", style="dim", markup=False)
 
     def arrived(done, member):
-        console.print(member_line(member_records(prepared, [member])[0], done, t.ensemble, metric),
-                      markup=False)
+        console.print(member_line(member.record, done, t.ensemble, metric), markup=False)
 
     result, members = fit_ensemble(prepared, config, n_jobs=n_jobs, scheduler=cluster,
                                    on_member=arrived)
@@ -120,9 +119,8 @@ def _train_ensemble(prepared, config, run_dir: Path, name: str, overrides, conso
     metrics = save(run_dir, prepared, result, scores, config=config, overrides=overrides,
                    name=f"{name} (ensemble of {t.ensemble}; curves of seed {t.seed})",
                    config_written=True)
-    metrics["ensemble"] = {"members": t.ensemble, "metric": metric,
-                           "jobs": None if scheduler else n_jobs, "scheduler": scheduler,
-                           "records": member_records(prepared, members)}
+    metrics["ensemble"] = ensemble_section(members, metric, None if scheduler else n_jobs,
+                                           scheduler)
     write_json(run_dir / "metrics.json", metrics)
     return {**metrics, "run_dir": str(run_dir),
             "messages": [*stop_messages(result, t.lr),
