@@ -116,14 +116,14 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
     An :class:`~nnfit.nn.ensemble.Ensemble` is saved as its members' vectors stacked,
     ``params (n_members, n_params)``, with ``ensemble: {members: K}`` in model.json.
     """
-    members = getattr(network, "members", None)
-    first = members[0] if members else network
+    members = network.members
+    first, stacked = members[0], len(members) > 1
     buffer = io.BytesIO()
-    if members:
+    if stacked:
         np.savez(buffer, params=np.stack([m.params for m in members]),
                  state=np.stack([m.state for m in members]))
     else:
-        np.savez(buffer, params=network.params, state=network.state)
+        np.savez(buffer, params=first.params, state=first.state)
     write_atomic(run_dir / "model.npz", buffer.getvalue())
     meta = {
         "format_version": FORMAT_VERSION,
@@ -135,7 +135,7 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
         "loss": loss_name,
         **({"class_weight": [float(w) for w in class_weight]} if class_weight is not None else {}),
         "preprocessing": prep.to_dict(),
-        **({"ensemble": {"members": len(members)}} if members else {}),
+        **({"ensemble": {"members": len(members)}} if stacked else {}),
     }
     write_json(run_dir / "model.json", meta)
 

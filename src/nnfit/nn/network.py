@@ -153,6 +153,11 @@ class Network:
         return {slot.name: self.state_view(slot.name) for slot in self.state_layout}
 
     @property
+    def members(self) -> list[Network]:
+        """The networks whose outputs make this one's: itself (an Ensemble has several)."""
+        return [self]
+
+    @property
     def n_params(self) -> int:
         return self.params.size
 

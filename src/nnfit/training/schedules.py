@@ -55,8 +55,12 @@ class Cosine(Schedule):
     name = "cosine"
     options = {"warmup": Option(int, default=0, ge=0)}
 
+    def start(self, lr, steps_per_epoch, epochs):
+        super().start(lr, steps_per_epoch, epochs)
+        self.warm = self.warmup * self.steps_per_epoch  # warm-up updates
+
     def rate(self, step):
-        warm = self.warmup * self.steps_per_epoch
+        warm = self.warm
         if step < warm:
             return self.lr * (step + 1) / warm
         progress = (step - warm) / max(1, self.total - warm)
@@ -76,9 +80,13 @@ class OneCycle(Schedule):
                "div_factor": Option(float, default=25.0, ge=1),
                "final_div_factor": Option(float, default=1e4, ge=1)}
 
+    def start(self, lr, steps_per_epoch, epochs):
+        super().start(lr, steps_per_epoch, epochs)
+        self.initial = self.lr / self.div_factor
+        self.peak_step = self.pct_start * self.total - 1
+
     def rate(self, step):
-        initial = self.lr / self.div_factor
-        peak_step = self.pct_start * self.total - 1
+        initial, peak_step = self.initial, self.peak_step
         if step <= peak_step:
             start, end, p = initial, self.lr, step / max(peak_step, 1e-12)
         else:

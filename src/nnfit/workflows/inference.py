@@ -114,7 +114,7 @@ def show(run_dir: str | Path) -> dict:
         "features": prep.features, "inputs": prep.input_names,
         "layers": layer_rows(network),
         "n_params": int(network.n_params), "dtype": network.dtype.name,
-        "members": len(getattr(network, "members", [network])),
+        "members": len(network.members),
         "metrics": metrics, "metrics_problem": problem,
     }
 
