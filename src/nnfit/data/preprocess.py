@@ -304,7 +304,8 @@ class _Numbers:
 
     def __init__(self, at, values, by_frame_row, fill, quantiles, center, scale):
         self.at, self.values, self.by_frame_row = at, values, by_frame_row
-        self.fill, self.quantiles, self.center, self.scale = fill, quantiles, center, scale
+        self.fill, self.center, self.scale = fill, center, scale
+        self.quantiles = None if quantiles is None else np.asarray(quantiles, dtype=np.float64)
 
     def write(self, block: np.ndarray, frame_rows, chunk: slice) -> None:
         values = self.values[frame_rows if self.by_frame_row else chunk].astype(np.float64,

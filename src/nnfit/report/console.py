@@ -121,6 +121,15 @@ class TrainingView(Observer):
             self._print(logs["epoch"], logs)
 
 
+def print_notes(console, alerts, notes: list[str]) -> None:
+    """The data notes: dim on ``console``; warnings plain, on ``alerts`` when given, so they
+    show even when the notes are quiet."""
+    for note in notes:
+        warning = note.startswith("warning:")
+        (alerts if warning and alerts else console).print(
+            note, style=None if warning else "dim", markup=False)
+
+
 def print_report(console, metrics: dict, notes_after: list[str]) -> None:
     """The results table (splits and baseline), the verdict, dead units, then closing notes."""
     from rich.table import Table

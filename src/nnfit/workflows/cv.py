@@ -261,7 +261,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     ``train``.
     """
     from ..config import load_config
-    from ..report.console import TrainingView, make_console
+    from ..report.console import TrainingView, make_console, print_notes
     from ..store import make_run_dir, write_atomic, write_json
     from .executor import Interrupted, JobFailed, connected, run_jobs
     from .train import ctrl_c_stops, stop_messages
@@ -279,10 +279,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     name = Path(config_path).stem
     metric = METRIC[final.task.kind]
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address: no output
-        for note in final.notes:
-            warning = note.startswith("warning:")
-            (alerts if warning and alerts else console).print(
-                note, style=None if warning else "dim", markup=False)
+        print_notes(console, alerts, final.notes)
         for job in jobs:  # what only a fold's split shows, e.g. categories its train rows lack
             for note in job.prepared.notes:
                 if note not in final.notes:

@@ -15,9 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data.preprocess import label_text
-
-PREDICT_CHUNK = 4096  # rows per forward pass: bounded scratch memory whatever the CSV's size
 from ..errors import NnfitError
+from ..resources import PREDICT_CHUNK  # rows per forward pass: bounded scratch memory
 from .train import layer_rows
 
 

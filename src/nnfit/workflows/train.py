@@ -58,7 +58,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     saved and then reported with exit code 1; an interrupted one with 130.
     """
     from ..config import load_config
-    from ..report.console import TrainingView, make_console
+    from ..report.console import TrainingView, make_console, print_notes
     from ..store import HistoryWriter, make_run_dir, write_atomic
     from .run import make_stopper
 
@@ -71,10 +71,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
                          f"in parallel; give --cv K or --set training.ensemble=K as well")
     prepared = prepare(config, csv_path, str(config_path))
     with connected(scheduler, scheduler_timeout or DEFAULT_TIMEOUT) as cluster:  # before any output
-        for note in prepared.notes:  # warnings show even when the notes are quiet
-            warning = note.startswith("warning:")
-            (alerts if warning and alerts else console).print(
-                note, style=None if warning else "dim", markup=False)
+        print_notes(console, alerts, prepared.notes)
         name = Path(config_path).stem
         run_dir = make_run_dir(out, name)
         write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
