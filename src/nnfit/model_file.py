@@ -196,24 +196,11 @@ def plan(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Plan:
     OverflowError for an absurd option).
     """
     from .nn.build import plan_layers
+    from .nn.network import slot_dicts, slot_layouts
 
     built = plan_layers(layers, tuple(input_shape), dtype)
-    shape = built[-1].output_shape
-    slots = [(f"{i}.{name}", list(shape_), decays) for i, layer in enumerate(built)
-             for name, (shape_, decays) in layer.param_shapes().items()]
-    slots.sort(key=lambda slot: not slot[2])  # as Network: decaying weights first, stable
-    states = [(f"{i}.{name}", list(shape_)) for i, layer in enumerate(built)
-              for name, shape_ in layer.state_shapes().items()]
-    return Plan(_offsets([(name, shape_) for name, shape_, _ in slots]), _offsets(states),
-                tuple(shape))
-
-
-def _offsets(slots: list[tuple[str, list[int]]]) -> list[dict]:
-    out, offset = [], 0
-    for name, shape in slots:
-        out.append({"name": name, "shape": shape, "offset": offset})
-        offset += math.prod(shape)
-    return out
+    params, states = slot_layouts(built)
+    return Plan(slot_dicts(params), slot_dicts(states), tuple(built[-1].output_shape))
 
 
 def n_inputs(prep: Preprocessing) -> int:

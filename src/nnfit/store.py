@@ -22,6 +22,7 @@ import numpy as np
 
 from . import __version__
 from .errors import FAILED, NnfitError
+from .nn.network import slot_dicts
 from .training.observers import Observer
 
 FORMAT_VERSION = 1  # nnfit.model_file reads this version (a new key in model.json: a new version)
@@ -102,11 +103,6 @@ def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -
                          FAILED) from None
 
 
-def _layout(network, slots=None) -> list[dict]:
-    slots = network.layout if slots is None else slots
-    return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in slots]
-
-
 def save_model(run_dir: Path, network, prep, loss_name: str,
                class_weight: list[float] | None = None) -> None:
     """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
@@ -130,8 +126,8 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
         "nnfit_version": __version__,
         "architecture": {"input_shape": list(first.input_shape), "layers": first.specs(),
                          "dtype": first.dtype.name, "n_params": int(first.n_params)},
-        "layout": _layout(first),
-        "state_layout": _layout(first, first.state_layout),
+        "layout": slot_dicts(first.layout),
+        "state_layout": slot_dicts(first.state_layout),
         "loss": loss_name,
         **({"class_weight": [float(w) for w in class_weight]} if class_weight is not None else {}),
         "preprocessing": prep.to_dict(),

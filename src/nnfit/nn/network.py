@@ -37,6 +37,35 @@ class ParamSlot:
         return math.prod(self.shape)
 
 
+def slot_layouts(layers: list[Layer]) -> tuple[list[ParamSlot], list[ParamSlot]]:
+    """Where built ``layers`` keep their parameters and their state in the flat buffers.
+
+    Parameters are named ``"<layer index>.<name>"``, the ones that take weight decay
+    first (a stable sort, so layer order is kept within each group); state follows
+    layer order. ``Network`` lays itself out with this, and a model file's layout is
+    checked against it without building the network.
+    """
+    params = sorted(((f"{i}.{name}", tuple(shape), decays) for i, layer in enumerate(layers)
+                     for name, (shape, decays) in layer.param_shapes().items()),
+                    key=lambda slot: not slot[2])
+    states = [(f"{i}.{name}", tuple(shape), False) for i, layer in enumerate(layers)
+              for name, shape in layer.state_shapes().items()]
+    return _placed(params), _placed(states)
+
+
+def _placed(slots: list[tuple[str, tuple[int, ...], bool]]) -> list[ParamSlot]:
+    placed, offset = [], 0
+    for name, shape, decays in slots:
+        placed.append(ParamSlot(name, shape, offset, decays))
+        offset += math.prod(shape)
+    return placed
+
+
+def slot_dicts(slots: list[ParamSlot]) -> list[dict]:
+    """Slots as ``model.json`` writes them: ``{name, shape, offset}``."""
+    return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in slots]
+
+
 def summarize(layers: list[Layer]) -> list[tuple[str, tuple[int, ...], int]]:
     """One row per built layer, allocated or not: ``(description, output shape, parameter count)``."""
     return [(repr(layer), layer.output_shape, layer.n_params) for layer in layers]
@@ -77,28 +106,12 @@ class Network:
             shape = layer.build(shape, self.dtype)
         self.output_shape = shape
 
-        slots = [
-            (f"{i}.{name}", shape_, decays)
-            for i, layer in enumerate(self.layers)
-            for name, (shape_, decays) in layer.param_shapes().items()
-        ]
-        slots.sort(key=lambda slot: not slot[2])  # stable: decaying weights first
-        self.layout: list[ParamSlot] = []
-        offset = 0
-        for name, shape_, decays in slots:
-            self.layout.append(ParamSlot(name, tuple(shape_), offset, decays))
-            offset += math.prod(shape_)
+        self.layout, self.state_layout = slot_layouts(self.layers)
         self.n_decay = sum(slot.size for slot in self.layout if slot.decays)
-        self.params = np.zeros(offset, dtype=self.dtype)
-        self.grads = np.zeros(offset, dtype=self.dtype)
-
-        self.state_layout: list[ParamSlot] = []
-        offset = 0
-        for i, layer in enumerate(self.layers):
-            for name, shape_ in layer.state_shapes().items():
-                self.state_layout.append(ParamSlot(f"{i}.{name}", tuple(shape_), offset, False))
-                offset += math.prod(shape_)
-        self.state = np.zeros(offset, dtype=self.dtype)
+        n_params = sum(slot.size for slot in self.layout)
+        self.params = np.zeros(n_params, dtype=self.dtype)
+        self.grads = np.zeros(n_params, dtype=self.dtype)
+        self.state = np.zeros(sum(slot.size for slot in self.state_layout), dtype=self.dtype)
 
         for i, layer in enumerate(self.layers):
             names = layer.param_shapes()
