@@ -42,6 +42,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from . import __version__
 from .config import DataConfig, LayerConfig, TrainingConfig, format_errors
+from .data.quantile import non_decreasing
 from .errors import NnfitError
 from .model_npz import read_arrays
 from .nn.build import LayerError
@@ -69,21 +70,13 @@ def _positive_scale(pair: list[float]) -> list[float]:
     return pair
 
 
-def _non_decreasing(values: list[float]) -> list[float]:
-    for i in range(1, len(values)):
-        if values[i] < values[i - 1]:
-            raise ValueError(f"must be non-decreasing ([{i}] = {values[i]!r} < [{i - 1}] = "
-                             f"{values[i - 1]!r})")
-    return values
-
-
 Count = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(gt=0)]
 Name = Annotated[str, Field(min_length=1)]
 Names = Annotated[list[Name], AfterValidator(_unique)]
 CenterScale = Annotated[list[float], Field(min_length=2, max_length=2),
                         AfterValidator(_positive_scale)]
-Quantiles = Annotated[list[float], Field(min_length=1), AfterValidator(_non_decreasing)]
+Quantiles = Annotated[list[float], Field(min_length=1), AfterValidator(non_decreasing)]
 
 
 class Strict(BaseModel):

@@ -91,11 +91,22 @@ def check_quantiles(quantiles, where: str) -> list[float]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not math.isfinite(value):
             raise ValueError(f"{where}[{i}]: {value!r} is not a finite number")
-    for i in range(1, len(quantiles)):
-        if quantiles[i] < quantiles[i - 1]:
-            raise ValueError(f"{where}: must be non-decreasing ([{i}] = {quantiles[i]!r} "
-                             f"< [{i - 1}] = {quantiles[i - 1]!r})")
+    try:
+        non_decreasing(quantiles)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     return [float(value) for value in quantiles]
+
+
+def non_decreasing(values: list[float]) -> list[float]:
+    """``values``, or ``ValueError`` naming the first pair out of order (one vectorized pass)."""
+    array = np.asarray(values, dtype=np.float64)
+    bad = np.flatnonzero(array[1:] < array[:-1])
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise ValueError(f"must be non-decreasing ([{i}] = {values[i]!r} < [{i - 1}] = "
+                         f"{values[i - 1]!r})")
+    return values
 
 
 # Wichura (1988), Algorithm AS241 PPND16, as in CPython's statistics.NormalDist.inv_cdf:
