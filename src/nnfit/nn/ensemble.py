@@ -67,11 +67,12 @@ class Ensemble:
     def specs(self):
         return self.members[0].specs()
 
-    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """Logits of the members' mean output ``(n_samples, *output_shape)``."""
+    def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
+        """Logits of the members' mean output ``(n_samples, *output_shape)``; ``x`` is
+        checked (see ``Network.predict``) once, by the first member."""
         total = None
-        for net in self.members:
-            out = net.predict(x, batch_size)
+        for i, net in enumerate(self.members):
+            out = net.predict(x, batch_size, check=check and i == 0)
             if self.output == "softmax":
                 out = softmax(out, out, np.empty(out.shape[:-1] + (1,), out.dtype))
             elif self.output == "sigmoid":
