@@ -105,15 +105,19 @@ def layer_models(layers: dict[str, type] | None = None) -> dict[str, type[BaseMo
     return option_models(LAYERS if layers is None else layers, "type", "Layer")
 
 
-def layer_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
-    """The discriminated union of ``models`` on their ``key`` key."""
+def tagged_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
+    """The discriminated union of ``models`` on their ``key`` key (layers: ``type``,
+    schedules: ``name``)."""
     return Annotated[Union[tuple(models.values())], Field(discriminator=key)]
 
 
+layer_union = tagged_union
+
+
 LAYER_MODELS = layer_models()
-LayerConfig = layer_union(LAYER_MODELS)
+LayerConfig = tagged_union(LAYER_MODELS)
 SCHEDULE_MODELS = option_models(SCHEDULES, "name", "Schedule")
-ScheduleConfig = layer_union(SCHEDULE_MODELS, "name")
+ScheduleConfig = tagged_union(SCHEDULE_MODELS, "name")
 TAGGED = {"layers": LAYER_MODELS, "schedule": SCHEDULE_MODELS}  # lists/fields of tagged models
 globals().update({model.__name__: model for models in TAGGED.values()  # for pickle: a
                   for model in models.values()})  # sweep's workers find DenseLayer etc. by name
@@ -456,12 +460,11 @@ def _strip_tags(loc: list, root: Any) -> tuple[Any, Any]:
     i = 0
     while i < len(loc):
         part = loc[i]
-        if isinstance(part, int):
-            if i + 1 < len(loc) and loc[i + 1] in LAYER_MODELS and model is ModelConfig:
-                model = LAYER_MODELS[loc.pop(i + 1)]
-        elif part == "schedule" and i + 1 < len(loc) and loc[i + 1] in SCHEDULE_MODELS:
-            model = SCHEDULE_MODELS[loc.pop(i + 1)]
-            owner = None
+        tagged = TAGGED.get(loc[i - 1] if isinstance(part, int) and i else part, {})
+        if i + 1 < len(loc) and loc[i + 1] in tagged:  # layers[3].<tag>, schedule.<tag>
+            model, owner = tagged[loc.pop(i + 1)], None
+        elif isinstance(part, int):
+            pass
         elif model is not None and part in _fields(model):
             owner = model if i == len(loc) - 1 else None
             model = _submodel(model.model_fields[part].annotation)
