@@ -17,6 +17,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_mode
                       model_validator)
 
 from . import yaml_input
+from .yaml_input import shorten
 from .errors import NnfitError, did_you_mean
 from .overrides import apply_override, location, parse_override
 from .nn.activations import ACTIVATIONS, Activation
@@ -51,7 +52,8 @@ def _activation(value: Any) -> str | dict:
             raise ValueError("an activation mapping needs a 'name' key")
         name = options.pop("name")
     else:
-        raise ValueError(f"must be an activation name or a mapping with 'name' (got {yaml_input._short(value)})")
+        raise ValueError(f"must be an activation name or a mapping with 'name' "
+                         f"(got {shorten(value)})")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
                          f"{did_you_mean(name, ACTIVATIONS)}")
@@ -155,7 +157,7 @@ class DataConfig(Strict):
             return _unique(value)
         if isinstance(value, list) and not value:
             raise ValueError("must name at least one column")
-        raise ValueError(f"must be a column name or a list of column names (got {yaml_input._short(value)})")
+        raise ValueError(f"must be a column name or a list of column names (got {shorten(value)})")
 
     @field_validator("features", mode="before")
     @classmethod
@@ -164,7 +166,7 @@ class DataConfig(Strict):
             return value
         if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
             return _unique(value)
-        raise ValueError(f"must be a list of column names (got {yaml_input._short(value)})")
+        raise ValueError(f"must be a list of column names (got {shorten(value)})")
 
     @field_validator("exclude")
     @classmethod
@@ -192,7 +194,8 @@ class DataConfig(Strict):
     @classmethod
     def _one_character(cls, value):
         if value is not None and (len(value) != 1 or value in '"\r\n'):
-            raise ValueError(f"must be one character, not a quote or line break (got {yaml_input._short(value)})")
+            raise ValueError(f"must be one character, not a quote or line break "
+                             f"(got {shorten(value)})")
         return value
 
     @field_validator("encoding")
@@ -259,7 +262,7 @@ class TrainingConfig(Strict):
         if not isinstance(value, dict):
             hint = did_you_mean(value, ["balanced"]) if isinstance(value, str) else ""
             raise ValueError(f"must be balanced or a mapping of class label to weight, e.g. "
-                             f"{{malignant: 2.0}} (got {yaml_input._short(value)}){hint}")
+                             f"{{malignant: 2.0}} (got {shorten(value)}){hint}")
         if not value:
             raise ValueError("an empty mapping: give a weight per class label, or leave "
                              "class_weight out")
@@ -280,7 +283,7 @@ class TrainingConfig(Strict):
     def _auto_or_count(cls, value):
         if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             return value
-        raise ValueError(f"must be auto or a positive integer (got {yaml_input._short(value)})")
+        raise ValueError(f"must be auto or a positive integer (got {shorten(value)})")
 
     @field_validator("schedule", mode="before")
     @classmethod
@@ -403,7 +406,7 @@ def _blame(loc: list, path: Path, overrides: Sequence[str]) -> str:
 
 def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
     ctx = err.get("ctx") or {}
-    got = f" (got {yaml_input._short(value)})"
+    got = f" (got {shorten(value)})"
     if kind == "missing":
         return "required key is missing"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):

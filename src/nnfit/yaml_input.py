@@ -41,7 +41,8 @@ class _Loader(yaml.SafeLoader):
             raise
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {node.tag.rsplit(':', 1)[-1]} value {_short(node.value)} "
+                None, None,
+                f"cannot read {node.tag.rsplit(':', 1)[-1]} value {shorten(node.value)} "
                 f"({exc.__class__.__name__})", node.start_mark) from None
 
 
@@ -88,6 +89,6 @@ def _check_size(value: Any) -> None:
         raise yaml.YAMLError("nested too deeply") from None
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def shorten(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
