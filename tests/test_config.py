@@ -2,13 +2,14 @@ import typing
 
 import pytest
 
-from nnfit.config import ActivationName, LossName, OptimizerName, load_config
+from nnfit.config.load import load_config
+from nnfit.config.schema import ActivationName, LossName, OptimizerName
 from nnfit.errors import NnfitError
 from nnfit.nn.activations import ACTIVATIONS
 from nnfit.nn.layers import LAYERS
 from nnfit.nn.losses import LOSSES
 from nnfit.nn.optimizers import OPTIMIZERS
-from nnfit.config import LAYER_MODELS
+from nnfit.config.schema import LAYER_MODELS
 
 
 def test_config_names_are_the_engine_tables():
@@ -201,7 +202,7 @@ def test_an_error_in_the_file_is_blamed_on_the_file_even_with_overrides(tmp_path
     (";", ";"), ("a: b: c", "a: b: c"),
 ])
 def test_set_values_are_yaml_except_where_yaml_would_change_plain_text(text, value):
-    from nnfit.overrides import parse_value
+    from nnfit.config.overrides import parse_value
 
     assert parse_value(text) == value
 
@@ -221,7 +222,7 @@ def test_a_layer_class_registered_in_LAYERS_is_a_yaml_layer_type_with_its_option
     import numpy as np
     from pydantic import TypeAdapter, ValidationError
 
-    from nnfit.config import layer_models, layer_union
+    from nnfit.config.schema import layer_models, layer_union
     from nnfit.nn.activations import Activation, make_activation
     from nnfit.nn.base import Layer, Option
     from nnfit.nn.build import build_network

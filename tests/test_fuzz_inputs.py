@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 
 settings.register_profile("ci", max_examples=60, deadline=None,
@@ -123,7 +123,7 @@ def csv_texts(draw):
 
 
 def _prepare(tmp_path, text: str, target: str, missing: str = "error", encoding="utf-8"):
-    from nnfit.config import Config
+    from nnfit.config.schema import Config
     from nnfit.workflows.prepared import prepare
 
     path = tmp_path / "d.csv"
@@ -147,7 +147,7 @@ def test_generated_csvs_prepare_or_raise_nnfit_errors(tmp_path, text, target, mi
 
 @given(st.binary(max_size=300))
 def test_binary_bytes_as_a_csv_raise_nnfit_errors(tmp_path, data):
-    from nnfit.config import Config
+    from nnfit.config.schema import Config
     from nnfit.workflows.prepared import prepare
 
     path = tmp_path / "d.csv"

@@ -9,10 +9,11 @@ import pytest
 
 from nnfit.data.preprocess import Preprocessor
 from nnfit.errors import NnfitError
-from nnfit.model_file import ModelFile, Plan, check_memory, loading_bytes, plan, read_model
+from nnfit.store.model_file import check_memory, loading_bytes, read_model
+from nnfit.store.model_schema import ModelFile, Plan, plan
 from nnfit.nn.build import build_network
-from nnfit.run_files import read_json
-from nnfit.store import load_model, save_model
+from nnfit.store.safe_read import read_json
+from nnfit.store.model_file import load_model, save_model
 
 EVERY_LAYER = [{"type": "tokens", "dim": 8, "cls": True},
                {"type": "attention", "dim": 8, "heads": 2, "dropout": 0.1},
@@ -69,13 +70,13 @@ def test_memory_is_checked_from_the_plan_before_anything_is_allocated(tmp_path, 
     # three copies of the parameters (file, network, gradients), two of the state, per member
     assert loading_bytes(planned, "float32", 0) == 4 * (3 * 10**6 + 2 * 10)
     assert loading_bytes(planned, "float64", 5) == 8 * 5 * (3 * 10**6 + 2 * 10)
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: 10**6)
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: 10**6)
     with pytest.raises(NnfitError) as info:
         check_memory(planned, "float32", 5, tmp_path / "model.json")
     assert info.value.message == (f"{tmp_path / 'model.json'}: loading needs 60 MB of memory "
                                   f"(1,000,000 float32 parameters × 5 members), more than the "
                                   f"1 MB available")
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: None)  # unknown: no check
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: None)  # unknown: no check
     check_memory(planned, "float32", 5, tmp_path / "model.json")
 
 
@@ -100,7 +101,7 @@ def test_json_is_read_strictly_and_refused_before_reading_when_too_large(tmp_pat
 
 def test_the_schema_takes_the_layers_the_config_takes(tmp_path):
     """Layers are validated by nnfit.config's models: a config's layer list is a model's."""
-    from nnfit.config import LAYER_MODELS
+    from nnfit.config.schema import LAYER_MODELS
 
     assert set(LAYER_MODELS) == {"dense", "activation", "batchnorm", "layernorm", "dropout",
                                  "tokens", "pool", "attention"}

@@ -8,7 +8,7 @@ import pytest
 from nnfit.nn.build import LayerError, build_network
 from nnfit.nn.layers import LAYERS
 from nnfit.nn.optimizers import OPTIMIZERS, make_optimizer
-from nnfit.resources import (BUFFERS, OPTIMIZER_VECTORS, available_memory, estimate_bytes,
+from nnfit.runtime.memory import (BUFFERS, OPTIMIZER_VECTORS, available_memory, estimate_bytes,
                              format_bytes)
 from nnfit.training.early_stopping import EarlyStopping
 from nnfit.training.observers import History, ValOutputs

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from nnfit.config import LAYER_MODELS, Config, DataConfig, EarlyStoppingConfig, TrainingConfig
+from nnfit.config.schema import LAYER_MODELS, Config, DataConfig, EarlyStoppingConfig, TrainingConfig
 from nnfit.errors import NnfitError
-from nnfit.starter import (COMMENTS, SIZES, hidden_layers, hidden_weights, starter,
+from nnfit.workflows.init import (COMMENTS, SIZES, hidden_layers, hidden_weights, starter,
                            starter_config, starter_yaml)
 
 ROOT = Path(__file__).parent.parent

@@ -8,7 +8,9 @@ import pytest
 from nnfit.data.preprocess import Preprocessor
 from nnfit.errors import NnfitError
 from nnfit.nn.build import build_network
-from nnfit.store import load_model, make_run_dir, save_model, write_atomic
+from nnfit.store.atomic import write_atomic
+from nnfit.store.model_file import load_model, save_model
+from nnfit.store.run_dir import make_run_dir
 
 PREP = Preprocessor(task="regression", targets=["y"], features=["a", "b"],
                     numeric={"a": [0.0, 1.0], "b": [1.0, 2.0]}, target_scale=[[0.0, 1.0]])
@@ -87,7 +89,7 @@ def test_run_dir_default_and_refusal_to_overwrite(tmp_path):
 
 
 def test_history_rows_are_on_disk_after_every_epoch(tmp_path):
-    from nnfit.store import HistoryWriter
+    from nnfit.store.history import HistoryWriter
 
     writer = HistoryWriter(tmp_path / "history.csv")
     writer.on_train_begin(trainer=None)
@@ -117,7 +119,7 @@ def test_written_files_follow_the_umask_without_touching_it(tmp_path):
 
 
 def test_history_of_a_run_that_diverged_has_blank_cells_for_what_it_could_not_score(tmp_path):
-    from nnfit.store import write_history
+    from nnfit.store.history import write_history
 
     write_history(tmp_path / "h.csv", {"train_loss": [0.5, float("nan")], "val_accuracy": [0.9]},
                   [1, 2])

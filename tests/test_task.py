@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from nnfit.errors import NnfitError
-from nnfit.task import Classification, Regression, choose_loss
+from nnfit.evaluation.task import Classification, Regression, choose_loss
 
 BINARY = Classification("binary_cross_entropy", ["y"], classes=["no", "yes"])
 THREE = Classification("cross_entropy", ["y"], classes=["a", "b", "c"])
@@ -64,7 +64,7 @@ def test_a_loss_that_does_not_fit_the_task_is_refused():
 
 # -- class weights and the metrics of two classes ---------------------------------------------
 
-from nnfit.task import check_class_weight, make_task, resolve_class_weight  # noqa: E402
+from nnfit.evaluation.task import check_class_weight, make_task, resolve_class_weight  # noqa: E402
 
 
 def test_binary_tasks_add_roc_auc_and_log_loss_and_every_class_task_balanced_accuracy():

@@ -7,9 +7,9 @@ import types
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnfit import threads
+from nnfit.runtime import threads
 from nnfit.nn.build import build_network
-from nnfit.threads import blas_threads, busy_cpus, choose_threads, dense_macs
+from nnfit.runtime.threads import blas_threads, busy_cpus, choose_threads, dense_macs
 
 BIG = 10 * threads.MIN_PARALLEL_MACS
 SMALL = threads.MIN_PARALLEL_MACS - 1
@@ -144,7 +144,7 @@ def test_blas_threads_works_in_a_worker_process():
 
 
 def test_importing_the_module_imports_neither_numpy_nor_threadpoolctl():
-    code = ("import sys, nnfit.threads; "
+    code = ("import sys, nnfit.runtime.threads; "
             "print(sorted({'numpy', 'threadpoolctl'} & set(sys.modules)))")
     src = os.path.dirname(os.path.dirname(threads.__file__))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

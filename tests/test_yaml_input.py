@@ -3,7 +3,7 @@ one-line config errors naming the line; nothing else escapes."""
 
 import pytest
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -30,7 +30,7 @@ def cli(*args) -> Completed:
     """Run ``nnfit`` in this process with Typer's CliRunner: what ``nnfit(...)`` shows, faster."""
     from typer.testing import CliRunner
 
-    from nnfit.cli import app
+    from nnfit.cli.app import app
 
     result = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120", "NNFIT_DEBUG": ""}).invoke(
         app, [str(a) for a in args])

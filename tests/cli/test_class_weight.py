@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, cli, metrics
 from test_inference import _rows_csv
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.workflows import prepare
 
 CANCER = ROOT / "sample_data" / "breast_cancer.csv"

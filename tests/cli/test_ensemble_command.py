@@ -42,7 +42,7 @@ def test_an_ensemble_is_one_run_directory_that_eval_predict_and_show_read(tmp_pa
 
     # the ensemble's probabilities are the members' mean
     from nnfit.nn.activations import softmax
-    from nnfit.store import load_model
+    from nnfit.store.model_file import load_model
     from nnfit.workflows.inference import _load_inputs
 
     ensemble, prep, meta = load_model(run)
@@ -83,7 +83,7 @@ def test_regression_ensemble_averages_values(tmp_path):
     run = tmp_path / "run"
     done = cli("train", config, DIABETES, "--out", run, "--jobs", "1")
     assert done.returncode == 0, done.stderr
-    from nnfit.store import load_model
+    from nnfit.store.model_file import load_model
     from nnfit.workflows.inference import _load_inputs
 
     ensemble, _, _ = load_model(run)

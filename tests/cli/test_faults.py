@@ -22,7 +22,7 @@ def _no_partial_files(run):
 
 
 def test_an_unwritable_out_fails_before_training(tmp_path, small_config, monkeypatch):
-    import nnfit.store as store
+    import nnfit.store.run_dir as store
 
     def refuse(self, *args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
@@ -37,7 +37,7 @@ def test_an_unwritable_out_fails_before_training(tmp_path, small_config, monkeyp
 
 def test_a_full_disk_during_the_save_is_one_line_and_leaves_no_partial_model(tmp_path, small_config,
                                                                             monkeypatch):
-    import nnfit.store as store
+    import nnfit.store.atomic as store
 
     real_fsync = os.fsync
 
@@ -59,7 +59,7 @@ def test_a_full_disk_during_the_save_is_one_line_and_leaves_no_partial_model(tmp
 
 def test_a_full_disk_during_training_keeps_whole_history_rows(tmp_path):
     from nnfit.errors import NnfitError
-    from nnfit.store import HistoryWriter
+    from nnfit.store.history import HistoryWriter
 
     path = tmp_path / "history.csv"
     writer = HistoryWriter(path)
@@ -108,7 +108,7 @@ def test_sigkill_during_training_leaves_history_rows_whole_and_no_model(tmp_path
 
 SAVE_THEN_HANG = """
 import os, sys, time
-import nnfit.store as store
+import nnfit.store.atomic as store
 marker, real = sys.argv[-1], os.replace
 def slow(src, dst):
     if str(dst).endswith("model.npz"):
@@ -116,7 +116,7 @@ def slow(src, dst):
         time.sleep(60)
     return real(src, dst)
 store.os.replace = slow
-from nnfit.cli import main
+from nnfit.cli.app import main
 sys.argv = ["nnfit", *sys.argv[1:-1]]
 main()
 """

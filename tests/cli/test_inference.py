@@ -9,9 +9,9 @@ import pytest
 from conftest import ROOT, cli, metrics, nnfit
 from typer.testing import CliRunner
 
-from nnfit.cli import app
-from nnfit.store import load_model
-from nnfit.config import load_config
+from nnfit.cli.app import app
+from nnfit.store.model_file import load_model
+from nnfit.config.load import load_config
 from nnfit.workflows import prepare
 from nnfit.nn.losses import make_loss
 

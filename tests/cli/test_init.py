@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import ROOT, cli, metrics
 
-from nnfit.starter import starter_config
+from nnfit.workflows.init import starter_config
 
 SAMPLE_DATA = ROOT / "sample_data"
 IRIS = SAMPLE_DATA / "iris.csv"

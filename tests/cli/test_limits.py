@@ -25,7 +25,7 @@ NEEDS = ("the network needs ~1.7 TB (parameters, optimizer state, activations fo
 @pytest.fixture
 def machine(monkeypatch):
     """This machine, with 5.1 GB available."""
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: 5_100_000_000)
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: 5_100_000_000)
 
 
 def test_train_refuses_a_billion_units_in_one_line_and_writes_nothing(tmp_path, machine,
@@ -71,12 +71,12 @@ def test_summary_shows_the_table_of_a_billion_units_and_warns_once(tmp_path, mac
 
 
 def test_summary_says_what_training_needs_when_it_fits(tmp_path, monkeypatch):
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: 24 * GB)
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: 24 * GB)
     result = cli("summary", _config(tmp_path, "[{type: dense, units: 8, activation: relu}]"), IRIS)
     assert result.returncode == 0 and result.stderr == ""
     assert ("training needs ~19 kB (parameters, optimizer state, activations for batch 32); this "
             "machine has 24 GB available") in result.stdout
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: None)
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: None)
     unknown = cli("summary", _config(tmp_path, BILLION), IRIS)  # nothing to compare with
     assert unknown.returncode == 0 and unknown.stderr == ""
     assert ("training needs ~1.7 TB (parameters, optimizer state, activations for batch 32)\n"
@@ -140,7 +140,7 @@ def test_a_memory_error_is_one_line_and_exit_1(tmp_path, monkeypatch):
         raise MemoryError("Unable to allocate 29.8 GiB for an array with shape (8000000003,) and "
                           "data type float32")
 
-    monkeypatch.setattr("nnfit.workflows.summary", fails)
+    monkeypatch.setattr("nnfit.workflows.train.summary", fails)
     result = cli("summary", _config(tmp_path, BILLION), IRIS)
     assert (result.returncode, result.stderr) == (1, (
         "nnfit: out of memory: Unable to allocate 29.8 GiB for an array with shape (8000000003,) "

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from conftest import cli
 
-from nnfit.model_file import plan
+from nnfit.store.model_schema import plan
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, cli, metrics
 
-from nnfit.config import load_config
-from nnfit.store import load_model
+from nnfit.config.load import load_config
+from nnfit.store.model_file import load_model
 from nnfit.workflows import fit, prepare
 
 DIABETES = ROOT / "sample_data" / "diabetes.csv"

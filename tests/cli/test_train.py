@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, metrics
 from typer.testing import CliRunner
 
-from nnfit.cli import app
+from nnfit.cli.app import app
 
 IRIS = ROOT / "sample_data" / "iris.csv"
 runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnfit.config import Config
+from nnfit.config.schema import Config
 from nnfit.data.split import split_indices
 from nnfit.errors import NnfitError
 from nnfit.workflows import prepare

@@ -188,7 +188,7 @@ def test_a_categorical_frame_fits_and_transforms_as_the_text_one(series):
 
 
 def test_class_labels_are_the_text_array_the_per_cell_code_made(tmp_path):
-    from nnfit.config import Config
+    from nnfit.config.schema import Config
     from nnfit.workflows.prepared import read_unsplit
 
     path = tmp_path / "d.csv"

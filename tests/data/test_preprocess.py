@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnfit.config import DataConfig
+from nnfit.config.schema import DataConfig
 from nnfit.data.preprocess import Preprocessor, fit_preprocessor
 from nnfit.data.table import READING_DEFAULTS, reading_options
 from nnfit.errors import NnfitError

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from nnfit.config import DataConfig, load_config
+from nnfit.config.load import load_config
+from nnfit.config.schema import DataConfig
 from nnfit.data.table import (READING_DEFAULTS, exclude_columns, read_table, reading_options,
                               sniff_delimiter)
 from nnfit.errors import NnfitError

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from diagnosis_cases import CASES
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.evaluation import diagnosis as dx
 from nnfit.evaluation.diagnosis import Evidence, diagnose, needs_probe
 from nnfit.workflows import fit, prepare, score

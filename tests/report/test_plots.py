@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from nnfit.report.plots import NO_FINITE_LOSS, curves_figure, learning_curves
+from nnfit.report.plots.learning_curves import NO_FINITE_LOSS, curves_figure, learning_curves
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NAN, INF = math.nan, math.inf
@@ -65,7 +65,7 @@ def test_log_scale_ignores_inf_and_long_runs_keep_plain_lines():
 
 
 def test_the_region_where_val_rose_is_shaded_as_evidence():
-    from nnfit.report.plots import curves_figure
+    from nnfit.report.plots.learning_curves import curves_figure
 
     history = {"train_loss": [1.0, 0.6, 0.4, 0.3, 0.2], "val_loss": [0.9, 0.7, 0.8, 0.9, 1.0]}
     shaded = curves_figure(history, [1, 2, 3, 4, 5], 2, "t", rose=True)

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from nnfit.errors import NnfitError
-from nnfit.workflows.cluster import check_cluster
-from nnfit.workflows.executor import Interrupted, JobFailed, run_jobs
+from nnfit.runtime.cluster import check_cluster
+from nnfit.runtime.executor import run_jobs
+from nnfit.runtime.jobs import Interrupted, JobFailed
 
 ROOT = Path(__file__).parents[2]
 IRIS = ROOT / "sample_data" / "iris.csv"
@@ -43,7 +44,7 @@ def iris_config(tmp_path):
 def cli(*args):
     from typer.testing import CliRunner
 
-    from nnfit.cli import app
+    from nnfit.cli.app import app
 
     return CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120", "NNFIT_DEBUG": ""}).invoke(
         app, [str(a) for a in args])
@@ -132,8 +133,11 @@ def test_ctrl_c_cancels_the_rest_and_keeps_what_finished(scheduler):
 
 def test_workers_with_another_nnfit_are_refused_in_one_line(scheduler, monkeypatch):
     import nnfit
+    import nnfit.runtime.cluster
 
+    # this process claims another version; the workers import the real one
     monkeypatch.setattr(nnfit, "__version__", "0.0.0-other")
+    monkeypatch.setattr(nnfit.runtime.cluster, "__version__", "0.0.0-other")
     with pytest.raises(NnfitError) as caught:
         run_jobs(_picky, ["a"], scheduler=scheduler, shared=0)
     message = caught.value.message

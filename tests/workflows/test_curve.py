@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 from nnfit.workflows import fit, prepare, score
 from nnfit.workflows import curve as curve_module
 from nnfit.workflows.curve import (BIAS_GAP, BIAS_TRAIN, NARROWING, VARIANCE_GAP, curve,
                                    draw_order, parse_sizes, plan, take, verdict)
-from nnfit.workflows.executor import JobFailed
+from nnfit.runtime.jobs import JobFailed
 from nnfit.workflows.prepared import subset
 
 ROOT = Path(__file__).parents[2]

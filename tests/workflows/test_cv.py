@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.workflows import fit, prepare
 from nnfit.workflows.cv import FoldResult, cross_validate, plan, pooled_evidence
 from nnfit.workflows.prepared import read_unsplit
@@ -78,7 +78,7 @@ def test_pooled_evidence_joins_the_rows_and_aligns_the_curves_at_their_ends():
 
 
 def test_the_final_model_is_what_its_config_yaml_trains(cv_run):
-    from nnfit.store import load_model
+    from nnfit.store.model_file import load_model
 
     run_dir = Path(cv_run["run_dir"])
     cv = cv_run["cv"]

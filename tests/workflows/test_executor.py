@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 from nnfit.workflows import prepare
 from nnfit.workflows.curve import curve_job, plan
-from nnfit.workflows.executor import Interrupted, JobFailed, run_jobs
+from nnfit.runtime.executor import run_jobs
+from nnfit.runtime.jobs import Interrupted, JobFailed
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 
@@ -137,7 +138,8 @@ def dies_on_two(job):
 
 
 def test_a_job_whose_worker_dies_is_failed_and_the_others_finish():
-    from nnfit.workflows.executor import DIED, JobFailed, run_jobs
+    from nnfit.runtime.executor import DIED, run_jobs
+    from nnfit.runtime.jobs import JobFailed
 
     seen = []
     results = run_jobs(dies_on_two, range(5), n_jobs=2, on_result=lambda i, r: seen.append(i))
@@ -147,7 +149,8 @@ def test_a_job_whose_worker_dies_is_failed_and_the_others_finish():
 
 
 def test_a_job_cut_short_by_another_jobs_death_runs_again():
-    from nnfit.workflows.executor import JobFailed, run_jobs
+    from nnfit.runtime.executor import run_jobs
+    from nnfit.runtime.jobs import JobFailed
 
     results = run_jobs(dies_on_two, [2, 5, 6, 7], n_jobs=2)
     assert isinstance(results[0], JobFailed) and results[1:] == [50, 60, 70]

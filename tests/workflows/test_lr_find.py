@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
-from nnfit.report.lr_plot import text_plot
+from nnfit.report.plots.lr import text_plot
 from nnfit.workflows import fit, prepare, score
 from nnfit.workflows.lr_find import (BETA, DIVERGE, MIN_DROP, RULE, WARMUP, check_range, find_lr,
                                      schedule, suggest)

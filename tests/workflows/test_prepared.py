@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nnfit.config import Config
+from nnfit.config.schema import Config
 from nnfit.workflows import prepare
 
 TITANIC = Path(__file__).parents[2] / "sample_data" / "titanic.csv"  # text and numbers

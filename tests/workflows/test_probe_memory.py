@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.workflows import fit, prepare
 from nnfit.workflows.run import capacity_probe, probe_layers
 
@@ -21,8 +21,8 @@ def test_a_probe_too_large_for_memory_is_skipped_and_the_run_kept(tmp_path, monk
     assert [layer["units"] for layer in probe_layers(prepared.layers(config))] == [64]
     main, probe = prepared.memory(config).total, prepared.memory(wider).total
     assert main < probe
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: (main + probe) // 2)
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: (main + probe) // 2)
     assert capacity_probe(prepared, config, result) is None
-    monkeypatch.setattr("nnfit.resources.available_memory", lambda: None)  # unknown: it runs
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: None)  # unknown: it runs
     ran = capacity_probe(prepared, config, result)
     assert ran["layers"] == "64" and ran["epochs"] >= 10

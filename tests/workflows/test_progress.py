@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from nnfit.workflows.progress import ProgressReporter, ProgressServer
+from nnfit.runtime.progress import ProgressReporter, ProgressServer
 
 
 def _train_three_epochs(channel):

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from nnfit.config import load_config
+from nnfit.config.load import load_config
 from nnfit.training.observers import Observer
 from nnfit.workflows import fit, prepare, save, score
 from nnfit.workflows.prepared import SPLIT_STREAM, TRAIN_STREAM, stream
@@ -141,7 +141,7 @@ def test_auto_threads_give_small_networks_one_thread(prepared):
 
 
 def _fit_in_worker(prepared, lr):
-    from nnfit.config import Config
+    from nnfit.config.schema import Config
 
     config = Config.model_validate({**prepared.config.model_dump(), "training": {
         **prepared.config.training.model_dump(), "lr": lr}})

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NnfitError
+from .checks import empty_cells_message, index_like_columns, index_warning
 from .labels import column_labels, sorted_labels, text_array
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
-from .checks import empty_cells_message, index_like_columns, index_warning
 from .split import split_indices
 from .table import reading_options, require_columns
 

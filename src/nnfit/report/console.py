@@ -77,8 +77,14 @@ class TrainingView(Observer):
         self.every = max(1, self.epochs // self.LINES)
         self.last_printed = 0
         if self.console.is_terminal and not self.console.quiet:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
             from rich.table import Column
 
             # The bar takes what is left of the width; the losses column never wraps, so

@@ -49,9 +49,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
-from ..task import HEADLINE_METRIC as METRIC
-from .executor import (DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, job_config,
-                       run_jobs)
+from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..runtime.cluster import DEFAULT_TIMEOUT, connected
+from ..runtime.executor import run_jobs
+from ..runtime.jobs import Interrupted, JobFailed, job_config
 from .prepared import Prepared, prepare, stream, subset
 from .run import fit, one_network, resolved_config
 
@@ -285,8 +286,9 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
     bad input before anything is written. After Ctrl-C, what finished is written
     and the record says ``"interrupted": True``.
     """
-    from ..config import load_config
-    from ..store import make_run_dir, write_atomic, write_json
+    from ..config.load import load_config
+    from ..store.atomic import write_atomic, write_json
+    from ..store.run_dir import make_run_dir
 
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise NnfitError(f"--repeats must be a positive integer (got {repeats!r})")
@@ -348,7 +350,7 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
 
 
 def _plot(record: dict, name: str) -> bytes:
-    from ..report.curve_plot import size_curves
+    from ..report.plots.size_curve import size_curves
 
     title = f"{name}: {record['verdict']['verdict']}"
     if record["interrupted"]:

@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
-from ..task import HEADLINE_METRIC as METRIC
-from .cluster import DEFAULT_TIMEOUT
+from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..runtime.cluster import DEFAULT_TIMEOUT
 from .prepared import Prepared, Unsplit, prepare_rows, read_unsplit, standard_rows, stream
 from .run import FitResult, fit, make_stopper, resolved_config, save, score
 
@@ -95,7 +95,7 @@ class FoldResult:
 
 def fold_job(unsplit: Unsplit, job: FoldRows) -> FoldResult:
     """Prepare, train and score one fold. Runs in a worker: prints and writes nothing."""
-    from ..threads import blas_threads
+    from ..runtime.threads import blas_threads
 
     prepared = prepare_rows(unsplit, job.rows, job.config)
     started = time.perf_counter()
@@ -210,7 +210,7 @@ def plan(unsplit, k: int, config, config_source: str = "config"
     except NnfitError as exc:
         raise NnfitError(f"--cv {k}: among the {n} rows outside the test split of "
                          f"{unsplit.source}, {exc.message}") from None
-    from .executor import job_config
+    from ..runtime.jobs import job_config
 
     one = job_config(config)
     jobs = []
@@ -260,11 +260,15 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     exit code 130 once cv.csv holds the folds that finished. ``config_text``: as for
     ``train``.
     """
-    from ..config import load_config
+    from ..config.load import load_config
     from ..report.console import TrainingView, make_console, print_notes
-    from ..store import make_run_dir, write_atomic, write_json
-    from .executor import Interrupted, JobFailed, connected, run_jobs
-    from .train import ctrl_c_stops, stop_messages
+    from ..runtime.cluster import connected
+    from ..runtime.executor import run_jobs
+    from ..runtime.jobs import Interrupted, JobFailed
+    from ..runtime.signals import ctrl_c_stops
+    from ..store.atomic import write_atomic, write_json
+    from ..store.run_dir import make_run_dir
+    from .train import stop_messages
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
         raise NnfitError(f"--cv must be a number of folds of at least 2 (got {k})")
@@ -355,7 +359,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
 def _diagnose(folds: list[FoldResult], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
     from ..evaluation.diagnosis import diagnose, needs_probe
-    from ..threads import blas_threads
+    from ..runtime.threads import blas_threads
     from .run import capacity_probe
 
     evidence = pooled_evidence(folds)

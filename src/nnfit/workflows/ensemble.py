@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import FAILED, NnfitError
-from ..task import HEADLINE_METRIC
+from ..evaluation.task import HEADLINE_METRIC
 from .run import FitResult, fit
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config.schema import Config
     from .prepared import Prepared
 
 
@@ -44,7 +44,8 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
     import time
 
     from ..nn.ensemble import Ensemble
-    from .executor import Interrupted, JobFailed, job_config, run_jobs
+    from ..runtime.executor import run_jobs
+    from ..runtime.jobs import Interrupted, JobFailed, job_config
 
     k, seed = config.training.ensemble, config.training.seed
     members: dict[int, Member] = {}

@@ -16,15 +16,15 @@ from pathlib import Path
 
 from ..data.preprocess import label_text
 from ..errors import NnfitError
-from ..resources import PREDICT_CHUNK  # rows per forward pass: bounded scratch memory
+from ..runtime.memory import PREDICT_CHUNK  # rows per forward pass: bounded scratch memory
 from .train import layer_rows
 
 
 def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = ()):
     """``(network, prep, task, frame, X, warnings)`` for a saved run and a CSV."""
     from ..data.table import read_table, require_columns
-    from ..store import load_model
-    from ..task import make_task
+    from ..evaluation.task import make_task
+    from ..store.model_file import load_model
 
     network, prep, meta = load_model(run_dir)
     frame = read_table(csv_path, prep.reading)
@@ -47,7 +47,7 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
 
 def _outputs(network, X):
     """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.threads``)."""
-    from ..threads import blas_threads, choose_threads, dense_macs
+    from ..runtime.threads import blas_threads, choose_threads, dense_macs
 
     threads, _ = choose_threads(None, dense_macs(network, min(len(X), PREDICT_CHUNK)))
     with blas_threads(threads):
@@ -102,8 +102,8 @@ def show(run_dir: str | Path) -> dict:
     ``metrics`` is the checked ``metrics.json`` (None when absent or unreadable), and
     ``metrics_problem`` the one line saying why it could not be read, or None.
     """
-    from ..metrics_file import read_metrics
-    from ..store import load_model
+    from ..store.metrics import read_metrics
+    from ..store.model_file import load_model
 
     network, prep, meta = load_model(run_dir)
     metrics, problem = read_metrics(run_dir)
@@ -116,30 +116,3 @@ def show(run_dir: str | Path) -> dict:
         "members": len(network.members),
         "metrics": metrics, "metrics_problem": problem,
     }
-
-
-def check_output_path(out: Path, csv_path: str | Path, option: str = "-o",
-                      run_dir: str | Path | None = None) -> None:
-    """Refuse an output path that is the input CSV or lies inside a run directory.
-
-    Paths are compared after resolving symbolic links and relative parts, and a hard link
-    to the input counts as the input. Nothing inside ``run_dir`` (at any depth, existing or
-    not) may be written, nor any file beside another run's ``model.json``.
-    """
-    import os
-
-    out, source = Path(out), Path(csv_path)
-    target = out.resolve()
-    if source.exists() and (target == source.resolve()
-                            or (target.exists() and os.path.samefile(target, source))):
-        raise NnfitError(f"{option} {out}: is the input CSV; write to another file")
-    if run_dir is not None and target.is_relative_to(Path(run_dir).resolve()):
-        raise NnfitError(f"{option} {out}: is inside the run directory {run_dir}, which nnfit "
-                         f"never writes to after training; write to another directory")
-    if (target.parent / "model.json").exists():
-        raise NnfitError(f"{option} {out}: would write into the run directory {out.parent}; "
-                         f"write to another directory")
-    if not out.parent.is_dir():
-        raise NnfitError(f"{option} {out}: directory {out.parent} does not exist")
-    if out.is_dir():
-        raise NnfitError(f"{option} {out}: is a directory; give a file name")

@@ -60,7 +60,7 @@ from ..training.observers import Observer
 from .prepared import TRAIN_STREAM, Prepared, stream
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config.schema import Config
 
 START, END, STEPS = 1e-7, 10.0, 100
 MIN_STEPS = 10  # fewer cannot show a curve (the first tenth is the average's warm-up)
@@ -195,9 +195,9 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
     >>> result = find_lr(prepare(config, "data.csv"))        # doctest: +SKIP
     >>> lrs = np.geomspace(result.suggested / 10, result.suggested * 10, 5)  # a sweep's range
     """
-    from ..threads import blas_threads
-    from .run import optimizer_for, threads_for
+    from ..runtime.threads import blas_threads
     from ..training.trainer import Trainer
+    from .run import optimizer_for, threads_for
 
     check_range(start, end, steps)
     config = config or prepared.config
@@ -250,9 +250,10 @@ def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = STA
     shows the data notes (warnings in yellow). Raises NnfitError for bad input
     before anything is written.
     """
-    from ..config import load_config
-    from ..report.lr_plot import lr_find_plot
-    from ..store import make_run_dir, write_atomic
+    from ..config.load import load_config
+    from ..report.plots.lr import lr_find_plot
+    from ..store.atomic import write_atomic
+    from ..store.run_dir import make_run_dir
     from .prepared import prepare
     from .run import one_network, resolved_config
 
@@ -289,7 +290,7 @@ def stop_message(result: LrFindResult) -> str:
 
 def print_report(console, result: LrFindResult, width: int = 60, height: int = 10) -> None:
     """The text plot of smoothed loss against log rate, how the run ended, the suggestion."""
-    from ..report.lr_plot import text_plot
+    from ..report.plots.lr import text_plot
 
     for line in text_plot(result.lrs, result.smoothed, result.index, width, height,
                           skip=int(WARMUP * result.steps)):

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import NnfitError
-from ..task import Task
+from ..evaluation.task import Task
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config.schema import Config
     from ..data.dataset import Splits
     from ..data.preprocess import Preprocessor
     from ..nn.network import Network
-    from ..resources import MemoryEstimate
+    from ..runtime.memory import MemoryEstimate
 
 SPLIT_STREAM, TRAIN_STREAM = 0, 1
 
@@ -75,7 +75,7 @@ class Prepared:
 
     def memory(self, config: Config | None = None) -> MemoryEstimate:
         """What training ``config``'s network on these rows takes (``nnfit.resources``)."""
-        from ..resources import estimate_bytes
+        from ..runtime.memory import estimate_bytes
 
         config = config or self.config
         t, X = config.training, self.data.X
@@ -87,7 +87,7 @@ class Prepared:
         """Refuse (NnfitError, one line naming the layer that costs most) a network whose
         training needs more memory than this machine has available now; pass when that is
         unknown."""
-        from .. import resources
+        from ..runtime import memory as resources
 
         config = config or self.config
         refusal = self.memory_refusal(self.memory(config), resources.available_memory(), config)
@@ -97,7 +97,7 @@ class Prepared:
     def memory_refusal(self, estimate: MemoryEstimate, available: int | None,
                        config: Config | None = None) -> str | None:
         """Why ``estimate`` does not fit in ``available`` bytes, or None when it does."""
-        from .. import resources
+        from ..runtime import memory as resources
 
         config = config or self.config
         if available is None or estimate.total <= available:
@@ -114,7 +114,7 @@ class Prepared:
 
 def memory_phrase(estimate: MemoryEstimate) -> str:
     """``the network needs ~3.7 TB (parameters, optimizer state, activations for batch 32)``."""
-    from ..resources import format_bytes
+    from ..runtime.memory import format_bytes
 
     return (f"the network needs ~{format_bytes(estimate.total)} (parameters, optimizer state, "
             f"activations for batch {estimate.batch_size})")
@@ -263,7 +263,7 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     not fit the one before it is refused here, naming its ``model.layers[i]``.
     """
     from ..data import dataset as d
-    from ..task import choose_loss, make_task, resolve_class_weight
+    from ..evaluation.task import choose_loss, make_task, resolve_class_weight
 
     config = config or unsplit.config
     data, source, notes = config.data, unsplit.source, list(unsplit.notes)

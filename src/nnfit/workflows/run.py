@@ -21,7 +21,7 @@ from ..evaluation.diagnosis import ADVICE
 from .prepared import TRAIN_STREAM, Prepared, stream
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config.schema import Config
     from ..nn.network import Network
 
 ADVICE_DATA_LIMITED = ADVICE["good fit (data)"]
@@ -99,7 +99,7 @@ def schedule_for(training):
 
 def threads_for(network, training) -> tuple[int, str]:
     """``(BLAS threads, why)`` for training ``network`` with ``training``'s settings."""
-    from ..threads import choose_threads, dense_macs
+    from ..runtime.threads import choose_threads, dense_macs
 
     return choose_threads(None if training.threads == "auto" else training.threads,
                           dense_macs(network, training.batch_size))
@@ -115,7 +115,7 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     ``stop`` (anything with ``is_set()``) asks the trainer to stop after the
     current mini-batch.
     """
-    from ..threads import blas_threads
+    from ..runtime.threads import blas_threads
     from ..training.observers import EpochMetrics, History, ValOutputs
     from ..training.trainer import Trainer
 
@@ -157,7 +157,7 @@ def score(prepared: Prepared, result: FitResult, config: Config | None = None,
     ``probe``: ``auto`` trains the capacity probe when the diagnosis needs it
     (see ``nnfit.evaluation.diagnosis``), ``always`` forces it, ``never`` skips it.
     """
-    from ..threads import blas_threads
+    from ..runtime.threads import blas_threads
 
     with blas_threads(result.threads):  # the run's thread count, for scoring as for training
         return _score(prepared, result, config or prepared.config, probe)
@@ -230,8 +230,8 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     None, without training, when the wider network would not fit in the memory this
     machine has available (the main run's results are then kept, the probe skipped).
     """
-    from .. import resources
     from ..nn.build import plan_layers
+    from ..runtime import memory as resources
 
     full = prepared.layers(config)
     layers = probe_layers(full)
@@ -312,9 +312,11 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
     cannot cost the model.
     """
     from ..report.console import diverged_message
-    from ..report.plots import learning_curves
+    from ..report.plots.learning_curves import learning_curves
     from ..report.tables import confusion_csv
-    from ..store import save_model, write_atomic, write_history, write_json
+    from ..store.atomic import write_atomic, write_json
+    from ..store.history import write_history
+    from ..store.model_file import save_model
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

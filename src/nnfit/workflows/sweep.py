@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FAILED, NnfitError
-from ..task import HEADLINE_METRIC as METRIC
-from .executor import DEFAULT_TIMEOUT, Interrupted, JobFailed, connected, job_config, run_jobs
+from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..runtime.cluster import DEFAULT_TIMEOUT, connected
+from ..runtime.executor import run_jobs
+from ..runtime.jobs import Interrupted, JobFailed, job_config
 from .prepared import Prepared, prepare
 from .run import fit, one_network, save, score
 
@@ -106,7 +108,7 @@ class SweepJob:
 
 def sweep_job(prepared: Prepared, job: SweepJob):
     """One grid point: fit and score (no files, no printing); runs in a worker."""
-    from .progress import ProgressReporter
+    from ..runtime.progress import ProgressReporter
 
     reporter = ProgressReporter(job.channel, job.index + 1)  # runs count from 1, as in the table
     result = fit(prepared, job.config, observers=[reporter])
@@ -115,7 +117,7 @@ def sweep_job(prepared: Prepared, job: SweepJob):
 
 def _values(point: list[str], config) -> dict:
     """The swept values of a grid point, typed as YAML reads them, the rate always first."""
-    from ..overrides import parse_value
+    from ..config.overrides import parse_value
 
     values = {"training.lr": config.training.lr}
     values.update({p.split("=")[0]: parse_value(p.split("=", 1)[1]) for p in point})
@@ -172,7 +174,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     ``view`` (optional) is told ``started(points)``, ``progress(run, epoch, logs)`` and
     ``finished(row)``; it draws, the workflow does not.
     """
-    from ..config import load_config
+    from ..config.load import load_config
 
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
     base = one_network(load_config(config_path, single), "nnfit sweep")
@@ -209,7 +211,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
 
 def _point_config(config_path, fixed: list[str], point: list[str], given: list[str]):
     """The config of one grid point; a bad value is blamed on where it came from."""
-    from ..config import load_config
+    from ..config.load import load_config
 
     try:
         return load_config(config_path, [*fixed, *point])
@@ -224,8 +226,9 @@ def _point_config(config_path, fixed: list[str], point: list[str], given: list[s
 
 def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs, cluster):
     """The sweep proper, once the plan is checked and the executor is reachable."""
-    from ..store import make_run_dir, write_atomic, write_json
-    from .progress import ProgressServer
+    from ..runtime.progress import ProgressServer
+    from ..store.atomic import write_atomic, write_json
+    from ..store.run_dir import make_run_dir
 
     run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
     keys = list(_values(points[0], configs[0]))
@@ -280,7 +283,7 @@ def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs
               "jobs": None if cluster is not None else n_jobs,
               "data": {"csv": prepared.source, "rows": prepared.n_rows}}
     write_json(run_dir / "sweep.json", record)
-    from ..report.sweep_plot import sweep_plot
+    from ..report.plots.sweep import sweep_plot
 
     write_atomic(run_dir / "sweep.png", sweep_plot(rows, curves, chosen, Path(config_path).stem))
     return {**record, "run_dir": str(run_dir)}

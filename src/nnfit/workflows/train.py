@@ -7,37 +7,15 @@ observers; Ctrl-C asks the trainer to stop) -> score -> save.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import FAILED, NnfitError
+from ..runtime.cluster import DEFAULT_TIMEOUT, connected
+from ..runtime.signals import ctrl_c_stops
 from .prepared import prepare
-from .cluster import DEFAULT_TIMEOUT, connected
 from .run import FitResult, fit, resolved_config, save, score
-
-
-@contextmanager
-def ctrl_c_stops(stop: threading.Event):
-    """First Ctrl-C: set ``stop`` (the trainer finishes its mini-batch, drops the partial
-    epoch and ends normally, so every file is written; once training is over it changes
-    nothing). A second one raises at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
@@ -57,9 +35,11 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     Raises NnfitError for bad input before anything is written. A diverged run is
     saved and then reported with exit code 1; an interrupted one with 130.
     """
-    from ..config import load_config
+    from ..config.load import load_config
     from ..report.console import TrainingView, make_console, print_notes
-    from ..store import HistoryWriter, make_run_dir, write_atomic
+    from ..store.atomic import write_atomic
+    from ..store.history import HistoryWriter
+    from ..store.run_dir import make_run_dir
     from .run import make_stopper
 
     console = console or make_console(quiet=True)
@@ -96,10 +76,10 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
 def _train_ensemble(prepared, config, run_dir: Path, name: str, overrides, console, probe,
                     n_jobs, cluster, scheduler) -> dict:
     """The ensemble branch of :func:`train`: members through the executor, then one save."""
-    from ..store import write_json
-    from ..task import HEADLINE_METRIC
+    from ..evaluation.task import HEADLINE_METRIC
+    from ..runtime.executor import default_jobs
+    from ..store.atomic import write_json
     from .ensemble import ensemble_section, fit_ensemble, member_line
-    from .executor import default_jobs
 
     t, metric = config.training, HEADLINE_METRIC[prepared.task.kind]
     n_jobs = default_jobs() if n_jobs is None and cluster is None else n_jobs or 1
@@ -163,10 +143,10 @@ def summary(config_path: str | Path, csv_path: str | Path, overrides: Sequence[s
     take (``bytes``), what this machine has (``available``, None if unknown), whether
     ``train`` would accept it (``fits``) and a ``line`` saying so.
     """
-    from .. import resources
-    from ..config import load_config
+    from ..config.load import load_config
     from ..nn.build import plan_layers
     from ..nn.network import summarize
+    from ..runtime import memory as resources
     from .prepared import memory_phrase
 
     config = load_config(config_path, overrides)

@@ -13,8 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import NnfitError, did_you_mean
-from .nn.losses import Loss, make_loss
+from ..errors import NnfitError, did_you_mean
+from ..nn.losses import Loss, make_loss
 
 REGRESSION_LOSSES = ("mse", "sse", "rss")
 HEADLINE_METRIC = {"classification": "accuracy", "regression": "r2"}  # one number per run in tables
@@ -125,7 +125,7 @@ class Classification(Task):
         """The metrics of ``proba`` ``(n, n_classes)``; ``true`` may hold labels past the
         known classes (never predicted), and ``known`` marks the rows whose class the model
         has (the probability metrics read those only)."""
-        from .evaluation.metrics import binary_metrics, classification_metrics
+        from .metrics import binary_metrics, classification_metrics
 
         result = classification_metrics(true, self._choose(proba))
         if len(self.classes) == 2:
@@ -142,7 +142,7 @@ class Classification(Task):
         ``balanced_accuracy``); ``loss``, ``roc_auc``, ``log_loss``, ``per_class`` and
         the matrix cover the known rows (``unseen_rows``: how many not).
         """
-        from .evaluation.metrics import class_report
+        from .metrics import class_report
 
         y = np.asarray(y, dtype=np.intp).reshape(-1)
         proba = self.probabilities(logits)
@@ -160,7 +160,7 @@ class Classification(Task):
                 **class_report(y[known], pred[known], self.classes)}
 
     def confusion(self, logits, y):
-        from .evaluation.metrics import confusion_matrix
+        from .metrics import confusion_matrix
 
         return confusion_matrix(y, self.decide(logits), len(self.classes)).tolist()
 
@@ -212,7 +212,7 @@ class Regression(Task):
         return np.asarray(values, dtype=np.float64) * scale + center
 
     def metrics(self, logits, y):
-        from .evaluation.metrics import regression_metrics
+        from .metrics import regression_metrics
 
         return regression_metrics(self.decode(y), self.decode(self.loss.output(logits)))
 

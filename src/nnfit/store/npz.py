@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NnfitError
-from .nn.checks import all_finite
-from .run_files import one_line, open_run_file
+from ..errors import NnfitError
+from ..nn.checks import all_finite
+from .safe_read import one_line, open_run_file
 
 
 @dataclass(frozen=True)

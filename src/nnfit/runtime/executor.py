@@ -44,74 +44,22 @@ finished result by then.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NnfitError
-# cheap: cluster imports distributed only to connect; commands import both from here
-from .cluster import DEFAULT_TIMEOUT, connected, run_on_cluster
+from .cluster import DEFAULT_TIMEOUT, connected, run_on_cluster  # distributed: only to connect
+from .jobs import Interrupted, JobFailed, run_one
+from .signals import noting_ctrl_c
+from .threads import usable_cores
 
 if TYPE_CHECKING:
     from distributed import Client
 
-#: Exceptions that make one job fail without stopping the others.
-JOB_ERRORS = (NnfitError, ValueError)
-
-
-@dataclass(frozen=True)
-class JobFailed:
-    """In place of a job's result: the job raised one of :data:`JOB_ERRORS`."""
-
-    index: int
-    error: str  # the exception's class name
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C stopped :func:`run_jobs`; ``results`` (job order) holds what finished, else None."""
-
-    def __init__(self, results: list):
-        super().__init__("interrupted")
-        self.results = results
-
-
-def job_config(config, **training):
-    """``config`` for one job of :func:`run_jobs`: one BLAS thread (the executor's contract,
-    so any number of workers give the numbers of one), plus any ``training`` changes."""
-    return config.model_copy(update={"training": config.training.model_copy(
-        update={"threads": 1, **training})})
-
-
 def default_jobs() -> int:
     """``--jobs`` when not given: one process per usable core."""
-    from ..threads import usable_cores
-
     return usable_cores()
-
-
-def _run_one(fn: Callable, index: int, job: Any, in_worker: bool = False, shared: Any = None):
-    """``(index, fn(job) or fn(shared, job) or JobFailed)``, under one BLAS thread.
-
-    ``in_worker``: a loky worker process, whose main thread this is (a Dask
-    worker runs jobs in other threads, and its own process handles signals).
-    """
-    from ..threads import blas_threads
-
-    if in_worker:  # the parent owns Ctrl-C: it stops the pool and keeps what finished
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        with blas_threads(1):
-            return index, fn(job) if shared is None else fn(shared, job)
-    except JOB_ERRORS as exc:
-        message = exc.message if isinstance(exc, NnfitError) else str(exc)
-        return index, JobFailed(index, type(exc).__name__, message)
 
 
 def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
@@ -168,31 +116,12 @@ def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
     return results
 
 
-@contextmanager
-def _noting_ctrl_c(pressed: threading.Event):
-    """Mark ``pressed`` on Ctrl-C, then raise KeyboardInterrupt as usual (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum, frame):
-        pressed.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _sequential(fn, jobs, shared, collect, results):
     pressed = threading.Event()
     try:
-        with _noting_ctrl_c(pressed):
+        with noting_ctrl_c(pressed):
             for index, job in enumerate(jobs):
-                _, result = _run_one(fn, index, job, False, shared)
+                _, result = run_one(fn, index, job, False, shared)
                 if pressed.is_set():  # fit caught the Ctrl-C and returned a half-trained job
                     raise KeyboardInterrupt
                 collect(index, result)
@@ -236,7 +165,7 @@ def _pool(fn, jobs, indices, shared, n_jobs, collect) -> list[int]:
     # a loky pool even for one job: a worker process, so its death cannot take this one
     parallel = Parallel(n_jobs=max(2, min(n_jobs, len(indices))), backend="loky", batch_size=1,
                         return_as="generator_unordered" if unordered else "generator")
-    outputs = parallel(delayed(_run_one)(fn, index, jobs[index], True, shared)
+    outputs = parallel(delayed(run_one)(fn, index, jobs[index], True, shared)
                        for index in indices)
     left = set(indices)
     try:
@@ -264,8 +193,8 @@ def _on_cluster(fn, jobs, shared, collect, results, scheduler, timeout):
     try:
         if isinstance(scheduler, str):
             with connected(scheduler, timeout) as client:
-                run_on_cluster(_run_one, fn, jobs, shared, collect, client)
+                run_on_cluster(run_one, fn, jobs, shared, collect, client)
         else:
-            run_on_cluster(_run_one, fn, jobs, shared, collect, scheduler)
+            run_on_cluster(run_one, fn, jobs, shared, collect, scheduler)
     except KeyboardInterrupt:  # the tasks are cancelled; what finished has been collected
         raise Interrupted(results) from None

@@ -45,7 +45,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .. import __version__
 from ..errors import FAILED, NnfitError
+from .jobs import JobFailed
 
 DEFAULT_TIMEOUT = 10.0  # seconds: --scheduler-timeout
 INSTALL = 'pip install "nnfit[distributed]"'
@@ -145,8 +147,6 @@ def check_cluster(address: str, on_scheduler: Any, versions: dict[str, Any],
     versions : worker address -> its ``nnfit.__version__``, or the exception raised there
     nthreads : worker address -> its number of threads
     """
-    from .. import __version__
-
     if isinstance(on_scheduler, BaseException) or on_scheduler != __version__:
         found = (f"cannot import this nnfit ({_one_line(on_scheduler)})"
                  if isinstance(on_scheduler, BaseException)
@@ -195,8 +195,6 @@ def run_on_cluster(run_one: Callable, fn: Callable, jobs: Sequence, shared: Any,
     """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
-
-    from .executor import JobFailed
 
     if shared is not None:  # a list would be scattered element by element: wrap it
         shared = client.scatter([shared], broadcast=True, hash=False)[0]

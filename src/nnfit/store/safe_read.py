@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import NnfitError
+from ..errors import NnfitError
 
 MAX_JSON_BYTES = 50 * 2**20  # 1000 quantiles for each of 2000 columns make a ~40 MB model.json
 

@@ -7,25 +7,18 @@ each layer type's options come from its engine class's ``options`` (``layer_mode
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from . import yaml_input
-from .yaml_input import shorten
-from .errors import NnfitError, did_you_mean
-from .overrides import apply_override, location, parse_override
-from .nn.activations import ACTIVATIONS, Activation
-from .nn.base import Option
-from .nn.layers import LAYERS
-from .nn.losses import LOSSES
-from .nn.optimizers import OPTIMIZERS
-from .training.schedules import SCHEDULES
+from ..errors import did_you_mean
+from ..nn.activations import ACTIVATIONS, Activation
+from ..nn.base import Option
+from ..nn.layers import LAYERS
+from ..nn.losses import LOSSES
+from ..nn.optimizers import OPTIMIZERS
+from ..training.schedules import SCHEDULES
+from .safe_yaml import shorten
 
 
 def _literal(names) -> Any:
@@ -255,7 +248,7 @@ class TrainingConfig(Strict):
     def _balanced_or_weights(cls, value):
         import math
 
-        from .data.preprocess import label_text
+        from ..data.preprocess import label_text
 
         if value is None or value == "balanced":
             return value
@@ -325,170 +318,4 @@ class Config(Strict):
             raise ValueError("training.early_stopping needs a validation split: set "
                              "data.val_fraction above 0, or early_stopping: false")
         return self
-
-
-# -- loading ----------------------------------------------------------------------------
-# Keys other tools use for ours, offered as "did you mean" when difflib finds nothing close.
-SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
-            "random_state": "seed", "alpha": "l2", "lr_scheduler": "schedule",
-            "max_grad_norm": "clip_norm", "gradient_clip_val": "clip_norm",
-            "target_scaling": "scale_target", "n_estimators": "ensemble",
-            "optimiser": "optimizer", "label": "target", "y": "target", "hidden_layers": "layers"}
-
-
-def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | None = None) -> Config:
-    """Read and validate a YAML config; ``overrides`` (``"training.lr=0.1"``) apply first.
-
-    ``text``, when given, is the YAML itself and ``path`` only names it (the starter
-    config that ``nnfit train DATA.csv --target T`` trains without a file).
-    Raises NnfitError with one line per problem, each naming the exact key.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8") if text is None else text
-    except FileNotFoundError:
-        raise NnfitError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NnfitError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
-    try:
-        raw = yaml_input.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise NnfitError(f"{path}: invalid YAML{where}: {problem}") from None
-    if not isinstance(raw, dict):
-        kind = "empty" if raw is None else f"a {type(raw).__name__}"
-        raise NnfitError(f"{path}: a config must be a mapping with sections data, model, "
-                         f"training (got {kind})")
-    for override in overrides:
-        apply_override(raw, override)
-    try:
-        return Config.model_validate(raw)
-    except ValidationError as exc:
-        raise NnfitError("\n".join(f"{_blame(loc, path, overrides)}: {line}"
-                                   for loc, line in format_errors(exc))) from None
-
-
-def format_errors(exc: ValidationError, root: Any = None) -> list[tuple[list, str]]:
-    """One ``(location, "where: what (got value)")`` per pydantic error.
-
-    ``root``: the model validated (``Config`` by default; ``nnfit.model_file`` passes its
-    own, whose layer lists are the config's).
-    """
-    lines = []
-    for err in exc.errors():
-        loc, kind, value = list(err["loc"]), err["type"], err.get("input")
-        model, owner = _strip_tags(loc, Config if root is None else root)
-        where = location(loc)
-        if kind == "extra_forbidden":
-            key, known = loc[-1], _fields(model)
-            hint = did_you_mean(key, known) or (
-                f" (did you mean {SYNONYMS[key]!r}?)" if SYNONYMS.get(key) in known else "")
-            parent = location(loc[:-1])
-            lines.append((loc, f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}"))
-            continue
-        integer = owner is not None and owner.model_fields[loc[-1]].annotation is int
-        lines.append((loc, f"{where + ': ' if where else ''}{_problem(err, kind, value, integer)}"))
-    return lines
-
-
-def _blame(loc: list, path: Path, overrides: Sequence[str]) -> str:
-    """What an error line starts with: the last ``--set`` that wrote at or above ``loc``,
-    else the config file."""
-    for override in reversed(overrides):
-        target = parse_override(override)[0]
-        n = min(len(loc), len(target))  # at or below the key it set, or the key it created
-        if loc[:n] == target[:n] and (len(loc) >= len(target) or loc[-1:] == target[n - 1:n]):
-            return f"--set {override}"
-    return str(path)
-
-
-def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
-    ctx = err.get("ctx") or {}
-    got = f" (got {shorten(value)})"
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bound = next(iter(ctx.values()))
-        if kind == "greater_than" and bound == 0:
-            return f"must be {'a positive integer' if integer else 'positive'}{got}"
-        words = {"greater_than": "greater than", "greater_than_equal": "at least",
-                 "less_than": "less than", "less_than_equal": "at most"}[kind]
-        return f"must be {words} {bound:g}{got}"
-    if kind == "literal_error":
-        choices = [c.strip().strip("'") for c in ctx["expected"].replace(" or ", ", ").split(",")]
-        return f"must be one of {', '.join(choices)}{got}{did_you_mean(value, choices)}"
-    if kind == "union_tag_invalid":
-        what, tags = _tagged(ctx)
-        return (f"unknown {what} {ctx['tag']!r}; choose from {', '.join(tags)}"
-                f"{did_you_mean(ctx['tag'], tags)}")
-    if kind == "union_tag_not_found":
-        what, tags = _tagged(ctx)
-        key = ctx["discriminator"].strip("'")
-        return f"a {what.split()[0]} needs a {key!r} key (one of {', '.join(tags)}){got}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"must be an integer{got}"
-    if kind in ("float_parsing", "float_type"):
-        return f"must be a number{got}"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"must be true or false{got}"
-    if kind in ("string_type",):
-        return f"must be text{got}"
-    if kind in ("list_type",):
-        return f"must be a list{got}"
-    if kind in ("model_attributes_type", "model_type", "dict_type"):
-        return f"must be a mapping of keys{got}"
-    if kind in ("too_short", "too_long"):
-        n = ctx["min_length" if kind == "too_short" else "max_length"]
-        return f"must have {'at least' if kind == 'too_short' else 'at most'} {n} " \
-               f"item{'s' if n != 1 else ''}{got}"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    return f"{err['msg']}{got}"
-
-
-def _tagged(ctx: dict) -> tuple[str, list[str]]:
-    """What a discriminated union's tag names, and the tags it takes."""
-    if ctx.get("discriminator", "").strip("'") == "name":
-        return "schedule", list(SCHEDULE_MODELS)
-    return "layer type", list(LAYER_MODELS)
-
-
-def _strip_tags(loc: list, root: Any) -> tuple[Any, Any]:
-    """Drop discriminator tags pydantic puts in ``loc``; return the model the error sits in
-    and the model that owns the last key of ``loc`` as a field (or None)."""
-    model: Any = root
-    owner = None
-    i = 0
-    while i < len(loc):
-        part = loc[i]
-        tagged = TAGGED.get(loc[i - 1] if isinstance(part, int) and i else part, {})
-        if i + 1 < len(loc) and loc[i + 1] in tagged:  # layers[3].<tag>, schedule.<tag>
-            model, owner = tagged[loc.pop(i + 1)], None
-        elif isinstance(part, int):
-            pass
-        elif model is not None and part in _fields(model):
-            owner = model if i == len(loc) - 1 else None
-            model = _submodel(model.model_fields[part].annotation)
-        else:
-            model = None if i < len(loc) - 1 else model
-        i += 1
-    return model, owner
-
-
-def _fields(model) -> list[str]:
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-
-
-def _submodel(annotation) -> Any:
-    """The config model inside an annotation (``X | None``, ``list[X]``), or the list's owner."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _submodel(arg)
-        if found is not None:
-            return ModelConfig if found in LAYER_MODELS.values() else found
-    return None
-
 

@@ -1,56 +1,26 @@
-"""``model.json`` and ``model.npz`` as untrusted input: one schema, checked before building.
+"""``model.json``'s schema (pydantic, strict) and the checks that span its fields.
 
-``eval``, ``predict`` and ``show`` load model files that may come from anywhere, so
-:func:`read_model` checks everything they will use, in this order, and the first
-problem is one line naming the file and the key (exit code 2):
-
-1. the files: regular files of the run directory, not symbolic links; ``model.json`` at
-   most 50 MB, strict JSON (:mod:`nnfit.run_files`);
-2. ``format_version``: a newer one says which nnfit wrote it;
-3. the schema (:class:`ModelFile`, pydantic, strict: ``"3"`` is not 3, ``true`` is not 1):
-   types, ranges, finite numbers, unique names. The layer list is validated by the
-   config's own layer models (``nnfit.config.LAYER_MODELS``), so a bad layer reads as it
-   would in a config;
-4. consistency (:func:`check_consistency`): the preprocessing's columns and statistics
-   agree with each other, the loss suits the task, class weights suit the classes, the
-   network's input width is the preprocessing's and its output width the task's;
-5. sizes (:func:`plan`): the parameter and state layouts are computed from the layers
-   without allocating anything and must equal ``layout``, ``state_layout`` and
-   ``n_params``; loading must fit in the memory available (:mod:`nnfit.resources`);
-6. ``model.npz`` (:mod:`nnfit.model_npz`): exactly the members ``params`` and ``state``,
-   whose ``.npy`` headers are read from the zip and checked (dtype, shape, byte count, no
-   object arrays: nothing is ever unpickled) before their data; then the data must be
-   finite and pass the zip's CRC check.
-
-Unknown keys are refused. nnfit adds a key to ``model.json`` only together with a new
-``FORMAT_VERSION``, so a file written by a newer nnfit stops at step 2 ("format version
-2 is newer") instead of at its first new key; a format-1 file with a key no nnfit wrote
-has been edited. Keys added within format 1 (``state_layout``, ``class_weight``,
-``ensemble``, and the preprocessing's ``quantiles``, ``missing``, ``reading``) are
-optional, so older files still load.
+:class:`ModelFile` is the whole file; :func:`check_consistency` checks what the schema
+cannot see one field at a time and returns the layers' :class:`Plan` (their layouts,
+computed without allocating). :mod:`nnfit.store.model_file` reads a run's files through
+both. ``FORMAT_VERSION`` is the version written and read.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from . import __version__
-from .config import DataConfig, LayerConfig, TrainingConfig, format_errors
-from .data.quantile import non_decreasing
-from .errors import NnfitError
-from .model_npz import read_arrays
-from .nn.build import LayerError
-from .nn.losses import LOSSES
-from .run_files import one_line, open_run_file, read_json
-from .store import FORMAT_VERSION
-from .task import REGRESSION_LOSSES, check_class_weight
+from ..config.schema import DataConfig, LayerConfig, TrainingConfig
+from ..data.quantile import non_decreasing
+from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
+from ..nn.build import LayerError
+from ..nn.losses import LOSSES
 
+FORMAT_VERSION = 1  # a new key in model.json: a new version
 MAX_MEMBERS = 1000  # training.ensemble's bound
 
 
@@ -79,6 +49,12 @@ CenterScale = Annotated[list[float], Field(min_length=2, max_length=2),
 Quantiles = Annotated[list[float], Field(min_length=1), AfterValidator(non_decreasing)]
 
 
+# The config's own choices, so a model file and a config accept the same values.
+DType = TrainingConfig.model_fields["dtype"].annotation  # float32 or float64
+Scale = DataConfig.model_fields["scale"].annotation
+Missing = DataConfig.model_fields["missing"].annotation
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -94,7 +70,7 @@ class Slot(Strict):
 class Architecture(Strict):
     input_shape: Annotated[list[Positive], Field(min_length=1)]
     layers: Annotated[list[LayerConfig], Field(min_length=1)]  # the config's layer models
-    dtype: TrainingConfig.model_fields["dtype"].annotation  # float32 or float64, as the config
+    dtype: DType
     n_params: Count
 
 
@@ -123,8 +99,8 @@ class Preprocessing(Strict):
     fill: dict[str, float | str] = {}
     classes: Names | None = None
     target_scale: list[CenterScale] | None = None
-    scale: DataConfig.model_fields["scale"].annotation = "standard"  # the config's choices
-    missing: DataConfig.model_fields["missing"].annotation = "error"
+    scale: Scale = "standard"
+    missing: Missing = "error"
     reading: Reading = Reading()
 
 
@@ -188,8 +164,8 @@ def plan(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Plan:
     Raises :class:`nnfit.nn.build.LayerError` naming the layer that does not fit (or
     OverflowError for an absurd option).
     """
-    from .nn.build import plan_layers
-    from .nn.network import slot_dicts, slot_layouts
+    from ..nn.build import plan_layers
+    from ..nn.network import slot_dicts, slot_layouts
 
     built = plan_layers(layers, tuple(input_shape), dtype)
     params, states = slot_layouts(built)
@@ -311,97 +287,3 @@ def _check_layout(key: str, stored: list[dict], expected: list[dict]) -> None:
 
 def _slot(slot: dict) -> str:
     return f"{slot['name']} {slot['shape']} at {slot['offset']}"
-
-
-# -- sizes and the arrays ---------------------------------------------------------------------
-def loading_bytes(planned: Plan, dtype: str, members: int) -> int:
-    """Memory that loading takes: the arrays read from model.npz, and per network its
-    parameters, their gradients and its state (``Network`` allocates all three)."""
-    return np.dtype(dtype).itemsize * max(members, 1) * (3 * planned.n_params
-                                                         + 2 * planned.n_state)
-
-
-def check_memory(planned: Plan, dtype: str, members: int, path: Path) -> None:
-    """Refuse a model that needs more memory than is available (an absurd or hostile size)."""
-    from . import resources
-
-    need, available = loading_bytes(planned, dtype, members), resources.available_memory()
-    if available is not None and need > available:
-        each = f" × {members} members" if members else ""
-        raise NnfitError(f"{path}: loading needs {resources.format_bytes(need)} of memory "
-                         f"({planned.n_params:,} {dtype} parameters{each}), more than the "
-                         f"{resources.format_bytes(available)} available")
-
-
-# -- the whole read ---------------------------------------------------------------------------
-@dataclass
-class LoadedModel:
-    """Everything in a run's model files, checked; nothing built yet.
-
-    ``meta`` is model.json as parsed; ``params`` ``(n_params,)`` or, for an ensemble,
-    ``(members, n_params)``; ``state`` likewise (``(…, 0)`` when the layers have none).
-    """
-
-    meta: dict
-    description: ModelFile
-    params: np.ndarray
-    state: np.ndarray
-
-    @property
-    def members(self) -> int:
-        return self.description.members
-
-
-def read_model(run_dir: str | Path) -> LoadedModel:
-    """Read and check a run's ``model.json`` and ``model.npz`` (see the module's docstring).
-
-    Raises NnfitError (exit 2) with one line naming the file at the first problem.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise NnfitError(f"{run_dir}: no such run directory")
-    json_path = run_dir / "model.json"
-    with open_run_file(run_dir, "model.npz"):
-        pass  # both files are there before either is read: the likelier mistake first
-    meta = read_json(run_dir, "model.json")
-    _check_format_version(meta, json_path)
-    try:
-        description = ModelFile.model_validate(meta, strict=True)
-    except ValidationError as exc:
-        errors = sorted(format_errors(exc, ModelFile), key=lambda e: "(did you mean" not in e[1])
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
-            if len(errors) > 1 else ""
-        raise NnfitError(f"{json_path}: {one_line(errors[0][1], 300)}{more}") from None
-    try:
-        planned = check_consistency(description)
-    except Invalid as exc:
-        raise NnfitError(f"{json_path}: {one_line(str(exc), 300)}") from None
-    dtype, members = description.architecture.dtype, description.members
-    check_memory(planned, dtype, members, json_path)
-    lead = (members,) if members else ()
-    arrays = read_arrays(run_dir, {"params": lead + (planned.n_params,),
-                                   "state": lead + (planned.n_state,)}, dtype,
-                         optional=("state",) if planned.n_state == 0 else ())
-    state = arrays.get("state", np.zeros(lead + (0,), dtype=dtype))
-    return LoadedModel(meta, description, arrays["params"], state)
-
-
-def _check_format_version(meta: Any, path: Path) -> None:
-    if not isinstance(meta, dict):
-        raise NnfitError(f"{path}: must be a JSON object with format_version, architecture, "
-                         f"layout, loss and preprocessing (got a {type(meta).__name__})")
-    version = meta.get("format_version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        got = "missing" if "format_version" not in meta \
-            else f"not an integer ({one_line(repr(version), 40)})"
-        raise NnfitError(f"{path}: format_version is {got}; is this a model.json written by "
-                         f"'nnfit train'?")
-    if version > FORMAT_VERSION:
-        writer = meta.get("nnfit_version")
-        writer = one_line(writer, 40) if isinstance(writer, str) else "an unknown version"
-        raise NnfitError(f"{path}: model format version {version} is newer than this nnfit "
-                         f"reads: written by nnfit {writer}, this nnfit {__version__} reads "
-                         f"format {FORMAT_VERSION}; upgrade nnfit to load it")
-    if version != FORMAT_VERSION:
-        raise NnfitError(f"{path}: model format version {version} is not one this nnfit "
-                         f"{__version__} reads (it reads {FORMAT_VERSION})")

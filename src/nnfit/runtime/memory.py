@@ -172,7 +172,7 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
     nnfit.nn.build.LayerError
         A spec that does not build (as ``build_network`` would).
     """
-    from .nn.build import plan_layers
+    from ..nn.build import plan_layers
 
     layers = plan_layers(layer_specs, tuple(input_shape), dtype)
     itemsize = np.dtype(dtype).itemsize

@@ -13,11 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
-                      model_validator)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import NnfitError
-from .run_files import one_line, read_json
+from ..errors import NnfitError
+from .safe_read import one_line, read_json
 
 
 def _number(value: Any) -> Any:
@@ -133,7 +132,7 @@ def read_metrics(run_dir: str | Path) -> tuple[dict | None, str | None]:
         why = exc.message.removeprefix(f"{path}: ")
         return None, f"metrics.json: unreadable ({one_line(why, 300)})"
     except ValidationError as exc:
-        from .config import format_errors
+        from ..config.messages import format_errors
 
         first = format_errors(exc, ShownMetrics)[0][1]
         return None, f"metrics.json: unreadable ({one_line(first, 300)})"

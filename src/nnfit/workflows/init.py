@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import NnfitError
+from ..errors import NnfitError
 
 # -- how big a network: the numbers to tune ------------------------------------------------
 SIZES = (  # (training rows up to, hidden layers, units per layer): the first row that holds
@@ -196,9 +196,9 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
     ``data.missing``, ``data.val_fraction``, ``model.layers``) and, for the rest, the
     defaults of ``nnfit.config``'s models (``sweep`` left out).
     """
-    from .data.dataset import select_columns
-    from .data.table import READING_DEFAULTS, read_table
-    from .workflows.prepared import prepare
+    from ..data.dataset import select_columns
+    from ..data.table import READING_DEFAULTS, read_table
+    from .prepared import prepare
 
     unknown = sorted(set(reading) - set(READING_DEFAULTS))
     if unknown:
@@ -244,7 +244,7 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
 def _excluded(frame, features: list[str]) -> dict[str, str]:
     """``{column: why}`` for the features to leave out, in file order: entirely empty
     columns (``train`` refuses them) and columns that count the rows (an exported index)."""
-    from .data.checks import index_like_columns
+    from ..data.checks import index_like_columns
 
     why = {c: "is entirely empty" for c in features if frame[c].isna().all()}
     for column, start in index_like_columns(frame, features):
@@ -257,8 +257,8 @@ def _val_fraction(n_rows: int, test_fraction: float, default: float) -> float:
     """``default``, or the first of :data:`VAL_FRACTIONS` whose split of ``n_rows`` has the
     validation rows the fit verdict needs and twice as many training rows (``default``
     when none has)."""
-    from .data.split import split_sizes
-    from .evaluation.diagnosis import MIN_VAL_ROWS
+    from ..data.split import split_sizes
+    from ..evaluation.diagnosis import MIN_VAL_ROWS
 
     def n_val(fraction: float) -> int:
         try:
@@ -275,7 +275,8 @@ def _val_fraction(n_rows: int, test_fraction: float, default: float) -> float:
 def _validated(raw: dict, source: str):
     from pydantic import ValidationError
 
-    from .config import Config, format_errors
+    from ..config.messages import format_errors
+    from ..config.schema import Config
 
     try:
         return Config.model_validate(raw)
@@ -325,8 +326,8 @@ def _plural(n: int, word: str) -> str:
 
 def reasons(config: dict, facts: Facts) -> dict[str, str]:
     """Why the data-dependent keys hold what they hold, by dotted path."""
-    from .data.split import split_sizes
-    from .evaluation.diagnosis import MIN_VAL_ROWS
+    from ..data.split import split_sizes
+    from ..evaluation.diagnosis import MIN_VAL_ROWS
 
     why = {}
     inputs = _plural(len(facts.features), "feature column") + (
@@ -414,7 +415,7 @@ def starter_yaml(config: dict, csv_path: str | Path, facts: Facts | None = None,
     ``config_path``, where the text is going, completes the train command in the
     header. ``yaml.safe_load`` of the text gives ``config`` back.
     """
-    from .config import Config
+    from ..config.schema import Config
 
     why = reasons(config, facts) if facts is not None else {}
     lines = [f"# nnfit starter config for {csv_path}" + (f", from: {init_command(facts)}"
@@ -450,7 +451,7 @@ def _emit(lines: list[str], values: dict, model, prefix: str, why: dict[str, str
 
 
 def _emit_layer(lines: list[str], layer: dict, indent: str) -> None:
-    from .config import LAYER_MODELS
+    from ..config.schema import LAYER_MODELS
 
     fields = getattr(LAYER_MODELS.get(layer.get("type")), "model_fields", {})
     for i, (key, value) in enumerate(layer.items()):
@@ -467,8 +468,8 @@ def _line(text: str, comment: str) -> str:
 
 def _comment(path: str, info) -> str:
     """The comment of a key: what it does, then its allowed values when they are a fixed set."""
-    from .config import LAYER_MODELS, SCHEDULE_MODELS
-    from .nn.activations import ACTIVATIONS
+    from ..config.schema import LAYER_MODELS, SCHEDULE_MODELS
+    from ..nn.activations import ACTIVATIONS
 
     text = COMMENTS.get(path, "")
     if path == "model.layers[].type":

@@ -1,0 +1,13 @@
+"""The command line: thin Typer commands that parse, call a workflow and format its result.
+
+Importing the package registers the commands on :data:`app`; the import order below is
+the order ``nnfit --help`` lists them in.
+"""
+
+from .app import app, main
+
+# isort: off
+from . import train, curve, sweep, lr_find, saved  # noqa: E402,F401  (registers the commands)
+# isort: on
+
+__all__ = ["app", "main"]
