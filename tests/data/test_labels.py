@@ -189,11 +189,11 @@ def test_a_categorical_frame_fits_and_transforms_as_the_text_one(series):
 
 def test_class_labels_are_the_text_array_the_per_cell_code_made(tmp_path):
     from nnfit.config.schema import Config
-    from nnfit.workflows.prepared import read_unsplit
+    from nnfit.workflows.prepared import read_dataset
 
     path = tmp_path / "d.csv"
     path.write_text("a,y\n" + "".join(f"{i},{[1.0, 0.0, 2.5][i % 3]}\n" for i in range(30)))
-    unsplit = read_unsplit(Config(data={"target": "y", "task": "classification"}), path)
+    dataset = read_dataset(Config(data={"target": "y", "task": "classification"}), path)
     old = pd.read_csv(path)["y"].map(label_text).to_numpy(dtype=str)
-    assert unsplit.labels.dtype == old.dtype and unsplit.labels.tolist() == old.tolist()
-    assert unsplit.classes == ["0", "1", "2.5"]
+    assert dataset.labels.dtype == old.dtype and dataset.labels.tolist() == old.tolist()
+    assert dataset.classes == ["0", "1", "2.5"]

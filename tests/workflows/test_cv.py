@@ -8,7 +8,7 @@ import pytest
 from nnfit.config.load import load_config
 from nnfit.workflows import fit, prepare
 from nnfit.workflows.cv import FoldResult, cross_validate, plan, pooled_evidence
-from nnfit.workflows.prepared import read_unsplit
+from nnfit.workflows.prepared import read_dataset
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 
@@ -30,25 +30,25 @@ def cv_run(iris_config, tmp_path_factory):
 
 def test_folds_hold_out_each_non_test_row_once_stratified_with_their_own_preprocessing(iris_config):
     config = load_config(iris_config)
-    unsplit = read_unsplit(config, IRIS)
-    jobs, non_test, test = plan(unsplit, 5, config)
+    dataset = read_dataset(config, IRIS)
+    jobs, non_test, test = plan(dataset, 5, config)
     usual = prepare(config, IRIS).data.rows  # the split plain `train` makes
     assert np.array_equal(test, usual["test"])
     assert np.array_equal(non_test, np.sort(np.concatenate([usual["train"], usual["val"]])))
     held_out = np.concatenate([job.prepared.data.rows["val"] for job in jobs])
     assert np.sort(held_out).tolist() == non_test.tolist()  # every non-test row, once
-    labels = unsplit.labels
+    labels = dataset.labels
     for job in jobs:
         rows = job.prepared.data.rows
         assert "test" not in rows  # a fold never sees the test split
         assert np.sort(np.concatenate([rows["train"], rows["val"]])).tolist() == non_test.tolist()
-        assert [int((labels[rows["val"]] == c).sum()) for c in unsplit.classes] == [8, 8, 8]
+        assert [int((labels[rows["val"]] == c).sum()) for c in dataset.classes] == [8, 8, 8]
         center = job.prepared.prep.numeric["sepal_length"][0]  # fitted on this fold's train rows
-        assert center == pytest.approx(unsplit.frame["sepal_length"].iloc[rows["train"]].mean())
-    moved = plan(unsplit, 5, load_config(iris_config, ["training.seed=9"]))[0]
+        assert center == pytest.approx(dataset.frame["sepal_length"].iloc[rows["train"]].mean())
+    moved = plan(dataset, 5, load_config(iris_config, ["training.seed=9"]))[0]
     assert all(np.array_equal(a.prepared.data.rows["val"], b.prepared.data.rows["val"])
                for a, b in zip(jobs, moved))  # the folds follow the split seed, not the seed
-    other = plan(read_unsplit(load_config(iris_config, ["data.split_seed=4"]), IRIS), 5, config)[0]
+    other = plan(read_dataset(load_config(iris_config, ["data.split_seed=4"]), IRIS), 5, config)[0]
     assert not np.array_equal(other[0].prepared.data.rows["val"], jobs[0].prepared.data.rows["val"])
 
 

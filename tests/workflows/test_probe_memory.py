@@ -4,7 +4,7 @@ from pathlib import Path
 
 from nnfit.config.load import load_config
 from nnfit.workflows import fit, prepare
-from nnfit.workflows.run import capacity_probe, probe_layers
+from nnfit.workflows.probe import capacity_probe, probe_layers
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 

@@ -10,7 +10,7 @@ import pytest
 from nnfit.config.load import load_config
 from nnfit.training.observers import Observer
 from nnfit.workflows import fit, prepare, save, score
-from nnfit.workflows.prepared import SPLIT_STREAM, TRAIN_STREAM, stream
+from nnfit.data.seeds import SPLIT_STREAM, TRAIN_STREAM, stream
 
 from pathlib import Path
 

@@ -3,12 +3,14 @@
 The caller runs them in order — read, select columns, handle missing cells,
 decide the task, split, fit the preprocessing on train, transform every split —
 so the path from file to arrays reads as one straight line (see
-``nnfit.workflows.run.prepare``).
+``nnfit.workflows.prepared.prepare``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,7 +19,11 @@ from .checks import empty_cells_message, index_like_columns, index_warning
 from .labels import column_labels, sorted_labels, text_array
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
 from .split import split_indices
-from .table import reading_options, require_columns
+from .seeds import SPLIT_STREAM, stream
+from .table import exclude_columns, read_table, reading_options, require_columns
+
+if TYPE_CHECKING:
+    from ..config.schema import Config
 
 MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
 MANY_CATEGORIES = 50  # a text feature with more distinct values than this is likely an ID
@@ -194,3 +200,78 @@ def _integer_valued(column) -> bool:
     if column.dtype.kind in "iub":
         return True
     return column.dtype.kind == "f" and bool((column.dropna() % 1 == 0).all())
+
+
+@dataclass
+class Dataset:
+    """The data side before any split: the CSV read and cleaned, the task decided.
+
+    ``workflows.prepared.prepare`` is :func:`read_dataset`, then :func:`default_split`,
+    then ``prepare_split`` in one go; a command that splits the same rows many ways
+    (``train --cv``) reads once and calls ``prepare_split`` per split.
+    """
+
+    config: Config
+    source: str
+    frame: object  # pandas DataFrame: the used columns (text as categoricals), rows left after
+    # the missing-cell policy
+    features: list[str]
+    kind: str
+    labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
+    classes: list[str] | None
+    split_seed: int
+    notes: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+
+def read_dataset(config: Config, csv_path: str | Path) -> Dataset:
+    """The CSV read for ``config``, before any split: read, select (text columns as
+    categoricals), missing cells, task, classes."""
+    data, source = config.data, str(csv_path)
+    frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
+    frame, features = select_columns(frame, data, source)
+    frame = text_as_categories(frame, list(frame.columns))
+    notes = index_notes(frame, features)
+    frame = handle_missing(frame, features, data, source, notes)
+    kind = decide_task(frame, data, source, notes)
+    labels, classes = class_labels(frame, data, kind, source, notes)
+    split_seed = config.training.seed if data.split_seed is None else data.split_seed
+    return Dataset(config, source, frame, features, kind, labels, classes, split_seed, notes)
+
+
+def default_split(dataset: Dataset) -> dict[str, np.ndarray]:
+    """The train / val / test row positions of this config's split (seeded)."""
+    return split_rows(dataset.n_rows, dataset.config.data, dataset.labels,
+                      stream(dataset.split_seed, SPLIT_STREAM), dataset.source)
+
+
+def check_finite_splits(splits, prep, frame, source: str) -> None:
+    """NnfitError when a split's inputs or targets are not all finite: an inf in the CSV
+    (``inf``, or a number too large for float64), named by column and line."""
+    from ..nn.checks import all_finite
+
+    for name, X in splits.X.items():
+        for array, columns in ((X, prep.input_names), (splits.y[name], prep.targets)):
+            if all_finite(array):
+                continue
+            bad = ~np.isfinite(array.reshape(array.shape[0], -1))
+            column = columns[int(np.argmax(bad.any(axis=0)))]  # one-hot columns are 0 or 1
+            _raise_infinite(column, frame, source)
+
+
+def _raise_infinite(column: str, frame, source: str) -> None:
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    infinite = np.flatnonzero(np.isinf(values))
+    if infinite.size:
+        row = frame.index[infinite[0]]
+        raise NnfitError(f"{source}: column {column!r}, line {row + 2}: {frame[column][row]} is "
+                         f"not a finite number ({infinite.size} such cell"
+                         f"{'s' if infinite.size > 1 else ''}); remove the rows, or empty the "
+                         f"cells and set data.missing")
+    raise NnfitError(f"{source}: column {column!r}: its numbers are too large to scale in float64; "
+                     f"rescale the column")

@@ -7,7 +7,8 @@ capacity probe; ``ensemble`` seed ensembles. The commands: ``train``, ``summary`
 Many-run commands hand their jobs to :func:`nnfit.runtime.executor.run_jobs`.
 """
 
+from .fit import FitResult, fit
 from .prepared import Prepared, prepare, subset
-from .run import FitResult, Scores, fit, save, score
+from .run import Scores, save, score
 
 __all__ = ["FitResult", "Prepared", "Scores", "fit", "prepare", "save", "score", "subset"]

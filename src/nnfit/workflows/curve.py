@@ -48,17 +48,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.seeds import SUBSET_STREAM, stream
 from ..errors import FAILED, NnfitError
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
-from .prepared import Prepared, prepare, stream, subset
-from .run import fit, one_network, resolved_config
+from .fit import fit, one_network
+from .prepared import Prepared, prepare, subset
+from .run import resolved_config
 
 SIZES = (0.1, 0.2, 0.4, 0.7, 1.0)
 REPEATS = 3
-SUBSET_STREAM = 2  # the seed's third stream, beside the split's and training's
 MIN_ROWS = 2  # training rows a size must keep (classification: also one per class)
 
 BIAS_TRAIN = 0.5  # train loss at the largest size above this share of B_train: high bias

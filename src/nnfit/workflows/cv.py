@@ -48,13 +48,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.dataset import Dataset, default_split, read_dataset
+from ..data.seeds import FOLD_STREAM, stream
 from ..errors import FAILED, NnfitError
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.cluster import DEFAULT_TIMEOUT
-from .prepared import Prepared, Unsplit, prepare_rows, read_unsplit, standard_rows, stream
-from .run import FitResult, fit, make_stopper, resolved_config, save, score
-
-FOLD_STREAM = 3  # the split seed's stream for the folds (0: split, 1: training, 2: curve subsets)
+from .fit import FitResult, fit, make_stopper
+from .prepared import Prepared, prepare_split
+from .run import resolved_config, save, score
 
 
 @dataclass
@@ -64,7 +65,7 @@ class FoldJob:
     fold: int  # 1-based
     prepared: Prepared  # train: the other folds' rows, val: this fold's; no test
     config: object
-    rows: dict[str, np.ndarray]  # train, val -> positions into the unsplit rows
+    rows: dict[str, np.ndarray]  # train, val -> positions into the dataset rows
 
     def sent(self) -> FoldRows:
         """What a worker gets: the fold's rows and config, not its data (module docstring)."""
@@ -73,7 +74,7 @@ class FoldJob:
 
 @dataclass(frozen=True)
 class FoldRows:
-    """A fold as sent to a worker, which prepares its data from the shared unsplit rows."""
+    """A fold as sent to a worker, which prepares its data from the shared dataset rows."""
 
     fold: int
     rows: dict[str, np.ndarray]
@@ -93,11 +94,11 @@ class FoldResult:
     rise_rows: np.ndarray | None  # (n_val,) val loss at the last epoch − at the best, per row
 
 
-def fold_job(unsplit: Unsplit, job: FoldRows) -> FoldResult:
+def fold_job(dataset: Dataset, job: FoldRows) -> FoldResult:
     """Prepare, train and score one fold. Runs in a worker: prints and writes nothing."""
     from ..runtime.threads import blas_threads
 
-    prepared = prepare_rows(unsplit, job.rows, job.config)
+    prepared = prepare_split(dataset, job.rows, job.config)
     started = time.perf_counter()
     result = fit(prepared, job.config)
     ds, task, net = prepared.data, prepared.task, result.network
@@ -189,7 +190,7 @@ def summary(records: Sequence[dict], metric: str) -> tuple[dict, dict]:
     return mean, std
 
 
-def plan(unsplit, k: int, config, config_source: str = "config"
+def plan(dataset, k: int, config, config_source: str = "config"
          ) -> tuple[list[FoldJob], np.ndarray, np.ndarray]:
     """The fold jobs, the non-test row positions, and the test row positions.
 
@@ -198,25 +199,25 @@ def plan(unsplit, k: int, config, config_source: str = "config"
     """
     from ..data.split import kfold_indices
 
-    rows = standard_rows(unsplit)
+    rows = default_split(dataset)
     non_test = np.sort(np.concatenate([rows["train"], rows["val"]]))
     n = non_test.size
     if k > n:
         raise NnfitError(f"--cv {k}: only {n} rows lie outside the test split of "
-                         f"{unsplit.source}; use at most {n} folds")
-    labels = None if unsplit.labels is None else unsplit.labels[non_test]
+                         f"{dataset.source}; use at most {n} folds")
+    labels = None if dataset.labels is None else dataset.labels[non_test]
     try:
-        held_out = kfold_indices(n, k, stream(unsplit.split_seed, FOLD_STREAM), labels)
+        held_out = kfold_indices(n, k, stream(dataset.split_seed, FOLD_STREAM), labels)
     except NnfitError as exc:
         raise NnfitError(f"--cv {k}: among the {n} rows outside the test split of "
-                         f"{unsplit.source}, {exc.message}") from None
+                         f"{dataset.source}, {exc.message}") from None
     from ..runtime.jobs import job_config
 
     one = job_config(config)
     jobs = []
     for fold, val in enumerate(held_out, start=1):
         positions = {"train": non_test[np.delete(np.arange(n), val)], "val": non_test[val]}
-        jobs.append(FoldJob(fold, prepare_rows(unsplit, positions, one, config_source), one,
+        jobs.append(FoldJob(fold, prepare_split(dataset, positions, one, config_source), one,
                             positions))
     return jobs, non_test, rows["test"]
 
@@ -276,9 +277,9 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
     console = console or make_console(quiet=True)
     config = load_config(config_path, overrides, config_text)
-    unsplit = read_unsplit(config, csv_path)
-    jobs, non_test, test = plan(unsplit, k, config, str(config_path))
-    final = prepare_rows(unsplit, {"train": non_test, "test": test},
+    dataset = read_dataset(config, csv_path)
+    jobs, non_test, test = plan(dataset, k, config, str(config_path))
+    final = prepare_split(dataset, {"train": non_test, "test": test},
                          final_config(config, config.training.epochs), str(config_path))
     name = Path(config_path).stem
     metric = METRIC[final.task.kind]
@@ -306,7 +307,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         started = time.perf_counter()
         try:
             run_jobs(fold_job, [job.sent() for job in jobs], n_jobs=n_jobs, on_result=arrived,
-                     scheduler=cluster, shared=unsplit)
+                     scheduler=cluster, shared=dataset)
         except Interrupted:
             raise NnfitError(f"interrupted: {len(folds)} of {k} folds had finished (their "
                              f"numbers are in {run_dir / 'cv.csv'}); no final model was "
@@ -360,7 +361,7 @@ def _diagnose(folds: list[FoldResult], first: FoldJob, probe: str) -> tuple[dict
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
     from ..evaluation.diagnosis import diagnose, needs_probe
     from ..runtime.threads import blas_threads
-    from .run import capacity_probe
+    from .probe import capacity_probe
 
     evidence = pooled_evidence(folds)
     probe_fold = None

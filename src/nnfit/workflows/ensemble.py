@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import FAILED, NnfitError
 from ..evaluation.task import HEADLINE_METRIC
-from .run import FitResult, fit
+from .fit import FitResult, fit
 
 if TYPE_CHECKING:
     from ..config.schema import Config

@@ -55,9 +55,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import FAILED, NnfitError
 from ..training.observers import Observer
-from .prepared import TRAIN_STREAM, Prepared, stream
+from .prepared import Prepared
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -197,7 +198,7 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
     """
     from ..runtime.threads import blas_threads
     from ..training.trainer import Trainer
-    from .run import optimizer_for, threads_for
+    from .fit import optimizer_for, threads_for
 
     check_range(start, end, steps)
     config = config or prepared.config
@@ -254,8 +255,9 @@ def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = STA
     from ..report.plots.lr import lr_find_plot
     from ..store.atomic import write_atomic
     from ..store.run_dir import make_run_dir
+    from .fit import one_network
     from .prepared import prepare
-    from .run import one_network, resolved_config
+    from .run import resolved_config
 
     check_range(start, end, steps)
     config = one_network(load_config(config_path, overrides), "nnfit lr-find")

@@ -1,11 +1,11 @@
 """The data side of a run, done once: read, split, preprocess — and the Prepared it gives.
 
-``prepare`` reads as one straight line: :func:`read_unsplit` (read → exclude →
+``prepare`` reads as one straight line: :func:`read_dataset` (read → exclude →
 select columns → index warnings → missing cells → task → classes), then
-:func:`standard_rows` (the seeded, stratified train / val / test split), then
-:func:`prepare_rows` (preprocessing fitted on the training rows, every split
+:func:`default_split` (the seeded, stratified train / val / test split), then
+:func:`prepare_split` (preprocessing fitted on the training rows, every split
 transformed, the model checked against the task). Commands that split the same
-rows many ways (``train --cv``) read once and call :func:`prepare_rows` per
+rows many ways (``train --cv``) read once and call :func:`prepare_split` per
 split; ``nnfit curve`` cuts a Prepared's training split with :func:`subset`.
 
 Randomness: the seed feeds two independent streams, one for the split (fixed
@@ -15,14 +15,20 @@ with another seed or learning rate never changes which rows are held out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data import dataset as d
+from ..data.dataset import Dataset, Splits, check_finite_splits, default_split, read_dataset
+from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import NnfitError
-from ..evaluation.task import Task
+from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
+from ..nn.build import LayerError, build_network, plan_layers
+from ..runtime import memory as resources
+from ..runtime.memory import estimate_bytes, format_bytes
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -30,15 +36,6 @@ if TYPE_CHECKING:
     from ..data.preprocess import Preprocessor
     from ..nn.network import Network
     from ..runtime.memory import MemoryEstimate
-
-SPLIT_STREAM, TRAIN_STREAM = 0, 1
-
-
-def stream(seed: int, which: int) -> np.random.Generator:
-    """The seeded Generator of one purpose (split or training): ``seed``'s child stream
-    ``which``, statistically independent of the other (NumPy's SeedSequence spawning)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(which,)))
-
 
 @dataclass
 class Prepared:
@@ -65,7 +62,6 @@ class Prepared:
         Refused (NnfitError) before allocating when training it would not fit in the
         memory this machine has available (see :meth:`check_memory`).
         """
-        from ..nn.build import build_network
 
         config = config or self.config
         self.check_memory(config)
@@ -75,7 +71,6 @@ class Prepared:
 
     def memory(self, config: Config | None = None) -> MemoryEstimate:
         """What training ``config``'s network on these rows takes (``nnfit.resources``)."""
-        from ..runtime.memory import estimate_bytes
 
         config = config or self.config
         t, X = config.training, self.data.X
@@ -87,7 +82,6 @@ class Prepared:
         """Refuse (NnfitError, one line naming the layer that costs most) a network whose
         training needs more memory than this machine has available now; pass when that is
         unknown."""
-        from ..runtime import memory as resources
 
         config = config or self.config
         refusal = self.memory_refusal(self.memory(config), resources.available_memory(), config)
@@ -97,7 +91,6 @@ class Prepared:
     def memory_refusal(self, estimate: MemoryEstimate, available: int | None,
                        config: Config | None = None) -> str | None:
         """Why ``estimate`` does not fit in ``available`` bytes, or None when it does."""
-        from ..runtime import memory as resources
 
         config = config or self.config
         if available is None or estimate.total <= available:
@@ -114,7 +107,6 @@ class Prepared:
 
 def memory_phrase(estimate: MemoryEstimate) -> str:
     """``the network needs ~3.7 TB (parameters, optimizer state, activations for batch 32)``."""
-    from ..runtime.memory import format_bytes
 
     return (f"the network needs ~{format_bytes(estimate.total)} (parameters, optimizer state, "
             f"activations for batch {estimate.batch_size})")
@@ -124,12 +116,12 @@ def prepare(config: Config, csv_path: str | Path, config_source: str = "config",
             check_memory: bool = True) -> Prepared:
     """Read the CSV, decide the task, split, fit preprocessing on train, transform; check the model.
 
-    :func:`read_unsplit`, then :func:`standard_rows`, then :func:`prepare_rows`. Raises
+    :func:`read_dataset`, then :func:`default_split`, then :func:`prepare_split`. Raises
     NnfitError for anything wrong with the data or the config on this data, before
-    anything is written (``check_memory``: see :func:`prepare_rows`).
+    anything is written (``check_memory``: see :func:`prepare_split`).
     """
-    unsplit = read_unsplit(config, csv_path)
-    return prepare_rows(unsplit, standard_rows(unsplit), config, config_source,
+    dataset = read_dataset(config, csv_path)
+    return prepare_split(dataset, default_split(dataset), config, config_source,
                         check_memory=check_memory)
 
 
@@ -173,9 +165,7 @@ def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
     ----------
     index : (n_subset,) int positions into ``prepared.data.X["train"]``, each at most once
     """
-    from dataclasses import replace
 
-    from ..data.dataset import Splits
 
     ds = prepared.data
     index = np.asarray(index, dtype=np.intp)
@@ -191,70 +181,16 @@ def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
     return replace(prepared, data=Splits(X, y, rows), notes=list(prepared.notes))
 
 
-# -- one reading, many splits (cross-validation folds) ---------------------------------------
-
-
-@dataclass
-class Unsplit:
-    """The data side before any split: the CSV read and cleaned, the task decided.
-
-    ``prepare`` is :func:`read_unsplit`, then :func:`standard_rows`, then
-    :func:`prepare_rows` in one go; a command that splits the same rows many ways
-    (``train --cv``) reads once and calls :func:`prepare_rows` per split.
-    """
-
-    config: Config
-    source: str
-    frame: object  # pandas DataFrame: the used columns (text as categoricals), rows left after
-    # the missing-cell policy
-    features: list[str]
-    kind: str
-    labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
-    classes: list[str] | None
-    split_seed: int
-    notes: list[str]
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.frame)
-
-
-def read_unsplit(config: Config, csv_path: str | Path) -> Unsplit:
-    """The steps of :func:`prepare` before the split: read, select (text columns as
-    categoricals), missing cells, task, classes."""
-    from ..data import dataset as d
-    from ..data.table import exclude_columns, read_table
-
-    data, source = config.data, str(csv_path)
-    frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
-    frame, features = d.select_columns(frame, data, source)
-    frame = d.text_as_categories(frame, list(frame.columns))
-    notes = d.index_notes(frame, features)
-    frame = d.handle_missing(frame, features, data, source, notes)
-    kind = d.decide_task(frame, data, source, notes)
-    labels, classes = d.class_labels(frame, data, kind, source, notes)
-    split_seed = config.training.seed if data.split_seed is None else data.split_seed
-    return Unsplit(config, source, frame, features, kind, labels, classes, split_seed, notes)
-
-
-def standard_rows(unsplit: Unsplit) -> dict[str, np.ndarray]:
-    """The train / val / test row positions :func:`prepare` uses for this config (seeded)."""
-    from ..data.dataset import split_rows
-
-    return split_rows(unsplit.n_rows, unsplit.config.data, unsplit.labels,
-                      stream(unsplit.split_seed, SPLIT_STREAM), unsplit.source)
-
-
-def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config | None = None,
+def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config | None = None,
                  config_source: str = "config", *, check_memory: bool = True) -> Prepared:
     """A Prepared for given row positions: preprocessing fitted on ``rows["train"]`` only.
 
     Parameters
     ----------
-    rows : ``train``, ``val``, ``test`` -> (n_split,) int positions into the unsplit rows;
+    rows : ``train``, ``val``, ``test`` -> (n_split,) int positions into the dataset rows;
         an empty array leaves that split out
     config : the config the result records and ``fit`` checks against (default: the
-        unsplit one); its ``data`` section must be the one the rows were read with,
+        dataset one); its ``data`` section must be the one the rows were read with,
         apart from the fractions
     check_memory : refuse a network whose training would not fit in the memory
         available (``nnfit summary`` describes such a network instead)
@@ -262,24 +198,22 @@ def prepare_rows(unsplit: Unsplit, rows: dict[str, np.ndarray], config: Config |
     The layers are built for their shapes (nothing allocated), so a layer that does
     not fit the one before it is refused here, naming its ``model.layers[i]``.
     """
-    from ..data import dataset as d
-    from ..evaluation.task import choose_loss, make_task, resolve_class_weight
 
-    config = config or unsplit.config
-    data, source, notes = config.data, unsplit.source, list(unsplit.notes)
+    config = config or dataset.config
+    data, source, notes = config.data, dataset.source, list(dataset.notes)
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
-    prep = d.fit_on_train(unsplit.frame, rows, unsplit.features, unsplit.kind, unsplit.classes,
-                          unsplit.labels, data, source, notes)
-    splits = d.transform_splits(prep, unsplit.frame, rows, source, notes,
+    prep = d.fit_on_train(dataset.frame, rows, dataset.features, dataset.kind, dataset.classes,
+                          dataset.labels, data, source, notes)
+    splits = d.transform_splits(prep, dataset.frame, rows, source, notes,
                                 dtype=np.dtype(config.training.dtype))
-    check_finite_splits(splits, prep, unsplit.frame, source)
-    loss = choose_loss(unsplit.kind, unsplit.classes and len(unsplit.classes),
+    check_finite_splits(splits, prep, dataset.frame, source)
+    loss = choose_loss(dataset.kind, dataset.classes and len(dataset.classes),
                        config.training.loss, data.targets, config_source)
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
-    weights = resolve_class_weight(config.training.class_weight, unsplit.classes,
+    weights = resolve_class_weight(config.training.class_weight, dataset.classes,
                                    splits.y.get("train"), data.targets, config_source)
     prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
-                        unsplit.n_rows, unsplit.split_seed, notes)
+                        dataset.n_rows, dataset.split_seed, notes)
     try:
         check_layers(prepared, config)
     except NnfitError as exc:
@@ -294,7 +228,6 @@ def check_layers(prepared: Prepared, config: Config) -> None:
     """The layer list (output layer included) built for its shapes, allocating nothing:
     NnfitError naming ``model.layers[i]`` for a layer that cannot be built on the one
     before it, or for a network whose output is not one vector per row."""
-    from ..nn.build import LayerError, plan_layers
 
     layers = prepared.layers(config, prepared.notes)
     try:
@@ -324,30 +257,3 @@ def training_notes(config: Config, n_train: int) -> list[str]:
     return notes
 
 
-def check_finite_splits(splits, prep, frame, source: str) -> None:
-    """NnfitError when a split's inputs or targets are not all finite: an inf in the CSV
-    (``inf``, or a number too large for float64), named by column and line."""
-    from ..nn.checks import all_finite
-
-    for name, X in splits.X.items():
-        for array, columns in ((X, prep.input_names), (splits.y[name], prep.targets)):
-            if all_finite(array):
-                continue
-            bad = ~np.isfinite(array.reshape(array.shape[0], -1))
-            column = columns[int(np.argmax(bad.any(axis=0)))]  # one-hot columns are 0 or 1
-            _raise_infinite(column, frame, source)
-
-
-def _raise_infinite(column: str, frame, source: str) -> None:
-    import pandas as pd
-
-    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    infinite = np.flatnonzero(np.isinf(values))
-    if infinite.size:
-        row = frame.index[infinite[0]]
-        raise NnfitError(f"{source}: column {column!r}, line {row + 2}: {frame[column][row]} is "
-                         f"not a finite number ({infinite.size} such cell"
-                         f"{'s' if infinite.size > 1 else ''}); remove the rows, or empty the "
-                         f"cells and set data.missing")
-    raise NnfitError(f"{source}: column {column!r}: its numbers are too large to scale in float64; "
-                     f"rescale the column")

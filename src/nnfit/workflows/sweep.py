@@ -27,8 +27,9 @@ from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
+from .fit import fit, one_network
 from .prepared import Prepared, prepare
-from .run import fit, one_network, save, score
+from .run import save, score
 
 LR_FIND_POINTS = 5
 

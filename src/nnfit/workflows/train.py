@@ -14,8 +14,9 @@ from pathlib import Path
 from ..errors import FAILED, NnfitError
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.signals import ctrl_c_stops
+from .fit import FitResult, fit
 from .prepared import prepare
-from .run import FitResult, fit, resolved_config, save, score
+from .run import resolved_config, save, score
 
 
 def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | None = None,
@@ -40,7 +41,7 @@ def train(config_path: str | Path, csv_path: str | Path, *, out: str | Path | No
     from ..store.atomic import write_atomic
     from ..store.history import HistoryWriter
     from ..store.run_dir import make_run_dir
-    from .run import make_stopper
+    from .fit import make_stopper
 
     console = console or make_console(quiet=True)
     config = load_config(config_path, overrides, config_text)

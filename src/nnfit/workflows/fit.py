@@ -1,0 +1,127 @@
+"""*fit*: train a fresh network on prepared data, printing and writing nothing.
+
+Every command that trains calls :func:`fit`, many times on one Prepared when it
+runs many trainings (with overridden configs, in worker processes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..data.seeds import TRAIN_STREAM, stream
+from ..errors import NnfitError
+from ..nn.optimizers import make_optimizer
+from ..runtime.threads import blas_threads, choose_threads, dense_macs
+from ..training.early_stopping import EarlyStopping
+from ..training.observers import EpochMetrics, History, ValOutputs
+from ..training.schedules import make_schedule
+from ..training.trainer import Trainer
+from .prepared import Prepared
+
+if TYPE_CHECKING:
+    from ..config.schema import Config
+    from ..nn.network import Network
+
+
+@dataclass
+class FitResult:
+    """What training produced: the (restored) network, its history and how it ended."""
+
+    network: Network
+    history: dict[str, list[float]]
+    epochs: list[int]
+    epochs_run: int
+    best_epoch: int  # 0: no epoch improved on the start
+    best_loss: float | None  # of the monitored loss (val_loss, or train_loss without val)
+    stop_reason: str  # completed, early_stopping, diverged, interrupted
+    restored: bool
+    seconds: float
+    threads: int
+    threads_reason: str
+    patience: int | None
+    val_best_outputs: np.ndarray | None = None  # validation outputs at the best epoch
+    val_last_outputs: np.ndarray | None = None  # and at the last one: the curve's paired evidence
+
+
+def one_network(config, command: str):
+    """``config``, refused when it asks for an ensemble: ``command`` trains single networks."""
+    if config.training.ensemble > 1:
+        raise NnfitError(f"training.ensemble: {command} trains single networks; set "
+                         f"training.ensemble to 1 (--set training.ensemble=1)")
+    return config
+
+
+def make_stopper(training, has_val: bool):
+    """The EarlyStopping observer: the one place the best epoch is tracked, with or without patience."""
+    es = training.early_stopping
+    return EarlyStopping("val_loss" if has_val else "train_loss",
+                         patience=es.patience if es else None,
+                         min_delta=es.min_delta if es else 0.0,
+                         restore_best=bool(es and es.restore_best))
+
+
+def optimizer_for(training, lr: float | None = None):
+    """The optimizer ``training`` names, at ``lr`` (default: ``training.lr``)."""
+    options = {"lr": training.lr if lr is None else lr, "weight_decay": training.weight_decay,
+               "l2": training.l2, "clip_norm": training.clip_norm}
+    if training.optimizer in ("momentum", "nesterov"):
+        options["momentum"] = training.momentum
+    return make_optimizer(training.optimizer, **options)
+
+
+def schedule_for(training):
+    """The learning-rate schedule ``training`` names, or None for a constant rate."""
+    spec = training.schedule.model_dump()
+    return None if spec["name"] == "constant" else make_schedule(spec)
+
+
+def threads_for(network, training) -> tuple[int, str]:
+    """``(BLAS threads, why)`` for training ``network`` with ``training``'s settings."""
+    return choose_threads(None if training.threads == "auto" else training.threads,
+                          dense_macs(network, training.batch_size))
+
+
+def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence = (),
+        stopper=None, stop=None) -> FitResult:
+    """Train a fresh network on the prepared data; print and write nothing.
+
+    ``config`` overrides the prepared one (its ``data`` section must be the same).
+    ``observers`` run after the built-in ones (metrics, early stopping, history);
+    ``stopper`` may be passed in to share the best-epoch tracker with a view;
+    ``stop`` (anything with ``is_set()``) asks the trainer to stop after the
+    current mini-batch.
+    """
+    config = config or prepared.config
+    if config.data != prepared.config.data:
+        raise ValueError("config.data differs from the prepared data's: prepare again for it")
+    if config.training.loss not in ("auto", prepared.task.loss_name):
+        raise ValueError(f"training.loss {config.training.loss} differs from the prepared "
+                         f"{prepared.task.loss_name}: prepare again for it")
+    if config.training.class_weight != prepared.config.training.class_weight:
+        raise ValueError("training.class_weight differs from the prepared task's: prepare "
+                         "again for it")
+    t, ds, task = config.training, prepared.data, prepared.task
+    network = prepared.build(config)
+    has_val = "val" in ds.X
+    stopper = stopper or make_stopper(t, has_val)
+    history = History()
+    kept = ValOutputs(stopper)
+    builtin = [EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])] if has_val else []
+    trainer = Trainer(network, task.loss, optimizer_for(t), batch_size=t.batch_size,
+                      rng=stream(t.seed, TRAIN_STREAM),
+                      observers=[*builtin, stopper, kept, history, *observers],
+                      schedule=schedule_for(t), stop=stop)
+    threads, why = threads_for(network, t)
+    started = time.perf_counter()
+    with blas_threads(threads):
+        trainer.fit(ds.X["train"], ds.y["train"], t.epochs,
+                    validation=(ds.X["val"], ds.y["val"]) if has_val else None)
+    return FitResult(network, history.history, history.epochs, trainer.epoch, stopper.best_epoch,
+                     stopper.best if stopper.best_epoch else None, trainer.stop_reason,
+                     stopper.restored, time.perf_counter() - started, threads, why,
+                     stopper.patience, kept.best, kept.last)

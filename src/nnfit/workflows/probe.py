@@ -1,0 +1,70 @@
+"""The capacity probe: a wider variant of the network, trained briefly on the same split.
+
+The fit diagnosis asks for it when a model explains little of its training rows:
+too rigid, or a target the features explain only partly? If the wider network cuts
+the train loss clearly (with a val loss no worse), more capacity helps.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..nn.build import plan_layers
+from ..runtime import memory as resources
+from .fit import FitResult, fit
+from .prepared import Prepared
+
+if TYPE_CHECKING:
+    from ..config.schema import Config
+
+
+PROBE_BUDGET = 0.5  # the probe may cost about this share of the main training's time
+PROBE_MIN_EPOCHS = 10
+PROBE_LR = 3e-3  # its own optimizer settings: a probe stuck on a plateau would hide underfitting
+BATCH_OVERHEAD = 4_000  # a mini-batch's fixed cost, in parameters' worth of work (measured)
+
+
+def probe_layers(layers: list[dict]) -> list[dict]:
+    """The hidden layers of a wider variant: each dense layer 4× as wide (at least 64
+    units) and never linear; a model without hidden layers gets two of 64 ReLU units."""
+    hidden = [dict(layer) for layer in layers[:-1]]  # the last one is the output layer
+    for layer in hidden:
+        if layer["type"] == "dense":
+            layer["units"] = max(4 * layer["units"], 64)
+            if layer.get("activation") in (None, "identity", "linear"):
+                layer["activation"] = "relu"
+    if not any(layer["type"] == "dense" for layer in hidden):
+        hidden = [{"type": "dense", "units": 64, "activation": "relu"}] * 2
+    return hidden
+
+
+def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dict | None:
+    """Train the wider variant briefly on the same split; its restored losses and cost.
+
+    None, without training, when the wider network would not fit in the memory this
+    machine has available (the main run's results are then kept, the probe skipped).
+    """
+
+    full = prepared.layers(config)
+    layers = probe_layers(full)
+    wider = plan_layers([*layers, full[-1]], (prepared.prep.n_inputs,))  # counted, not allocated
+    # Epochs from a cost model, not a clock, so the verdict is the same on any machine:
+    # an epoch costs (overhead + parameters) per batch, for both networks alike.
+    n_params = sum(layer.n_params for layer in wider)
+    ratio = (BATCH_OVERHEAD + n_params) / (BATCH_OVERHEAD + result.network.n_params)
+    epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * result.epochs_run / ratio))
+    dumped = config.model_dump()
+    dumped["model"]["layers"] = layers
+    dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
+                              schedule="constant", clip_norm=None, epochs=epochs)
+    probe_config = type(config).model_validate(dumped)
+    available = resources.available_memory()
+    if available is not None and prepared.memory(probe_config).total > available:
+        return None
+    fitted = fit(prepared, probe_config)
+    net, ds, task = fitted.network, prepared.data, prepared.task
+    losses = {name: task.score(net.predict(ds.X[name]), ds.y[name])["loss"]
+              for name in ("train", "val") if name in ds.X}
+    widths = "→".join(str(layer["units"]) for layer in layers if layer["type"] == "dense")
+    return {"train_loss": losses["train"], "val_loss": losses.get("val"), "layers": widths,
+            "epochs": fitted.epochs_run, "seconds": round(fitted.seconds, 3)}
