@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 from nnfit.config.schema import LAYER_MODELS, Config, DataConfig, EarlyStoppingConfig, TrainingConfig
 from nnfit.errors import NnfitError
-from nnfit.workflows.init import (COMMENTS, SIZES, hidden_layers, hidden_weights, starter,
+from nnfit.config.commented import COMMENTS
+from nnfit.workflows.init import (SIZES, hidden_layers, hidden_weights, starter,
                            starter_config, starter_yaml)
 
 ROOT = Path(__file__).parent.parent
@@ -189,7 +190,7 @@ def test_every_config_key_has_a_comment():
     assert {"training.early_stopping.patience", "data.missing", "model.layers[].units",
             "model.layers[].activation"} <= set(keys)  # the walk reaches every level
     missing = [key for key in keys if not COMMENTS.get(key)]
-    assert not missing, (f"config keys without a comment in nnfit.starter.COMMENTS: "
+    assert not missing, (f"config keys without a comment in nnfit.config.commented.COMMENTS: "
                          f"{', '.join(missing)}")
 
 

@@ -43,10 +43,11 @@ def test_an_ensemble_is_one_run_directory_that_eval_predict_and_show_read(tmp_pa
     # the ensemble's probabilities are the members' mean
     from nnfit.nn.activations import softmax
     from nnfit.store.model_file import load_model
-    from nnfit.workflows.inference import _load_inputs
+    from nnfit.workflows.inference import load_inputs
 
     ensemble, prep, meta = load_model(run)
-    _, _, task, _, X, _ = _load_inputs(run, IRIS, True)
+    inputs = load_inputs(run, IRIS, True)
+    task, X = inputs.task, inputs.X
     probs = [softmax(net.predict(X), np.empty((len(X), 3), net.dtype), np.empty((len(X), 1), net.dtype))
              for net in ensemble.members]
     np.testing.assert_allclose(task.probabilities(ensemble.predict(X)), np.mean(probs, axis=0),
@@ -84,10 +85,10 @@ def test_regression_ensemble_averages_values(tmp_path):
     done = cli("train", config, DIABETES, "--out", run, "--jobs", "1")
     assert done.returncode == 0, done.stderr
     from nnfit.store.model_file import load_model
-    from nnfit.workflows.inference import _load_inputs
+    from nnfit.workflows.inference import load_inputs
 
     ensemble, _, _ = load_model(run)
-    _, _, _, _, X, _ = _load_inputs(run, DIABETES, True)
+    X = load_inputs(run, DIABETES, True).X
     np.testing.assert_allclose(ensemble.predict(X),
                                (ensemble.members[0].predict(X) + ensemble.members[1].predict(X)) / 2,
                                rtol=1e-6)

@@ -140,7 +140,7 @@ def test_a_memory_error_is_one_line_and_exit_1(tmp_path, monkeypatch):
         raise MemoryError("Unable to allocate 29.8 GiB for an array with shape (8000000003,) and "
                           "data type float32")
 
-    monkeypatch.setattr("nnfit.workflows.train.summary", fails)
+    monkeypatch.setattr("nnfit.workflows.summary.summary", fails)
     result = cli("summary", _config(tmp_path, BILLION), IRIS)
     assert (result.returncode, result.stderr) == (1, (
         "nnfit: out of memory: Unable to allocate 29.8 GiB for an array with shape (8000000003,) "

@@ -28,10 +28,11 @@ def test_an_index_column_with_a_hole_or_a_shuffle_is_not_flagged(tmp_path):
 
 
 def test_index_warning_text():
-    assert index_warning("Unnamed: 0", 0) == (
+    assert index_warning("Unnamed: 0", 0).warning
+    assert str(index_warning("Unnamed: 0", 0)) == (
         "warning: column 'Unnamed: 0' equals the row number (0..n-1); it is likely an exported index: "
         "leave it out with data.exclude")
-    assert index_warning("id", 1) == (
+    assert str(index_warning("id", 1)) == (
         "warning: column 'id' equals the row number (1..n); it is likely an exported index: "
         "leave it out with data.exclude")
 

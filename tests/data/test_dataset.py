@@ -67,7 +67,7 @@ def test_empty_cells_error_by_default_then_drop_or_mean(tmp_path):
                             "set data.missing to drop or mean (cells reading NA, N/A, null and the "
                             "like count as empty unless data.keep_default_na is false)")
     dropped = _load(path, missing="drop")
-    assert dropped.n_rows == 39 and "dropped 1 of 40 rows with empty cells" in dropped.notes
+    assert dropped.n_rows == 39 and "dropped 1 of 40 rows with empty cells" in map(str, dropped.notes)
     filled = _load(path, missing="mean")
     assert filled.n_rows == 40 and not any(np.isnan(x).any() for x in filled.data.X.values())
 
@@ -75,7 +75,8 @@ def test_empty_cells_error_by_default_then_drop_or_mean(tmp_path):
 def test_task_auto_decides_and_says_why(tmp_path):
     text = _load(_csv(tmp_path, "a,y\n" + _rows(30, lambda i: f"{i},{'ab'[i % 2]}\n")))
     assert text.prep.task == "classification" and text.prep.classes == ["a", "b"]
-    assert "task: classification ('y' holds text; set data.task to override)" in text.notes
+    assert "task: classification ('y' holds text; set data.task to override)" in map(str, text.notes)
+    assert text.task_reason == "'y' holds text"  # the decision as data, for the starter
     ints = _load(_csv(tmp_path, "a,y\n" + _rows(30, lambda i: f"{i},{i % 3}\n")))
     assert ints.prep.task == "classification" and ints.prep.classes == ["0", "1", "2"]
     floats = _load(_csv(tmp_path, "a,y\n" + _rows(30, lambda i: f"{i},{i * 1.5}\n")))
@@ -125,4 +126,5 @@ def test_unseen_category_becomes_all_zero_and_is_counted(tmp_path):
 def test_an_id_like_text_column_gets_a_note(tmp_path):
     path = _csv(tmp_path, "name,a,y\n" + _rows(80, lambda i: f"row{i},{i},{i * 0.5}\n"))
     ds = _load(path)
-    assert any("text column 'name' has" in note and "data.features" in note for note in ds.notes)
+    assert any(note.warning and "text column 'name' has" in note.text and "data.features" in note.text
+               for note in ds.notes)

@@ -77,7 +77,8 @@ def test_high_train_loss_asks_the_probe_and_its_answer_decides():
     assert d["verdict"] == "underfitting" and "64→64" in d["reason"]
     rigid.probe = {**helped, "train_loss": 0.75}
     d = diagnose(rigid)
-    assert d["verdict"] == "good fit" and d["advice"] == dx.ADVICE["good fit (data)"]
+    assert d["verdict"] == "good fit" and d["advice"] == dx.ADVICE[dx.Kind.GOOD_FIT_DATA_LIMITED]
+    assert d["kind"] == dx.Kind.GOOD_FIT_DATA_LIMITED
 
 
 def test_without_validation_overfitting_is_listed_as_not_checked():

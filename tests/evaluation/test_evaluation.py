@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnfit.evaluation.diagnosis import dead_units
+from nnfit.evaluation.scoring import dead_units
 from nnfit.evaluation.metrics import classification_metrics, regression_metrics
 from nnfit.nn.build import build_network
 
@@ -36,7 +36,7 @@ def test_dead_relu_units_are_counted_per_layer():
 
 
 def test_outputs_and_dead_units_in_one_pass_are_predict_and_the_census():
-    from nnfit.evaluation.diagnosis import outputs_and_dead_units
+    from nnfit.evaluation.scoring import outputs_and_dead_units
 
     net = build_network([{"type": "dense", "units": 16, "activation": "relu"},
                          {"type": "dense", "units": 8, "activation": "relu"},

@@ -5,8 +5,9 @@ import io
 import numpy as np
 from rich.console import Console
 
-from nnfit.report.console import print_evaluation
-from nnfit.report.tables import confusion_csv, most_confused
+from nnfit.report.tables import print_evaluation
+from nnfit.report.tables import most_confused
+from nnfit.store.csv_file import confusion_csv
 
 
 def _result(classes, matrix):

@@ -4,7 +4,8 @@ import io
 
 from rich.console import Console
 
-from nnfit.report.console import diverged_message, print_outcome, print_report
+from nnfit.report.console import diverged_message, print_outcome
+from nnfit.report.tables import print_report
 
 REASON = "train loss 0.1 is 20% of the input-ignoring baseline's 0.5; " * 3  # long on purpose
 

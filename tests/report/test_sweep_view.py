@@ -2,7 +2,8 @@ import io
 
 from rich.console import Console
 
-from nnfit.report.sweep_view import SweepView, results_table
+from nnfit.report.sweep_view import SweepView
+from nnfit.report.tables import results_table
 
 ROW = {"run": 2, "training.lr": "0.1", "status": "ok", "val_loss": 0.2, "test_loss": 0.3,
        "accuracy": 0.9, "epochs": 10, "best_epoch": 7, "seconds": 0.5, "verdict": "good fit",

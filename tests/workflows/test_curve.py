@@ -10,8 +10,10 @@ from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 from nnfit.workflows import fit, prepare, score
 from nnfit.workflows import curve as curve_module
-from nnfit.workflows.curve import (BIAS_GAP, BIAS_TRAIN, NARROWING, VARIANCE_GAP, curve,
-                                   draw_order, parse_sizes, plan, take, verdict)
+from nnfit.cli.curve import parse_sizes
+from nnfit.data.split import first_rows, stratified_order
+from nnfit.evaluation.size_curve import BIAS_GAP, BIAS_TRAIN, NARROWING, VARIANCE_GAP, verdict
+from nnfit.workflows.curve import curve, curve_jobs
 from nnfit.runtime.jobs import JobFailed
 from nnfit.workflows.prepared import subset
 
@@ -57,7 +59,7 @@ def test_bad_sizes_are_one_line_errors(text, message):
 
 def test_every_prefix_of_the_order_keeps_the_class_proportions():
     labels = np.array([0] * 60 + [1] * 30 + [2] * 10)
-    order = draw_order(100, np.random.default_rng(0), labels)
+    order = stratified_order(100, np.random.default_rng(0), labels)
     for k in (10, 20, 50):
         counts = np.bincount(labels[order[:k]], minlength=3)
         np.testing.assert_allclose(counts, k * np.array([0.6, 0.3, 0.1]), atol=1)
@@ -65,18 +67,18 @@ def test_every_prefix_of_the_order_keeps_the_class_proportions():
 
 def test_a_small_subset_keeps_one_row_of_every_class():
     labels = np.array([0] * 97 + [1, 2, 2])
-    order = draw_order(100, np.random.default_rng(3), labels)
+    order = stratified_order(100, np.random.default_rng(3), labels)
     for k in (3, 4, 5):
-        chosen = take(order, k, labels)
+        chosen = first_rows(order, k, labels)
         assert chosen.size == k and set(labels[chosen]) == {0, 1, 2}
         assert np.all(np.diff(chosen) > 0)  # sorted, each row once
 
 
 def test_subsets_of_one_seed_are_nested_and_the_whole_part_is_every_row():
-    order = draw_order(50, np.random.default_rng(1))
-    small, large = take(order, 10, None), take(order, 30, None)
+    order = stratified_order(50, np.random.default_rng(1))
+    small, large = first_rows(order, 10, None), first_rows(order, 30, None)
     assert set(small) <= set(large)
-    np.testing.assert_array_equal(take(order, 50, None), np.arange(50))
+    np.testing.assert_array_equal(first_rows(order, 50, None), np.arange(50))
 
 
 def test_a_subset_cuts_the_training_split_only(iris_config):
@@ -96,8 +98,8 @@ def test_a_size_too_small_for_every_class_is_a_clear_error(iris_config):
     prepared = prepare(config, IRIS)
     with pytest.raises(NnfitError, match="--sizes 0.02: keeps 2 of the 105 training rows; each "
                                          "size needs at least 3 \\(one per class\\)"):
-        plan(prepared, config, [0.02, 1.0], repeats=1)
-    jobs = plan(prepared, config, [0.03, 1.0], repeats=2)
+        curve_jobs(prepared, config, [0.02, 1.0], repeats=1)
+    jobs = curve_jobs(prepared, config, [0.03, 1.0], repeats=2)
     assert [(j.size, j.repeat, j.seed) for j in jobs] == [(1.0, 0, 0), (1.0, 1, 1),
                                                           (0.03, 0, 0), (0.03, 1, 1)]
     for job in jobs:
@@ -108,7 +110,8 @@ def test_a_size_too_small_for_every_class_is_a_clear_error(iris_config):
 def test_the_whole_training_part_at_the_config_seed_is_the_plain_run(tmp_path):
     config = load_config(UNDERFIT)
     prepared = prepare(config, SINE)
-    record = curve(UNDERFIT, SINE, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")
+    result = curve(UNDERFIT, SINE, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")
+    record = result.record
     result = fit(prepared)
     scores = score(prepared, result)
     full = record["runs"][-1]
@@ -169,7 +172,8 @@ def test_no_finished_size_gives_no_verdict():
 def test_the_underfit_demo_is_high_bias(tmp_path):
     """The shipped config as it is: five sizes, seeds 0, 1, 2. With --seed 1 and --seed 2
     (which also move the split) it reads high bias too, checked by hand."""
-    record = curve(UNDERFIT, SINE, out=tmp_path / "c")
+    result = curve(UNDERFIT, SINE, out=tmp_path / "c")
+    record = result.record
     assert record["verdict"]["verdict"] == "high bias", record["verdict"]["reason"]
 
 
@@ -177,16 +181,18 @@ def test_the_overfit_demo_is_high_variance(tmp_path):
     """200 epochs instead of 2000 and one seed, for speed: with --seed 0, 1 and 2 this still
     reads high variance (train at 14–24% of the baseline's loss, the gap closing by 55–85% of it
     between 4 and 18 rows), as the full config does (checked by hand)."""
-    record = curve(OVERFIT, SINE, sizes=[0.2, 0.5, 1.0], repeats=1, out=tmp_path / "c",
+    result = curve(OVERFIT, SINE, sizes=[0.2, 0.5, 1.0], repeats=1, out=tmp_path / "c",
                    overrides=["training.epochs=200"])
+    record = result.record
     assert record["verdict"]["verdict"] == "high variance", record["verdict"]["reason"]
 
 
 # --- files, failures and Ctrl-C --------------------------------------------------------------
 
 def test_the_directory_holds_the_csv_plot_json_and_config(tmp_path, iris_config):
-    record = curve(iris_config, IRIS, sizes=[0.2, 1.0], repeats=2, out=tmp_path / "c")
-    run_dir = Path(record["run_dir"])
+    result = curve(iris_config, IRIS, sizes=[0.2, 1.0], repeats=2, out=tmp_path / "c")
+    record = result.record
+    run_dir = result.run_dir
     assert sorted(p.name for p in run_dir.iterdir()) == ["config.yaml", "curve.csv", "curve.json",
                                                          "curve.png"]
     with open(run_dir / "curve.csv") as fh:
@@ -213,10 +219,11 @@ def test_a_failed_job_is_reported_and_the_others_are_kept(tmp_path, iris_config,
         return real(prepared, job)
 
     monkeypatch.setattr(curve_module, "curve_job", flaky)
-    record = curve(iris_config, IRIS, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")
+    result = curve(iris_config, IRIS, sizes=[0.5, 1.0], repeats=1, out=tmp_path / "c")
+    record = result.record
     assert record["failed"] == [{"size": 0.5, "repeat": 0, "seed": 0, "error": "boom"}]
     assert [r["size"] for r in record["runs"]] == [1.0]
-    assert curve_module.exit_code(record) == 1
+    assert result.exit_code == 1
 
 
 def test_ctrl_c_writes_what_finished(tmp_path, iris_config):
@@ -227,9 +234,10 @@ def test_ctrl_c_writes_what_finished(tmp_path, iris_config):
         if done == 2:
             raise KeyboardInterrupt
 
-    record = curve(iris_config, IRIS, sizes=[0.3, 0.6, 1.0], repeats=1, out=tmp_path / "c",
+    result = curve(iris_config, IRIS, sizes=[0.3, 0.6, 1.0], repeats=1, out=tmp_path / "c",
                    on_run=on_run)
-    assert record["interrupted"] and curve_module.exit_code(record) == 130
+    record = result.record
+    assert record["interrupted"] and result.exit_code == 130
     assert len(record["runs"]) == 2 and not isinstance(seen[0], JobFailed)
     lines = (tmp_path / "c" / "curve.csv").read_text().splitlines()
     assert len(lines) == 3 and (tmp_path / "c" / "curve.png").exists()

@@ -7,8 +7,9 @@ import pytest
 
 from nnfit.config.load import load_config
 from nnfit.workflows import fit, prepare
-from nnfit.workflows.cv import FoldResult, cross_validate, plan, pooled_evidence
-from nnfit.workflows.prepared import read_dataset
+from nnfit.evaluation.pooling import pooled_evidence
+from nnfit.workflows.cv import FoldResult, cross_validate, fold_jobs
+from nnfit.data.dataset import read_dataset
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 
@@ -25,13 +26,13 @@ def iris_config(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cv_run(iris_config, tmp_path_factory):
     out = tmp_path_factory.mktemp("cv") / "run"
-    return cross_validate(iris_config, IRIS, k=4, n_jobs=1, out=out)
+    return cross_validate(iris_config, IRIS, k=4, n_jobs=1, out=out).json()
 
 
 def test_folds_hold_out_each_non_test_row_once_stratified_with_their_own_preprocessing(iris_config):
     config = load_config(iris_config)
     dataset = read_dataset(config, IRIS)
-    jobs, non_test, test = plan(dataset, 5, config)
+    jobs, non_test, test = fold_jobs(dataset, 5, config)
     usual = prepare(config, IRIS).data.rows  # the split plain `train` makes
     assert np.array_equal(test, usual["test"])
     assert np.array_equal(non_test, np.sort(np.concatenate([usual["train"], usual["val"]])))
@@ -45,10 +46,10 @@ def test_folds_hold_out_each_non_test_row_once_stratified_with_their_own_preproc
         assert [int((labels[rows["val"]] == c).sum()) for c in dataset.classes] == [8, 8, 8]
         center = job.prepared.prep.numeric["sepal_length"][0]  # fitted on this fold's train rows
         assert center == pytest.approx(dataset.frame["sepal_length"].iloc[rows["train"]].mean())
-    moved = plan(dataset, 5, load_config(iris_config, ["training.seed=9"]))[0]
+    moved = fold_jobs(dataset, 5, load_config(iris_config, ["training.seed=9"]))[0]
     assert all(np.array_equal(a.prepared.data.rows["val"], b.prepared.data.rows["val"])
                for a, b in zip(jobs, moved))  # the folds follow the split seed, not the seed
-    other = plan(read_dataset(load_config(iris_config, ["data.split_seed=4"]), IRIS), 5, config)[0]
+    other = fold_jobs(read_dataset(load_config(iris_config, ["data.split_seed=4"]), IRIS), 5, config)[0]
     assert not np.array_equal(other[0].prepared.data.rows["val"], jobs[0].prepared.data.rows["val"])
 
 
@@ -105,7 +106,7 @@ def _without_seconds(value):
 
 
 def test_two_jobs_give_the_numbers_of_one(cv_run, iris_config, tmp_path):
-    two = cross_validate(iris_config, IRIS, k=4, n_jobs=2, out=tmp_path / "two")
+    two = cross_validate(iris_config, IRIS, k=4, n_jobs=2, out=tmp_path / "two").json()
     assert _without_seconds(two["cv"]["folds"]) == _without_seconds(cv_run["cv"]["folds"])
     assert _without_seconds(two["diagnosis"]) == _without_seconds(cv_run["diagnosis"])
     assert two["splits"] == cv_run["splits"]

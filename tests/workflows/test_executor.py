@@ -8,7 +8,7 @@ import pytest
 from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 from nnfit.workflows import prepare
-from nnfit.workflows.curve import curve_job, plan
+from nnfit.workflows.curve import curve_job, curve_jobs
 from nnfit.runtime.executor import run_jobs
 from nnfit.runtime.jobs import Interrupted, JobFailed
 
@@ -107,7 +107,7 @@ def test_two_worker_processes_give_the_numbers_of_one_in_process():
                               "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
                               "training: {lr: 0.02, epochs: 5, batch_size: 16}\n")
     prepared = prepare(config, IRIS)
-    jobs = plan(prepared, config, [0.3, 1.0], repeats=2)
+    jobs = curve_jobs(prepared, config, [0.3, 1.0], repeats=2)
     arrived = []
     here = run_jobs(curve_job, jobs, n_jobs=1, shared=prepared)
     there = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i),

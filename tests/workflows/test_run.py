@@ -88,7 +88,7 @@ def test_save_writes_a_run_that_history_and_metrics_agree_on(prepared, tmp_path)
     result = fit(prepared)
     scores = score(prepared, result)
     metrics = save(tmp_path, prepared, result, scores, name="iris",
-                   overrides=["training.lr=0.02"])
+                   overrides=["training.lr=0.02"]).dump()
     with open(tmp_path / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == metrics["epochs_run"] == result.epochs_run

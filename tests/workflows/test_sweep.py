@@ -3,7 +3,8 @@
 import pytest
 
 from nnfit.errors import NnfitError
-from nnfit.workflows.sweep import choose, grid, parse_lr_range, split_values
+from nnfit.cli.sweep import parse_lr_range
+from nnfit.workflows.sweep import choose, grid, split_values
 
 
 def test_a_log_spaced_range_keeps_both_ends():

@@ -31,11 +31,11 @@ def lr_find(
 ) -> None:
     """Find a learning rate: one short run with a growing rate, and the rate to train at."""
     from ..report.console import make_console
-    from ..workflows.lr_find import exit_code, print_report
+    from ..report.tables import print_lr_find
     from ..workflows.lr_find import lr_find as run_lr_find
 
     messages = make_console(stderr=True)
-    result, record = run_lr_find(config, data, start=start, end=end, steps=steps, out=out,
-                                 overrides=overrides(sets, seed=seed), console=messages)
-    print_report(messages if as_json else make_console(stderr=False), result)
-    finish(record["run_dir"], record if as_json else None, exit_code(result))
+    run = run_lr_find(config, data, start=start, end=end, steps=steps, out=out,
+                      overrides=overrides(sets, seed=seed), console=messages)
+    print_lr_find(messages if as_json else make_console(stderr=False), run.result)
+    finish(run.run_dir, run.json() if as_json else None, run.exit_code)

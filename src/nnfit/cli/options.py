@@ -30,17 +30,21 @@ EPOCHS = typer.Option(None, help="Shorthand for --set training.epochs=N.")
 LR = typer.Option(None, help="Shorthand for --set training.lr=X.")
 SCHEDULER = typer.Option(
     None, "--scheduler", metavar="ADDRESS", show_default=False,
-    help="Run the trainings (sweep runs, curve points, --cv folds, ensemble members) on the Dask cluster whose scheduler "
-         "is at ADDRESS, e.g. tcp://host:8786, instead of local processes (pip install "
+    help="Run the trainings (sweep runs, curve points, --cv folds, ensemble members) on the "
+         "Dask cluster whose scheduler is at ADDRESS, e.g. tcp://host:8786, instead of local "
+         "processes (pip install "
          "\"nnfit[distributed]\" here and on the cluster; workers: dask worker ADDRESS "
          "--nworkers N --nthreads 1).")
+JOBS = typer.Option(None, "--jobs", "-j", show_default=False,
+                    help="Worker processes, one BLAS thread each [default: one per usable core].")
 SCHEDULER_TIMEOUT = typer.Option(
     None, "--scheduler-timeout", metavar="SECONDS", show_default=False,
     help="With --scheduler: how long to wait for the scheduler, then for a worker "
          "[default: 10].")
 
 
-def where(jobs: int | None, scheduler: str | None, scheduler_timeout: float | None) -> dict:
+def executor_options(jobs: int | None, scheduler: str | None,
+                     scheduler_timeout: float | None) -> dict:
     """The executor's ``n_jobs``, ``scheduler`` and ``scheduler_timeout`` from ``--jobs``,
     ``--scheduler`` and ``--scheduler-timeout``, for every many-run command: local
     processes (default: one per usable core) or a Dask cluster, never both."""

@@ -25,20 +25,21 @@ def eval_(
         help="Write the full confusion matrix to this CSV (classification)."),
 ) -> None:
     """Score a saved model on a CSV that has the target column (extra columns are ignored)."""
-    from ..report.console import GRID_CLASSES, make_console, print_evaluation
+    from ..report.console import make_console
+    from ..report.tables import GRID_CLASSES, print_evaluation
     from ..store.atomic import json_safe, write_atomic
+    from ..store.csv_file import confusion_csv
     from ..store.run_dir import check_output_path
     from ..workflows.inference import evaluate
 
     if confusion is not None:
         check_output_path(confusion, data, "--confusion", run_dir)
-    result = evaluate(run_dir, data)
-    for warning in result.pop("warnings"):
-        typer.echo(warning, err=True)
+    evaluation = evaluate(run_dir, data)
+    for warning in evaluation.warnings:
+        typer.echo(str(warning), err=True)
+    result = evaluation.scores
     classes = result.get("classes")
     if confusion is not None and classes:
-        from ..report.tables import confusion_csv
-
         write_atomic(confusion, confusion_csv(classes, result["confusion_matrix"]))
         typer.echo(f"wrote the {len(classes)}×{len(classes)} confusion matrix to {confusion}",
                    err=True)
@@ -61,15 +62,17 @@ def predict(
 ) -> None:
     """Write predictions for a CSV: labels and class probabilities, or predicted values."""
     from ..store.atomic import write_atomic
+    from ..store.csv_file import frame_csv
     from ..store.run_dir import check_output_path
     from ..workflows.inference import predict as run_predict
 
     if output is not None:
         check_output_path(output, data, run_dir=run_dir)
-    frame, warnings = run_predict(run_dir, data, id_column)
-    for warning in warnings:
-        typer.echo(warning, err=True)
-    text = frame.to_csv(index=False)
+    predictions = run_predict(run_dir, data, id_column)
+    for warning in predictions.warnings:
+        typer.echo(str(warning), err=True)
+    frame = predictions.frame
+    text = frame_csv(frame)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -81,7 +84,8 @@ def predict(
 @guarded
 def show(run_dir: Path = RUN_DIR) -> None:
     """Describe a saved model: layers, parameters, training columns, classes and its metrics."""
-    from ..report.console import make_console, print_show
+    from ..report.console import make_console
+    from ..report.tables import print_show
     from ..workflows.inference import show as describe
 
     print_show(make_console(stderr=False), describe(run_dir))

@@ -15,12 +15,13 @@ from .options import (
     CONFIG,
     DATA,
     EPOCHS,
+    JOBS,
     SCHEDULER,
     SCHEDULER_TIMEOUT,
     SEED,
+    executor_options,
     finish,
     overrides,
-    where,
 )
 
 
@@ -39,13 +40,12 @@ def sweep(
                                         "(e.g. --set training.batch_size=16,64)."),
     seed: Optional[int] = SEED,
     epochs: Optional[int] = EPOCHS,
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", show_default=False,
-                                       help="Worker processes, one BLAS thread each "
-                                            "(default: one per usable core)."),
+    jobs: Optional[int] = JOBS,
     scheduler: Optional[str] = SCHEDULER,
     scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
-                                       help="Output directory (default: runs/<config>-sweep-<time>)."),
+                                       help="Output directory (default: "
+                                            "runs/<config>-sweep-<time>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON to stdout."),
     lr_find: bool = typer.Option(False, "--lr-find",
                                  help="Rates from the range test: 5 from a decade below to a "
@@ -53,25 +53,42 @@ def sweep(
 ) -> None:
     """Train one config at many learning rates (and any grid of settings) and pick the best."""
     from ..report.console import make_console
-    from ..report.sweep_view import SweepView, results_table
-    from ..workflows.sweep import exit_code, parse_lr_range
+    from ..report.sweep_view import SweepView
     from ..workflows.sweep import sweep as run_sweep
 
+    rates = _rates(lr, lr_range, lr_find)
+    messages = make_console(stderr=True)
+    view = SweepView(messages)
+    try:
+        result = run_sweep(config, data, rates=rates,
+                           overrides=overrides(sets, seed=seed, epochs=epochs), view=view,
+                           out=out, lr_find=lr_find,
+                           **executor_options(jobs, scheduler, scheduler_timeout))
+    finally:
+        view.close()
+    _report(result, messages, as_json)
+    record = result.record
+    finish(result.run_dir, {k: record[k] for k in ("rows", "chosen", "keys")}
+           if as_json else None, result.exit_code)
+
+
+def _rates(lr: list[float], lr_range: str | None, lr_find: bool) -> list[float]:
+    """The rates of ``--lr`` and ``--lr-range``, checked."""
     rates = [*lr, *(parse_lr_range(lr_range) if lr_range else [])]
     bad = [r for r in rates if not (r > 0 and math.isfinite(r))]
     if bad:
         raise NnfitError(f"--lr: learning rates must be positive and finite (got {bad[0]})")
     if lr_find and rates:
         raise NnfitError("--lr-find chooses the rates: give it without --lr or --lr-range")
-    messages = make_console(stderr=True)
-    view = SweepView(messages)
-    try:
-        record = run_sweep(config, data, rates=rates,
-                           overrides=overrides(sets, seed=seed, epochs=epochs), view=view,
-                           out=out, lr_find=lr_find,
-                           **where(jobs, scheduler, scheduler_timeout))
-    finally:
-        view.close()
+    return rates
+
+
+def _report(result, messages, as_json: bool) -> None:
+    """The range test's suggestion, the table, the chosen run."""
+    from ..report.console import make_console
+    from ..report.tables import results_table
+
+    record = result.record
     if record["lr_find"]:
         messages.print(f"lr-find suggested {record['lr_find']['suggested']:.3g} "
                        f"({record['lr_find']['rule']})", markup=False, soft_wrap=True)
@@ -85,8 +102,23 @@ def sweep(
         values = ", ".join(f"{k}={chosen[k]}" for k in record["keys"])
         messages.print(f"chosen: run {chosen['run']} ({values}), val loss "
                        f"{chosen['val_loss']:.4g}; its run directory is "
-                       f"{Path(record['run_dir']) / 'best'}", markup=False, soft_wrap=True)
+                       f"{Path(result.run_dir) / 'best'}", markup=False, soft_wrap=True)
     if record["interrupted"]:
         messages.print("interrupted: the table holds the runs that finished", markup=False)
-    finish(record["run_dir"], {k: record[k] for k in ("rows", "chosen", "keys")}
-            if as_json else None, exit_code(record))
+
+
+def parse_lr_range(text: str) -> list[float]:
+    """``"1e-5:1e-1:9"`` -> 9 rates spaced evenly on a log scale (3 significant digits),
+    both ends included."""
+    import numpy as np
+
+    parts = text.split(":")
+    try:
+        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
+        if len(parts) != 3:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise NnfitError(f"--lr-range {text}: expected LOW:HIGH:N, e.g. 1e-5:1e-1:9") from None
+    if not (0 < low < high) or n < 2 or not math.isfinite(high):
+        raise NnfitError(f"--lr-range {text}: needs 0 < LOW < HIGH and N ≥ 2")
+    return [float(f"{v:.3g}") for v in np.geomspace(low, high, n)]  # readable: 0.00464

@@ -1,8 +1,7 @@
-"""``nnfit init``, ``nnfit train`` and ``nnfit summary``: a config for a CSV, a run, a network."""
+"""``nnfit train``: train a config on a CSV (or the starter config), with ``--cv K`` too."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -12,9 +11,7 @@ from ..errors import NnfitError
 from .app import app
 from .guard import guarded
 from .options import (
-    CONFIG,
     CONFIG_OR_DATA,
-    DATA,
     EPOCHS,
     LR,
     OPTIONAL_DATA,
@@ -23,46 +20,126 @@ from .options import (
     SEED,
     SET,
     TARGET,
+    executor_options,
     finish,
     overrides,
-    where,
 )
+
+THREADS = typer.Option(None, metavar="N|auto",
+                       help="BLAS threads (shorthand for --set training.threads=N; default: auto).")
+QUIET = typer.Option(False, "--quiet", "-q", help="No live view, notes or tables: only warnings, "
+                                                  "the outcome line and the run directory.")
+PROBE = typer.Option(None, "--probe/--no-probe", show_default=False,
+                     help="Force or skip the capacity probe (default: run it when the diagnosis "
+                          "needs it).")
+CV = typer.Option(None, "--cv", metavar="K", show_default=False,
+                  help="K-fold cross-validation on the rows outside the test split: a verdict "
+                       "from all folds, then the final model trained on all those rows.")
+TRAIN_JOBS = typer.Option(None, "--jobs", "-j", metavar="N", show_default=False,
+                          help="With --cv or training.ensemble: worker processes for the folds "
+                               "or members, one BLAS thread each [default: one per usable "
+                               "core].")
 
 
 @app.command()
 @guarded
-def init(
-    data: Path = DATA,
+def train(
+    config: Path = CONFIG_OR_DATA,
+    data: Optional[Path] = OPTIONAL_DATA,
     targets: list[str] = TARGET,
-    output: Optional[Path] = typer.Option(
-        None, "--output", "-o", show_default=False,
-        help="Where to write the config [default: <DATA name>.yaml here]; - for stdout."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+                                       help="Run directory (default: runs/<config>-<time>)."),
+    sets: list[str] = SET,
+    seed: Optional[int] = SEED,
+    epochs: Optional[int] = EPOCHS,
+    lr: Optional[float] = LR,
+    threads: Optional[str] = THREADS,
+    quiet: bool = QUIET,
+    as_json: bool = typer.Option(False, "--json", help="Print metrics.json to stdout."),
+    probe: Optional[bool] = PROBE,
+    cv: Optional[int] = CV,
+    jobs: Optional[int] = TRAIN_JOBS,
+    scheduler: Optional[str] = SCHEDULER,
+    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
 ) -> None:
-    """Write a starter config for a CSV: a network sized for the data, every key commented."""
-    from ..store.atomic import write_atomic
-    from ..store.run_dir import check_output_path
-    from ..workflows.init import decisions, starter, starter_yaml, train_command
+    """Train a network on a CSV and report train / val / test loss and the fit verdict.
 
-    if not targets:
-        raise NnfitError(f"--target: name the column to predict: nnfit init {data} --target COLUMN")
-    to_stdout = output is not None and str(output) == "-"
-    path = None if to_stdout else Path(f"{data.stem}.yaml") if output is None else output
-    if path is not None:
-        check_output_path(path, data, "-o")
-        if path.exists() and not force:
-            raise NnfitError(f"{path}: already exists; pass --force to overwrite it, or -o "
-                             f"another file")
-    config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
-    text = starter_yaml(config, data, facts, path)
-    for line in decisions(config, facts):
-        typer.echo(line, err=True)
-    if path is None:
-        sys.stdout.write(text)
-        typer.echo(f"save it, then train it: {train_command(None, data)}", err=True)
+    Without a config, nnfit train DATA.csv --target COLUMN trains the starter config
+    that nnfit init would write for that CSV.
+    """
+    from ..report.console import make_console
+
+    messages = make_console(stderr=True, quiet=quiet)
+    config, data, config_text = _config_and_data(config, data, targets, messages)
+    options = dict(out=out, overrides=overrides(sets, seed=seed, epochs=epochs, lr=lr,
+                                                threads=threads),
+                   console=messages, alerts=make_console(stderr=True),
+                   probe={None: "auto", True: "always", False: "never"}[probe],
+                   config_text=config_text)
+    placement = (jobs, scheduler, scheduler_timeout)
+    if cv is None:
+        outcome = _train(config, data, options, placement)
     else:
-        write_atomic(path, text)
-        typer.echo(f"wrote {path}; train it: {train_command(path, data)}", err=True)
+        outcome = _cross_validate(config, data, cv, options, placement, messages)
+    _report(outcome, cv is not None, quiet, as_json, messages)
+    finish(outcome.run_dir, outcome.json() if as_json else None, outcome.exit_code)
+
+
+def _config_and_data(config: Path, data: Path | None, targets: list[str], messages):
+    """``(config path, data path, config text or None)``: a config and a CSV, or a CSV and
+    ``--target`` (the starter config, whose text is made here)."""
+    if data is None:
+        data = config
+        config, config_text, init = _starter_run(data, targets)
+        messages.print(f"no config: using the starter config (to edit it: {init})",
+                       markup=False, soft_wrap=True)
+        return config, data, config_text
+    if targets:
+        value = targets[0] if len(targets) == 1 else f"[{','.join(targets)}]"
+        raise NnfitError(f"--target: {config} already names the target (data.target); to change "
+                         f"it, use --set data.target={value}")
+    if _is_config(data) and not _is_config(config):
+        raise NnfitError(f"{data} is a config and {config} is not: the config comes first, "
+                         f"nnfit train {data} {config}")
+    return config, data, None
+
+
+def _train(config: Path, data: Path, options: dict, placement: tuple):
+    """One run, or ``training.ensemble`` (which alone takes ``--jobs`` without ``--cv``)."""
+    from ..workflows.train import train as run_train
+
+    given = placement != (None, None, None)
+    return run_train(config, data, **options, **(executor_options(*placement) if given else {}))
+
+
+def _cross_validate(config: Path, data: Path, k: int, options: dict, placement: tuple,
+                    messages):
+    """``--cv K``, a line per fold as it finishes."""
+    from ..report.tables import fold_line
+    from ..workflows.cv import cross_validate
+
+    return cross_validate(config, data, k=k, **options, **executor_options(*placement),
+                          on_fold=lambda record, done, k: messages.print(
+                              fold_line(record, done, k), markup=False))
+
+
+def _report(outcome, cv: bool, quiet: bool, as_json: bool, messages) -> None:
+    """The tables (or, with ``--quiet``, the outcome line), then the closing messages."""
+    from ..report.console import make_console, print_outcome
+    from ..report.tables import print_cv, print_ensemble, print_report
+
+    metrics = outcome.metrics.dump()
+    if quiet:
+        print_outcome(make_console(stderr=True), metrics)
+    else:
+        report = messages if as_json else make_console(stderr=False)
+        if cv:
+            print_cv(report, metrics)
+        if "ensemble" in metrics:
+            print_ensemble(report, metrics)
+        print_report(report, metrics, [])
+    for line in outcome.messages:
+        messages.print(line, markup=False)
 
 
 def _is_config(path: Path) -> bool:
@@ -97,108 +174,3 @@ def _starter_run(data: Path, targets: list[str]) -> tuple[Path, str, str]:
     config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
     name = Path(f"{data.stem}.yaml")
     return name, starter_yaml(config, data, facts, name), init_command(facts)
-
-
-@app.command()
-@guarded
-def train(
-    config: Path = CONFIG_OR_DATA,
-    data: Optional[Path] = OPTIONAL_DATA,
-    targets: list[str] = TARGET,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
-                                       help="Run directory (default: runs/<config>-<time>)."),
-    sets: list[str] = SET,
-    seed: Optional[int] = SEED,
-    epochs: Optional[int] = EPOCHS,
-    lr: Optional[float] = LR,
-    threads: Optional[str] = typer.Option(
-        None, metavar="N|auto",
-        help="BLAS threads (shorthand for --set training.threads=N; default: auto)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q",
-                               help="No live view, notes or tables: only warnings, the outcome "
-                                    "line and the run directory."),
-    as_json: bool = typer.Option(False, "--json", help="Print metrics.json to stdout."),
-    probe: Optional[bool] = typer.Option(
-        None, "--probe/--no-probe", show_default=False,
-        help="Force or skip the capacity probe (default: run it when the diagnosis needs it)."),
-    cv: Optional[int] = typer.Option(
-        None, "--cv", metavar="K", show_default=False,
-        help="K-fold cross-validation on the rows outside the test split: a verdict from all "
-             "folds, then the final model trained on all those rows."),
-    jobs: Optional[int] = typer.Option(
-        None, "--jobs", "-j", metavar="N", show_default=False,
-        help="With --cv or training.ensemble: worker processes for the folds or members, one "
-             "BLAS thread each [default: one per usable core]."),
-    scheduler: Optional[str] = SCHEDULER,
-    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
-) -> None:
-    """Train a network on a CSV and report train / val / test loss and the fit verdict.
-
-    Without a config, nnfit train DATA.csv --target COLUMN trains the starter config
-    that nnfit init would write for that CSV.
-    """
-    from ..report.console import make_console, print_cv, print_ensemble, print_outcome, print_report
-    from ..workflows.train import exit_code
-    from ..workflows.train import train as run_train
-
-    changes = overrides(sets, seed=seed, epochs=epochs, lr=lr, threads=threads)
-    messages = make_console(stderr=True, quiet=quiet)
-    config_text = None
-    if data is None:
-        data = config
-        config, config_text, init = _starter_run(data, targets)
-        messages.print(f"no config: using the starter config (to edit it: {init})",
-                       markup=False, soft_wrap=True)
-    elif targets:
-        value = targets[0] if len(targets) == 1 else f"[{','.join(targets)}]"
-        raise NnfitError(f"--target: {config} already names the target (data.target); to change "
-                         f"it, use --set data.target={value}")
-    elif _is_config(data) and not _is_config(config):
-        raise NnfitError(f"{data} is a config and {config} is not: the config comes first, "
-                         f"nnfit train {data} {config}")
-    options = dict(out=out, overrides=changes, console=messages, alerts=make_console(stderr=True),
-                   probe={None: "auto", True: "always", False: "never"}[probe],
-                   config_text=config_text)
-    if cv is None:  # --jobs/--scheduler: for training.ensemble, which train checks
-        given = (jobs, scheduler, scheduler_timeout) != (None, None, None)
-        metrics = run_train(config, data, **options,
-                            **(where(jobs, scheduler, scheduler_timeout) if given else {}))
-    else:
-        from ..workflows.cv import cross_validate, exit_code, progress_line  # cv's own codes
-
-        metrics = cross_validate(config, data, k=cv, **options,
-                                 **where(jobs, scheduler, scheduler_timeout),
-                                 on_fold=lambda record, done, k: messages.print(
-                                     progress_line(record, done, k), markup=False))
-    if quiet:
-        print_outcome(make_console(stderr=True), metrics)
-    else:
-        report = messages if as_json else make_console(stderr=False)
-        if cv is not None:
-            print_cv(report, metrics)
-        if "ensemble" in metrics:
-            print_ensemble(report, metrics)
-        print_report(report, metrics, [])
-    for line in metrics.pop("messages"):
-        messages.print(line, markup=False)
-    finish(metrics["run_dir"], metrics if as_json else None, exit_code(metrics))
-
-
-@app.command()
-@guarded
-def summary(config: Path = CONFIG, data: Path = DATA, sets: list[str] = SET) -> None:
-    """Print the network a config builds on a CSV: layers, output shapes, parameter counts."""
-    from ..report.console import make_console, print_layers
-    from ..workflows.train import summary as build_summary
-
-    info = build_summary(config, data, sets)
-    console = make_console(stderr=False)
-    for note in info["notes"]:
-        console.print(note, style="dim", markup=False)
-    print_layers(console, f"{info['task']} · {info['input']} inputs · loss {info['loss']}",
-                 info["layers"], info["n_params"])
-    memory = info["memory"]
-    if memory["fits"]:
-        console.print(memory["line"], style="dim", markup=False, soft_wrap=True)
-    else:
-        typer.echo(memory["line"], err=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -15,11 +15,14 @@ from .overrides import apply_override
 from .schema import Config
 
 
-def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | None = None) -> Config:
+def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | None = None,
+                labels: Mapping[str, str] | None = None) -> Config:
     """Read and validate a YAML config; ``overrides`` (``"training.lr=0.1"``) apply first.
 
     ``text``, when given, is the YAML itself and ``path`` only names it (the starter
     config that ``nnfit train DATA.csv --target T`` trains without a file).
+    ``labels`` names overrides that did not come from ``--set`` in errors (e.g. a
+    sweep's grid point: ``config.yaml: sweep: training.lr=0.1``).
     Raises NnfitError with one line per problem, each naming the exact key.
     """
     path = Path(path)
@@ -40,12 +43,13 @@ def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | Non
         kind = "empty" if raw is None else f"a {type(raw).__name__}"
         raise NnfitError(f"{path}: a config must be a mapping with sections data, model, "
                          f"training (got {kind})")
+    labels = labels or {}
     for override in overrides:
-        apply_override(raw, override)
+        apply_override(raw, override, labels.get(override))
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise NnfitError("\n".join(f"{blame(loc, path, overrides)}: {line}"
+        raise NnfitError("\n".join(f"{blame(loc, path, overrides, labels)}: {line}"
                                    for loc, line in format_errors(exc))) from None
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import did_you_mean
+from ..errors import did_you_mean, shown
 from .overrides import location, parse_override
-from .safe_yaml import shorten
 from .schema import LAYER_MODELS, SCHEDULE_MODELS, TAGGED, Config, ModelConfig
 
 SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
@@ -44,20 +43,21 @@ def format_errors(exc: ValidationError, root: Any = None) -> list[tuple[list, st
     return lines
 
 
-def blame(loc: list, path: Path, overrides: Sequence[str]) -> str:
-    """What an error line starts with: the last ``--set`` that wrote at or above ``loc``,
-    else the config file."""
+def blame(loc: list, path: Path, overrides: Sequence[str],
+          labels: Mapping[str, str] | None = None) -> str:
+    """What an error line starts with: the last override that wrote at or above ``loc``
+    (``--set PATH=VALUE``, or its entry in ``labels``), else the config file."""
     for override in reversed(overrides):
         target = parse_override(override)[0]
         n = min(len(loc), len(target))  # at or below the key it set, or the key it created
         if loc[:n] == target[:n] and (len(loc) >= len(target) or loc[-1:] == target[n - 1:n]):
-            return f"--set {override}"
+            return (labels or {}).get(override, f"--set {override}")
     return str(path)
 
 
 def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
     ctx = err.get("ctx") or {}
-    got = f" (got {shorten(value)})"
+    got = f" (got {shown(value)})"
     if kind == "missing":
         return "required key is missing"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):

@@ -49,38 +49,44 @@ def parse_value(text: str) -> Any:
     return value
 
 
-def parse_override(text: str) -> tuple[list[str | int], Any]:
-    """``"model.layers[1].units=64"`` -> ``(["model", "layers", 1, "units"], 64)``."""
+def parse_override(text: str, label: str | None = None) -> tuple[list[str | int], Any]:
+    """``"model.layers[1].units=64"`` -> ``(["model", "layers", 1, "units"], 64)``.
+
+    ``label`` names the override in an error (default ``--set PATH=VALUE``)."""
+    label = label or f"--set {text}"
     where, sep, value = text.partition("=")
     where = where.strip()
     if not sep or not where:
-        raise NnfitError(f"--set {text}: expected PATH=VALUE, e.g. --set training.lr=0.01")
+        raise NnfitError(f"{label}: expected PATH=VALUE, e.g. --set training.lr=0.01")
     path: list[str | int] = []
     for part in where.split("."):
         match = _STEP.fullmatch(part)
         if not match:
-            raise NnfitError(f"--set {text}: {where!r} is not a key path like "
+            raise NnfitError(f"{label}: {where!r} is not a key path like "
                              f"model.layers[0].units")
         path.append(match.group(1))
         path += [int(i) for i in re.findall(r"\d+", match.group(2))]
     return path, parse_value(value)
 
 
-def apply_override(raw: dict, text: str) -> None:
-    """Set one ``PATH=VALUE`` in the raw config mapping, creating missing sections."""
-    path, value = parse_override(text)
+def apply_override(raw: dict, text: str, label: str | None = None) -> None:
+    """Set one ``PATH=VALUE`` in the raw config mapping, creating missing sections.
+
+    ``label`` names the override in an error (default ``--set PATH=VALUE``)."""
+    label = label or f"--set {text}"
+    path, value = parse_override(text, label)
     node: Any = raw
     for depth, (step, following) in enumerate(zip(path, path[1:] + [None])):
         here = location(path[:depth + 1])
         if isinstance(step, int):
             if not isinstance(node, list):
-                raise NnfitError(f"--set {text}: {location(path[:depth])} is not a list")
+                raise NnfitError(f"{label}: {location(path[:depth])} is not a list")
             if step >= len(node):
-                raise NnfitError(f"--set {text}: {location(path[:depth])} has {len(node)} "
+                raise NnfitError(f"{label}: {location(path[:depth])} has {len(node)} "
                                  f"entr{'y' if len(node) == 1 else 'ies'} (index {step} is out "
                                  f"of range)")
         elif not isinstance(node, dict):
-            raise NnfitError(f"--set {text}: {location(path[:depth]) or 'the config'} is not "
+            raise NnfitError(f"{label}: {location(path[:depth]) or 'the config'} is not "
                              f"a mapping")
         if following is None:
             node[step] = value
@@ -90,6 +96,6 @@ def apply_override(raw: dict, text: str) -> None:
             if isinstance(following, int):
                 hint = did_you_mean(step, [k for k in node if isinstance(k, str)]) \
                     if isinstance(node, dict) else ""
-                raise NnfitError(f"--set {text}: {here} is not a list in this config{hint}")
+                raise NnfitError(f"{label}: {here} is not a list in this config{hint}")
             child = node[step] = {}
         node = child

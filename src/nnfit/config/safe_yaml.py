@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from ..errors import shown
+
 MAX_NODES = 100_000  # values in the expanded document: a config has hundreds
 
 
@@ -42,7 +44,7 @@ class _Loader(yaml.SafeLoader):
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise yaml.constructor.ConstructorError(
                 None, None,
-                f"cannot read {node.tag.rsplit(':', 1)[-1]} value {shorten(node.value)} "
+                f"cannot read {node.tag.rsplit(':', 1)[-1]} value {shown(node.value)} "
                 f"({exc.__class__.__name__})", node.start_mark) from None
 
 
@@ -87,8 +89,3 @@ def _check_size(value: Any) -> None:
         size(value)
     except RecursionError:
         raise yaml.YAMLError("nested too deeply") from None
-
-
-def shorten(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -11,14 +11,13 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from ..errors import did_you_mean
+from ..errors import did_you_mean, shown
 from ..nn.activations import ACTIVATIONS, Activation
 from ..nn.base import Option
 from ..nn.layers import LAYERS
 from ..nn.losses import LOSSES
 from ..nn.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES
-from .safe_yaml import shorten
 
 
 def _literal(names) -> Any:
@@ -46,7 +45,7 @@ def _activation(value: Any) -> str | dict:
         name = options.pop("name")
     else:
         raise ValueError(f"must be an activation name or a mapping with 'name' "
-                         f"(got {shorten(value)})")
+                         f"(got {shown(value)})")
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}"
                          f"{did_you_mean(name, ACTIVATIONS)}")
@@ -150,7 +149,7 @@ class DataConfig(Strict):
             return _unique(value)
         if isinstance(value, list) and not value:
             raise ValueError("must name at least one column")
-        raise ValueError(f"must be a column name or a list of column names (got {shorten(value)})")
+        raise ValueError(f"must be a column name or a list of column names (got {shown(value)})")
 
     @field_validator("features", mode="before")
     @classmethod
@@ -159,7 +158,7 @@ class DataConfig(Strict):
             return value
         if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
             return _unique(value)
-        raise ValueError(f"must be a list of column names (got {shorten(value)})")
+        raise ValueError(f"must be a list of column names (got {shown(value)})")
 
     @field_validator("exclude")
     @classmethod
@@ -188,7 +187,7 @@ class DataConfig(Strict):
     def _one_character(cls, value):
         if value is not None and (len(value) != 1 or value in '"\r\n'):
             raise ValueError(f"must be one character, not a quote or line break "
-                             f"(got {shorten(value)})")
+                             f"(got {shown(value)})")
         return value
 
     @field_validator("encoding")
@@ -255,7 +254,7 @@ class TrainingConfig(Strict):
         if not isinstance(value, dict):
             hint = did_you_mean(value, ["balanced"]) if isinstance(value, str) else ""
             raise ValueError(f"must be balanced or a mapping of class label to weight, e.g. "
-                             f"{{malignant: 2.0}} (got {shorten(value)}){hint}")
+                             f"{{malignant: 2.0}} (got {shown(value)}){hint}")
         if not value:
             raise ValueError("an empty mapping: give a weight per class label, or leave "
                              "class_weight out")
@@ -276,7 +275,7 @@ class TrainingConfig(Strict):
     def _auto_or_count(cls, value):
         if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             return value
-        raise ValueError(f"must be auto or a positive integer (got {shorten(value)})")
+        raise ValueError(f"must be auto or a positive integer (got {shown(value)})")
 
     @field_validator("schedule", mode="before")
     @classmethod

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import Note, warning
+
 MIN_INDEX_ROWS = 5  # below this, a column 0, 1, 2 is as likely a real feature as an index
 
 
@@ -35,11 +37,11 @@ def index_like_columns(frame, columns: list[str]) -> list[tuple[str, int]]:
     return found
 
 
-def index_warning(column: str, start: int) -> str:
+def index_warning(column: str, start: int) -> Note:
     """The note for a column :func:`index_like_columns` found."""
     numbers = "0..n-1" if start == 0 else "1..n"
-    return (f"warning: column {column!r} equals the row number ({numbers}); it is likely an exported "
-            f"index: leave it out with data.exclude")
+    return warning(f"column {column!r} equals the row number ({numbers}); it is likely an "
+                   f"exported index: leave it out with data.exclude")
 
 
 NA_HINT = ("cells reading NA, N/A, null and the like count as empty unless "

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import NnfitError
+from ..errors import NnfitError, Note, warning
 from .checks import empty_cells_message, index_like_columns, index_warning
 from .labels import column_labels, sorted_labels, text_array
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
-from .split import split_indices
 from .seeds import SPLIT_STREAM, stream
+from .split import split_indices
 from .table import exclude_columns, read_table, reading_options, require_columns
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def index_notes(frame, features: list[str]) -> list[str]:
     return [index_warning(col, start) for col, start in index_like_columns(frame, features)]
 
 
-def class_labels(frame, data, task: str, source: str, notes: list[str]):
+def class_labels(frame, data, task: str, source: str, notes: list[Note]):
     """``(labels (n,), classes)`` as text for classification, ``(None, None)`` for regression."""
     if task != "classification":
         return None, None
@@ -91,14 +91,12 @@ def class_labels(frame, data, task: str, source: str, notes: list[str]):
 
 def split_rows(n_rows: int, data, labels, rng: np.random.Generator, source: str) -> dict:
     """Row positions per split, stratified by ``labels`` when given."""
-    try:
-        return split_indices(n_rows, data.test_fraction, data.val_fraction, rng, labels)
-    except NnfitError as exc:
-        raise NnfitError(f"{source}: {exc.message}") from None
+    return split_indices(n_rows, data.test_fraction, data.val_fraction, rng, labels,
+                         where=f"{source}: ")
 
 
 def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, labels, data,
-                 source: str, notes: list[str]) -> Preprocessor:
+                 source: str, notes: list[Note]) -> Preprocessor:
     """The Preprocessor fitted on the training rows, with notes on what it found."""
     if classes is not None:
         missing_in_train = sorted(set(classes) - set(np.unique(labels[rows["train"]]).tolist()))
@@ -111,13 +109,13 @@ def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, lab
                             reading=reading_options(data))
     for col, cats in prep.categorical.items():
         if len(cats) > MANY_CATEGORIES:
-            notes.append(f"warning: text column {col!r} has {len(cats)} distinct values, one "
-                         f"input each; "
-                         f"if it is an identifier, leave it out with data.features")
+            notes.append(warning(f"text column {col!r} has {len(cats)} distinct values, one "
+                                 f"input each; if it is an identifier, leave it out with "
+                                 f"data.features"))
     return prep
 
 
-def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[str],
+def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[Note],
                      dtype=np.float64) -> Splits:
     """Inputs (``dtype``) and encoded targets for every non-empty split.
 
@@ -133,12 +131,12 @@ def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: 
         X[name], unseen = prep.transform(frame, source, rows=rows[name], dtype=dtype)
         y[name] = prep.encode_targets(targets.iloc[rows[name]], source)
         for col, count in unseen.items():
-            notes.append(f"{name}: {count} value(s) of {col!r} never seen in training "
-                         f"(encoded as all-zero)")
+            notes.append(Note(f"{name}: {count} value(s) of {col!r} never seen in training "
+                              f"(encoded as all-zero)"))
     return Splits(X, y, csv_rows)
 
 
-def handle_missing(frame, features: list[str], data, source: str, notes: list[str]):
+def handle_missing(frame, features: list[str], data, source: str, notes: list[Note]):
     """Apply ``data.missing`` to empty cells: refuse, drop rows, or note the fill to come."""
     targets, policy = data.targets, data.missing
     holes = frame.isna()
@@ -155,19 +153,21 @@ def handle_missing(frame, features: list[str], data, source: str, notes: list[st
     drop = holes.any(axis=1) if policy == "drop" else target_holes
     if drop.any():
         why = "empty cells" if policy == "drop" else "an empty target"
-        notes.append(f"dropped {int(drop.sum())} of {len(frame)} rows with {why}")
+        notes.append(Note(f"dropped {int(drop.sum())} of {len(frame)} rows with {why}"))
         frame = frame[~drop]
     if policy == "mean" and holes[features].any().any():
-        notes.append(f"filled {int(holes[features][~drop].sum().sum())} empty feature cells "
-                     f"with the training mean (text: most frequent value)")
+        notes.append(Note(f"filled {int(holes[features][~drop].sum().sum())} empty feature cells "
+                          f"with the training mean (text: most frequent value)"))
     if frame.empty:
         raise NnfitError(f"{source}: no rows left after dropping rows with empty cells")
     return frame
 
 
-def decide_task(frame, data, source: str, notes: list[str]) -> str:
-    """``classification`` or ``regression``; says what ``auto`` decided and why."""
+def decide_task(frame, data, source: str, notes: list[Note]) -> tuple[str, str | None]:
+    """``(classification or regression, why)``: what ``auto`` decided and why (a note says
+    it too), or the task ``data.task`` names and None."""
     targets, task = data.targets, data.task
+    why = None
     if task == "auto":
         if len(targets) > 1:
             task, why = "regression", f"{len(targets)} target columns"
@@ -181,18 +181,19 @@ def decide_task(frame, data, source: str, notes: list[str]) -> str:
             elif n_distinct <= MAX_AUTO_CLASSES and _integer_valued(column):
                 task, why = "classification", f"{targets[0]!r} has {n_distinct} integer values"
             else:
-                task, why = "regression", f"{targets[0]!r} is numeric with {n_distinct} distinct values"
-        notes.append(f"task: {task} ({why}; set data.task to override)")
+                task, why = ("regression",
+                             f"{targets[0]!r} is numeric with {n_distinct} distinct values")
+        notes.append(Note(f"task: {task} ({why}; set data.task to override)", key="task"))
     if task == "classification" and len(targets) > 1:
         raise NnfitError(f"{source}: classification takes one target column, got {len(targets)}")
-    return task
+    return task, why
 
 
 def _check_classes(classes, target, source, notes) -> list[str]:
     if len(classes) < 2:
         raise NnfitError(f"{source}: target {target!r} has a single class ({classes[0]!r}); "
                          f"classification needs at least two")
-    notes.append(f"classes: {', '.join(classes)}")
+    notes.append(Note(f"classes: {', '.join(classes)}"))
     return classes
 
 
@@ -220,7 +221,8 @@ class Dataset:
     labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression
     classes: list[str] | None
     split_seed: int
-    notes: list[str]
+    notes: list[Note]
+    task_reason: str | None = None  # why data.task: auto decided ``kind`` (None: it was set)
 
     @property
     def n_rows(self) -> int:
@@ -236,10 +238,10 @@ def read_dataset(config: Config, csv_path: str | Path) -> Dataset:
     frame = text_as_categories(frame, list(frame.columns))
     notes = index_notes(frame, features)
     frame = handle_missing(frame, features, data, source, notes)
-    kind = decide_task(frame, data, source, notes)
+    kind, why = decide_task(frame, data, source, notes)
     labels, classes = class_labels(frame, data, kind, source, notes)
     split_seed = config.training.seed if data.split_seed is None else data.split_seed
-    return Dataset(config, source, frame, features, kind, labels, classes, split_seed, notes)
+    return Dataset(config, source, frame, features, kind, labels, classes, split_seed, notes, why)
 
 
 def default_split(dataset: Dataset) -> dict[str, np.ndarray]:

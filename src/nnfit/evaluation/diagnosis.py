@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -53,18 +54,50 @@ WORSE = 0.05  # a train loss this share above the baseline's (and 2 SE) means tr
 PROBE_ABOVE = 0.25  # train loss above this share of the baseline's: ask the probe
 PROBE_GAIN = 0.2  # the probe must cut the train loss by this share of the baseline's
 
+
+
+class Kind(StrEnum):
+    """Which verdict, finer than its label: the advice is keyed by it."""
+
+    DIVERGED = "diverged"
+    OVERFITTING = "overfitting"
+    UNDERFITTING_EPOCHS = "underfitting_epochs"  # still learning at the end
+    UNDERFITTING_CAPACITY = "underfitting_capacity"  # the probe shows more capacity helps
+    UNDERFITTING_FAILED = "underfitting_failed"  # worse than ignoring the inputs
+    GOOD_FIT = "good_fit"
+    GOOD_FIT_DATA_LIMITED = "good_fit_data_limited"  # the probe gains nothing: the data limits
+    INCONCLUSIVE = "inconclusive"
+
+
+class Check(StrEnum):
+    """The checks a verdict's evidence lists, by the names ``metrics.json`` gives them."""
+
+    VALIDATION_ROWS = "validation rows"
+    VAL_ROSE = "val rose after its best"
+    GAP = "generalization gap"
+    WORSE = "worse than the baseline"
+    STILL_LEARNING = "still learning"
+    PROBE = "capacity probe"
+    OVERFITTING = "overfitting"
+
+
 ADVICE = {
-    "diverged": "lower the learning rate (training.lr), or clip the inputs' scale",
-    "overfitting": "regularize: l2 or weight_decay (adamw), a smaller network, early stopping with "
-                   "less patience, or more training rows",
-    "underfitting_epochs": "train longer (training.epochs) or with a higher learning rate",
-    "underfitting_capacity": "a larger network: more units or layers",
-    "underfitting_failed": "training made the model worse than ignoring the inputs: lower the "
-                           "learning rate",
-    "good fit": "nothing to fix in the fit",
-    "good fit (data)": "a bigger network will not help: better features or more data might",
-    "inconclusive": "run cross-validation (--cv 5) to judge on all rows",
+    Kind.DIVERGED: "lower the learning rate (training.lr), or clip the inputs' scale",
+    Kind.OVERFITTING: "regularize: l2 or weight_decay (adamw), a smaller network, early stopping "
+                      "with less patience, or more training rows",
+    Kind.UNDERFITTING_EPOCHS: "train longer (training.epochs) or with a higher learning rate",
+    Kind.UNDERFITTING_CAPACITY: "a larger network: more units or layers",
+    Kind.UNDERFITTING_FAILED: "training made the model worse than ignoring the inputs: lower the "
+                              "learning rate",
+    Kind.GOOD_FIT: "nothing to fix in the fit",
+    Kind.GOOD_FIT_DATA_LIMITED: "a bigger network will not help: better features or more data "
+                                "might",
+    Kind.INCONCLUSIVE: "run cross-validation (--cv 5) to judge on all rows",
 }
+VERDICT = {Kind.DIVERGED: "diverged", Kind.OVERFITTING: "overfitting",
+           Kind.UNDERFITTING_EPOCHS: "underfitting", Kind.UNDERFITTING_CAPACITY: "underfitting",
+           Kind.UNDERFITTING_FAILED: "underfitting", Kind.GOOD_FIT: "good fit",
+           Kind.GOOD_FIT_DATA_LIMITED: "good fit", Kind.INCONCLUSIVE: "inconclusive"}
 
 
 @dataclass
@@ -108,90 +141,106 @@ def _finite(values) -> list[float]:
 
 
 def diagnose(e: Evidence) -> dict:
-    """``{"verdict", "reason", "advice", "evidence": [...], "not_checked": [...], ...numbers}``."""
+    """``{"verdict", "reason", "advice", "kind", "evidence": [...], "not_checked": [...],
+    ...numbers}``: the rules of the module docstring, in order; the first that decides wins."""
     checks: list[dict] = []
     skipped: list[dict] = []
     has_val = e.val_loss is not None and e.val_rows is not None
+    found = (_before_the_fit(e, has_val, checks) or (has_val and _overfitting(e, checks))
+             or _training_failed(e, checks) or _still_learning(e, checks)
+             or _capacity(e, has_val, checks, skipped))
+    kind, reason = found
+    if not has_val:
+        skipped.append({"check": Check.OVERFITTING, "why": "no validation split"})
     n_val = 0 if e.val_rows is None else int(e.val_rows.size)
     numbers = {"train_loss": e.train_loss, "val_loss": e.val_loss,
                "baseline_train_loss": e.base_train, "baseline_val_loss": e.base_val,
                "train_vs_baseline": e.train_loss / e.base_train if e.base_train > 0 else math.nan,
                "val_rows": n_val, "best_epoch": e.best_epoch, "epochs_run": e.epochs_run}
+    wanted = {"probe_wanted": True} if kind == Kind.INCONCLUSIVE and any(
+        s["check"] == Check.PROBE for s in skipped) else {}
+    return {"verdict": VERDICT[kind], "reason": reason, "advice": ADVICE[kind], "kind": kind,
+            "evidence": checks, "not_checked": skipped, **numbers, **wanted}
 
-    def done(verdict: str, reason: str, advice_key: str | None = None) -> dict:
-        if not has_val:
-            skipped.append({"check": "overfitting", "why": "no validation split"})
-        return {"verdict": verdict, "reason": reason, "advice": ADVICE[advice_key or verdict],
-                "evidence": checks, "not_checked": skipped, **numbers}
 
+def _before_the_fit(e: Evidence, has_val: bool, checks: list[dict]) -> tuple[Kind, str] | None:
+    """Rules 1 and 2: a diverged run, no epoch, a constant target, too few validation rows."""
     if e.stop_reason == "diverged":
-        return done("diverged", f"the loss became NaN or infinite at epoch {e.epochs_run}")
+        return Kind.DIVERGED, f"the loss became NaN or infinite at epoch {e.epochs_run}"
     if e.base_train > 0 and e.train_loss > BLOWN_UP * e.base_train:
-        return done("diverged", f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× "
-                    f"the input-ignoring baseline's {e.base_train:.4g}: the loss blew up without "
-                    f"becoming NaN")
+        return Kind.DIVERGED, (f"train loss {e.train_loss:.4g} is "
+                               f"{e.train_loss / e.base_train:.3g}× the input-ignoring baseline's "
+                               f"{e.base_train:.4g}: the loss blew up without becoming NaN")
     if e.epochs_run == 0:
-        return done("inconclusive", "no epoch finished: these are the initial weights")
+        return Kind.INCONCLUSIVE, "no epoch finished: these are the initial weights"
     if not e.base_train > 0 or has_val and not e.base_val > 0:
-        return done("inconclusive", "the target is constant, so ignoring the inputs is already "
-                    "exact: there is nothing to learn or to judge")
-    if has_val:
-        if n_val < MIN_VAL_ROWS:
-            checks.append({"check": "validation rows", "result": False, "rows": n_val,
-                           "needed": MIN_VAL_ROWS})
-            return done("inconclusive", f"only {n_val} validation rows (fewer than "
-                        f"{MIN_VAL_ROWS}): a gap or a rise on so few rows is mostly noise")
-        verdict = _overfitting(e, checks)
-        if verdict:
-            return done(*verdict)
+        return Kind.INCONCLUSIVE, ("the target is constant, so ignoring the inputs is already "
+                                   "exact: there is nothing to learn or to judge")
+    n_val = 0 if e.val_rows is None else int(e.val_rows.size)
+    if has_val and n_val < MIN_VAL_ROWS:
+        checks.append({"check": Check.VALIDATION_ROWS, "result": False, "rows": n_val,
+                       "needed": MIN_VAL_ROWS})
+        return Kind.INCONCLUSIVE, (f"only {n_val} validation rows (fewer than {MIN_VAL_ROWS}): "
+                                   f"a gap or a rise on so few rows is mostly noise")
+    return None
 
+
+def _training_failed(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
+    """Rule 4: the model fits its training rows clearly worse than the baseline."""
     excess = e.train_loss - e.base_train
-    if excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
-        checks.append({"check": "worse than the baseline", "result": True,
-                       "train_loss": e.train_loss, "baseline_train_loss": e.base_train})
-        return done("underfitting", f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× "
-                    f"the input-ignoring baseline's {e.base_train:.4g}: the model fits its training "
-                    f"rows worse than ignoring the inputs", "underfitting_failed")
+    if not excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
+        return None
+    checks.append({"check": Check.WORSE, "result": True, "train_loss": e.train_loss,
+                   "baseline_train_loss": e.base_train})
+    return Kind.UNDERFITTING_FAILED, (
+        f"train loss {e.train_loss:.4g} is {e.train_loss / e.base_train:.3g}× the input-ignoring "
+        f"baseline's {e.base_train:.4g}: the model fits its training rows worse than ignoring "
+        f"the inputs")
 
+
+def _still_learning(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
+    """Rule 5: the train loss was still falling clearly at the end."""
     falling = _still_falling(e)
     checks.append(falling)
-    if falling["result"]:
-        return done("underfitting", f"train loss was still falling at the end ({falling['drop']:.3g} "
-                    f"over the last {falling['window']} epochs, {falling['drop'] / e.base_train:.1%} "
-                    f"of the baseline's) and the best epoch was {e.best_epoch} of "
-                    f"{e.epochs_run}", "underfitting_epochs")
+    if not falling["result"]:
+        return None
+    return Kind.UNDERFITTING_EPOCHS, (
+        f"train loss was still falling at the end ({falling['drop']:.3g} over the last "
+        f"{falling['window']} epochs, {falling['drop'] / e.base_train:.1%} of the baseline's) "
+        f"and the best epoch was {e.best_epoch} of {e.epochs_run}")
 
+
+def _capacity(e: Evidence, has_val: bool, checks: list[dict],
+              skipped: list[dict]) -> tuple[Kind, str]:
+    """Rules 6 and 7: a good fit, or what the capacity probe says about a high train loss."""
     share = e.train_loss / e.base_train
     if share <= PROBE_ABOVE:
         tail = (f"; val loss {e.val_loss:.4g}" if has_val else "; no validation split to judge "
                 "overfitting")
-        return done("good fit", f"train loss {e.train_loss:.4g} is {share:.0%} of the "
-                    f"input-ignoring baseline's {e.base_train:.4g}{tail}")
+        return Kind.GOOD_FIT, (f"train loss {e.train_loss:.4g} is {share:.0%} of the "
+                               f"input-ignoring baseline's {e.base_train:.4g}{tail}")
+    high = f"train loss {e.train_loss:.4g} is {share:.0%} of the baseline's"
     if e.probe is None:
-        skipped.append({"check": "capacity probe", "why": e.probe_skipped or "not run"})
-        return {**done("inconclusive", f"train loss {e.train_loss:.4g} is {share:.0%} of the "
-                       f"baseline's: too rigid a model, or a target the features explain only "
-                       f"partly; the capacity probe that tells them apart did not run "
-                       f"({e.probe_skipped or 'not run'})"), "probe_wanted": True}
+        skipped.append({"check": Check.PROBE, "why": e.probe_skipped or "not run"})
+        return Kind.INCONCLUSIVE, (f"{high}: too rigid a model, or a target the features "
+                                   f"explain only partly; the capacity probe that tells them "
+                                   f"apart did not run ({e.probe_skipped or 'not run'})")
     probe = e.probe
     gain = (e.train_loss - probe["train_loss"]) / e.base_train
     val_ok = not has_val or probe["val_loss"] <= e.val_loss + Z * _se(e.val_rows)
     helps = gain > PROBE_GAIN and val_ok
-    checks.append({"check": "capacity probe", "result": helps, "gain": gain, **probe})
+    checks.append({"check": Check.PROBE, "result": helps, "gain": gain, **probe})
     what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "
             f"{probe['train_loss']:.4g}"
             + (f" and val loss {probe['val_loss']:.4g}" if has_val else ""))
     if helps:
-        return done("underfitting", f"train loss {e.train_loss:.4g} is {share:.0%} of the "
-                    f"baseline's, and {what}: {gain:.0%} of the baseline lower",
-                    "underfitting_capacity")
-    return done("good fit", f"train loss {e.train_loss:.4g} is {share:.0%} of the baseline's, "
-                f"but {what}, no clear improvement: the fit is limited by the data",
-                "good fit (data)")
+        return Kind.UNDERFITTING_CAPACITY, f"{high}, and {what}: {gain:.0%} of the baseline lower"
+    return Kind.GOOD_FIT_DATA_LIMITED, (f"{high}, but {what}, no clear improvement: the fit is "
+                                        f"limited by the data")
 
 
-def _overfitting(e: Evidence, checks: list[dict]) -> tuple[str, str, str | None] | None:
-    """The curve test and the gap test; ``(verdict, reason, advice key)`` or None."""
+def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
+    """Rule 3: the curve test and the gap test; ``(kind, reason)`` or None."""
     se_val = _se(e.val_rows)
     val = e.history.get("val_loss", [])
     train = e.history.get("train_loss", [])
@@ -204,15 +253,15 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[str, str, str | None]
         se_rise = _se(e.rise_rows) if paired else se_val  # same rows: the paired noise is smaller
         train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
         material, significant = rise > RISE * e.base_val, rise > Z * se_rise
-        checks.append({"check": "val rose after its best", "result": bool(
+        checks.append({"check": Check.VAL_ROSE, "result": bool(
             material and significant and train_fell), "best_epoch": e.best_epoch,
             "best_val_loss": best, "end_val_loss": end, "rise": rise, "se": se_rise,
             "paired": paired, "train_fell": train_fell, "epochs_after_best": len(after)})
         if material and significant and train_fell:
-            return ("overfitting", f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) "
-                    f"to {end:.4g} over the next {len(after)} epochs ({_ratio(rise, se_rise):.1f} "
-                    f"standard errors) while train loss kept falling: the network memorizes its "
-                    f"training rows", None)
+            return Kind.OVERFITTING, (
+                f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) to {end:.4g} over "
+                f"the next {len(after)} epochs ({_ratio(rise, se_rise):.1f} standard errors) "
+                f"while train loss kept falling: the network memorizes its training rows")
         if material and train_fell:
             unclear = (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, only "
                        f"{_ratio(rise, se_rise):.1f} standard errors")
@@ -220,18 +269,19 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[str, str, str | None]
     se_gap = math.hypot(se_val, _se(e.train_rows))
     material = gap > GAP * e.base_val and e.val_loss > RATIO * e.train_loss
     significant = gap > Z * se_gap
-    checks.append({"check": "generalization gap", "result": bool(material and significant),
+    checks.append({"check": Check.GAP, "result": bool(material and significant),
                    "gap": gap, "gap_vs_baseline": gap / e.base_val if e.base_val else math.nan,
                    "se": se_gap})
     if material and significant:
-        return ("overfitting", f"val loss {e.val_loss:.4g} is {e.val_loss / e.train_loss:.1f}× the "
-                f"train loss {e.train_loss:.4g}; the gap {gap:.4g} is {gap / e.base_val:.0%} of the "
-                f"baseline's {e.base_val:.4g} and {_ratio(gap, se_gap):.1f} standard errors", None)
+        return Kind.OVERFITTING, (
+            f"val loss {e.val_loss:.4g} is {e.val_loss / e.train_loss:.1f}× the train loss "
+            f"{e.train_loss:.4g}; the gap {gap:.4g} is {gap / e.base_val:.0%} of the baseline's "
+            f"{e.base_val:.4g} and {_ratio(gap, se_gap):.1f} standard errors")
     if material:
         unclear = (f"the gap {gap:.4g} between val and train loss is {gap / e.base_val:.0%} of the "
                    f"baseline's but only {_ratio(gap, se_gap):.1f} standard errors")
     if unclear:
-        return ("inconclusive", unclear + f" on {e.val_rows.size} validation rows", None)
+        return Kind.INCONCLUSIVE, unclear + f" on {e.val_rows.size} validation rows"
     return None
 
 
@@ -240,11 +290,11 @@ def _still_falling(e: Evidence) -> dict:
     train = _finite(e.history.get("train_loss", []))
     w = _window(e.epochs_run)
     if len(train) < 2 * w:
-        return {"check": "still learning", "result": False, "window": w, "drop": 0.0,
+        return {"check": Check.STILL_LEARNING, "result": False, "window": w, "drop": 0.0,
                 "why": f"fewer than {2 * w} epochs"}
     drop = float(np.mean(train[-2 * w:-w]) - np.mean(train[-w:]))
     late_best = e.best_epoch > e.epochs_run - w
-    return {"check": "still learning", "result": bool(drop > FALLING * e.base_train and late_best),
+    return {"check": Check.STILL_LEARNING, "result": bool(drop > FALLING * e.base_train and late_best),
             "window": w, "drop": drop, "best_epoch_in_last_window": late_best}
 
 
@@ -253,34 +303,17 @@ def needs_probe(e: Evidence) -> bool:
     return e.probe is None and diagnose(e).get("probe_wanted", False)
 
 
-def dead_units(network, X: np.ndarray, chunk: int = 4096) -> list[dict]:
-    """For each ReLU layer, the units whose output is never positive on ``X``."""
-    return outputs_and_dead_units(network, X, chunk)[1]
+PROBE_MODES = ("auto", "always", "never")  # --probe, --no-probe, neither
 
 
-def outputs_and_dead_units(network, X: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, list[dict]]:
-    """``network.predict(X)`` and :func:`dead_units` of ``X`` from one pass over its rows.
+def probe_decision(e: Evidence, mode: str) -> tuple[bool, str | None]:
+    """Whether to train the capacity probe, and otherwise why not (None: nothing to say).
 
-    Parameters
-    ----------
-    X : (n_samples, *input_shape), cast to the network's dtype a chunk at a time
-
-    Returns
-    -------
-    outputs : (n_samples, *output_shape) in the network's dtype, as ``predict`` gives them
-    dead : one record per ReLU layer (``layer``, ``description``, ``units``, ``dead``, ``share``)
+    ``always`` trains it unless the run diverged; ``auto`` when :func:`needs_probe`;
+    ``never`` skips it, which the verdict then names as ``--no-probe``.
     """
-    alive: dict[int, np.ndarray] = {}
-    outputs = np.empty((X.shape[0],) + tuple(network.output_shape), dtype=network.dtype)
-    last = len(network.layers) - 1
-    for start in range(0, X.shape[0], chunk):
-        x = np.asarray(X[start:start + chunk], dtype=network.dtype)
-        for i, layer in enumerate(network.layers):
-            x = layer.forward(x, training=False,
-                              **({"out": outputs[start:start + x.shape[0]]} if i == last else {}))
-            if getattr(getattr(layer, "activation", None), "name", None) == "relu":
-                positive = (x > 0).reshape(-1, x.shape[-1]).any(axis=0)
-                alive[i] = positive | alive[i] if i in alive else positive
-    return outputs, [{"layer": i, "description": repr(network.layers[i]), "units": int(a.size),
-                      "dead": int((~a).sum()), "share": float((~a).mean())}
-                     for i, a in alive.items()]
+    if mode == "never":
+        return False, "--no-probe"
+    if mode == "always":
+        return e.stop_reason != "diverged", None
+    return needs_probe(e), None

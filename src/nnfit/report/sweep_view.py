@@ -10,35 +10,7 @@ from __future__ import annotations
 import math
 import threading
 
-
-def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def results_table(rows: list[dict], title: str = "runs, best val loss first"):
-    """The finished runs as a rich Table (rows already sorted by val loss): the swept values,
-    val and test loss, the task's metric, epochs, seconds, and the verdict — or ``diverged``,
-    or ``failed`` (its error is in ``sweep.csv``)."""
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    if not rows:
-        return table
-    swept = [k for k in rows[0] if "." in k]
-    metric = next(k for k in ("accuracy", "r2") if k in rows[0])
-    columns = [("run", "run"), *((k, k.split(".")[-1]) for k in swept), ("val_loss", "val loss"),
-               ("test_loss", "test loss"), (metric, metric), ("epochs", "epochs"),
-               ("seconds", "s")]
-    for key, header in columns:
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    for row in rows:
-        verdict = row["verdict"] if row["status"] == "ok" else row["status"]
-        style = {"diverged": "yellow", "failed": "red"}.get(row["status"])
-        table.add_row(*(_fmt(row[key]) for key, _ in columns), verdict, style=style)
-    return table
+from .tables import fmt_finite, results_table
 
 
 class SweepView:
@@ -72,8 +44,8 @@ class SweepView:
     def progress(self, run: int, epoch: int, logs: dict):
         with self.lock:
             if self.state.get(run) != "done":
-                self.state[run] = (f"epoch {epoch}  train {_fmt(logs.get('train_loss'))}  "
-                                   f"val {_fmt(logs.get('val_loss'))}")
+                self.state[run] = (f"epoch {epoch}  train {fmt_finite(logs.get('train_loss'))}  "
+                                   f"val {fmt_finite(logs.get('val_loss'))}")
             if self.live is not None:
                 self.live.update(self._render())
 
@@ -85,7 +57,7 @@ class SweepView:
             if self.live is not None:
                 self.live.update(self._render())
             else:
-                detail = row["error"] or f"val loss {_fmt(row['val_loss'])}, {row['verdict']}"
+                detail = row["error"] or f"val loss {fmt_finite(row['val_loss'])}, {row['verdict']}"
                 self.console.print(f"run {row['run']:>2} {self.labels[row['run'] - 1]}: "
                                    f"{row['status']} ({detail})", markup=False, soft_wrap=True)
 

@@ -1,23 +1,211 @@
-"""Confusion-matrix views that need no console: the CSV text and the most-confused pairs."""
+"""Every table nnfit prints after a run: results, layers, evaluation, confusion, ensembles,
+folds, learning curves, sweeps; and the one-line progress of many-run commands."""
 
 from __future__ import annotations
 
+from rich.table import Table
 
-def confusion_csv(classes: list[str], matrix) -> str:
-    """The confusion matrix as CSV text: header ``true\\predicted,<class>,...``, one row per true class.
+from ..evaluation.diagnosis import Check
+from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..training.range_test import DIVERGE, WARMUP
+from .console import escape, fmt, header, print_outcome
+from .plots.lr import text_plot
 
-    ``matrix`` is ``(n_classes, n_classes)`` counts, rows the true class, columns the
-    predicted one. Class names are quoted as CSV needs; lines end in ``\\n``.
+
+def print_report(console, metrics: dict, notes_after: list[str]) -> None:
+    """The results table (splits and baseline), the verdict, dead units, then closing notes."""
+    splits = metrics["splits"]
+    names = [k for k in next(iter(splits.values())) if k not in ("loss", "rows")]
+    table = Table(title=escape(f"{metrics['task']} · loss {metrics['loss']}"), title_justify="left")
+    table.add_column("split")
+    table.add_column("rows", justify="right")
+    table.add_column("loss", justify="right")
+    for name in names:
+        table.add_column(escape(header(name)), justify="right")
+    for split, values in splits.items():
+        table.add_row(escape(split), str(values.get("rows", "")), fmt(values["loss"]),
+                      *(fmt(values[n]) for n in names))
+    base_split = "val" if "val" in metrics["baseline"] else "train"
+    base = metrics["baseline"][base_split]
+    table.add_row(f"baseline ({base_split})", str(base.get("rows", "")), fmt(base["loss"]),
+                  *(fmt(base[n]) for n in names), style="dim")
+    console.print(table)
+    if metrics.get("class_weight"):
+        console.print(class_weight_line(metrics["class_weight"]), style="dim", soft_wrap=True,
+                      markup=False)
+
+    print_outcome(console, metrics)
+    advice = metrics["diagnosis"].get("advice")
+    if advice:
+        console.print(f"advice: {advice}", soft_wrap=True, markup=False)
+    for check in metrics["diagnosis"].get("evidence", []):
+        if check.get("check") == Check.PROBE:
+            console.print(f"capacity probe: {check['layers']}, {check['epochs']} epochs, "
+                          f"{check['seconds']:.2g} s (train loss {check['train_loss']:.4g})",
+                          soft_wrap=True, markup=False, style="dim")
+    for layer in metrics.get("dead_relu", []):
+        console.print(f"dead ReLU units in layer {escape(layer['layer'])} "
+                      f"{escape(layer['description'])}: "
+                      f"{layer['dead']}/{layer['units']} ({layer['share']:.0%}) never positive on "
+                      f"the training rows")
+    for note in notes_after:
+        console.print(note, markup=False)
+
+
+def class_weight_line(weights: dict[str, float]) -> str:
+    """``class weights: a 0.62, b 2.50`` — the weights the loss (every loss above) used."""
+    return "class weights: " + ", ".join(f"{label} {w:.2f}" if w >= 0.01 else f"{label} {w:.2g}"
+                                         for label, w in weights.items())
+
+
+def print_layers(console, title: str, layers: list[tuple[str, tuple[int, ...], int]],
+                 n_params: int) -> None:
+    """The layer table of ``nnfit summary`` and ``nnfit show``: layer, output shape, params.
+
+    ``layers``: ``(description, output shape without the batch axis, parameters)`` each."""
+    table = Table(title=title, title_justify="left")
+    for column, justify in (("#", "right"), ("layer", "left"), ("output shape", "left"),
+                            ("params", "right")):
+        table.add_column(column, justify=justify)
+    for i, (description, shape, params) in enumerate(layers):
+        table.add_row(str(i), description, "(" + ", ".join(map(str, ["batch", *shape])) + ")",
+                      f"{params:,}")
+    table.add_section()
+    each = sum(params for *_, params in layers)
+    table.add_row("", "total" if n_params == each else f"total ({n_params // each} × {each:,})",
+                  "", f"{n_params:,}")
+    console.print(table)
+
+
+GRID_CLASSES = 12  # more classes than this and the grid is unreadable; show the worst pairs
+
+
+def print_evaluation(console, result: dict, source: str, confusion_path=None) -> None:
+    """``nnfit eval``: loss and metrics; for classes, per-class scores and the confusion matrix.
+
+    Up to ``GRID_CLASSES`` classes the matrix is printed as a grid; beyond that, the
+    most-confused pairs instead, and ``confusion_path`` (where the caller wrote
+    :func:`~nnfit.store.csv_file.confusion_csv`), if given, is named for the full matrix.
     """
-    import csv
-    import io
+    skip = {"n_rows", "warnings", "classes", "per_class", "confusion_matrix"}
+    table = Table(title=f"{escape(source)} · {result['n_rows']} rows", title_justify="left")
+    names = [k for k in result if k not in skip]
+    for name in names:
+        table.add_column(header(name), justify="right")
+    table.add_row(*(fmt(result[n]) for n in names))
+    console.print(table)
+    if "per_class" not in result:
+        return
+    per_class = Table(title="per class", title_justify="left")
+    for column in ("class", "precision", "recall", "f1", "support"):
+        per_class.add_column(column, justify="left" if column == "class" else "right")
+    for cls, row in result["per_class"].items():
+        per_class.add_row(escape(cls), fmt(row["precision"]), fmt(row["recall"]), fmt(row["f1"]),
+                          str(row["support"]))
+    console.print(per_class)
+    print_confusion(console, result["classes"], result["confusion_matrix"], confusion_path)
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["true\\predicted", *map(str, classes)])
-    for cls, row in zip(classes, matrix):
-        writer.writerow([str(cls), *(int(v) for v in row)])
-    return buffer.getvalue()
+
+def print_confusion(console, classes: list[str], matrix, confusion_path=None) -> None:
+    """The confusion matrix as a grid, or its most-confused pairs past ``GRID_CLASSES`` classes."""
+    if len(classes) <= GRID_CLASSES:
+        confusion = Table(title="confusion matrix (rows: true class, columns: predicted)",
+                          title_justify="left")
+        confusion.add_column("true \\ predicted")
+        for cls in classes:
+            confusion.add_column(escape(cls), justify="right")
+        for i, (cls, row) in enumerate(zip(classes, matrix)):
+            confusion.add_row(escape(cls), *(f"[bold]{v}[/]" if j == i else str(v)
+                                     for j, v in enumerate(row)))
+        console.print(confusion)
+        return
+    pairs = most_confused(classes, matrix)
+    if pairs:
+        table = Table(title=f"most confused pairs ({len(classes)} classes, top {len(pairs)})",
+                      title_justify="left")
+        for column, justify in (("true", "left"), ("", "left"), ("predicted", "left"),
+                                ("rows", "right"), ("share of true class", "right")):
+            table.add_column(column, justify=justify)
+        for true, predicted, count, share in pairs:
+            table.add_row(escape(true), "→", escape(predicted), str(count), f"{share:.1%}")
+        console.print(table)
+    else:
+        console.print(f"no confusions: every row of the {len(classes)} classes was predicted "
+                      f"as its true class")
+    if confusion_path is not None:
+        console.print(f"the full {len(classes)}×{len(classes)} confusion matrix is in "
+                      f"{confusion_path}", soft_wrap=True, markup=False)
+
+
+def print_show(console, info) -> None:
+    """``nnfit show``: what the model is, what it was trained on, and how it scored.
+
+    ``info``: a :class:`nnfit.workflows.inference.Shown`."""
+    classes = f" · classes: {escape(', '.join(info.classes))}" if info.classes else ""
+    console.print(f"[bold]{escape(info.run_dir)}[/] · {info.task} of "
+                  f"{escape(', '.join(info.targets))}{classes} · loss {info.loss} · "
+                  f"{info.dtype} · nnfit {escape(info.nnfit_version)}")
+    console.print(f"features ({len(info.features)} columns, {len(info.inputs)} inputs): "
+                  f"{', '.join(info.features)}", markup=False)
+    k = info.members
+    print_layers(console, f"layers of each of {k} ensemble members (predictions averaged)"
+                 if k > 1 else "layers", info.layers, info.n_params)
+    metrics = info.metrics
+    if metrics and "ensemble" in metrics:
+        print_ensemble(console, metrics)
+    if metrics:
+        print_report(console, metrics, [f"epochs run: {metrics['epochs_run']}, best epoch: "
+                                        f"{metrics['best_epoch']}, stop: "
+                                        f"{metrics.get('stop_reason', 'completed')}"])
+    elif info.metrics_problem:
+        console.print(info.metrics_problem, markup=False, soft_wrap=True)
+    else:
+        console.print("no metrics.json in this run directory")
+
+
+def print_ensemble(console, metrics: dict) -> None:
+    """``training.ensemble``: each member's seed, epochs and per-split loss and headline
+    metric, then the ensemble's (its averaged predictions) on the same splits."""
+    ens, metric = metrics["ensemble"], metrics["ensemble"]["metric"]
+    splits = [s for s in ("val", "test") if s in metrics["splits"]] or ["train"]
+    table = Table(title=f"ensemble of {ens['members']} · predictions averaged",
+                  title_justify="left")
+    for column in ("model", "seed", "best epoch", *(escape(f"{s} {c}") for s in splits
+                                                    for c in ("loss", metric))):
+        table.add_column(column, justify="right")
+    for i, rec in enumerate(ens["records"], 1):
+        table.add_row(f"member {i}", str(rec["seed"]), f"{rec['best_epoch']}/{rec['epochs_run']}",
+                      *(fmt(rec["splits"][s][c]) for s in splits for c in ("loss", metric)))
+    table.add_section()
+    table.add_row("ensemble", "", "", *(fmt(metrics["splits"][s][c]) for s in splits
+                                        for c in ("loss", metric)), style="bold")
+    console.print(table)
+
+
+def print_cv(console, metrics: dict) -> None:
+    """``train --cv``: each fold's rows, losses, val metric and best epoch, their mean ± std,
+    and what the final model was trained on. ``metrics``: a cross-validated run's ``metrics.json``."""
+    cv, metric = metrics["cv"], metrics["cv"]["metric"]
+    keys = ("train_loss", "val_loss", f"val_{metric}", "best_epoch")
+    table = Table(title=f"{cv['k']}-fold cross-validation · {cv['rows']} rows outside the test "
+                        f"split{' · stratified' if cv['stratified'] else ''}", title_justify="left")
+    for column in ("fold", "train / val rows", "train loss", "val loss", f"val {metric}",
+                   "best epoch"):
+        table.add_column(column, justify="right")
+    for fold in cv["folds"]:
+        table.add_row(str(fold["fold"]), f"{fold['train_rows']} / {fold['val_rows']}",
+                      *(fmt(fold[key]) for key in keys))
+    table.add_section()
+    mean, std = cv["mean"], cv["std"]
+    cells = [f"{fmt(mean[key])} ± {std[key]:.2g}" for key in keys[:-1]]
+    table.add_row("mean ± std", "", *cells, f"{mean['best_epoch']:.0f} ± {std['best_epoch']:.0f}",
+                  style="bold")
+    console.print(table)
+    probe = f"; capacity probe on fold {cv['probe_fold']}" if cv.get("probe_fold") else ""
+    console.print(f"verdict from all {cv['k']} folds together ({cv['rows']} held-out rows){probe}; "
+                  f"final model: all {cv['rows']} rows for {cv['final_epochs']} epochs (the "
+                  f"median over folds), scored on the test split", style="dim", soft_wrap=True,
+                  markup=False)
 
 
 def most_confused(classes: list[str], matrix, top: int = 10) -> list[tuple[str, str, int, float]]:
@@ -35,3 +223,120 @@ def most_confused(classes: list[str], matrix, top: int = 10) -> list[tuple[str, 
                 pairs.append((names[i], names[j], int(count), int(count) / total))
     pairs.sort(key=lambda p: (-p[2], p[0], p[1]))
     return pairs[:top]
+
+
+# -- many-run commands: their tables and progress lines ---------------------------------
+
+
+def results_table(rows: list[dict], title: str = "runs, best val loss first"):
+    """The finished runs as a rich Table (rows already sorted by val loss): the swept values,
+    val and test loss, the task's metric, epochs, seconds, and the verdict — or ``diverged``,
+    or ``failed`` (its error is in ``sweep.csv``)."""
+    table = Table(title=title, title_justify="left")
+    if not rows:
+        return table
+    swept = [k for k in rows[0] if "." in k]
+    metric = next(k for k in ("accuracy", "r2") if k in rows[0])
+    columns = [("run", "run"), *((k, k.split(".")[-1]) for k in swept), ("val_loss", "val loss"),
+               ("test_loss", "test loss"), (metric, metric), ("epochs", "epochs"),
+               ("seconds", "s")]
+    for key, title in columns:
+        table.add_column(title, justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for row in rows:
+        verdict = row["verdict"] if row["status"] == "ok" else row["status"]
+        style = {"diverged": "yellow", "failed": "red"}.get(row["status"])
+        table.add_row(*(fmt_finite(row[key]) for key, _ in columns), verdict, style=style)
+    return table
+
+
+def print_curve(console, record: dict) -> None:
+    """The table (size, rows, train and val loss and the metric, mean ± std), the verdict."""
+    def cell(mean, std, places=4):  # fixed point: a memorized 1e-15 reads as 0.0000
+        if mean is None:
+            return "—"
+        spec = ".4g" if max(abs(mean), std) >= 1e4 else f".{places}f"
+        return f"{mean:{spec}} ± {std:{spec}}"
+
+    metric = record["metric"]
+    table = Table(title=f"{record['task']} · loss {record['loss']} · {record['train_rows']} "
+                        f"training rows, {record['val_rows']} val rows · seeds "
+                        f"{_seeds(record)}", title_justify="left")
+    for column in ("size", "rows", "runs", "train loss", "val loss", f"val {metric}"):
+        table.add_column(column, justify="right")
+    for s in record["summary"]:
+        table.add_row(f"{s['size']:g}", str(s["rows"]), str(s["runs"]),
+                      cell(s["train_loss_mean"], s["train_loss_std"]),
+                      cell(s["val_loss_mean"], s["val_loss_std"]),
+                      cell(s["val_metric_mean"], s["val_metric_std"], places=3))
+    base = record["baseline"]
+    table.add_row("baseline", str(record["train_rows"]), "", f"{base['train_loss']:.4f}",
+                  f"{base['val_loss']:.4f}", "", style="dim")
+    console.print(table)
+    v = record["verdict"]
+    colour = {"high bias": "yellow", "high variance": "yellow", "neither": "green"}
+    console.print(f"[bold {colour.get(v['verdict'], 'white')}]{v['verdict']}[/]: "
+                  f"{v['reason']}", soft_wrap=True)
+    if "advice" in v:
+        console.print(v["advice"], soft_wrap=True)
+
+
+def _seeds(record: dict) -> str:
+    seeds = record["seeds"]
+    return ", ".join(map(str, seeds)) if len(seeds) < 4 else f"{seeds[0]}–{seeds[-1]}"
+
+
+def curve_line(run: dict, done: int, total: int) -> str:
+    """One line per finished job, for the console (runs finish in any order)."""
+    head = f"[{done:>{len(str(total))}}/{total}] size {run['size']:g}"
+    if "error" in run:
+        return f"{head} seed {run['seed']}: failed: {run['error']}"
+    return (f"{head} ({run['rows']} rows) seed {run['seed']}: train {run['train_loss']:.4g}  "
+            f"val {run['val_loss']:.4g}  best epoch {run['best_epoch']}  ({run['seconds']:.1f} s)")
+
+
+def fold_line(record: dict, done: int, k: int) -> str:
+    """One line per finished fold (folds finish in any order with --jobs)."""
+    metric = next(m for m in METRIC.values() if f"val_{m}" in record)
+    return (f"[{done}/{k}] fold {record['fold']}: train {record['train_loss']:.4g}  val "
+            f"{record['val_loss']:.4g}  val {metric} {record[f'val_{metric}']:.4g}  best epoch "
+            f"{record['best_epoch']} of {record['epochs_run']}  ({record['seconds']:.1f} s)")
+
+
+def member_line(record: dict, done: int, k: int, metric: str) -> str:
+    """The progress line printed as a member finishes."""
+    held = "val" if "val" in record["splits"] else "train"
+    s = record["splits"][held]
+    return (f"member {done}/{k} (seed {record['seed']}): {record['epochs_run']} epochs, best "
+            f"{record['best_epoch']}, {held} loss {s['loss']:.4g}, {held} {metric} {s[metric]:.4g}")
+
+
+def print_lr_find(console, result, width: int = 60, height: int = 10) -> None:
+    """The text plot of smoothed loss against log rate, how the run ended, the suggestion."""
+    for line in text_plot(result.lrs, result.smoothed, result.index, width, height,
+                          skip=int(WARMUP * result.steps)):
+        console.print(line, markup=False, highlight=False)
+    console.print(lr_stop_message(result), style="dim", markup=False)
+    if result.suggested is None:
+        console.print(result.rule, style="yellow", markup=False)
+        return
+    console.print(f"[bold green]suggested learning rate: {result.suggested:.3g}[/]  "
+                  f"(step {result.index + 1}, smoothed loss {result.smoothed[result.index]:.4g})")
+    console.print(result.rule, style="dim", markup=False)
+
+
+def lr_stop_message(result) -> str:
+    """How the range test ended, in words."""
+    n = result.lrs.size
+    last = f"{result.lrs[-1]:.3g}" if n else "—"
+    if result.stop_reason == "exploded":
+        return (f"stopped at step {n} of {result.steps} (lr {last}): the smoothed loss passed "
+                f"{DIVERGE:g}× its minimum")
+    if result.stop_reason == "diverged":
+        return f"stopped at step {n + 1} of {result.steps}: the loss became NaN/inf"
+    return f"ran all {result.steps} steps up to lr {last}"
+
+
+def fmt_finite(value) -> str:
+    """:func:`~nnfit.report.console.fmt` with a dash for infinities too (a failed run)."""
+    return fmt(value, finite_only=True)

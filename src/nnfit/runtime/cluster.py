@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import __version__
-from ..errors import FAILED, NnfitError
+from ..errors import FAILED, NnfitError, shorten
 from .jobs import JobFailed
 
 DEFAULT_TIMEOUT = 10.0  # seconds: --scheduler-timeout
@@ -93,10 +93,10 @@ def connect(address: str, timeout: float = DEFAULT_TIMEOUT):
         client = Client(address, timeout=timeout, set_as_default=False)
     except ValueError as exc:  # a malformed address: unknown scheme, no port, ...
         raise NnfitError(f"--scheduler {address}: not a Dask scheduler address "
-                         f"({_one_line(exc)}); e.g. tcp://host:8786") from None
+                         f"({_said(exc)}); e.g. tcp://host:8786") from None
     except (OSError, TimeoutError) as exc:
         raise NnfitError(f"{address}: cannot reach the Dask scheduler within {timeout:g} s "
-                         f"({_one_line(exc)}); is `dask scheduler` running there?") from None
+                         f"({_said(exc)}); is `dask scheduler` running there?") from None
     try:
         try:
             client.wait_for_workers(1, timeout=timeout)
@@ -148,14 +148,14 @@ def check_cluster(address: str, on_scheduler: Any, versions: dict[str, Any],
     nthreads : worker address -> its number of threads
     """
     if isinstance(on_scheduler, BaseException) or on_scheduler != __version__:
-        found = (f"cannot import this nnfit ({_one_line(on_scheduler)})"
+        found = (f"cannot import this nnfit ({_said(on_scheduler)})"
                  if isinstance(on_scheduler, BaseException)
                  else f"runs nnfit {on_scheduler}, this is nnfit {__version__}")
         raise NnfitError(f"{address}: the Dask scheduler {found}; it unpickles every job, so "
                          f"install this nnfit where it runs")
     missing = sorted(w for w, v in versions.items() if isinstance(v, BaseException))
     if missing:
-        error = _one_line(versions[missing[0]])
+        error = _said(versions[missing[0]])
         raise NnfitError(f"{address}: this nnfit ({__version__}) does not import on "
                          f"{_some(missing)} ({error}); install it where the workers run")
     other = sorted(w for w, v in versions.items() if v != __version__)
@@ -179,9 +179,9 @@ def _some(workers: Sequence[str]) -> str:
     return f"{len(workers)} workers ({workers[0]}, ...)"
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+def _said(exc: BaseException) -> str:
+    """What an exception says, on one line and short."""
+    return shorten(" ".join(str(exc).split()) or type(exc).__name__)
 
 
 def run_on_cluster(run_one: Callable, fn: Callable, jobs: Sequence, shared: Any,
@@ -211,10 +211,10 @@ def run_on_cluster(run_one: Callable, fn: Callable, jobs: Sequence, shared: Any,
                 index, result = future.result()
             except KilledWorker as exc:
                 result = JobFailed(index, "KilledWorker",
-                                   f"the Dask workers running it died ({_one_line(exc)})")
+                                   f"the Dask workers running it died ({_said(exc)})")
             except _cancelled() as exc:
                 raise NnfitError(f"{client.scheduler.address}: the cluster cancelled job "
-                                 f"{index + 1} ({_one_line(exc)}); lost the scheduler?",
+                                 f"{index + 1} ({_said(exc)}); lost the scheduler?",
                                  FAILED) from None
             collect(index, result)
     finally:  # Ctrl-C, a bug in a job, or done: nothing left to run, the data released

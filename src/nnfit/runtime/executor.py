@@ -51,11 +51,18 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NnfitError
 from .cluster import DEFAULT_TIMEOUT, connected, run_on_cluster  # distributed: only to connect
 from .jobs import Interrupted, JobFailed, run_one
-from .signals import noting_ctrl_c
+from .signals import ignored_by_new_workers, noting_ctrl_c
 from .threads import usable_cores
 
 if TYPE_CHECKING:
     from distributed import Client
+
+def check_jobs(n_jobs) -> int:
+    """``n_jobs``, refused (NnfitError, one line) unless it is a positive integer."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
+    return n_jobs
+
 
 def default_jobs() -> int:
     """``--jobs`` when not given: one process per usable core."""
@@ -94,9 +101,8 @@ def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
         on the scheduler or a worker, a worker with more than one thread
         (:func:`~nnfit.workflows.cluster.connect`)
     """
-    if scheduler is None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int)
-                              or n_jobs < 1):
-        raise NnfitError(f"--jobs must be a positive integer (got {n_jobs!r})")
+    if scheduler is None:
+        check_jobs(n_jobs)
     jobs = list(jobs)
     results: list = [None] * len(jobs)
 
@@ -165,8 +171,9 @@ def _pool(fn, jobs, indices, shared, n_jobs, collect) -> list[int]:
     # a loky pool even for one job: a worker process, so its death cannot take this one
     parallel = Parallel(n_jobs=max(2, min(n_jobs, len(indices))), backend="loky", batch_size=1,
                         return_as="generator_unordered" if unordered else "generator")
-    outputs = parallel(delayed(run_one)(fn, index, jobs[index], True, shared)
-                       for index in indices)
+    with ignored_by_new_workers():  # the workers start here, and inherit it
+        outputs = parallel(delayed(run_one)(fn, index, jobs[index], True, shared)
+                           for index in indices)
     left = set(indices)
     try:
         for index, result in outputs:

@@ -46,3 +46,19 @@ def ctrl_c_stops(stop: threading.Event):
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def ignored_by_new_workers():
+    """Ignore Ctrl-C while worker processes start: a signal ignored stays ignored across fork
+    and exec, so a worker never dies of a Ctrl-C, with a traceback, while it still imports
+    (a terminal's Ctrl-C reaches the whole process group; the parent owns it and stops the
+    workers). Main thread only; a press within these few milliseconds is not seen."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from ..errors import FAILED, NnfitError
 from ..training.observers import Observer
-from .atomic import write_atomic
+from .csv_file import csv_text, write_csv
+
+EMPTY = ("epoch", "train_loss")  # the header of a history without an epoch
 
 
 class HistoryWriter(Observer):
@@ -28,11 +29,10 @@ class HistoryWriter(Observer):
         self._file = open(self.path, "w", encoding="utf-8", newline="")
 
     def on_epoch_end(self, epoch, logs):
-        lines = ""
-        if self.columns is None:
+        first = self.columns is None
+        if first:
             self.columns = list(logs)
-            lines = ",".join(self.columns) + "\n"
-        self._append(lines + ",".join(_cell(logs.get(c)) for c in self.columns) + "\n")
+        self._append(csv_text(self.columns, [logs], nonfinite="nan", header=first))
 
     def _append(self, text: str) -> None:
         """Write whole lines or none: on a full disk the file is cut back to its last
@@ -52,7 +52,7 @@ class HistoryWriter(Observer):
 
     def on_train_end(self, logs):
         if self.columns is None:  # no epoch finished: still a CSV, with its header
-            self._append("epoch,train_loss\n")
+            self._append(csv_text(EMPTY, []))
         try:
             os.fsync(self._file.fileno())
             self._file.close()
@@ -63,16 +63,6 @@ class HistoryWriter(Observer):
 def write_history(path: Path, history: dict[str, list[float]], epochs: list[int]) -> Path:
     """``history.csv`` at once, from a finished run's History (the same format as HistoryWriter)."""
     columns = list(history)
-    lines = [",".join(["epoch", *(columns or ["train_loss"])])]
-    lines += [",".join([str(epoch), *(_cell(history[c][i] if i < len(history[c]) else None)
-                                      for c in columns)])
-              for i, epoch in enumerate(epochs)]
-    return write_atomic(path, "\n".join(lines) + "\n")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else "nan"
-    return str(value)
+    rows = [[epoch, *(history[c][i] if i < len(history[c]) else None for c in columns)]
+            for i, epoch in enumerate(epochs)]
+    return write_csv(path, ["epoch", *columns] if columns else EMPTY, rows, nonfinite="nan")

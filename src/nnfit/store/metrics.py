@@ -1,11 +1,13 @@
-"""``metrics.json`` as ``nnfit show`` reads it: validated, never trusted.
+"""``metrics.json``: one typed record, :class:`MetricsRecord`, written and read through the
+same model.
 
-``show`` prints a run's metrics with :func:`nnfit.report.console.print_report` (and the
-ensemble table), which index into the file freely. A run directory may come from anyone,
-so :func:`read_metrics` checks the parts those functions read against :class:`ShownMetrics`
-first; a file that fails is reported in one line (``metrics.json: unreadable (…)``) and
-the rest of ``show`` still prints. Keys ``show`` does not read are allowed and ignored:
-``metrics.json`` is a report, not a contract, and grows with every release.
+A run writes it with :func:`write_metrics` (every section validated, only the sections
+the run has, in the model's key order). ``show`` reads it back with :func:`read_metrics`:
+a run directory may come from anyone, so the file is validated strictly against the same
+model before anything indexes into it; a file that fails is reported in one line
+(``metrics.json: unreadable (…)``) and the rest of ``show`` still prints. Keys the model
+does not name are kept on writing and ignored on reading: ``metrics.json`` is a report,
+not a contract, and grows with every release.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import NnfitError
-from .safe_read import one_line, read_json
+from ..config.messages import format_errors
+from ..errors import NnfitError, shorten
+from ..evaluation.diagnosis import Check
+from .atomic import write_json
+from .safe_read import read_json
 
 
 def _number(value: Any) -> Any:
@@ -30,21 +35,23 @@ Scores = dict[str, Number]  # one split: rows, loss and the task's metrics
 
 
 class Loose(BaseModel):
-    """Strict types for what is read, other keys ignored."""
+    """Typed where read; other keys kept (on writing) and never relied on (on reading)."""
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="allow")
 
 
 class Diagnosis(Loose):
     verdict: str
     reason: str
     advice: str | None = None
+    kind: str | None = None  # nnfit.evaluation.diagnosis.Kind; absent from older files
     evidence: list[dict[str, Any]] = []
+    not_checked: list[dict[str, Any]] = []
 
     @model_validator(mode="after")
     def _probe_has_its_numbers(self):
         for check in self.evidence:
-            if check.get("check") == "capacity probe":
+            if check.get("check") == Check.PROBE:
                 for key in ("epochs", "seconds", "train_loss"):
                     value = check.get(key)
                     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -76,8 +83,16 @@ class EnsembleRecords(Loose):
     records: list[MemberRecord]
 
 
-class ShownMetrics(Loose):
-    """What ``show`` prints of ``metrics.json``."""
+class DataSource(Loose):
+    csv: str
+    rows: int
+    inputs: int
+
+
+class MetricsRecord(Loose):
+    """The whole of ``metrics.json``, in its key order; the optional sections only when set."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     task: str
     loss: str
@@ -86,10 +101,21 @@ class ShownMetrics(Loose):
     diagnosis: Diagnosis
     epochs_run: int
     best_epoch: int
+    seconds: float | None = None
     stop_reason: str = "completed"
-    class_weight: dict[str, float] | None = None
+    restored_best: bool | None = None
+    threads: int | None = None
+    threads_reason: str | None = None
     dead_relu: list[DeadUnits] = []
+    confusion_split: str | None = None
+    class_weight: dict[str, float] | None = None
+    data: DataSource | None = None
     ensemble: EnsembleRecords | None = None
+    cv: dict[str, Any] | None = None  # train --cv: the folds, their mean and std
+
+    def dump(self) -> dict:
+        """The record as ``metrics.json`` holds it (the sections this run has)."""
+        return self.model_dump(exclude_unset=True)
 
     @model_validator(mode="after")
     def _tables_are_complete(self):
@@ -116,6 +142,11 @@ class ShownMetrics(Loose):
         return self
 
 
+def write_metrics(run_dir: str | Path, record: MetricsRecord) -> Path:
+    """``RUN_DIR/metrics.json``, written atomically."""
+    return write_json(Path(run_dir) / "metrics.json", record.dump())
+
+
 def read_metrics(run_dir: str | Path) -> tuple[dict | None, str | None]:
     """``(metrics, problem)``: the checked ``metrics.json`` of a run, or None and why not.
 
@@ -127,13 +158,11 @@ def read_metrics(run_dir: str | Path) -> tuple[dict | None, str | None]:
         return None, None
     try:
         metrics = read_json(run_dir, "metrics.json")
-        ShownMetrics.model_validate(metrics, strict=True)
+        MetricsRecord.model_validate(metrics, strict=True)
     except NnfitError as exc:
         why = exc.message.removeprefix(f"{path}: ")
-        return None, f"metrics.json: unreadable ({one_line(why, 300)})"
+        return None, f"metrics.json: unreadable ({shorten(why, 300)})"
     except ValidationError as exc:
-        from ..config.messages import format_errors
-
-        first = format_errors(exc, ShownMetrics)[0][1]
-        return None, f"metrics.json: unreadable ({one_line(first, 300)})"
+        first = format_errors(exc, MetricsRecord)[0][1]
+        return None, f"metrics.json: unreadable ({shorten(first, 300)})"
     return metrics, None

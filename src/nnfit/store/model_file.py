@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from .. import __version__
 from ..config.messages import format_errors
 from ..data.preprocess import Preprocessor
-from ..errors import NnfitError
+from ..errors import NnfitError, shorten
 from ..nn.build import build_network
 from ..nn.ensemble import Ensemble
 from ..nn.losses import make_loss
@@ -54,7 +54,7 @@ from ..runtime import memory as resources
 from .atomic import write_atomic, write_json
 from .model_schema import FORMAT_VERSION, Invalid, ModelFile, Plan, check_consistency
 from .npz import read_arrays
-from .safe_read import one_line, open_run_file, read_json
+from .safe_read import open_run_file, read_json
 
 
 def save_model(run_dir: Path, network, prep, loss_name: str,
@@ -170,11 +170,11 @@ def read_model(run_dir: str | Path) -> LoadedModel:
         errors = sorted(format_errors(exc, ModelFile), key=lambda e: "(did you mean" not in e[1])
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" \
             if len(errors) > 1 else ""
-        raise NnfitError(f"{json_path}: {one_line(errors[0][1], 300)}{more}") from None
+        raise NnfitError(f"{json_path}: {shorten(errors[0][1], 300)}{more}") from None
     try:
         planned = check_consistency(description)
     except Invalid as exc:
-        raise NnfitError(f"{json_path}: {one_line(str(exc), 300)}") from None
+        raise NnfitError(f"{json_path}: {shorten(str(exc), 300)}") from None
     dtype, members = description.architecture.dtype, description.members
     check_memory(planned, dtype, members, json_path)
     lead = (members,) if members else ()
@@ -192,12 +192,12 @@ def _check_format_version(meta: Any, path: Path) -> None:
     version = meta.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int):
         got = "missing" if "format_version" not in meta \
-            else f"not an integer ({one_line(repr(version), 40)})"
+            else f"not an integer ({shorten(repr(version), 40)})"
         raise NnfitError(f"{path}: format_version is {got}; is this a model.json written by "
                          f"'nnfit train'?")
     if version > FORMAT_VERSION:
         writer = meta.get("nnfit_version")
-        writer = one_line(writer, 40) if isinstance(writer, str) else "an unknown version"
+        writer = shorten(writer, 40) if isinstance(writer, str) else "an unknown version"
         raise NnfitError(f"{path}: model format version {version} is newer than this nnfit "
                          f"reads: written by nnfit {writer}, this nnfit {__version__} reads "
                          f"format {FORMAT_VERSION}; upgrade nnfit to load it")

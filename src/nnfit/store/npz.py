@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NnfitError
+from ..errors import NnfitError, shorten
 from ..nn.checks import all_finite
-from .safe_read import one_line, open_run_file
+from .safe_read import open_run_file
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def read_arrays(run_dir: Path, expected: dict[str, tuple[int, ...]], dtype: str,
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
                 ValueError, NotImplementedError, RuntimeError) as exc:
             raise NnfitError(f"{path}: unreadable or corrupted ({exc.__class__.__name__}: "
-                             f"{one_line(str(exc))})") from None
+                             f"{shorten(str(exc))})") from None
     for name, array in arrays.items():
         if all_finite(array):  # no mask on the path every good file takes
             continue
@@ -68,9 +68,9 @@ def _headers(archive: zipfile.ZipFile, path: Path, expected: dict, optional: tup
     names = [info.filename for info in archive.infolist()]
     for name in names:
         if names.count(name) > 1:
-            raise NnfitError(f"{path}: the member {one_line(name, 80)!r} appears twice")
+            raise NnfitError(f"{path}: the member {shorten(name, 80)!r} appears twice")
         if name.removesuffix(".npy") not in expected or not name.endswith(".npy"):
-            raise NnfitError(f"{path}: unexpected member {one_line(name, 80)!r}; a model file "
+            raise NnfitError(f"{path}: unexpected member {shorten(name, 80)!r}; a model file "
                              f"holds {' and '.join(expected)} only")
     headers = []
     for name, shape in expected.items():

@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import NnfitError
+from ..errors import NnfitError, shorten
 
 MAX_JSON_BYTES = 50 * 2**20  # 1000 quantiles for each of 2000 columns make a ~40 MB model.json
 
@@ -83,7 +83,7 @@ def read_json(run_dir: str | Path, name: str, limit: int = MAX_JSON_BYTES):
     except RecursionError:
         raise NnfitError(f"{path}: not valid JSON (nested too deeply to read)") from None
     except ValueError as exc:  # json.JSONDecodeError, and what the hooks below raise
-        raise NnfitError(f"{path}: not valid JSON ({one_line(str(exc))})") from None
+        raise NnfitError(f"{path}: not valid JSON ({shorten(str(exc))})") from None
 
 
 def _no_constant(name: str):
@@ -93,7 +93,7 @@ def _no_constant(name: str):
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {one_line(text, 40)} is too large for a float")
+        raise ValueError(f"the number {shorten(text, 40)} is too large for a float")
     return value
 
 
@@ -102,11 +102,5 @@ def _unique_keys(pairs: list) -> dict:
     if len(result) != len(pairs):
         seen = set()
         twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"the key {one_line(repr(twice), 80)} is given twice in one object")
+        raise ValueError(f"the key {shorten(repr(twice), 80)} is given twice in one object")
     return result
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """``text`` cut to ``limit`` characters, on one line (a file's contents can hold anything)."""
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
-    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -10,12 +10,17 @@ scored and saved as one run directory that ``eval``, ``predict`` and ``show`` re
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..errors import FAILED, NnfitError
+from ..evaluation.scoring import score_splits
 from ..evaluation.task import HEADLINE_METRIC
+from ..nn.ensemble import Ensemble
+from ..runtime.executor import run_jobs
+from ..runtime.jobs import Interrupted, JobFailed, job_config
 from .fit import FitResult, fit
 
 if TYPE_CHECKING:
@@ -41,11 +46,7 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
     curves are the ones plotted and diagnosed); ``seconds`` is the wall time of all.
     ``on_member(done, member)`` is called in this process as each member finishes.
     """
-    import time
 
-    from ..nn.ensemble import Ensemble
-    from ..runtime.executor import run_jobs
-    from ..runtime.jobs import Interrupted, JobFailed, job_config
 
     k, seed = config.training.ensemble, config.training.seed
     members: dict[int, Member] = {}
@@ -75,15 +76,10 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
 
 def member_record(prepared: Prepared, seed: int, result: FitResult) -> dict:
     """A member's seed, epochs and per-split loss and headline metric (for the table)."""
-    import numpy as np
-
-    ds, task = prepared.data, prepared.task
+    task = prepared.task
     metric = HEADLINE_METRIC[task.kind]
-    splits = {}
-    for name, X in ds.X.items():
-        with np.errstate(over="ignore", invalid="ignore"):
-            scored = task.score(result.network.predict(X), ds.y[name])
-        splits[name] = {"loss": scored["loss"], metric: scored[metric]}
+    scored = score_splits(result.network, task, prepared.data, baseline=False)
+    splits = {name: {"loss": s["loss"], metric: s[metric]} for name, s in scored.splits.items()}
     return {"seed": seed, "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
             "stop_reason": result.stop_reason, "seconds": round(result.seconds, 3),
             "splits": splits}
@@ -94,11 +90,3 @@ def ensemble_section(members: list[Member], metric: str, jobs: int | None,
     """``metrics.json``'s ``ensemble`` section: the members' records and where they ran."""
     return {"members": len(members), "metric": metric, "jobs": jobs, "scheduler": scheduler,
             "records": [m.record for m in members]}
-
-
-def member_line(record: dict, done: int, k: int, metric: str) -> str:
-    """The progress line printed as a member finishes."""
-    held = "val" if "val" in record["splits"] else "train"
-    s = record["splits"][held]
-    return (f"member {done}/{k} (seed {record['seed']}): {record['epochs_run']} epochs, best "
-            f"{record['best_epoch']}, {held} loss {s['loss']:.4g}, {held} {metric} {s[metric]:.4g}")

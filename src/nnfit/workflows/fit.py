@@ -48,7 +48,7 @@ class FitResult:
     val_last_outputs: np.ndarray | None = None  # and at the last one: the curve's paired evidence
 
 
-def one_network(config, command: str):
+def refuse_ensemble(config, command: str):
     """``config``, refused when it asks for an ensemble: ``command`` trains single networks."""
     if config.training.ensemble > 1:
         raise NnfitError(f"training.ensemble: {command} trains single networks; set "

@@ -1,8 +1,8 @@
 """``nnfit eval``, ``nnfit predict`` and ``nnfit show``: everything that starts from a saved run.
 
-The model is loaded with :func:`nnfit.store.load_model`, which checks every byte it uses
-against one schema before anything is built (:mod:`nnfit.model_file`: no pickle, no
-symlinks, sizes before allocation);
+The model is loaded with :func:`nnfit.store.model_file.load_model`, which checks every
+byte it uses against one schema before anything is built (no pickle, no symlinks, sizes
+before allocation);
 the stored preprocessing is applied exactly as in training, so the same rows give
 bit-identical outputs. Categories never seen in training become all-zero one-hot
 rows, and empty cells follow the training's ``data.missing`` policy (``drop``
@@ -12,20 +12,37 @@ class never seen in training counts as a wrong prediction, with a warning.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.preprocess import label_text
-from ..errors import NnfitError
+import numpy as np
+import pandas as pd
+
+from ..data.labels import label_text
+from ..data.preprocess import Preprocessor
+from ..data.table import read_table, require_columns
+from ..errors import NnfitError, Note, warning
+from ..evaluation.task import Task, make_task
 from ..runtime.memory import PREDICT_CHUNK  # rows per forward pass: bounded scratch memory
-from .train import layer_rows
+from ..runtime.threads import blas_threads, choose_threads, dense_macs
+from ..store.metrics import read_metrics
+from ..store.model_file import load_model
 
 
-def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = ()):
-    """``(network, prep, task, frame, X, warnings)`` for a saved run and a CSV."""
-    from ..data.table import read_table, require_columns
-    from ..evaluation.task import make_task
-    from ..store.model_file import load_model
+@dataclass
+class Inputs:
+    """A saved run's model and a CSV's rows, transformed as in training."""
 
+    network: object  # a Network or an Ensemble
+    prep: Preprocessor
+    task: Task
+    frame: pd.DataFrame  # the rows kept (after data.missing)
+    X: np.ndarray  # (n_rows, n_inputs)
+    warnings: list[Note]
+
+
+def load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = ()) -> Inputs:
+    """The model of ``run_dir`` and the rows of ``csv_path`` it will see."""
     network, prep, meta = load_model(run_dir)
     frame = read_table(csv_path, prep.reading)
     source = str(csv_path)
@@ -37,35 +54,42 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
     n_rows = len(frame)
     frame, dropped = prep.apply_missing(frame, source, with_targets=need_targets)
     if dropped:
-        warnings.append(f"warning: {source}: skipped {dropped} of {n_rows} rows with empty cells "
-                        f"(the model was trained with data.missing: {prep.missing})")
+        warnings.append(warning(f"{source}: skipped {dropped} of {n_rows} rows with empty cells "
+                                f"(the model was trained with data.missing: {prep.missing})"))
     X, unseen = prep.transform(frame, source)
-    warnings += [f"warning: {source}: {count} value(s) of {col!r} never seen in training "
-                 f"(encoded as all-zero)" for col, count in unseen.items()]
-    return network, prep, make_task(prep, meta["loss"], meta.get("class_weight")), frame, X, warnings
+    warnings += [warning(f"{source}: {count} value(s) of {col!r} never seen in training "
+                         f"(encoded as all-zero)") for col, count in unseen.items()]
+    task = make_task(prep, meta["loss"], meta.get("class_weight"))
+    return Inputs(network, prep, task, frame, X, warnings)
 
 
 def _outputs(network, X):
     """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.threads``)."""
-    from ..runtime.threads import blas_threads, choose_threads, dense_macs
-
     threads, _ = choose_threads(None, dense_macs(network, min(len(X), PREDICT_CHUNK)))
     with blas_threads(threads):
         return network.predict(X, batch_size=PREDICT_CHUNK)
 
 
-def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
+@dataclass
+class Evaluation:
+    """``nnfit eval``'s numbers (what ``--json`` prints) and its warnings."""
+
+    scores: dict
+    warnings: list[Note]
+
+
+def evaluate(run_dir: str | Path, csv_path: str | Path) -> Evaluation:
     """Loss and the task's metrics of a saved model on a CSV that has the target column.
 
-    Returns ``{"loss", "n_rows", <metrics>, "warnings"}``; classification adds
+    ``scores`` holds ``n_rows``, ``loss`` and the task's metrics; classification adds
     ``classes``, ``per_class`` (precision, recall, f1, support) and ``confusion_matrix``.
     Rows whose class the model never saw count as wrong in ``accuracy`` and
     ``f1_macro`` (each such label is a class with F1 = 0); ``loss``, ``per_class``
     and the confusion matrix cover the rows of known classes (``unseen_rows`` says
     how many were left out).
     """
-    network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, True)
-    source = str(csv_path)
+    inputs = load_inputs(run_dir, csv_path, True)
+    prep, task, frame, source = inputs.prep, inputs.task, inputs.frame, str(csv_path)
     y, new_labels = prep.encode_targets(frame, source, unseen="mark")
     unseen = None
     if new_labels:
@@ -73,46 +97,67 @@ def evaluate(run_dir: str | Path, csv_path: str | Path) -> dict:
         if len(unseen) == len(y):
             raise NnfitError(f"{source}: no row has a class the model was trained on "
                              f"({', '.join(task.classes)})")
-        warnings.append(f"warning: {source}: {len(unseen)} row(s) have a class never seen in "
-                        f"training ({', '.join(map(repr, new_labels))}): counted as wrong; "
-                        f"loss and the per-class table leave them out")
-    result = {"n_rows": len(frame), **task.evaluate(_outputs(network, X), y, unseen)}
-    return {**result, "warnings": warnings}
+        inputs.warnings.append(warning(
+            f"{source}: {len(unseen)} row(s) have a class never seen in training "
+            f"({', '.join(map(repr, new_labels))}): counted as wrong; loss and the per-class "
+            f"table leave them out"))
+    scores = {"n_rows": len(frame),
+              **task.evaluate(_outputs(inputs.network, inputs.X), y, unseen)}
+    return Evaluation(scores, inputs.warnings)
 
 
-def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = None):
+@dataclass
+class Predictions:
+    """``nnfit predict``'s table and its warnings."""
+
+    frame: pd.DataFrame
+    warnings: list[Note]
+
+
+def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = None
+            ) -> Predictions:
     """Predictions as a DataFrame, in the CSV's row order (the target column may be absent).
 
     Classification: ``predicted_<target>`` and ``probability_<class>`` per class;
     regression: ``predicted_<target>`` per target, in the target's units. An
-    ``id_column`` is copied through first. Returns ``(frame, warnings)``.
+    ``id_column`` is copied through first.
     """
-    import pandas as pd
-
     keep = (id_column,) if id_column else ()
-    network, prep, task, frame, X, warnings = _load_inputs(run_dir, csv_path, False, keep)
-    columns = {id_column: frame[id_column].to_numpy()} if id_column else {}
-    columns.update(task.prediction_columns(_outputs(network, X)))
-    return pd.DataFrame(columns), warnings
+    inputs = load_inputs(run_dir, csv_path, False, keep)
+    columns = {id_column: inputs.frame[id_column].to_numpy()} if id_column else {}
+    columns.update(inputs.task.prediction_columns(_outputs(inputs.network, inputs.X)))
+    return Predictions(pd.DataFrame(columns), inputs.warnings)
 
 
-def show(run_dir: str | Path) -> dict:
-    """What a run holds: architecture, parameter counts, data columns, classes, its metrics.
+@dataclass
+class Shown:
+    """What a run holds (``nnfit show``): the model, its data columns, its checked metrics.
 
     ``metrics`` is the checked ``metrics.json`` (None when absent or unreadable), and
     ``metrics_problem`` the one line saying why it could not be read, or None.
     """
-    from ..store.metrics import read_metrics
-    from ..store.model_file import load_model
 
+    run_dir: str
+    nnfit_version: str
+    task: str
+    loss: str
+    targets: list[str]
+    classes: list[str] | None
+    features: list[str]
+    inputs: list[str]
+    layers: list[tuple[str, tuple[int, ...], int]]
+    n_params: int
+    dtype: str
+    members: int
+    metrics: dict | None
+    metrics_problem: str | None
+
+
+def show(run_dir: str | Path) -> Shown:
+    """What a run holds: architecture, parameter counts, data columns, classes, its metrics."""
     network, prep, meta = load_model(run_dir)
     metrics, problem = read_metrics(run_dir)
-    return {
-        "run_dir": str(run_dir), "nnfit_version": meta["nnfit_version"],
-        "task": prep.task, "loss": meta["loss"], "target": prep.targets, "classes": prep.classes,
-        "features": prep.features, "inputs": prep.input_names,
-        "layers": layer_rows(network),
-        "n_params": int(network.n_params), "dtype": network.dtype.name,
-        "members": len(network.members),
-        "metrics": metrics, "metrics_problem": problem,
-    }
+    return Shown(str(run_dir), meta["nnfit_version"], prep.task, meta["loss"], prep.targets,
+                 prep.classes, prep.features, prep.input_names, network.summary(),
+                 int(network.n_params), network.dtype.name, len(network.members), metrics,
+                 problem)

@@ -16,14 +16,23 @@ The network's size comes from one table, :data:`SIZES`, below.
 from __future__ import annotations
 
 import math
-import re
 import shlex
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from pydantic import ValidationError
+
+from ..config.commented import commented_yaml, flow
+from ..config.messages import format_errors
+from ..config.schema import Config
+from ..data.checks import index_like_columns
+from ..data.dataset import select_columns
+from ..data.split import split_sizes
+from ..data.table import READING_DEFAULTS, read_table
 from ..errors import NnfitError
+from ..evaluation.diagnosis import MIN_VAL_ROWS
+from .prepared import prepare
 
 # -- how big a network: the numbers to tune ------------------------------------------------
 SIZES = (  # (training rows up to, hidden layers, units per layer): the first row that holds
@@ -96,65 +105,6 @@ def hidden_weights(n_inputs: int, n_layers: int, units: int) -> int:
     return (n_inputs + 1) * units + (n_layers - 1) * (units + 1) * units
 
 
-# -- what every key means: one comment per dotted path ---------------------------------------
-# ``model.layers[].X`` is option X of a layer. Allowed values of a key whose type is a fixed
-# set (a Literal, or true/false) are appended from config.py, so a new choice shows by itself.
-COMMENTS = {
-    "data": "where the rows come from; how they are read, split and scaled",
-    "data.target": "the column to predict (a list: several regression targets)",
-    "data.features": "the input columns; null: all but the target and data.exclude",
-    "data.task": "auto decides from the target column",
-    "data.test_fraction": "share of rows held out for the test score, never trained on (0: none)",
-    "data.val_fraction": "share held out to watch training: early stopping, verdict (0: none)",
-    "data.scale": "numeric inputs, scaled with training-row statistics",
-    "data.missing": "empty cells: stop; drop their rows; fill with training means",
-    "data.scale_target": "regression: train on the standardized target",
-    "data.exclude": "columns to leave out, e.g. an exported index or an ID",
-    "data.delimiter": "one character; null: sniffed among , ; tab |",
-    "data.na_values": "more strings meaning an empty cell, e.g. ['?', '-999']",
-    "data.keep_default_na": "pandas' NA, N/A, null, NaN ... mean an empty cell",
-    "data.encoding": "the file's text encoding, e.g. utf-8, latin-1, cp1252",
-    "data.split_seed": "seeds which rows go to train / val / test; null: training.seed",
-    "model": "the network",
-    "model.layers": "hidden layers, first to last; nnfit adds the output layer",
-    "model.layers[].type": "dense: fully connected",
-    "model.layers[].units": "the layer's width: how many neurons",
-    "model.layers[].activation": "or {name: leaky_relu, slope: 0.05}",
-    "training": "how the weights are fitted",
-    "training.loss": "what training minimizes; auto: from the task",
-    "training.optimizer": "the update rule",
-    "training.lr": "learning rate, the step size; nnfit lr-find suggests one",
-    "training.momentum": "for momentum and nesterov; 0 to 1",
-    "training.batch_size": "rows per gradient step",
-    "training.epochs": "passes over the training rows, at most",
-    "training.schedule": "how the rate moves from lr: a name, or {name: cosine, warmup: 5}",
-    "training.schedule.name": "the schedule; each takes its own options below it",
-    "training.schedule.warmup": "cosine: epochs of linear warm-up before the cosine decay",
-    "training.schedule.pct_start": "onecycle: share of the updates spent rising to lr",
-    "training.schedule.div_factor": "onecycle: starts at lr / div_factor",
-    "training.schedule.final_div_factor": "onecycle: ends at lr / div_factor / final_div_factor",
-    "training.schedule.step_size": "step: epochs between cuts",
-    "training.schedule.gamma": "step: factor of each cut",
-    "training.schedule.factor": "plateau: factor of each cut",
-    "training.schedule.patience": "plateau: epochs without a better val loss before a cut",
-    "training.schedule.min_lr": "plateau: the rate never goes below this",
-    "training.weight_decay": "decoupled decay W ← W·(1 − lr·λ), adamw only; never biases",
-    "training.l2": "coupled L2 penalty (λ/2)·‖W‖² on the loss, any optimizer; never biases",
-    "training.clip_norm": "rescale the gradient to this global norm when longer; null: off",
-    "training.ensemble": "train this many seeds and average their predictions",
-    "training.class_weight": "classes: weight the loss per class; balanced, or {label: weight}",
-    "training.early_stopping": "stop when val loss stops improving, keep the best; false: off",
-    "training.early_stopping.patience": "epochs without improvement before stopping",
-    "training.early_stopping.min_delta": "how far val loss must fall to count as better",
-    "training.early_stopping.restore_best": "end with the weights of the best epoch",
-    "training.seed": "seeds the split (unless data.split_seed) and, apart, init and shuffling",
-    "training.dtype": "floating-point precision of the network",
-    "training.threads": "BLAS threads: auto, or a count",
-    "sweep": "nnfit sweep's grid: {dotted key: [values]}",
-}
-COMMENT_COLUMN = 32  # where inline comments start, when the line leaves room
-
-
 @dataclass
 class Facts:
     """What :func:`starter` found in the CSV: the reasons its YAML comments give."""
@@ -196,9 +146,6 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
     ``data.missing``, ``data.val_fraction``, ``model.layers``) and, for the rest, the
     defaults of ``nnfit.config``'s models (``sweep`` left out).
     """
-    from ..data.dataset import select_columns
-    from ..data.table import READING_DEFAULTS, read_table
-    from .prepared import prepare
 
     unknown = sorted(set(reading) - set(READING_DEFAULTS))
     if unknown:
@@ -234,17 +181,16 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
         n_val=int(splits["val"].shape[0]) if "val" in splits else 0,
         val_default=default.val_fraction, features=[f for f in features if f not in excluded],
         n_inputs=prepared.prep.n_inputs, kind=task.kind, loss=task.loss_name,
-        task_reason=_task_reason(prepared.notes), classes=getattr(task, "classes", None),
+        task_reason=prepared.task_reason or "", classes=getattr(task, "classes", None),
         empty_cells=empty_cells, excluded=excluded,
-        output_layer=next((n for n in prepared.notes if n.startswith("output layer:")), ""),
-        warnings=[n for n in prepared.notes if n.startswith("warning:")])
+        output_layer=next((n.text for n in prepared.notes if n.key == "output_layer"), ""),
+        warnings=[str(n) for n in prepared.notes if n.warning])
     return config, facts
 
 
 def _excluded(frame, features: list[str]) -> dict[str, str]:
     """``{column: why}`` for the features to leave out, in file order: entirely empty
     columns (``train`` refuses them) and columns that count the rows (an exported index)."""
-    from ..data.checks import index_like_columns
 
     why = {c: "is entirely empty" for c in features if frame[c].isna().all()}
     for column, start in index_like_columns(frame, features):
@@ -257,8 +203,6 @@ def _val_fraction(n_rows: int, test_fraction: float, default: float) -> float:
     """``default``, or the first of :data:`VAL_FRACTIONS` whose split of ``n_rows`` has the
     validation rows the fit verdict needs and twice as many training rows (``default``
     when none has)."""
-    from ..data.split import split_sizes
-    from ..evaluation.diagnosis import MIN_VAL_ROWS
 
     def n_val(fraction: float) -> int:
         try:
@@ -273,25 +217,13 @@ def _val_fraction(n_rows: int, test_fraction: float, default: float) -> float:
 
 
 def _validated(raw: dict, source: str):
-    from pydantic import ValidationError
 
-    from ..config.messages import format_errors
-    from ..config.schema import Config
 
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
         raise NnfitError("\n".join(f"starter config for {source}: {line}"
                                    for _, line in format_errors(exc))) from None
-
-
-def _task_reason(notes: list[str]) -> str:
-    """The reason in decide_task's note: ``task: X (REASON; set data.task to override)``."""
-    for note in notes:
-        found = re.fullmatch(r"task: \w+ \((.*); set data\.task to override\)", note)
-        if found:
-            return found.group(1)
-    return ""
 
 
 # -- the decisions, in words -------------------------------------------------------------------
@@ -326,8 +258,6 @@ def _plural(n: int, word: str) -> str:
 
 def reasons(config: dict, facts: Facts) -> dict[str, str]:
     """Why the data-dependent keys hold what they hold, by dotted path."""
-    from ..data.split import split_sizes
-    from ..evaluation.diagnosis import MIN_VAL_ROWS
 
     why = {}
     inputs = _plural(len(facts.features), "feature column") + (
@@ -387,7 +317,7 @@ def decisions(config: dict, facts: Facts) -> list[str]:
     for path in ("data.exclude", "data.missing", "data.val_fraction"):
         if path in why:
             value = config["data"][path.split(".")[1]]
-            lines.append(f"{path}: {_flow(value)} ({why[path]})")
+            lines.append(f"{path}: {flow(value)} ({why[path]})")
     return [*lines, *facts.warnings]
 
 
@@ -410,110 +340,17 @@ def starter_yaml(config: dict, csv_path: str | Path, facts: Facts | None = None,
                  config_path: str | Path | None = None) -> str:
     """``config`` as YAML text with every key commented.
 
-    Each key gets its :data:`COMMENTS` entry and allowed values inline; a key whose
+    Each key gets its ``COMMENTS`` entry and allowed values inline; a key whose
     value was chosen for this data (``facts``) gets the reason on the line above.
     ``config_path``, where the text is going, completes the train command in the
     header. ``yaml.safe_load`` of the text gives ``config`` back.
     """
-    from ..config.schema import Config
-
     why = reasons(config, facts) if facts is not None else {}
-    lines = [f"# nnfit starter config for {csv_path}" + (f", from: {init_command(facts)}"
-                                                         if facts is not None else ""),
-             f"# Train it: {train_command(config_path, csv_path)}",
-             "# Every key is written out. The values not chosen for this CSV are nnfit's "
-             "defaults; edit any of them.",
-             ""]
-    _emit(lines, config, Config, "", why)
-    lines += ["", f"# sweep: {{training.lr: [0.0003, 0.001, 0.003]}}   # {_comment('sweep', None)}"]
-    return "\n".join(lines) + "\n"
+    return commented_yaml(config, why, [
+        f"nnfit starter config for {csv_path}" + (f", from: {init_command(facts)}"
+                                                  if facts is not None else ""),
+        f"Train it: {train_command(config_path, csv_path)}",
+        "Every key is written out. The values not chosen for this CSV are nnfit's defaults; "
+        "edit any of them."])
 
 
-def _emit(lines: list[str], values: dict, model, prefix: str, why: dict[str, str],
-          indent: str = "") -> None:
-    fields = getattr(model, "model_fields", {})
-    for key, value in values.items():
-        path = f"{prefix}{key}"
-        info = fields.get(key)
-        sub = _submodel(info.annotation) if info is not None else None
-        lines += [f"{indent}# {line}" for line in why.get(path, "").splitlines()]
-        if path == "model.layers" and value:
-            lines.append(_line(f"{indent}{key}:", _comment(path, info)))
-            for layer in value:
-                _emit_layer(lines, layer, indent + "  ")
-        elif isinstance(value, dict) and value and sub is not None:
-            lines.append(_line(f"{indent}{key}:", _comment(path, info)))
-            _emit(lines, value, sub, f"{path}.", why, indent + "  ")
-            if not prefix and key != list(values)[-1]:
-                lines.append("")
-        else:
-            lines.append(_line(f"{indent}{key}: {_flow(value)}", _comment(path, info)))
-
-
-def _emit_layer(lines: list[str], layer: dict, indent: str) -> None:
-    from ..config.schema import LAYER_MODELS
-
-    fields = getattr(LAYER_MODELS.get(layer.get("type")), "model_fields", {})
-    for i, (key, value) in enumerate(layer.items()):
-        lead = "- " if i == 0 else "  "
-        path = f"model.layers[].{key}"
-        lines.append(_line(f"{indent}{lead}{key}: {_flow(value)}", _comment(path, fields.get(key))))
-
-
-def _line(text: str, comment: str) -> str:
-    if not comment:
-        return text
-    return f"{text.ljust(COMMENT_COLUMN - 2)}  # {comment}"
-
-
-def _comment(path: str, info) -> str:
-    """The comment of a key: what it does, then its allowed values when they are a fixed set."""
-    from ..config.schema import LAYER_MODELS, SCHEDULE_MODELS
-    from ..nn.activations import ACTIVATIONS
-
-    text = COMMENTS.get(path, "")
-    if path == "model.layers[].type":
-        choices = list(LAYER_MODELS)
-    elif path == "training.schedule.name":
-        choices = list(SCHEDULE_MODELS)
-    elif path == "model.layers[].activation":
-        choices = list(ACTIVATIONS)
-    else:
-        choices = _choices(info.annotation) if info is not None else None
-    if choices:
-        text = f"{text} [{' | '.join(choices)}]" if text else " | ".join(choices)
-    return text
-
-
-def _choices(annotation) -> list[str] | None:
-    """The allowed values of a fixed-set type (a Literal, or true/false), else None."""
-    if annotation is bool:
-        return ["true", "false"]
-    if typing.get_origin(annotation) is Literal:
-        return [str(a) for a in typing.get_args(annotation)]
-    for arg in typing.get_args(annotation):
-        found = _choices(arg)
-        if found:
-            return found
-    return None
-
-
-def _submodel(annotation):
-    """The pydantic model inside an annotation (``X | None``), or None."""
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _submodel(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _flow(value) -> str:
-    """One value as single-line YAML: ``species``, ``0.001``, ``null``, ``[a, b]``, ``'yes'``."""
-    import yaml
-
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
-    return text.removesuffix("\n...\n").strip()

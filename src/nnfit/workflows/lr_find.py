@@ -55,19 +55,32 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..config.load import load_config
 from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import FAILED, NnfitError
-from ..training.observers import Observer
-from .prepared import Prepared
+from ..report.console import print_notes
+from ..report.plots.lr import lr_find_plot
+from ..runtime.threads import blas_threads
+from ..store.atomic import write_atomic
+from ..store.csv_file import write_csv
+from ..store.run_dir import make_run_dir
+from ..training.range_test import (
+    END,
+    MIN_STEPS,
+    START,
+    STEPS,
+    WARMUP,
+    RangeTest,
+    schedule,
+)
+from ..training.trainer import Trainer
+from .fit import optimizer_for, refuse_ensemble, threads_for
+from .prepared import Prepared, prepare
+from .run import resolved_config
 
 if TYPE_CHECKING:
     from ..config.schema import Config
 
-START, END, STEPS = 1e-7, 10.0, 100
-MIN_STEPS = 10  # fewer cannot show a curve (the first tenth is the average's warm-up)
-BETA = 0.98  # the moving average's decay (fastai's)
-DIVERGE = 4.0  # stop once the smoothed loss exceeds this many times its minimum
-WARMUP = 0.1  # the share of steps the stop rule and the suggestion leave out at the start
 MIN_DROP = 0.1  # a descent takes the smoothed loss at least this share below its peak
 RULE = ("half-way down: the first rate from which the smoothed loss stays below the level "
         "half-way between its peak and its minimum (the first tenth of the steps left out)")
@@ -107,11 +120,6 @@ def check_range(start: float, end: float, steps: int) -> None:
         raise NnfitError(f"--steps must be an integer of at least {MIN_STEPS} (got {steps!r})")
 
 
-def schedule(start: float, end: float, steps: int) -> np.ndarray:
-    """``(steps,)`` rates growing exponentially from ``start`` to ``end`` (both included)."""
-    return start * (end / start) ** (np.arange(steps) / (steps - 1))
-
-
 def suggest(smoothed: np.ndarray, steps: int | None = None) -> tuple[int | None, str]:
     """The half-way-down rule (module docstring): the suggested step's index, or None,
     and the rule (or why there is no suggestion) in words.
@@ -141,48 +149,6 @@ def suggest(smoothed: np.ndarray, steps: int | None = None) -> tuple[int | None,
     return first + index, RULE
 
 
-class RangeTest(Observer):
-    """Sets the rate of each mini-batch, records its loss, and stops the run.
-
-    ``rates`` is the schedule: step ``t`` (from 1) trains at ``rates[t − 1]``. The
-    smoothed losses of the first ``warmup`` steps neither set the minimum nor are
-    held against it. Training stops after the last rate, once the smoothed loss
-    passes ``diverge`` times its minimum (``reason = "exploded"``), or when it is
-    not finite (``"diverged"``).
-    """
-
-    def __init__(self, rates: np.ndarray, beta: float = BETA, diverge: float = DIVERGE,
-                 warmup: int = 0):
-        self.rates, self.beta, self.diverge, self.warmup = rates, beta, diverge, warmup
-
-    def on_train_begin(self, trainer):
-        super().on_train_begin(trainer)
-        trainer.optimizer.lr = float(self.rates[0])
-        self.lrs: list[float] = []
-        self.losses: list[float] = []
-        self.smoothed: list[float] = []
-        self.average, self.best = 0.0, math.inf
-        self.reason = "completed"
-
-    def on_batch_end(self, step, loss):
-        trainer = self.trainer
-        self.lrs.append(trainer.optimizer.lr)
-        self.losses.append(loss)
-        self.average = self.beta * self.average + (1.0 - self.beta) * loss
-        value = self.average / (1.0 - self.beta**step)
-        self.smoothed.append(value)
-        if step > self.warmup:  # an average of a few batches is no level to judge by
-            self.best = min(self.best, value)
-        if not math.isfinite(value):
-            self.reason = "diverged"
-        elif value > self.diverge * self.best:
-            self.reason = "exploded"
-        elif step < self.rates.size:
-            trainer.optimizer.lr = float(self.rates[step])
-            return
-        trainer.stop_training = True
-
-
 def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = START,
             end: float = END, steps: int = STEPS) -> LrFindResult:
     """Run the range test on ``prepared``'s training split; print and write nothing.
@@ -196,10 +162,6 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
     >>> result = find_lr(prepare(config, "data.csv"))        # doctest: +SKIP
     >>> lrs = np.geomspace(result.suggested / 10, result.suggested * 10, 5)  # a sweep's range
     """
-    from ..runtime.threads import blas_threads
-    from ..training.trainer import Trainer
-    from .fit import optimizer_for, threads_for
-
     check_range(start, end, steps)
     config = config or prepared.config
     if config.data != prepared.config.data:
@@ -223,12 +185,10 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
                         None if index is None else float(lrs[index]), rule, index, reason, steps)
 
 
-def lr_find_csv(result: LrFindResult) -> str:
-    """``lr_find.csv``: step (from 1), lr, loss, smoothed."""
-    lines = [",".join(COLUMNS)]
-    lines += [f"{i + 1},{lr!r},{loss!r},{s!r}" for i, (lr, loss, s) in
-              enumerate(zip(result.lrs.tolist(), result.losses.tolist(), result.smoothed.tolist()))]
-    return "\n".join(lines) + "\n"
+def curve_rows(result: LrFindResult) -> list[tuple[int, float, float, float]]:
+    """``(step from 1, lr, loss, smoothed)`` per mini-batch: ``lr_find.csv``'s rows."""
+    return [(i + 1, lr, loss, s) for i, (lr, loss, s) in
+            enumerate(zip(result.lrs.tolist(), result.losses.tolist(), result.smoothed.tolist()))]
 
 
 def record(result: LrFindResult) -> dict:
@@ -236,76 +196,46 @@ def record(result: LrFindResult) -> dict:
     return {"suggested_lr": result.suggested, "rule": result.rule,
             "suggested_step": None if result.index is None else result.index + 1,
             "stop_reason": result.stop_reason, "steps": result.steps,
-            "curve": [{"step": i + 1, "lr": lr, "loss": loss, "smoothed": s} for i, (lr, loss, s)
-                      in enumerate(zip(result.lrs.tolist(), result.losses.tolist(),
-                                       result.smoothed.tolist()))]}
+            "curve": [dict(zip(COLUMNS, row)) for row in curve_rows(result)]}
+
+
+@dataclass
+class LrFindRun:
+    """What ``nnfit lr-find`` returns: the range test's result and where it was written."""
+
+    result: LrFindResult
+    run_dir: Path
+
+    @property
+    def exit_code(self) -> int:
+        """1 when there is no suggestion, else 0."""
+        return FAILED if self.result.suggested is None else 0
+
+    def json(self) -> dict:
+        return {**record(self.result), "run_dir": str(self.run_dir)}
 
 
 def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = START,
             end: float = END, steps: int = STEPS, out: str | Path | None = None,
-            overrides: Sequence[str] = (), console=None) -> tuple[LrFindResult, dict]:
+            overrides: Sequence[str] = (), console=None) -> LrFindRun:
     """The command: prepare (the split of ``train``), run the range test, and write
     ``lr_find.csv``, ``lr_find.png`` and the resolved ``config.yaml``.
 
-    Returns the result and the ``--json`` record (with ``run_dir``). ``console``
-    shows the data notes (warnings in yellow). Raises NnfitError for bad input
-    before anything is written.
+    ``console`` shows the data notes. Raises NnfitError for bad input before anything
+    is written.
     """
-    from ..config.load import load_config
-    from ..report.plots.lr import lr_find_plot
-    from ..store.atomic import write_atomic
-    from ..store.run_dir import make_run_dir
-    from .fit import one_network
-    from .prepared import prepare
-    from .run import resolved_config
-
     check_range(start, end, steps)
-    config = one_network(load_config(config_path, overrides), "nnfit lr-find")
+    config = refuse_ensemble(load_config(config_path, overrides), "nnfit lr-find")
     prepared = prepare(config, csv_path, str(config_path))
     if console is not None:
-        for note in prepared.notes:
-            console.print(note, style="yellow" if note.startswith("warning:") else "dim",
-                          markup=False)
+        print_notes(console, None, prepared.notes)
     result = find_lr(prepared, config, start=start, end=end, steps=steps)
     name, t = Path(config_path).stem, config.training
     run_dir = make_run_dir(out, f"{name}-lr-find")
     write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
-    write_atomic(run_dir / "lr_find.csv", lr_find_csv(result))
+    write_csv(run_dir / "lr_find.csv", COLUMNS, curve_rows(result))
     write_atomic(run_dir / "lr_find.png", lr_find_plot(
         result.lrs, result.smoothed, result.index,
         f"{name}: learning-rate range test ({t.optimizer}, batch {t.batch_size}, seed {t.seed})",
         skip=int(WARMUP * steps)))
-    return result, {**record(result), "run_dir": str(run_dir)}
-
-
-def stop_message(result: LrFindResult) -> str:
-    """How the range test ended, in words."""
-    n = result.lrs.size
-    last = f"{result.lrs[-1]:.3g}" if n else "—"
-    if result.stop_reason == "exploded":
-        return (f"stopped at step {n} of {result.steps} (lr {last}): the smoothed loss passed "
-                f"{DIVERGE:g}× its minimum")
-    if result.stop_reason == "diverged":
-        return f"stopped at step {n + 1} of {result.steps}: the loss became NaN/inf"
-    return f"ran all {result.steps} steps up to lr {last}"
-
-
-def print_report(console, result: LrFindResult, width: int = 60, height: int = 10) -> None:
-    """The text plot of smoothed loss against log rate, how the run ended, the suggestion."""
-    from ..report.plots.lr import text_plot
-
-    for line in text_plot(result.lrs, result.smoothed, result.index, width, height,
-                          skip=int(WARMUP * result.steps)):
-        console.print(line, markup=False, highlight=False)
-    console.print(stop_message(result), style="dim", markup=False)
-    if result.suggested is None:
-        console.print(result.rule, style="yellow", markup=False)
-        return
-    console.print(f"[bold green]suggested learning rate: {result.suggested:.3g}[/]  "
-                  f"(step {result.index + 1}, smoothed loss {result.smoothed[result.index]:.4g})")
-    console.print(result.rule, style="dim", markup=False)
-
-
-def exit_code(result: LrFindResult) -> int:
-    """1 when there is no suggestion, else 0."""
-    return FAILED if result.suggested is None else 0
+    return LrFindRun(result, run_dir)

@@ -24,7 +24,7 @@ import numpy as np
 from ..data import dataset as d
 from ..data.dataset import Dataset, Splits, check_finite_splits, default_split, read_dataset
 from ..data.seeds import TRAIN_STREAM, stream
-from ..errors import NnfitError
+from ..errors import NnfitError, Note, warning
 from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
 from ..nn.build import LayerError, build_network, plan_layers
 from ..runtime import memory as resources
@@ -48,13 +48,16 @@ class Prepared:
     data: Splits
     n_rows: int
     split_seed: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    task_reason: str | None = None  # why data.task: auto decided the task (None: set)
 
-    def layers(self, config: Config | None = None, notes: list[str] | None = None) -> list[dict]:
-        """The layer specs of ``config`` (default: the prepared one) with the output layer."""
+    def layers(self, config: Config | None = None, notes: list[Note] | None = None,
+               where: str = "") -> list[dict]:
+        """The layer specs of ``config`` (default: the prepared one) with the output layer;
+        ``where`` starts an error's message (the config's name)."""
         config = config or self.config
         return output_layers([layer.model_dump() for layer in config.model.layers], self.task,
-                             notes if notes is not None else [])
+                             notes if notes is not None else [], where)
 
     def build(self, config: Config | None = None) -> Network:
         """A freshly initialized network for ``config``, seeded from its training stream.
@@ -105,10 +108,9 @@ class Prepared:
                 f"{resources.format_bytes(available)} available")
 
 
-def memory_phrase(estimate: MemoryEstimate) -> str:
+def memory_phrase(estimate: MemoryEstimate, subject: str = "the network") -> str:
     """``the network needs ~3.7 TB (parameters, optimizer state, activations for batch 32)``."""
-
-    return (f"the network needs ~{format_bytes(estimate.total)} (parameters, optimizer state, "
+    return (f"{subject} needs ~{format_bytes(estimate.total)} (parameters, optimizer state, "
             f"activations for batch {estimate.batch_size})")
 
 
@@ -125,7 +127,8 @@ def prepare(config: Config, csv_path: str | Path, config_source: str = "config",
                         check_memory=check_memory)
 
 
-def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict]:
+def output_layers(layers: list[dict], task: Task, notes: list[Note], where: str = ""
+                  ) -> list[dict]:
     """The layer list with its output layer: the declared one, checked, or one appended.
 
     A last ``dense`` layer whose activation is identity (or the loss's own output
@@ -136,21 +139,21 @@ def output_layers(layers: list[dict], task: Task, notes: list[str]) -> list[dict
     act = last and (last["activation"] if isinstance(last.get("activation"), str)
                     else (last.get("activation") or {}).get("name"))
     if last and last["type"] == "dense" and act in ("identity", "linear", fused):
-        where = f"model.layers[{len(layers) - 1}]"
+        key = f"model.layers[{len(layers) - 1}]"
         if last["units"] != n_out:
             remedy = ("or give it an activation to make it a hidden layer" if act != fused else
                       f"a last {fused} layer is the output layer (the loss applies {fused}); "
                       f"for a hidden layer use another activation")
-            raise NnfitError(f"{where}.units: the output layer needs {n_out} unit"
+            raise NnfitError(f"{where}{key}.units: the output layer needs {n_out} unit"
                              f"{'s' if n_out > 1 else ''} for {task.describe()} (got "
                              f"{last['units']}); {remedy}")
         if act == fused and fused != "identity":
-            notes.append(f"{where}: {fused} is applied by the {task.loss_name} loss; the layer "
-                         f"outputs logits")
+            notes.append(Note(f"{key}: {fused} is applied by the {task.loss_name} loss; the "
+                              f"layer outputs logits"))
             layers = [*layers[:-1], {**last, "activation": "identity"}]
         return layers
-    notes.append(f"output layer: dense, {n_out} unit{'s' if n_out > 1 else ''} for "
-                 f"{task.describe()}")
+    notes.append(Note(f"output layer: dense, {n_out} unit{'s' if n_out > 1 else ''} for "
+                      f"{task.describe()}", key="output_layer"))
     return [*layers, {"type": "dense", "units": n_out, "activation": "identity"}]
 
 
@@ -182,7 +185,7 @@ def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
 
 
 def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config | None = None,
-                 config_source: str = "config", *, check_memory: bool = True) -> Prepared:
+                  config_source: str = "config", *, check_memory: bool = True) -> Prepared:
     """A Prepared for given row positions: preprocessing fitted on ``rows["train"]`` only.
 
     Parameters
@@ -198,7 +201,6 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     The layers are built for their shapes (nothing allocated), so a layer that does
     not fit the one before it is refused here, naming its ``model.layers[i]``.
     """
-
     config = config or dataset.config
     data, source, notes = config.data, dataset.source, list(dataset.notes)
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
@@ -213,30 +215,26 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     weights = resolve_class_weight(config.training.class_weight, dataset.classes,
                                    splits.y.get("train"), data.targets, config_source)
     prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
-                        dataset.n_rows, dataset.split_seed, notes)
-    try:
-        check_layers(prepared, config)
-    except NnfitError as exc:
-        raise NnfitError(f"{config_source}: {exc.message}") from None
+                        dataset.n_rows, dataset.split_seed, notes, dataset.task_reason)
+    check_layers(prepared, config, f"{config_source}: ")
     notes.extend(training_notes(config, rows["train"].size))
     if check_memory:
         prepared.check_memory(config, config_source)
     return prepared
 
 
-def check_layers(prepared: Prepared, config: Config) -> None:
+def check_layers(prepared: Prepared, config: Config, where: str = "") -> None:
     """The layer list (output layer included) built for its shapes, allocating nothing:
-    NnfitError naming ``model.layers[i]`` for a layer that cannot be built on the one
-    before it, or for a network whose output is not one vector per row."""
-
-    layers = prepared.layers(config, prepared.notes)
+    NnfitError naming ``model.layers[i]`` (after ``where``) for a layer that cannot be
+    built on the one before it, or for a network whose output is not one vector per row."""
+    layers = prepared.layers(config, prepared.notes, where)
     try:
         built = plan_layers(layers, (prepared.prep.n_inputs,), config.training.dtype)
     except LayerError as exc:
-        raise NnfitError(f"model.layers[{exc.index}]: {exc.reason}") from None
+        raise NnfitError(f"{where}model.layers[{exc.index}]: {exc.reason}") from None
     n_out = prepared.task.n_outputs
     if built[-1].output_shape != (n_out,):
-        raise NnfitError(f"model.layers: the output layer gets {built[-2].output_shape} per row "
+        raise NnfitError(f"{where}model.layers: the output layer gets {built[-2].output_shape} per row "
                          f"(tokens) and gives {built[-1].output_shape}, not one vector of {n_out}: "
                          f"put a pool layer (type: pool) after the last attention layer")
 
@@ -244,16 +242,16 @@ def check_layers(prepared: Prepared, config: Config) -> None:
 EPOCHS_WARNING = 1_000_000  # more epochs than this: a note that only a stop will end the run
 
 
-def training_notes(config: Config, n_train: int) -> list[str]:
+def training_notes(config: Config, n_train: int) -> list[Note]:
     """Notes on training settings that are legal but unusual on these rows."""
     t, notes = config.training, []
     if t.batch_size > n_train:
-        notes.append(f"training.batch_size {t.batch_size} is more than the {n_train} training "
-                     f"rows: every step is full-batch ({n_train} rows)")
+        notes.append(Note(f"training.batch_size {t.batch_size} is more than the {n_train} "
+                          f"training rows: every step is full-batch ({n_train} rows)"))
     if t.epochs > EPOCHS_WARNING:
-        notes.append(f"warning: training.epochs is {t.epochs}: above {EPOCHS_WARNING:,}, the run "
-                     f"ends by early stopping or Ctrl-C (which keeps everything), not by running "
-                     f"out of epochs")
+        notes.append(warning(f"training.epochs is {t.epochs}: above {EPOCHS_WARNING:,}, the "
+                             f"run ends by early stopping or Ctrl-C (which keeps everything), "
+                             f"not by running out of epochs"))
     return notes
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..evaluation.scoring import score_splits
 from ..nn.build import plan_layers
 from ..runtime import memory as resources
 from .fit import FitResult, fit
@@ -62,9 +63,9 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     if available is not None and prepared.memory(probe_config).total > available:
         return None
     fitted = fit(prepared, probe_config)
-    net, ds, task = fitted.network, prepared.data, prepared.task
-    losses = {name: task.score(net.predict(ds.X[name]), ds.y[name])["loss"]
-              for name in ("train", "val") if name in ds.X}
+    held = [name for name in ("train", "val") if name in prepared.data.X]
+    scored = score_splits(fitted.network, prepared.task, prepared.data, held, baseline=False)
+    losses = {name: scores["loss"] for name, scores in scored.splits.items()}
     widths = "→".join(str(layer["units"]) for layer in layers if layer["type"] == "dense")
     return {"train_loss": losses["train"], "val_loss": losses.get("val"), "layers": widths,
             "epochs": fitted.epochs_run, "seconds": round(fitted.seconds, 3)}

@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
-from ..evaluation.diagnosis import ADVICE, Evidence, diagnose, needs_probe, outputs_and_dead_units
+from ..errors import FAILED
+from ..evaluation.diagnosis import Check, Evidence, Kind, diagnose, probe_decision
+from ..evaluation.scoring import Scored, row_losses, score_splits
 from ..report.console import diverged_message
 from ..report.plots.learning_curves import learning_curves
-from ..report.tables import confusion_csv
 from ..runtime.threads import blas_threads
-from ..store.atomic import write_atomic, write_json
+from ..store.atomic import write_atomic
+from ..store.csv_file import confusion_csv
 from ..store.history import write_history
+from ..store.metrics import MetricsRecord, write_metrics
 from ..store.model_file import save_model
 from .fit import FitResult
 from .prepared import Prepared
@@ -34,7 +37,6 @@ from .probe import capacity_probe
 if TYPE_CHECKING:
     from ..config.schema import Config
 
-ADVICE_DATA_LIMITED = ADVICE["good fit (data)"]
 
 @dataclass
 class Scores:
@@ -54,55 +56,48 @@ def score(prepared: Prepared, result: FitResult, config: Config | None = None,
     ``probe``: ``auto`` trains the capacity probe when the diagnosis needs it
     (see ``nnfit.evaluation.diagnosis``), ``always`` forces it, ``never`` skips it.
     """
-
+    ds, task = prepared.data, prepared.task
     with blas_threads(result.threads):  # the run's thread count, for scoring as for training
-        return _score(prepared, result, config or prepared.config, probe)
+        scored = score_splits(result.network, task, ds, census=True)
+        evidence = evidence_of(prepared, result, scored)
+        wanted, evidence.probe_skipped = probe_decision(evidence, probe)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if wanted:
+                evidence.probe = capacity_probe(prepared, config or prepared.config, result)
+                if evidence.probe is None:
+                    evidence.probe_skipped = "the wider network would not fit in memory"
+            diagnosis = diagnose(evidence)
+    held_out = next(name for name in ("test", "val", "train") if name in scored.outputs)
+    matrix = task.confusion(scored.outputs[held_out], ds.y[held_out])
+    return Scores(scored.splits, scored.baseline, diagnosis, scored.dead,
+                  None if matrix is None else (held_out, matrix))
 
 
-def _score(prepared: Prepared, result: FitResult, config: Config, probe: str) -> Scores:
-
-    ds, task, net = prepared.data, prepared.task, result.network
-    splits, baseline, logits = {}, {}, {}
-    for name, X in ds.X.items():
-        y, rows = ds.y[name], int(X.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverged net scores inf; said in words
-            if name == "train":  # the dead-unit census rides along on the same pass
-                logits[name], dead = outputs_and_dead_units(net, X)
-            else:
-                logits[name] = net.predict(X)
-            splits[name] = {"rows": rows, **task.score(logits[name], y)}
-        base = task.baseline_logits(ds.y["train"], rows, net.dtype)
-        baseline[name] = {"rows": rows, **task.score(base, y)}
-    held_out = next(name for name in ("test", "val", "train") if name in logits)
-    matrix = task.confusion(logits[held_out], ds.y[held_out])
-    confusion = None if matrix is None else (held_out, matrix)
+def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Evidence:
+    """What the diagnosis reads of one run: its scores, per-row losses and curve."""
+    ds, task = prepared.data, prepared.task
+    splits, baseline = scored.splits, scored.baseline
     has_val = "val" in splits
-    with np.errstate(over="ignore", invalid="ignore"):
-        evidence = Evidence(
-            train_loss=splits["train"]["loss"], base_train=baseline["train"]["loss"],
-            train_rows=task.row_losses(logits["train"], ds.y["train"]), history=result.history,
-            best_epoch=result.best_epoch, epochs_run=result.epochs_run,
-            stop_reason=result.stop_reason, patience=result.patience,
-            val_loss=splits["val"]["loss"] if has_val else None,
-            base_val=baseline["val"]["loss"] if has_val else None,
-            val_rows=task.row_losses(logits["val"], ds.y["val"]) if has_val else None)
-        if has_val and result.val_best_outputs is not None and result.val_last_outputs is not None:
+    evidence = Evidence(
+        train_loss=splits["train"]["loss"], base_train=baseline["train"]["loss"],
+        train_rows=row_losses(task, scored, ds, "train"), history=result.history,
+        best_epoch=result.best_epoch, epochs_run=result.epochs_run,
+        stop_reason=result.stop_reason, patience=result.patience,
+        val_loss=splits["val"]["loss"] if has_val else None,
+        base_val=baseline["val"]["loss"] if has_val else None,
+        val_rows=row_losses(task, scored, ds, "val") if has_val else None)
+    if has_val and result.val_best_outputs is not None and result.val_last_outputs is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
             evidence.rise_rows = (task.row_losses(result.val_last_outputs, ds.y["val"])
                                   - task.row_losses(result.val_best_outputs, ds.y["val"]))
-        if probe == "always" and result.stop_reason != "diverged" or \
-                probe == "auto" and needs_probe(evidence):
-            evidence.probe = capacity_probe(prepared, config, result)
-            if evidence.probe is None:
-                evidence.probe_skipped = "the wider network would not fit in memory"
-        elif probe == "never":
-            evidence.probe_skipped = "--no-probe"
-    return Scores(splits, baseline, diagnose(evidence), dead, confusion)
+    return evidence
 
 
-def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dict:
-    """The content of ``metrics.json``."""
-    return {
-        "task": prepared.task.kind, "loss": prepared.task.loss_name,
+def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> MetricsRecord:
+    """The content of ``metrics.json`` (``nnfit.store.metrics``)."""
+    task = prepared.task
+    return MetricsRecord.model_validate({
+        "task": task.kind, "loss": task.loss_name,
         "splits": scores.splits, "baseline": scores.baseline, "diagnosis": scores.diagnosis,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
         "seconds": round(result.seconds, 3), "stop_reason": result.stop_reason,
@@ -110,9 +105,9 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> dic
         "threads_reason": result.threads_reason,
         "dead_relu": scores.dead_relu,
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
-        **({"class_weight": prepared.task.weight_by_class} if prepared.task.class_weight else {}),
+        **({"class_weight": task.weight_by_class} if task.class_weight else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
-    }
+    })
 
 
 def resolved_config(prepared: Prepared, config=None, overrides: Sequence[str] = ()) -> str:
@@ -136,14 +131,14 @@ def curves_title(name: str, result: FitResult, scores: Scores) -> str:
     if result.epochs_run == 0:
         return f"{name}: interrupted before the first epoch ended"
     d = scores.diagnosis
-    limited = d.get("advice") == ADVICE_DATA_LIMITED
+    limited = d["kind"] == Kind.GOOD_FIT_DATA_LIMITED
     return f"{name}: {d['verdict']}{' (limited by the data)' if limited else ''}"
 
 
 def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
          config=None, overrides: Sequence[str] = (), history_written: bool = False,
-         config_written: bool = False, config_header: str = "") -> dict:
-    """Write the run directory; return the metrics record.
+         config_written: bool = False, config_header: str = "") -> MetricsRecord:
+    """Write the run directory; return its ``metrics.json`` record.
 
     ``history_written`` / ``config_written``: the caller already wrote that file (a
     live run writes both before training); ``config_header`` goes above the config.
@@ -160,14 +155,14 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
     save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name,
                prepared.task.class_weight)
     metrics = metrics_record(prepared, result, scores)
-    write_json(run_dir / "metrics.json", metrics)
+    write_metrics(run_dir, metrics)
     if not history_written:
         write_history(run_dir / "history.csv", result.history, result.epochs)
     if scores.confusion is not None:
-        write_atomic(run_dir / "confusion.csv", confusion_csv(prepared.task.classes,
-                                                              scores.confusion[1]))
+        write_atomic(run_dir / "confusion.csv",
+                     confusion_csv(prepared.task.classes, scores.confusion[1]))
     diverged = result.stop_reason == "diverged"
-    rose = any(c["check"] == "val rose after its best" and c["result"]
+    rose = any(c["check"] == Check.VAL_ROSE and c["result"]
                for c in scores.diagnosis.get("evidence", []))
     write_atomic(run_dir / "curves.png", learning_curves(
         result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
@@ -175,3 +170,37 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
     return metrics
 
 
+@dataclass
+class RunOutcome:
+    """What ``train`` (and ``train --cv``) returns: the run's ``metrics.json`` record, where
+    it was written, what happened at the end in words, and the exit code."""
+
+    metrics: MetricsRecord
+    run_dir: Path
+    messages: list[str]
+    exit_code: int = 0
+
+    def json(self) -> dict:
+        """What ``--json`` prints: ``metrics.json`` and the run directory."""
+        return {**self.metrics.dump(), "run_dir": str(self.run_dir)}
+
+
+def exit_code(result: FitResult) -> int:
+    """1 for a run that diverged, 130 for one interrupted (everything saved), else 0."""
+    return {"diverged": FAILED, "interrupted": 130}.get(result.stop_reason, 0)
+
+
+def stop_messages(result: FitResult, lr: float) -> list[str]:
+    """What happened at the end of training, in words."""
+    reason, epoch, best = result.stop_reason, result.epochs_run, result.best_epoch
+    kept = f"kept the weights of epoch {best}" if best else "kept the initial weights"
+    if reason == "diverged":  # the outcome line says it; add the rate that diverged
+        return [f"training.lr was {lr:g}"]
+    if reason == "interrupted":
+        return [f"interrupted at epoch {epoch}; {kept} and saved everything"]
+    if reason == "early_stopping":
+        return [f"early stopping at epoch {epoch}: no improvement for {result.patience} epochs; "
+                f"restored the weights of epoch {best}"]
+    if result.restored:
+        return [f"restored the weights of epoch {best} (the best of {epoch})"]
+    return []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import queue
 import shutil
 import threading
 from dataclasses import dataclass
@@ -22,31 +23,24 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config.load import load_config
+from ..config.overrides import parse_value
 from ..errors import FAILED, NnfitError
 from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..report.plots.sweep import sweep_plot
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
-from ..runtime.executor import run_jobs
+from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
-from .fit import fit, one_network
+from ..runtime.progress import ProgressReporter, ProgressServer
+from ..store.atomic import write_atomic, write_json
+from ..store.csv_file import write_csv
+from ..store.run_dir import make_run_dir
+from .fit import fit, refuse_ensemble
+from .lr_find import find_lr
 from .prepared import Prepared, prepare
 from .run import save, score
 
 LR_FIND_POINTS = 5
-
-
-def parse_lr_range(text: str) -> list[float]:
-    """``"1e-5:1e-1:9"`` -> 9 rates spaced evenly on a log scale (3 significant digits),
-    both ends included."""
-    parts = text.split(":")
-    try:
-        low, high, n = float(parts[0]), float(parts[1]), int(parts[2])
-        if len(parts) != 3:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise NnfitError(f"--lr-range {text}: expected LOW:HIGH:N, e.g. 1e-5:1e-1:9") from None
-    if not (0 < low < high) or n < 2 or not math.isfinite(high):
-        raise NnfitError(f"--lr-range {text}: needs 0 < LOW < HIGH and N ≥ 2")
-    return [float(f"{v:.3g}") for v in np.geomspace(low, high, n)]  # readable: 0.00464
 
 
 def split_values(text: str) -> list[str]:
@@ -109,8 +103,6 @@ class SweepJob:
 
 def sweep_job(prepared: Prepared, job: SweepJob):
     """One grid point: fit and score (no files, no printing); runs in a worker."""
-    from ..runtime.progress import ProgressReporter
-
     reporter = ProgressReporter(job.channel, job.index + 1)  # runs count from 1, as in the table
     result = fit(prepared, job.config, observers=[reporter])
     return result, score(prepared, result, job.config)
@@ -118,8 +110,6 @@ def sweep_job(prepared: Prepared, job: SweepJob):
 
 def _values(point: list[str], config) -> dict:
     """The swept values of a grid point, typed as YAML reads them, the rate always first."""
-    from ..config.overrides import parse_value
-
     values = {"training.lr": config.training.lr}
     values.update({p.split("=")[0]: parse_value(p.split("=", 1)[1]) for p in point})
     return values
@@ -144,30 +134,41 @@ def _row(index: int, values: dict, prepared: Prepared, result, scores) -> dict:
             "error": ""}
 
 
-def sweep_csv(rows: list[dict], columns: list[str]) -> str:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if isinstance(v, float) and not math.isfinite(v) else v)
-                         for k, v in row.items()})
-    return buffer.getvalue()
-
-
 def choose(rows: list[dict]) -> dict | None:
     """The run with the lowest finite val loss among those that neither diverged nor failed."""
     usable = [r for r in rows if r["status"] == "ok" and math.isfinite(r["val_loss"])]
     return min(usable, key=lambda r: (r["val_loss"], r["run"])) if usable else None
 
 
+@dataclass
+class SweepResult:
+    """What ``nnfit sweep`` returns: ``sweep.json``'s content and where it was written."""
+
+    record: dict
+    run_dir: Path
+
+    @property
+    def exit_code(self) -> int:
+        """130 after Ctrl-C, 1 when no run finished well enough to choose, else 0."""
+        if self.record["interrupted"]:
+            return 130
+        return FAILED if self.record["chosen"] is None else 0
+
+
+@dataclass
+class Grid:
+    """A sweep's plan: the overrides every run shares, one list per grid point, their configs."""
+
+    fixed: list[str]
+    points: list[list[str]]
+    configs: list
+
+
 def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
           overrides: list[str], n_jobs: int = 1, out: str | Path | None = None, view=None,
           scheduler: str | None = None, scheduler_timeout: float = DEFAULT_TIMEOUT,
-          lr_find: bool = False) -> dict:
-    """Run the sweep and write its directory; return the record (rows, chosen run, paths).
+          lr_find: bool = False) -> SweepResult:
+    """Run the sweep and write its directory; return its record (rows, chosen run).
 
     ``lr_find``: the rates are ``LR_FIND_POINTS`` log-spaced from a decade below to a
     decade above the range test's suggestion (``nnfit lr-find``), instead of ``rates``.
@@ -175,24 +176,18 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     ``view`` (optional) is told ``started(points)``, ``progress(run, epoch, logs)`` and
     ``finished(row)``; it draws, the workflow does not.
     """
-    from ..config.load import load_config
-
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
-    base = one_network(load_config(config_path, single), "nnfit sweep")
+    base = refuse_ensemble(load_config(config_path, single), "nnfit sweep")
     file_sweep, base.sweep = base.sweep, None  # the plan, not a setting of any one run
-    if n_jobs < 1:
-        raise NnfitError(f"--jobs must be a positive integer (got {n_jobs})")
+    check_jobs(n_jobs)
     if not lr_find:  # a bad plan fails before the data is read
-        fixed, points = grid(rates, overrides, file_sweep, str(config_path))
-        configs = [_point_config(config_path, fixed, point, overrides) for point in points]
+        plan = _grid(config_path, rates, overrides, file_sweep)
     prepared = prepare(base, csv_path, str(config_path))
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
                          f"0 (try --set data.val_fraction=0.2)")
     found = None
     if lr_find:
-        from .lr_find import find_lr
-
         found = find_lr(prepared, base)
         if found.suggested is None:
             raise NnfitError(f"--lr-find: the range test found no clear fall of the loss in "
@@ -200,66 +195,73 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                              f"with --lr or --lr-range", FAILED)
         rates = [float(f"{r:.3g}") for r in np.geomspace(found.suggested / 10,
                                                          found.suggested * 10, LR_FIND_POINTS)]
-        fixed, points = grid(rates, overrides, file_sweep, str(config_path))
-        configs = [_point_config(config_path, fixed, point, overrides) for point in points]
+        plan = _grid(config_path, rates, overrides, file_sweep)
+    with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
+        run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
+        rows, curves, interrupted = _run(config_path, prepared, plan, run_dir, view, n_jobs,
+                                         cluster)
+    record = _finish(config_path, prepared, plan, run_dir, rows, curves, interrupted, found,
+                     None if cluster is not None else n_jobs)
+    return SweepResult(record, run_dir)
+
+
+def _grid(config_path, rates: list[float], overrides: list[str], file_sweep) -> Grid:
+    """The grid's points and each point's config (one BLAS thread each, no sweep section)."""
+    fixed, points = grid(rates, overrides, file_sweep, str(config_path))
+    configs = [_point_config(config_path, fixed, point, overrides) for point in points]
     for config in configs:
         config.sweep = None
-    configs = [job_config(config) for config in configs]
-    with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
-        return _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs,
-                    cluster)
+    return Grid(fixed, points, [job_config(config) for config in configs])
 
 
 def _point_config(config_path, fixed: list[str], point: list[str], given: list[str]):
-    """The config of one grid point; a bad value is blamed on where it came from."""
-    from ..config.load import load_config
-
-    try:
-        return load_config(config_path, [*fixed, *point])
-    except NnfitError as exc:
-        message = exc.message
-        for override in point:
-            if not any(g.partition("=")[0] == override.partition("=")[0] for g in given):
-                message = message.replace(f"--set {override}:",
-                                          f"{config_path}: sweep: {override}:")
-        raise NnfitError(message) from None
+    """The config of one grid point; a bad value is blamed on where it came from: ``--set``
+    for a value given on the command line, the config's ``sweep:`` section for the others."""
+    from_file = {override: f"{config_path}: sweep: {override}" for override in point
+                 if not any(g.partition("=")[0] == override.partition("=")[0] for g in given)}
+    return load_config(config_path, [*fixed, *point], labels=from_file)
 
 
-def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs, cluster):
-    """The sweep proper, once the plan is checked and the executor is reachable."""
-    from ..runtime.progress import ProgressServer
-    from ..store.atomic import write_atomic, write_json
-    from ..store.run_dir import make_run_dir
-
-    run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
+def _run(config_path, prepared: Prepared, plan: Grid, run_dir: Path, view, n_jobs: int,
+         cluster) -> tuple[list[dict], dict[int, list[float]], bool]:
+    """The runs through the executor, each saved and added to ``sweep.csv`` as it finishes;
+    the rows (best val loss first), the val curves, and whether Ctrl-C stopped them."""
+    points, configs = plan.points, plan.configs
+    metric = METRIC[prepared.task.kind]
     keys = list(_values(points[0], configs[0]))
-    columns = ["run", *keys, "status", "val_loss", "test_loss", METRIC[prepared.task.kind],
-               "epochs", "best_epoch", "seconds", "verdict", "error"]
+    columns = ["run", *keys, "status", "val_loss", "test_loss", metric, "epochs",
+               "best_epoch", "seconds", "verdict", "error"]
     rows: list[dict] = []
     curves: dict[int, list[float]] = {}
-    write_atomic(run_dir / "sweep.csv", sweep_csv(rows, columns))
+    write_csv(run_dir / "sweep.csv", columns, rows, nonfinite="")
     if view is not None:
         view.started([_label(p) for p in points])
 
     def arrived(index, outcome):
-        point = points[index]
+        point, values = points[index], _values(points[index], configs[index])
         if isinstance(outcome, JobFailed):
-            row = {"run": index + 1, **_values(point, configs[index]), "status": "failed", "val_loss": math.nan, "test_loss": math.nan,
-                   METRIC[prepared.task.kind]: math.nan, "epochs": 0, "best_epoch": 0,
+            row = {"run": index + 1, **values, "status": "failed", "val_loss": math.nan,
+                   "test_loss": math.nan, metric: math.nan, "epochs": 0, "best_epoch": 0,
                    "seconds": 0.0, "verdict": "", "error": outcome.message}
         else:
             result, scores = outcome
-            save(run_dir / f"{index + 1:02d}-{_label(point)}", prepared, result, scores,
-                 name=Path(config_path).stem, config=configs[index], overrides=[*fixed, *point])
-            row = _row(index, _values(point, configs[index]), prepared, result, scores)
+            save(run_dir / _run_name(index, point), prepared, result, scores,
+                 name=Path(config_path).stem, config=configs[index],
+                 overrides=[*plan.fixed, *point])
+            row = _row(index, values, prepared, result, scores)
             curves[index + 1] = result.history.get("val_loss", [])
         rows.append(row)
         rows.sort(key=lambda r: (not math.isfinite(r["val_loss"]), r["val_loss"], r["run"]))
-        write_atomic(run_dir / "sweep.csv", sweep_csv(rows, columns))
+        write_csv(run_dir / "sweep.csv", columns, rows, nonfinite="")
         if view is not None:
             view.finished(row)
 
-    interrupted = False
+    interrupted = _run_jobs(prepared, configs, view, n_jobs, cluster, arrived)
+    return rows, curves, interrupted
+
+
+def _run_jobs(prepared: Prepared, configs: list, view, n_jobs: int, cluster, arrived) -> bool:
+    """The jobs, with their live progress relayed to ``view``; whether Ctrl-C stopped them."""
     with ProgressServer() as server:
         stop = threading.Event()
         if view is not None:
@@ -269,39 +271,40 @@ def _run(config_path, prepared, configs, fixed, points, found, out, view, n_jobs
             run_jobs(sweep_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=cluster,
                      shared=prepared)
         except Interrupted:
-            interrupted = True
+            return True
         finally:
             stop.set()
+    return False
+
+
+def _run_name(index: int, point: list[str]) -> str:
+    """A run's directory: ``03-lr=0.01_batch_size=16``."""
+    return f"{index + 1:02d}-{_label(point)}"
+
+
+def _finish(config_path, prepared: Prepared, plan: Grid, run_dir: Path, rows: list[dict],
+            curves: dict[int, list[float]], interrupted: bool, found, jobs: int | None) -> dict:
+    """Copy the chosen run to ``best/``; write ``sweep.json`` and ``sweep.png``."""
     chosen = choose(rows)
     if chosen is not None:
         index = chosen["run"] - 1
-        shutil.copytree(run_dir / f"{index + 1:02d}-{_label(points[index])}", run_dir / "best")
+        shutil.copytree(run_dir / _run_name(index, plan.points[index]), run_dir / "best")
+    keys = list(_values(plan.points[0], plan.configs[0]))
     record = {"task": prepared.task.kind, "loss": prepared.task.loss_name, "keys": keys,
               "lr_find": None if found is None else {"suggested": found.suggested,
                                                      "rule": found.rule},
               "rows": rows, "chosen": chosen, "interrupted": interrupted,
-              "failed": sum(r["status"] == "failed" for r in rows),
-              "jobs": None if cluster is not None else n_jobs,
+              "failed": sum(r["status"] == "failed" for r in rows), "jobs": jobs,
               "data": {"csv": prepared.source, "rows": prepared.n_rows}}
     write_json(run_dir / "sweep.json", record)
-    from ..report.plots.sweep import sweep_plot
-
     write_atomic(run_dir / "sweep.png", sweep_plot(rows, curves, chosen, Path(config_path).stem))
-    return {**record, "run_dir": str(run_dir)}
+    return record
 
 
 def _relay(server, view, stop: threading.Event):
-    import queue
-
     while not stop.is_set():
         try:
             run, epoch, logs = server.events.get(timeout=0.1)
         except queue.Empty:
             continue
         view.progress(run, epoch, logs)
-
-
-def exit_code(record: dict) -> int:
-    if record["interrupted"]:
-        return 130
-    return FAILED if record["chosen"] is None else 0

@@ -1,0 +1,50 @@
+"""``nnfit init``: a starter config for a CSV, every key commented."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import NnfitError
+from .app import app
+from .guard import guarded
+from .options import DATA, TARGET
+
+
+@app.command()
+@guarded
+def init(
+    data: Path = DATA,
+    targets: list[str] = TARGET,
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", show_default=False,
+        help="Where to write the config [default: <DATA name>.yaml here]; - for stdout."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a starter config for a CSV: a network sized for the data, every key commented."""
+    from ..store.atomic import write_atomic
+    from ..store.run_dir import check_output_path
+    from ..workflows.init import decisions, starter, starter_yaml, train_command
+
+    if not targets:
+        raise NnfitError(f"--target: name the column to predict: nnfit init {data} --target COLUMN")
+    to_stdout = output is not None and str(output) == "-"
+    path = None if to_stdout else Path(f"{data.stem}.yaml") if output is None else output
+    if path is not None:
+        check_output_path(path, data, "-o")
+        if path.exists() and not force:
+            raise NnfitError(f"{path}: already exists; pass --force to overwrite it, or -o "
+                             f"another file")
+    config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
+    text = starter_yaml(config, data, facts, path)
+    for line in decisions(config, facts):
+        typer.echo(line, err=True)
+    if path is None:
+        sys.stdout.write(text)
+        typer.echo(f"save it, then train it: {train_command(None, data)}", err=True)
+    else:
+        write_atomic(path, text)
+        typer.echo(f"wrote {path}; train it: {train_command(path, data)}", err=True)

@@ -1,0 +1,64 @@
+"""One verdict from all cross-validation folds: the folds' evidence pooled into one ``Evidence``.
+
+Every non-test row is held out by exactly one fold, so the folds' per-row val losses
+concatenated are every such row once, scored by a model that never trained on it: the
+diagnosis's noise tests are then judged on all of them, which is what a small file
+needs. See :func:`pooled_evidence` for how the curves and epochs are pooled.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+
+import numpy as np
+
+from .diagnosis import Evidence
+
+
+def median_epoch(epochs: Sequence[int]) -> int:
+    """The median of epoch counts, a half rounded up."""
+    return int(math.floor(statistics.median(epochs) + 0.5))
+
+
+def pooled_evidence(folds: Sequence) -> Evidence:
+    """One ``Evidence`` from all folds (``nnfit.workflows.cv``'s ``FoldResult``: each with its
+    ``record`` row of cv.csv, ``history``, ``patience`` and per-row ``train_rows``,
+    ``val_rows`` and ``rise_rows``).
+
+    The curves are **aligned at their last epochs** and cut to the shortest: with
+    early stopping the folds stop at different epochs, and what the diagnosis asks
+    of a curve is about its end (did val rise after its best, by the end; was train
+    still falling at the end; was the best epoch in the last window). Cutting every
+    curve at the shortest one's length *from the start* would make the shortest
+    fold's end everyone's, and folds still improving there would read as "still
+    falling at the end". Aligned at the end, each fold keeps its own distance from
+    best epoch to end; the pooled best epoch is the folds' median position in that
+    frame. Without early stopping (equal lengths) the two cuts are the same.
+    """
+    n = min(len(f.history["train_loss"]) for f in folds)
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = {key: np.mean([f.history[key][len(f.history[key]) - n:] for f in folds],
+                                 axis=0).tolist() if n else [] for key in ("train_loss", "val_loss")}
+    positions = [f.record["best_epoch"] - (len(f.history["train_loss"]) - n) for f in folds]
+    best = min(max(median_epoch(positions), 1), n) if any(f.record["best_epoch"] for f in folds) \
+        else 0
+    reasons = {f.record["stop_reason"] for f in folds}
+    stop_reason = next((r for r in ("diverged", "interrupted") if r in reasons),
+                       "early_stopping" if reasons == {"early_stopping"} else "completed")
+    rises = [f.rise_rows for f in folds]
+    return Evidence(
+        train_loss=_mean(f.record["train_loss"] for f in folds),
+        base_train=_mean(f.record["baseline_train_loss"] for f in folds),
+        train_rows=np.concatenate([f.train_rows for f in folds]), history=history,
+        best_epoch=best, epochs_run=n, stop_reason=stop_reason, patience=folds[0].patience,
+        val_loss=_mean(f.record["val_loss"] for f in folds),
+        base_val=_mean(f.record["baseline_val_loss"] for f in folds),
+        val_rows=np.concatenate([f.val_rows for f in folds]),
+        rise_rows=None if any(r is None for r in rises) else np.concatenate(rises))
+
+
+def _mean(values) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean(list(values)))
