@@ -65,8 +65,8 @@ class Diagnosis(Loose):
 class DeadUnits(Loose):
     layer: int
     description: str
-    dead: int
     units: int
+    dead: int
     share: float
 
 
