@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import NnfitError, did_you_mean
+from .safe_yaml import load
 
 _EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
@@ -33,7 +34,6 @@ def parse_value(text: str) -> Any:
     stripped = text.strip()
     if not stripped:
         return None
-    from .safe_yaml import load
 
     try:
         value = load(stripped)

@@ -7,10 +7,12 @@ each layer type's options come from its engine class's ``options`` (``layer_mode
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from ..data.preprocess import label_text
 from ..errors import did_you_mean, shown
 from ..nn.activations import ACTIVATIONS, Activation
 from ..nn.base import Option
@@ -245,9 +247,7 @@ class TrainingConfig(Strict):
     @field_validator("class_weight", mode="before")
     @classmethod
     def _balanced_or_weights(cls, value):
-        import math
 
-        from ..data.preprocess import label_text
 
         if value is None or value == "balanced":
             return value

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from ..errors import NnfitError, Note, warning
+from ..nn.checks import all_finite
 from .checks import empty_cells_message, index_like_columns, index_warning
 from .labels import column_labels, sorted_labels, text_array
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
@@ -61,7 +63,6 @@ def text_as_categories(frame, columns: list[str]):
     fitting and transforming every split) then read small integer codes. Only
     columns of plain text change: a cell reads the same label either way.
     """
-    import pandas as pd
 
     text = [c for c in columns if frame[c].dtype.kind == "O"
             and not isinstance(frame[c].dtype, pd.CategoricalDtype)
@@ -253,7 +254,6 @@ def default_split(dataset: Dataset) -> dict[str, np.ndarray]:
 def check_finite_splits(splits, prep, frame, source: str) -> None:
     """NnfitError when a split's inputs or targets are not all finite: an inf in the CSV
     (``inf``, or a number too large for float64), named by column and line."""
-    from ..nn.checks import all_finite
 
     for name, X in splits.X.items():
         for array, columns in ((X, prep.input_names), (splits.y[name], prep.targets)):
@@ -265,7 +265,6 @@ def check_finite_splits(splits, prep, frame, source: str) -> None:
 
 
 def _raise_infinite(column: str, frame, source: str) -> None:
-    import pandas as pd
 
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     infinite = np.flatnonzero(np.isinf(values))

@@ -10,6 +10,7 @@ the cells plus one :func:`label_text` call per distinct value.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 SAFE_KINDS = ("string", "boolean", "integer", "floating", "mixed-integer-float", "empty",
               "decimal")  # object columns whose equal values have equal labels
@@ -46,7 +47,6 @@ def column_labels(series) -> tuple[np.ndarray, list[str]]:
     labels : the distinct labels (``label_text`` of the cells), in order of first appearance
         (of a categorical's categories: in their order, those in use)
     """
-    import pandas as pd
 
     values = series
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in SAFE_KINDS:

@@ -21,8 +21,10 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..errors import NnfitError
+from .checks import empty_cells_message
 from .labels import column_labels, label_text, sorted_labels  # noqa: F401 (label_text: re-exported)
 from .quantile import check_quantiles, fit_quantiles, to_normal
 from .table import READING_DEFAULTS
@@ -32,7 +34,6 @@ CHUNK_ROWS = 4096  # rows of X written at a time (4096 × 100 float32 inputs: 1.
 
 def numeric_column(series, source: str):
     """The column as floats; text where a number belongs is an error naming the line."""
-    import pandas as pd
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         values = series.astype(float)
@@ -57,7 +58,6 @@ def numeric_column(series, source: str):
 
 def looks_numeric(series) -> bool:
     """Numbers, or text of which at least half the filled cells are numbers (a stray typo)."""
-    import pandas as pd
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return True
@@ -72,14 +72,12 @@ def looks_numeric(series) -> bool:
 
 def plain(series):
     """``series`` with a categorical's codes turned back into its values (objects)."""
-    import pandas as pd
 
     return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
 def _mostly_numbers(codes: np.ndarray, texts) -> bool:
     """Whether at least half the filled cells (``codes >= 0``) of ``texts[codes]`` parse as numbers."""
-    import pandas as pd
 
     filled = codes[codes >= 0]
     if filled.size == 0:
@@ -93,7 +91,6 @@ def text_labels(series) -> tuple[np.ndarray, list[str]] | None:
 
     Plain text is hashed once for both questions (its labels are its distinct cells).
     """
-    import pandas as pd
 
     if pd.api.types.is_numeric_dtype(series):
         return None
@@ -169,7 +166,6 @@ class Preprocessor:
     def _columns(self, frame, source, rows) -> tuple[list, dict[str, int]]:
         """Each feature checked over the rows (the first problem, column by column, raises)
         and ready to write: one-hot codes per row, or numbers with their scaling."""
-        import pandas as pd
 
         columns, unseen, at = [], {}, 0
         for col in self.features:
@@ -209,7 +205,6 @@ class Preprocessor:
         ``unseen="mark"`` it becomes -1 and the result is ``(codes, unseen_labels)``
         (regression: ``(values, [])``).
         """
-        import pandas as pd
 
         if unseen not in ("error", "mark"):
             raise ValueError(f"unseen must be 'error' or 'mark' (got {unseen!r})")
@@ -247,7 +242,6 @@ class Preprocessor:
         ``with_targets=False`` for ``predict``, whose target column, if present, may
         be empty on purpose.
         """
-        from .checks import empty_cells_message
 
         targets = [t for t in self.targets if t in frame.columns] if with_targets else []
         if self.missing == "error":

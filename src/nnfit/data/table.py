@@ -8,9 +8,12 @@ with a trained model, and handed back to :func:`read_table` by ``eval`` and ``pr
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import warnings
 from pathlib import Path
+
+import pandas as pd
 
 from ..errors import NnfitError, did_you_mean
 
@@ -39,7 +42,6 @@ def read_table(path: str | Path, options=None):
 
     The delimiter used is in ``frame.attrs["delimiter"]``.
     """
-    import pandas as pd
 
     path = Path(path)
     opts = _resolve(options)
@@ -51,15 +53,7 @@ def read_table(path: str | Path, options=None):
         na_values.append("")  # without pandas' list, empty cells are still missing
     try:
         delimiter = opts["delimiter"] or sniff_delimiter(path, encoding)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            # index_col=False: a row wider than the header is an error below, never a
-            # column silently turned into the index
-            frame = pd.read_csv(path, sep=delimiter, encoding=encoding, index_col=False,
-                                na_values=na_values or None,
-                                keep_default_na=opts["keep_default_na"])
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            raise NnfitError(_wider_row(path, encoding, delimiter))
+        frame = _read_csv(path, delimiter, encoding, na_values, opts["keep_default_na"])
     except FileNotFoundError:
         raise NnfitError(f"{path}: no such data file") from None
     except pd.errors.EmptyDataError:
@@ -94,9 +88,22 @@ def read_table(path: str | Path, options=None):
 WIDER = "a stray delimiter, or a header that lacks a name"
 
 
+def _read_csv(path: Path, delimiter: str, encoding: str, na_values: list[str],
+              keep_default_na: bool):
+    """pandas' ``read_csv``; a data row wider than the header is an error, never a column
+    silently turned into the index (``index_col=False`` makes pandas warn instead)."""
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, index_col=False,
+                            na_values=na_values or None, keep_default_na=keep_default_na)
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        raise NnfitError(_wider_row(path, encoding, delimiter))
+    return frame
+
+
 def _wider_row(path: Path, encoding: str, delimiter: str) -> str:
     """The message for a CSV with a data row wider than its header, naming the first one."""
-    import csv
 
     with open(path, encoding=encoding, newline="") as fh:
         rows = csv.reader(fh, delimiter=delimiter)
@@ -113,7 +120,6 @@ def sniff_delimiter(path: str | Path, encoding: str = "utf-8") -> str:
 
     Raises UnicodeDecodeError when those bytes do not decode (``read_table`` words it).
     """
-    import csv
 
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
@@ -160,7 +166,6 @@ def _check_single_column(header: str, delimiter: str, path: Path) -> None:
 
 def _duplicated_header(path: Path, encoding: str, delimiter: str) -> list[str]:
     """Names that appear twice in the header row (pandas renames the second ``a`` to ``a.1``)."""
-    import csv
 
     with open(path, encoding=encoding, newline="") as fh:
         names = [name.strip() for name in next(csv.reader(fh, delimiter=delimiter), [])]

@@ -8,6 +8,7 @@ and how predictions are written. Each difference lives here, once, instead of as
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,6 +16,13 @@ import numpy as np
 
 from ..errors import NnfitError, did_you_mean
 from ..nn.losses import Loss, make_loss
+from .metrics import (
+    binary_metrics,
+    class_report,
+    classification_metrics,
+    confusion_matrix,
+    regression_metrics,
+)
 
 REGRESSION_LOSSES = ("mse", "sse", "rss")
 HEADLINE_METRIC = {"classification": "accuracy", "regression": "r2"}  # one number per run in tables
@@ -125,7 +133,6 @@ class Classification(Task):
         """The metrics of ``proba`` ``(n, n_classes)``; ``true`` may hold labels past the
         known classes (never predicted), and ``known`` marks the rows whose class the model
         has (the probability metrics read those only)."""
-        from .metrics import binary_metrics, classification_metrics
 
         result = classification_metrics(true, self._choose(proba))
         if len(self.classes) == 2:
@@ -142,7 +149,6 @@ class Classification(Task):
         ``balanced_accuracy``); ``loss``, ``roc_auc``, ``log_loss``, ``per_class`` and
         the matrix cover the known rows (``unseen_rows``: how many not).
         """
-        from .metrics import class_report
 
         y = np.asarray(y, dtype=np.intp).reshape(-1)
         proba = self.probabilities(logits)
@@ -160,7 +166,6 @@ class Classification(Task):
                 **class_report(y[known], pred[known], self.classes)}
 
     def confusion(self, logits, y):
-        from .metrics import confusion_matrix
 
         return confusion_matrix(y, self.decide(logits), len(self.classes)).tolist()
 
@@ -212,7 +217,6 @@ class Regression(Task):
         return np.asarray(values, dtype=np.float64) * scale + center
 
     def metrics(self, logits, y):
-        from .metrics import regression_metrics
 
         return regression_metrics(self.decode(y), self.decode(self.loss.output(logits)))
 
@@ -277,7 +281,6 @@ def resolve_class_weight(spec, classes: list[str] | None, y_train: np.ndarray | 
 def check_class_weight(weights, classes: list[str] | None) -> list[float]:
     """A saved ``class_weight`` (read from a model file) checked: one positive finite
     number per class. Raises ValueError saying what is wrong."""
-    import math
 
     if classes is None:
         raise ValueError("class_weight: given for a model without classes")

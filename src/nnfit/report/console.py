@@ -8,6 +8,19 @@ every few epochs. Rich honours ``NO_COLOR``.
 from __future__ import annotations
 
 import math
+import os
+
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Column
 
 from ..errors import Note
 from ..training.observers import Observer
@@ -15,7 +28,6 @@ from ..training.observers import Observer
 
 def escape(text) -> str:
     """Text from the data (column, class and file names) with rich markup made literal."""
-    from rich.markup import escape as rich_escape
 
     return rich_escape(str(text))
 
@@ -24,9 +36,7 @@ PIPE_WIDTH = 120  # a pipe or a log file has no width: rich's 80 would cut wide 
 
 
 def make_console(stderr: bool = True, quiet: bool = False):
-    import os
 
-    from rich.console import Console
 
     console = Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -81,15 +91,6 @@ class TrainingView(Observer):
         self.every = max(1, self.epochs // self.LINES)
         self.last_printed = 0
         if self.console.is_terminal and not self.console.quiet:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.table import Column
 
             # The bar takes what is left of the width; the losses column never wraps, so
             # on a narrow terminal the other columns shrink before the numbers do.

@@ -10,6 +10,10 @@ from __future__ import annotations
 import math
 import threading
 
+from rich.console import Group
+from rich.live import Live
+from rich.text import Text
+
 from .tables import fmt_finite, results_table
 
 
@@ -26,15 +30,12 @@ class SweepView:
         self.state = {i + 1: "queued" for i in range(len(labels))}
         self.rows: list[dict] = []
         if self.console.is_terminal and not self.console.quiet:
-            from rich.live import Live
 
             self.live = Live(self._render(), console=self.console, refresh_per_second=4,
                              transient=True)
             self.live.start()
 
     def _render(self):
-        from rich.console import Group
-        from rich.text import Text
 
         lines = [Text(f"run {run:>2} {self.labels[run - 1]}: {state}", no_wrap=True,
                       overflow="ellipsis")

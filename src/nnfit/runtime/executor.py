@@ -45,6 +45,7 @@ finished result by then.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -189,7 +190,6 @@ def _pool(fn, jobs, indices, shared, n_jobs, collect) -> list[int]:
 def _close(outputs):
     """Close joblib's generator without its warning that cancelled tasks went unused:
     after Ctrl-C that is the point, and the user sees "interrupted" instead."""
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -15,6 +15,7 @@ import queue
 import secrets
 import threading
 import time
+from multiprocessing.connection import Client, Listener
 
 from ..training.observers import Observer
 
@@ -23,7 +24,6 @@ class ProgressServer:
     """Collects events from any number of senders; ``events`` is a ``queue.Queue``."""
 
     def __init__(self):
-        from multiprocessing.connection import Listener
 
         self.key = secrets.token_bytes(16)
         self._listener = Listener(("127.0.0.1", 0), authkey=self.key)
@@ -76,7 +76,6 @@ class ProgressReporter(Observer):
         super().on_train_begin(trainer)
         self._conn, self._sent = None, 0.0
         if self.channel is not None:
-            from multiprocessing.connection import Client
 
             try:
                 self._conn = Client(self.channel[0], authkey=self.channel[1])

@@ -17,8 +17,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from ..config.schema import DataConfig, LayerConfig, TrainingConfig
 from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
-from ..nn.build import LayerError
+from ..nn.build import LayerError, plan_layers
 from ..nn.losses import LOSSES
+from ..nn.network import slot_dicts, slot_layouts
 
 FORMAT_VERSION = 1  # a new key in model.json: a new version
 MAX_MEMBERS = 1000  # training.ensemble's bound
@@ -164,8 +165,6 @@ def plan(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Plan:
     Raises :class:`nnfit.nn.build.LayerError` naming the layer that does not fit (or
     OverflowError for an absurd option).
     """
-    from ..nn.build import plan_layers
-    from ..nn.network import slot_dicts, slot_layouts
 
     built = plan_layers(layers, tuple(input_shape), dtype)
     params, states = slot_layouts(built)

@@ -41,15 +41,7 @@ def curves_figure(history: dict[str, list[float]], epochs: list[int], best_epoch
 
     fig = Figure(figsize=(7, 4.2), dpi=110, layout="constrained")
     ax = fig.add_subplot()
-    finite = []
-    for key, label, color in (("train_loss", "train loss", "tab:blue"),
-                              ("val_loss", "val loss", "tab:orange")):
-        if key not in history:
-            continue
-        values = [v if math.isfinite(v) else math.nan for v in map(float, history[key])]
-        points = [v for v in values if v == v]
-        finite += points
-        ax.plot(epochs, values, label=label, color=color, marker="o" if len(points) <= 2 else None)
+    finite = _plot_losses(ax, history, epochs)
     if best_epoch:
         ax.axvline(best_epoch, color="tab:green", linestyle="--", linewidth=1,
                    label=f"best epoch ({best_epoch})")
@@ -66,11 +58,8 @@ def curves_figure(history: dict[str, list[float]], epochs: list[int], best_epoch
         ax.set_yticks([])
     if note is None and not finite:
         note = NO_FINITE_LOSS
-    if note:  # centred on an empty plot, along the top when there are curves to keep clear
-        ax.text(0.5, 0.92 if finite else 0.5, note, transform=ax.transAxes, ha="center",
-                va="top" if finite else "center", wrap=True, fontsize=10, color="tab:red",
-                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "tab:red",
-                      "alpha": 0.9})
+    if note:
+        _write_note(ax, note, bool(finite))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -79,3 +68,25 @@ def curves_figure(history: dict[str, list[float]], epochs: list[int], best_epoch
     if ax.get_legend_handles_labels()[0]:
         ax.legend()
     return fig
+
+
+def _plot_losses(ax, history: dict[str, list[float]], epochs: list[int]) -> list[float]:
+    """The train and val lines (NaN where a value is not finite); their finite values."""
+    finite: list[float] = []
+    for key, label, color in (("train_loss", "train loss", "tab:blue"),
+                              ("val_loss", "val loss", "tab:orange")):
+        if key not in history:
+            continue
+        values = [v if math.isfinite(v) else math.nan for v in map(float, history[key])]
+        points = [v for v in values if v == v]
+        finite += points
+        ax.plot(epochs, values, label=label, color=color, marker="o" if len(points) <= 2 else None)
+    return finite
+
+
+def _write_note(ax, note: str, curves: bool) -> None:
+    """The note centred on an empty plot, along the top when there are curves to keep clear."""
+    ax.text(0.5, 0.92 if curves else 0.5, note, transform=ax.transAxes, ha="center",
+            va="top" if curves else "center", wrap=True, fontsize=10, color="tab:red",
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "tab:red",
+                  "alpha": 0.9})
