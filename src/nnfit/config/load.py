@@ -9,9 +9,9 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import NnfitError
-from . import safe_yaml
 from .messages import blame, format_errors
 from .overrides import apply_override
+from .safe_yaml import load as load_yaml
 from .schema import Config
 
 
@@ -33,7 +33,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = (), text: str | Non
     except (OSError, UnicodeDecodeError) as exc:
         raise NnfitError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
     try:
-        raw = safe_yaml.load(text)
+        raw = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

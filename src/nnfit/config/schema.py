@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from ..data.preprocess import label_text
 from ..errors import did_you_mean, shown
 from ..nn.activations import ACTIVATIONS, Activation
 from ..nn.base import Option
@@ -20,6 +19,7 @@ from ..nn.layers import LAYERS
 from ..nn.losses import LOSSES
 from ..nn.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES
+from .labels import label_text
 
 
 def _literal(names) -> Any:

@@ -12,17 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config.labels import label_text
+
 SAFE_KINDS = ("string", "boolean", "integer", "floating", "mixed-integer-float", "empty",
               "decimal")  # object columns whose equal values have equal labels
-
-
-def label_text(value) -> str:
-    """A class label as text: ``1.0`` and ``1`` are both ``"1"``, so CSVs agree with each other."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    return str(value)
 
 
 def sorted_labels(labels) -> list[str]:
