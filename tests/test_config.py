@@ -3,7 +3,7 @@ import typing
 import pytest
 
 from nnfit.config.load import load_config
-from nnfit.config.schema import ActivationName, LossName, OptimizerName
+from nnfit.config.schema import LossName, OptimizerName
 from nnfit.errors import NnfitError
 from nnfit.nn.activations import ACTIVATIONS
 from nnfit.nn.layers import LAYERS
@@ -13,7 +13,12 @@ from nnfit.config.schema import LAYER_MODELS
 
 
 def test_config_names_are_the_engine_tables():
-    assert set(typing.get_args(ActivationName)) == set(ACTIVATIONS)
+    dense = LAYER_MODELS["dense"]
+    for name in ACTIVATIONS:  # every engine activation is a config activation, and only those
+        assert dense.model_validate({"type": "dense", "units": 1, "activation": name})
+    with pytest.raises(ValueError, match="unknown activation 'swish'; choose from "
+                                         + ", ".join(ACTIVATIONS)):
+        dense.model_validate({"type": "dense", "units": 1, "activation": "swish"})
     assert set(typing.get_args(LossName)) == {"auto", *LOSSES}
     assert set(typing.get_args(OptimizerName)) == set(OPTIMIZERS)
     assert set(LAYER_MODELS) == set(LAYERS)

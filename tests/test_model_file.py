@@ -10,7 +10,7 @@ import pytest
 from nnfit.data.preprocess import Preprocessor
 from nnfit.errors import NnfitError
 from nnfit.store.model_file import check_memory, loading_bytes, read_model
-from nnfit.store.model_schema import ModelFile, Plan, plan
+from nnfit.store.model_schema import Layouts, ModelFile, layouts
 from nnfit.nn.build import build_network
 from nnfit.store.safe_read import read_json
 from nnfit.store.model_file import load_model, save_model
@@ -32,10 +32,10 @@ def _as_json(slots):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_plan_is_the_networks_layout_without_building_it(dtype):
-    """plan() repeats Network's slot order (decaying weights first) from the layers' shapes:
+    """layouts() repeats Network's slot order (decaying weights first) from the layers' shapes:
     if Network changes its layout, this fails before a saved model is misread."""
     network = build_network(EVERY_LAYER, n_features=3, dtype=dtype, seed=0)
-    planned = plan(EVERY_LAYER, (3,), dtype)
+    planned = layouts(EVERY_LAYER, (3,), dtype)
     assert planned.layout == _as_json(network.layout)
     assert planned.state_layout == _as_json(network.state_layout)
     assert planned.output_shape == network.output_shape == (3,)
@@ -65,7 +65,7 @@ def test_npz_variants_numpy_writes_load_too(tmp_path):
 
 
 def test_memory_is_checked_from_the_plan_before_anything_is_allocated(tmp_path, monkeypatch):
-    planned = Plan([{"name": "0.W", "shape": [1000, 1000], "offset": 0}],
+    planned = Layouts([{"name": "0.W", "shape": [1000, 1000], "offset": 0}],
                    [{"name": "1.running_mean", "shape": [10], "offset": 0}], (10,))
     # three copies of the parameters (file, network, gradients), two of the state, per member
     assert loading_bytes(planned, "float32", 0) == 4 * (3 * 10**6 + 2 * 10)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from conftest import cli
 
-from nnfit.store.model_schema import plan
+from nnfit.store.model_schema import layouts
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def consistent(meta, layers):
     """``meta`` with these layers and the layouts and n_params they imply (a careful forgery)."""
     arch = meta["architecture"]
     arch["layers"] = layers
-    planned = plan(layers, tuple(arch["input_shape"]), arch["dtype"])
+    planned = layouts(layers, tuple(arch["input_shape"]), arch["dtype"])
     arch["n_params"] = planned.n_params
     meta["layout"], meta["state_layout"] = planned.layout, planned.state_layout
 

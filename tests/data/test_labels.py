@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnfit.data.labels import column_labels, label_array, label_text, sorted_labels
+from nnfit.data.labels import column_labels, label_text, sorted_labels, text_array
 from nnfit.data.preprocess import Preprocessor, fit_preprocessor, looks_numeric, text_labels
 
 
@@ -79,14 +79,14 @@ def test_labels_that_compare_equal_but_read_differently_stay_apart():
 def test_whole_floats_read_as_integers():
     codes, labels = column_labels(pd.Series([1.0, 2.0, 1.5, -3.0, 1e20]))
     assert labels == ["1", "2", "1.5", "-3", "100000000000000000000"]
-    assert label_array(pd.Series([2.0, 1.0, 2.0])).tolist() == ["2", "1", "2"]
+    assert text_array(*column_labels(pd.Series([2.0, 1.0, 2.0]))).tolist() == ["2", "1", "2"]
 
 
-def test_label_array_is_the_old_text_array_of_a_target_column():
+def test_the_text_array_of_the_codes_is_the_old_text_array_of_a_target_column():
     for series in (pd.Series([1.0, 0.0, 1.0]), pd.Series(["x", " y", "x"]),
                    pd.Series([True, False]), pd.Series([3, 1, 2])):
         old = series.map(label_text).to_numpy(dtype=str)
-        new = label_array(series)
+        new = text_array(*column_labels(series))
         assert new.dtype == old.dtype and new.tolist() == old.tolist()
 
 

@@ -26,7 +26,6 @@ def _literal(names) -> Any:
     return Literal[tuple(names)]
 
 
-ActivationName = _literal(ACTIVATIONS)
 LossName = _literal(["auto", *LOSSES])
 OptimizerName = _literal(OPTIMIZERS)
 ACTIVATION_OPTIONS = {"leaky_relu": {"slope"}}  # options other activations take: none

@@ -66,11 +66,6 @@ def column_labels(series) -> tuple[np.ndarray, list[str]]:
     return codes.astype(np.intp, copy=False), labels
 
 
-def label_array(series) -> np.ndarray:
-    """The column's labels as a text array ``(n,)``; an empty cell reads ``"nan"``."""
-    return text_array(*column_labels(series))
-
-
 def text_array(codes: np.ndarray, labels: list[str]) -> np.ndarray:
     """``labels[codes]`` as a text array ``(n,)`` (``"nan"`` for ``-1``, as ``str(nan)`` reads)."""
     empty = ["nan"] if (codes < 0).any() else []

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-CLASSIFICATION_METRICS = ("accuracy", "f1_macro", "balanced_accuracy")
-BINARY_METRICS = ("roc_auc", "log_loss")
-REGRESSION_METRICS = ("mse", "rmse", "mae", "r2")
-
 
 def classification_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     """``true``, ``pred``: class indices ``(n,)``. Macro-F1 averages over the classes present

@@ -280,17 +280,17 @@ def resolve_class_weight(spec, classes: list[str] | None, y_train: np.ndarray | 
 
 def check_class_weight(weights, classes: list[str] | None) -> list[float]:
     """A saved ``class_weight`` (read from a model file) checked: one positive finite
-    number per class. Raises ValueError saying what is wrong."""
+    number per class. Raises ValueError saying what is wrong (the key left to the caller)."""
 
     if classes is None:
-        raise ValueError("class_weight: given for a model without classes")
+        raise ValueError("given for a model without classes")
     if not isinstance(weights, list) or len(weights) != len(classes):
-        raise ValueError(f"class_weight: must be a list of {len(classes)} weights, one per class "
+        raise ValueError(f"must be a list of {len(classes)} weights, one per class "
                          f"(got {weights!r})")
     for w in weights:
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) \
                 or w <= 0:
-            raise ValueError(f"class_weight: weights must be positive finite numbers (got {w!r})")
+            raise ValueError(f"weights must be positive finite numbers (got {w!r})")
     return [float(w) for w in weights]
 
 

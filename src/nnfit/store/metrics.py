@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..config.messages import format_errors
-from ..errors import NnfitError, shorten
+from ..errors import shorten
 from ..evaluation.diagnosis import Check
 from .atomic import write_json
-from .safe_read import read_json
+from .safe_read import RunFileError, read_json
 
 
 def _number(value: Any) -> Any:
@@ -159,9 +159,8 @@ def read_metrics(run_dir: str | Path) -> tuple[dict | None, str | None]:
     try:
         metrics = read_json(run_dir, "metrics.json")
         MetricsRecord.model_validate(metrics, strict=True)
-    except NnfitError as exc:
-        why = exc.message.removeprefix(f"{path}: ")
-        return None, f"metrics.json: unreadable ({shorten(why, 300)})"
+    except RunFileError as exc:
+        return None, f"metrics.json: unreadable ({shorten(exc.why, 300)})"
     except ValidationError as exc:
         first = format_errors(exc, MetricsRecord)[0][1]
         return None, f"metrics.json: unreadable ({shorten(first, 300)})"

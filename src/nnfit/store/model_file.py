@@ -52,7 +52,7 @@ from ..nn.losses import make_loss
 from ..nn.network import slot_dicts
 from ..runtime import memory as resources
 from .atomic import write_atomic, write_json
-from .model_schema import FORMAT_VERSION, Invalid, ModelFile, Plan, check_consistency
+from .model_schema import FORMAT_VERSION, Invalid, Layouts, ModelFile, check_consistency
 from .npz import read_arrays
 from .safe_read import open_run_file, read_json
 
@@ -116,20 +116,20 @@ def load_model(run_dir: str | Path):
         model.meta
 
 
-def loading_bytes(planned: Plan, dtype: str, members: int) -> int:
+def loading_bytes(expected: Layouts, dtype: str, members: int) -> int:
     """Memory that loading takes: the arrays read from model.npz, and per network its
     parameters, their gradients and its state (``Network`` allocates all three)."""
-    return np.dtype(dtype).itemsize * max(members, 1) * (3 * planned.n_params
-                                                         + 2 * planned.n_state)
+    return np.dtype(dtype).itemsize * max(members, 1) * (3 * expected.n_params
+                                                         + 2 * expected.n_state)
 
 
-def check_memory(planned: Plan, dtype: str, members: int, path: Path) -> None:
+def check_memory(expected: Layouts, dtype: str, members: int, path: Path) -> None:
     """Refuse a model that needs more memory than is available (an absurd or hostile size)."""
-    need, available = loading_bytes(planned, dtype, members), resources.available_memory()
+    need, available = loading_bytes(expected, dtype, members), resources.available_memory()
     if available is not None and need > available:
         each = f" × {members} members" if members else ""
         raise NnfitError(f"{path}: loading needs {resources.format_bytes(need)} of memory "
-                         f"({planned.n_params:,} {dtype} parameters{each}), more than the "
+                         f"({expected.n_params:,} {dtype} parameters{each}), more than the "
                          f"{resources.format_bytes(available)} available")
 
 
@@ -172,15 +172,15 @@ def read_model(run_dir: str | Path) -> LoadedModel:
             if len(errors) > 1 else ""
         raise NnfitError(f"{json_path}: {shorten(errors[0][1], 300)}{more}") from None
     try:
-        planned = check_consistency(description)
+        expected = check_consistency(description)
     except Invalid as exc:
         raise NnfitError(f"{json_path}: {shorten(str(exc), 300)}") from None
     dtype, members = description.architecture.dtype, description.members
-    check_memory(planned, dtype, members, json_path)
+    check_memory(expected, dtype, members, json_path)
     lead = (members,) if members else ()
-    arrays = read_arrays(run_dir, {"params": lead + (planned.n_params,),
-                                   "state": lead + (planned.n_state,)}, dtype,
-                         optional=("state",) if planned.n_state == 0 else ())
+    arrays = read_arrays(run_dir, {"params": lead + (expected.n_params,),
+                                   "state": lead + (expected.n_state,)}, dtype,
+                         optional=("state",) if expected.n_state == 0 else ())
     state = arrays.get("state", np.zeros(lead + (0,), dtype=dtype))
     return LoadedModel(meta, description, arrays["params"], state)
 

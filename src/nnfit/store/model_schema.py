@@ -1,7 +1,7 @@
 """``model.json``'s schema (pydantic, strict) and the checks that span its fields.
 
 :class:`ModelFile` is the whole file; :func:`check_consistency` checks what the schema
-cannot see one field at a time and returns the layers' :class:`Plan` (their layouts,
+cannot see one field at a time and returns the layers' :class:`Layouts` (their layouts,
 computed without allocating). :mod:`nnfit.store.model_file` reads a run's files through
 both. ``FORMAT_VERSION`` is the version written and read.
 """
@@ -137,7 +137,7 @@ class Invalid(ValueError):
 
 
 @dataclass(frozen=True)
-class Plan:
+class Layouts:
     """What the layers would allocate, computed without allocating it.
 
     ``layout`` and ``state_layout`` are in model.json's form (``name``, ``shape``,
@@ -157,7 +157,7 @@ class Plan:
         return sum(math.prod(slot["shape"]) for slot in self.state_layout)
 
 
-def plan(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Plan:
+def layouts(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Layouts:
     """The layouts and output shape of ``build_network(layers, input_shape=...)``, without
     building it: :func:`nnfit.nn.build.plan_layers` gives the layers their shapes, which
     allocates no array, and the slots are laid out as ``Network`` lays them out.
@@ -168,7 +168,7 @@ def plan(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Plan:
 
     built = plan_layers(layers, tuple(input_shape), dtype)
     params, states = slot_layouts(built)
-    return Plan(slot_dicts(params), slot_dicts(states), tuple(built[-1].output_shape))
+    return Layouts(slot_dicts(params), slot_dicts(states), tuple(built[-1].output_shape))
 
 
 def n_inputs(prep: Preprocessing) -> int:
@@ -184,8 +184,8 @@ def n_outputs(prep: Preprocessing, loss: str) -> int:
     return 1 if loss == "binary_cross_entropy" else len(prep.classes)
 
 
-def check_consistency(model: ModelFile) -> Plan:
-    """Check what the schema cannot see field by field; return the layers' :class:`Plan`.
+def check_consistency(model: ModelFile) -> Layouts:
+    """Check what the schema cannot see field by field; return the layers' :class:`Layouts`.
 
     Raises :class:`Invalid` naming the key.
     """
@@ -202,8 +202,8 @@ def check_consistency(model: ModelFile) -> Plan:
     if model.class_weight is not None:
         try:
             check_class_weight(model.class_weight, prep.classes)
-        except ValueError as exc:  # its message starts with "class_weight: "
-            raise Invalid("class_weight", str(exc).split(": ", 1)[1]) from None
+        except ValueError as exc:
+            raise Invalid("class_weight", str(exc)) from None
 
     arch = model.architecture
     width = n_inputs(prep)
@@ -212,23 +212,23 @@ def check_consistency(model: ModelFile) -> Plan:
                       f"preprocessing, which makes {width} inputs per row")
     layers = [layer.model_dump() for layer in arch.layers]
     try:
-        planned = plan(layers, tuple(arch.input_shape), arch.dtype)
+        laid_out = layouts(layers, tuple(arch.input_shape), arch.dtype)
     except LayerError as exc:  # the engine's word on a layer that does not fit its input
         raise Invalid(f"architecture.layers[{exc.index}]", exc.reason) from None
     except (ValueError, OverflowError) as exc:  # e.g. an attention ffn of 1e308
         raise Invalid("architecture.layers", str(exc)) from None
     needed = (n_outputs(prep, loss),)
-    if planned.output_shape != needed:
-        raise Invalid("architecture.layers", f"the network outputs {list(planned.output_shape)} "
+    if laid_out.output_shape != needed:
+        raise Invalid("architecture.layers", f"the network outputs {list(laid_out.output_shape)} "
                       f"per row; a {prep.task} with {loss} and this preprocessing needs "
                       f"{list(needed)}")
-    if arch.n_params != planned.n_params:
+    if arch.n_params != laid_out.n_params:
         raise Invalid("architecture.n_params", f"{arch.n_params} does not match its layers, "
-                      f"which have {planned.n_params}")
-    for key, stored, expected in (("layout", model.layout, planned.layout),
-                                  ("state_layout", model.state_layout, planned.state_layout)):
-        _check_layout(key, [slot.model_dump() for slot in stored], expected)
-    return planned
+                      f"which have {laid_out.n_params}")
+    for key, stored, wanted in (("layout", model.layout, laid_out.layout),
+                                ("state_layout", model.state_layout, laid_out.state_layout)):
+        _check_layout(key, [slot.model_dump() for slot in stored], wanted)
+    return laid_out
 
 
 def _check_preprocessing(prep: Preprocessing) -> None:

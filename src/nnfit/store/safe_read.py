@@ -28,6 +28,15 @@ from ..errors import NnfitError, shorten
 MAX_JSON_BYTES = 50 * 2**20  # 1000 quantiles for each of 2000 columns make a ~40 MB model.json
 
 
+class RunFileError(NnfitError):
+    """A run's file that cannot be read: ``where`` (the file, or the run directory) and
+    ``why``; the message is ``where: why``."""
+
+    def __init__(self, where: Path, why: str):
+        super().__init__(f"{where}: {why}")
+        self.where, self.why = where, why
+
+
 def open_run_file(run_dir: str | Path, name: str) -> BinaryIO:
     """``RUN_DIR/name`` opened for reading in binary, if it is a regular file of that directory.
 
@@ -43,16 +52,16 @@ def open_run_file(run_dir: str | Path, name: str) -> BinaryIO:
             raise OSError(errno.ELOOP, "symbolic link")
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise NnfitError(f"{run_dir}: {name} is missing; is this a directory written by "
+        raise RunFileError(run_dir, f"{name} is missing; is this a directory written by "
                          f"'nnfit train'?") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise NnfitError(f"{path}: is a symbolic link; nnfit reads a run's files only from "
-                             f"inside its directory (copy the file there instead)") from None
-        raise NnfitError(f"{path}: cannot read ({exc.strerror or exc})") from None
+            raise RunFileError(path, "is a symbolic link; nnfit reads a run's files only from "
+                             "inside its directory (copy the file there instead)") from None
+        raise RunFileError(path, f"cannot read ({exc.strerror or exc})") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NnfitError(f"{path}: is not a regular file")
+            raise RunFileError(path, "is not a regular file")
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -69,21 +78,21 @@ def read_json(run_dir: str | Path, name: str, limit: int = MAX_JSON_BYTES):
     with open_run_file(run_dir, name) as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > limit:
-            raise NnfitError(f"{path}: {size / 2**20:.0f} MB, larger than the {limit / 2**20:.0f} "
+            raise RunFileError(path, f"{size / 2**20:.0f} MB, larger than the {limit / 2**20:.0f} "
                              f"MB a run's {name} may be; refused without reading it")
         data = fh.read(limit + 1)
     if len(data) > limit:  # it grew after fstat
-        raise NnfitError(f"{path}: larger than {limit / 2**20:.0f} MB; refused")
+        raise RunFileError(path, f"larger than {limit / 2**20:.0f} MB; refused")
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_no_constant,
                           parse_float=_finite_float, object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as exc:
-        raise NnfitError(f"{path}: not valid JSON (not UTF-8 text: {exc.reason} at byte "
+        raise RunFileError(path, f"not valid JSON (not UTF-8 text: {exc.reason} at byte "
                          f"{exc.start})") from None
     except RecursionError:
-        raise NnfitError(f"{path}: not valid JSON (nested too deeply to read)") from None
+        raise RunFileError(path, "not valid JSON (nested too deeply to read)") from None
     except ValueError as exc:  # json.JSONDecodeError, and what the hooks below raise
-        raise NnfitError(f"{path}: not valid JSON ({shorten(str(exc))})") from None
+        raise RunFileError(path, f"not valid JSON ({shorten(str(exc))})") from None
 
 
 def _no_constant(name: str):

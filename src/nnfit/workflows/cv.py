@@ -188,7 +188,7 @@ def cv_header(k: int, n_rows: int, epochs: int, config) -> str:
 
 
 @dataclass
-class Plan:
+class CrossValidation:
     """What cross-validation will do, decided before anything is written."""
 
     config: object
@@ -221,47 +221,47 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         raise NnfitError(f"--cv must be a number of folds of at least 2 (got {k})")
     check_jobs(n_jobs)
     console = console or make_console(quiet=True)
-    plan = _plan(config_path, csv_path, k, overrides, probe, config_text)
+    cv = _set_up(config_path, csv_path, k, overrides, probe, config_text)
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address: no output
-        _print_notes(plan, console, alerts)
-        run_dir = make_run_dir(out, plan.name)
-        write_atomic(run_dir / "config.yaml", resolved_config(plan.final, plan.config, overrides))
+        _print_notes(cv, console, alerts)
+        run_dir = make_run_dir(out, cv.name)
+        write_atomic(run_dir / "config.yaml", resolved_config(cv.final, cv.config, overrides))
         started = time.perf_counter()
-        results = _run_folds(plan, run_dir, n_jobs, cluster, on_fold)
-    diagnosis, probe_fold = _diagnose(results, plan.jobs[0], probe)
-    metrics, result = _final_model(plan, run_dir, results, diagnosis, console, n_jobs)
-    metrics.cv = _section(plan, results, probe_fold, None if scheduler else n_jobs, scheduler,
+        results = _run_folds(cv, run_dir, n_jobs, cluster, on_fold)
+    diagnosis, probe_fold = _diagnose(results, cv.jobs[0], probe)
+    metrics, result = _final_model(cv, run_dir, results, diagnosis, console, n_jobs)
+    metrics.cv = _section(cv, results, probe_fold, None if scheduler else n_jobs, scheduler,
                           round(time.perf_counter() - started, 3))
     write_metrics(run_dir, metrics)
     threads = f"BLAS threads: 1 per fold; final model {result.threads} ({result.threads_reason})"
     code = exit_code(result) or (FAILED if metrics.diagnosis.verdict == "diverged" else 0)
     return RunOutcome(metrics, run_dir,
-                      [*stop_messages(result, plan.config.training.lr), threads], code)
+                      [*stop_messages(result, cv.config.training.lr), threads], code)
 
 
-def _plan(config_path, csv_path, k: int, overrides, probe: str, config_text) -> Plan:
+def _set_up(config_path, csv_path, k: int, overrides, probe: str, config_text) -> CrossValidation:
     config = load_config(config_path, overrides, config_text)
     dataset = read_dataset(config, csv_path)
     jobs, non_test, test = fold_jobs(dataset, k, config, str(config_path))
     final = prepare_split(dataset, {"train": non_test, "test": test},
                           final_config(config, config.training.epochs), str(config_path))
-    return Plan(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides, probe)
+    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides, probe)
 
 
-def _print_notes(plan: Plan, console, alerts) -> None:
+def _print_notes(cv: CrossValidation, console, alerts) -> None:
     """The final split's notes, then what only a fold's split shows (e.g. categories its
     training rows lack)."""
-    print_notes(console, alerts, plan.final.notes)
-    for job in plan.jobs:
+    print_notes(console, alerts, cv.final.notes)
+    for job in cv.jobs:
         for note in job.prepared.notes:
-            if note not in plan.final.notes:
+            if note not in cv.final.notes:
                 console.print(f"fold {job.fold}: {note}", style="dim", markup=False)
 
 
-def _run_folds(plan: Plan, run_dir: Path, n_jobs: int, cluster, on_fold) -> list[FoldResult]:
+def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold) -> list[FoldResult]:
     """The folds through the executor, ``cv.csv`` rewritten as each finishes; in fold order.
     A failed fold stops cross-validation (exit 1), Ctrl-C with 130, cv.csv kept."""
-    k, metric = len(plan.jobs), METRIC[plan.final.task.kind]
+    k, metric = len(cv.jobs), METRIC[cv.final.task.kind]
     columns = ("fold", "train_rows", "val_rows", "train_loss", "val_loss", f"train_{metric}",
                f"val_{metric}", "baseline_train_loss", "baseline_val_loss", "best_epoch",
                "epochs_run", "stop_reason", "seconds")
@@ -277,8 +277,8 @@ def _run_folds(plan: Plan, run_dir: Path, n_jobs: int, cluster, on_fold) -> list
             on_fold(result.record, len(folds), k)
 
     try:
-        run_jobs(fold_job, [job.sent() for job in plan.jobs], n_jobs=n_jobs, on_result=arrived,
-                 scheduler=cluster, shared=plan.dataset)
+        run_jobs(fold_job, [job.sent() for job in cv.jobs], n_jobs=n_jobs, on_result=arrived,
+                 scheduler=cluster, shared=cv.dataset)
     except Interrupted:
         raise NnfitError(f"interrupted: {len(folds)} of {k} folds had finished (their "
                          f"numbers are in {run_dir / 'cv.csv'}); no final model was "
@@ -286,18 +286,18 @@ def _run_folds(plan: Plan, run_dir: Path, n_jobs: int, cluster, on_fold) -> list
     return [folds[i] for i in range(k)]
 
 
-def _final_model(plan: Plan, run_dir: Path, results: list[FoldResult], diagnosis: dict,
+def _final_model(cv: CrossValidation, run_dir: Path, results: list[FoldResult], diagnosis: dict,
                  console, n_jobs: int) -> tuple[MetricsRecord, FitResult]:
     """Train the final model on all non-test rows for the folds' median epochs; save it."""
     epochs = max(1, median_epoch([f.scored_epoch for f in results]))
-    config = final_config(plan.config, epochs)
-    final = replace(plan.final, config=config)
+    config = final_config(cv.config, epochs)
+    final = replace(cv.final, config=config)
     stopper = make_stopper(config.training, has_val=False)
     stop = threading.Event()
-    console.print(f"final model: all {plan.non_test.size} non-test rows, {epochs} epochs",
+    console.print(f"final model: all {cv.non_test.size} non-test rows, {epochs} epochs",
                   style="dim", markup=False)
     members = None
-    k = len(plan.jobs)
+    k = len(cv.jobs)
     with ctrl_c_stops(stop):
         if config.training.ensemble > 1:  # the folds judged one network; the model is K
             console.print(f"final model: an ensemble of {config.training.ensemble} seeds",
@@ -307,31 +307,31 @@ def _final_model(plan: Plan, run_dir: Path, results: list[FoldResult], diagnosis
             result = fit(final, config, stopper=stopper, stop=stop,
                          observers=[TrainingView(console, epochs, stopper)])
         scores = replace(score(final, result, config, probe="never"), diagnosis=diagnosis)
-        metrics = save(run_dir, final, result, scores, name=f"{plan.name} (--cv {k})",
-                       config=config, overrides=plan.overrides,
-                       config_header=cv_header(k, plan.non_test.size, epochs, plan.config))
+        metrics = save(run_dir, final, result, scores, name=f"{cv.name} (--cv {k})",
+                       config=config, overrides=cv.overrides,
+                       config_header=cv_header(k, cv.non_test.size, epochs, cv.config))
         if members is not None:
             metrics.ensemble = ensemble_section(members, METRIC[final.task.kind], n_jobs, None)
     return metrics, result
 
 
-def _section(plan: Plan, results: list[FoldResult], probe_fold: int | None, jobs: int | None,
+def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | None, jobs: int | None,
              scheduler: str | None, seconds: float) -> dict:
     """``metrics.json``'s ``cv`` section: the folds, their mean and std, the final training."""
-    metric = METRIC[plan.final.task.kind]
+    metric = METRIC[cv.final.task.kind]
     records = [f.record for f in results]
     mean, std = {}, {}
     for key in ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "best_epoch"):
         mean[key], std[key] = mean_std([r[key] for r in records])
-    es = plan.config.training.early_stopping
+    es = cv.config.training.early_stopping
     return {
-        "k": len(results), "metric": metric, "rows": int(plan.non_test.size),
-        "stratified": plan.final.task.kind == "classification",
-        "split_seed": plan.final.split_seed, "jobs": jobs, "scheduler": scheduler,
+        "k": len(results), "metric": metric, "rows": int(cv.non_test.size),
+        "stratified": cv.final.task.kind == "classification",
+        "split_seed": cv.final.split_seed, "jobs": jobs, "scheduler": scheduler,
         "seconds": seconds, "folds": records, "mean": mean, "std": std,
         "final_epochs": max(1, median_epoch([f.scored_epoch for f in results])),
         "probe_fold": probe_fold,
-        "fold_training": {"epochs": plan.config.training.epochs,
+        "fold_training": {"epochs": cv.config.training.epochs,
                           "early_stopping": es and es.model_dump()},
     }
 
