@@ -47,9 +47,9 @@ def _load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = 
 
 def _outputs(network, X):
     """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.threads``)."""
-    from ..runtime.threads import blas_threads, choose_threads, dense_macs
+    from ..runtime.threads import blas_threads, choose_threads
 
-    threads, _ = choose_threads(None, dense_macs(network, min(len(X), PREDICT_CHUNK)))
+    threads, _ = choose_threads(None, network.macs_per_row() * min(len(X), PREDICT_CHUNK))
     with blas_threads(threads):
         return network.predict(X, batch_size=PREDICT_CHUNK)
 
