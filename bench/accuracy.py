@@ -3,7 +3,7 @@
 For each CSV in ``DATASETS`` and each seed, four models are trained and scored on the
 same held-out rows:
 
-- **nnfit** with its defaults: the config ``nnfit.starter.starter_config(csv, target)``
+- **nnfit** with its defaults: the config ``nnfit.workflows.init.starter_config(csv, target)``
   gives, with ``training.seed`` and ``data.split_seed`` set to the seed, one BLAS thread,
   and any ``--set``; trained through ``prepare`` → ``fit`` → ``score`` (no capacity probe).
   Its test split is nnfit's own seeded, stratified split.
@@ -22,7 +22,7 @@ nnfit needs val for early stopping; a scikit-learn user trains on every non-test
 are scored on exactly nnfit's test rows. Their inputs are nnfit's own preprocessing
 (``data.scale: standard``, one-hot text columns, ``data.missing: mean``, the same feature
 columns), fitted on their training rows; regression targets are in their own units.
-The metric is each task's headline (``nnfit.task.HEADLINE_METRIC``: accuracy, R²),
+The metric is each task's headline (``nnfit.evaluation.task.HEADLINE_METRIC``: accuracy, R²),
 computed by nnfit's metric functions for all four.
 
 A dataset passes when, on the mean over seeds, nnfit ≥ MLP − 0.005 and
@@ -78,18 +78,19 @@ BEST_TOLERANCE = 0.02  # and the best of the other three by this much
 
 def defaults_config(csv_path: Path, target: str) -> tuple[dict, str]:
     """nnfit's default config for this CSV as a plain dict, and where it came from."""
-    from nnfit.starter import starter_config
+    from nnfit.workflows.init import starter_config
 
-    return starter_config(str(csv_path), target), "nnfit.starter.starter_config"
+    return starter_config(str(csv_path), target), "nnfit.workflows.init.starter_config"
 
 
 def nnfit_config(base: dict, seed: int, sets: list[str]):
     """The validated Config of one nnfit run: ``base`` with the seed, one thread, ``sets``."""
     from pydantic import ValidationError
 
-    from nnfit.config import Config, format_errors
+    from nnfit.config.messages import format_errors
+    from nnfit.config.schema import Config
     from nnfit.errors import NnfitError
-    from nnfit.overrides import apply_override
+    from nnfit.config.overrides import apply_override
 
     raw = copy.deepcopy(base)
     raw.setdefault("training", {}).update(seed=seed, threads=1)
@@ -123,21 +124,22 @@ def _run(job: dict) -> dict:
     import numpy as np
 
     from nnfit.errors import NnfitError
-    from nnfit.task import HEADLINE_METRIC
-    from nnfit.workflows.prepared import prepare_rows, read_unsplit, standard_rows
+    from nnfit.evaluation.task import HEADLINE_METRIC
+    from nnfit.data.dataset import default_split, read_dataset
+    from nnfit.workflows.prepared import prepare_split
 
     config = nnfit_config(job["base"], job["seed"], job["sets"])
     csv = DATA / f"{job['dataset']}.csv"
     try:
-        unsplit = read_unsplit(config, csv)
+        unsplit = read_dataset(config, csv)
     except NnfitError:
         if job["model"] == "nnfit":
             raise
         unsplit = None  # nnfit refuses this CSV: the others still get nnfit's default split
     if job["model"] == "nnfit":
-        from nnfit.workflows.run import fit, score
+        from nnfit.workflows import fit, score
 
-        prepared = prepare_rows(unsplit, standard_rows(unsplit), config)
+        prepared = prepare_split(unsplit, default_split(unsplit), config)
         metric = HEADLINE_METRIC[unsplit.kind]
         started = time.perf_counter()
         if config.training.ensemble > 1:  # the members one after another in this worker
@@ -170,7 +172,7 @@ def _run(job: dict) -> dict:
 
 def about(unsplit) -> dict:
     """What the table says of a dataset: rows used, task, metric, number of classes."""
-    from nnfit.task import HEADLINE_METRIC
+    from nnfit.evaluation.task import HEADLINE_METRIC
 
     return {"rows": unsplit.n_rows, "kind": unsplit.kind, "metric": HEADLINE_METRIC[unsplit.kind],
             "classes": len(unsplit.classes) if unsplit.classes else 0}
@@ -188,8 +190,9 @@ def sklearn_inputs(config, unsplit, csv: Path):
     """
     import numpy as np
 
-    from nnfit.config import Config
-    from nnfit.workflows.prepared import prepare_rows, read_unsplit, standard_rows
+    from nnfit.config.schema import Config
+    from nnfit.data.dataset import default_split, read_dataset
+    from nnfit.workflows.prepared import prepare_split
 
     data = config.data
     reference = Config.model_validate({"data": {
@@ -200,17 +203,17 @@ def sklearn_inputs(config, unsplit, csv: Path):
         "split_seed": config.training.seed if data.split_seed is None else data.split_seed,
         "scale": "standard", "missing": "mean"},
         "training": {"dtype": "float64"}})  # scikit-learn's own precision
-    ref = read_unsplit(reference, csv)
+    ref = read_dataset(reference, csv)
     if unsplit is None:
-        unsplit, rows = ref, standard_rows(ref)
+        unsplit, rows = ref, default_split(ref)
     else:
-        rows = standard_rows(unsplit)
+        rows = default_split(unsplit)
     where = {name: ref.frame.index.get_indexer(unsplit.frame.index[positions])
              for name, positions in rows.items()}
     if any((positions < 0).any() for positions in where.values()):
         raise RuntimeError("nnfit kept a row the reference preprocessing dropped")
     fit_rows = np.sort(np.concatenate([where["train"], where["val"]]))
-    prepared = prepare_rows(ref, {"train": fit_rows, "val": [], "test": where["test"]}, reference)
+    prepared = prepare_split(ref, {"train": fit_rows, "val": [], "test": where["test"]}, reference)
     ds, task = prepared.data, prepared.task
     if ref.kind == "regression":
         y_fit, y_test = task.decode(ds.y["train"]), task.decode(ds.y["test"])

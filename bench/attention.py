@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnfit.config import load_config
-from nnfit.threads import blas_threads
+from nnfit.config.load import load_config
+from nnfit.runtime.threads import blas_threads
 from nnfit.workflows import fit, prepare, score
 
 ROOT = Path(__file__).parent.parent

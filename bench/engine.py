@@ -70,7 +70,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import nnfit
-from nnfit.threads import blas_threads
+from nnfit.runtime.threads import blas_threads
 from tables import render  # bench/tables.py (bench/ is on the path when run as a script)
 
 

@@ -36,8 +36,8 @@ import time
 import numpy as np
 
 import nnfit
-from nnfit.threads import (MIN_PARALLEL_MACS, blas_threads, busy_cpus, choose_threads,
-                           dense_macs, usable_cores)
+from nnfit.runtime.threads import (MIN_PARALLEL_MACS, blas_threads, busy_cpus, choose_threads,
+                                   usable_cores)
 
 LAYERS = [{"type": "dense", "units": 256, "activation": "relu"},
           {"type": "dense", "units": 128, "activation": "relu"},
@@ -148,7 +148,7 @@ def compare(args):
     print(f"other load before starting: {busy_cpus():.2f} busy CPUs\n")
     settings = ["all cores", "1 thread", "auto"]
     for batch_size in args.batch_size:
-        macs = dense_macs(nnfit.build_network(LAYERS, n_features=100, seed=0), batch_size)
+        macs = nnfit.build_network(LAYERS, n_features=100, seed=0).macs_per_row() * batch_size
         times = {}   # (condition, setting) -> [(seconds, extrapolated, others' CPUs)]
         chosen = {}  # condition -> list of (threads, reason, seconds spent choosing)
         for rep in range(args.repeat):
@@ -226,9 +226,9 @@ def scan(args):
                 if len(one) == args.repeat:
                     break
         if not one:
-            print(f"| {batch_size} | {dense_macs(net, batch_size) / 1e6:.1f} | - | - | - | 0 | - |")
+            print(f"| {batch_size} | {net.macs_per_row() * batch_size / 1e6:.1f} | - | - | - | 0 | - |")
             continue
-        print(f"| {batch_size} | {dense_macs(net, batch_size) / 1e6:.1f} | {min(one):.3f} | "
+        print(f"| {batch_size} | {net.macs_per_row() * batch_size / 1e6:.1f} | {min(one):.3f} | "
               f"{min(every):.3f} | {min(one) / min(every):.2f} | {len(one)} | {max(others):.2f} |")
 
 

@@ -6,7 +6,7 @@ from nnfit.config.load import load_config
 from nnfit.config.schema import LossName, OptimizerName
 from nnfit.errors import NnfitError
 from nnfit.nn.activations import ACTIVATIONS
-from nnfit.nn.layers import LAYERS
+from nnfit.nn.build import LAYERS
 from nnfit.nn.losses import LOSSES
 from nnfit.nn.optimizers import OPTIMIZERS
 from nnfit.config.schema import LAYER_MODELS
@@ -222,15 +222,15 @@ def test_set_a_misspelt_list_gets_a_hint(tmp_path):
         "'layers'?)")
 
 
-def test_a_layer_class_registered_in_LAYERS_is_a_yaml_layer_type_with_its_options(monkeypatch):
+def test_a_registered_layer_class_is_a_yaml_layer_type_with_its_options():
     """One place: the class's ``options`` make the config's model; config.py is not touched."""
     import numpy as np
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
-    from nnfit.config.schema import layer_models, layer_union
+    from nnfit.config.schema import Config, ModelConfig
     from nnfit.nn.activations import Activation, make_activation
     from nnfit.nn.base import Layer, Option
-    from nnfit.nn.build import build_network
+    from nnfit.nn.build import build_network, register_layer, unregister_layer
 
     class Scale(Layer):
         type = "scale"
@@ -248,34 +248,43 @@ def test_a_layer_class_registered_in_LAYERS_is_a_yaml_layer_type_with_its_option
             return self.activation.forward(y, out=y)
 
     assert "scale" not in LAYER_MODELS
-    monkeypatch.setitem(LAYERS, "scale", Scale)
-    models = layer_models(LAYERS)
-    assert list(models) == [*LAYER_MODELS, "scale"]
-    for name in LAYER_MODELS:  # the generated models of today's types are unchanged
-        assert models[name].model_json_schema() == LAYER_MODELS[name].model_json_schema()
-    layers = TypeAdapter(list[layer_union(models)])
+    before = dict(LAYER_MODELS)
+    register_layer(Scale)
+    try:
+        assert list(LAYER_MODELS) == [*before, "scale"]
+        for name, model in before.items():  # the generated models of today's types are kept
+            assert LAYER_MODELS[name] is model
+        got = ModelConfig.model_validate({"layers": [
+            {"type": "scale", "factor": 2, "activation": "relu"},
+            {"type": "scale", "factor": 0.5, "activation": {"name": "leaky_relu", "slope": 0.1}},
+            {"type": "dense", "units": 1}]}).layers
+        assert got[0].model_dump() == {"type": "scale", "factor": 2.0, "activation": "relu",
+                                       "mode": None}
+        assert got[1].activation == {"name": "leaky_relu", "slope": 0.1}
+        config = Config.model_validate({"data": {"target": "y"},
+                                        "model": {"layers": [{"type": "scale", "factor": 3}]}})
+        assert config.model.layers[0].factor == 3.0
+        net = build_network([layer.model_dump() for layer in got], n_features=3, dtype="float64")
+        assert [layer.type for layer in net.layers] == ["scale", "scale", "dense"]
+        assert net.predict(np.ones((2, 3))).shape == (2, 1)
 
-    got = layers.validate_python([{"type": "scale", "factor": 2, "activation": "relu"},
-                                  {"type": "scale", "factor": 0.5,
-                                   "activation": {"name": "leaky_relu", "slope": 0.1}},
-                                  {"type": "dense", "units": 1}])
-    assert got[0].model_dump() == {"type": "scale", "factor": 2.0, "activation": "relu", "mode": None}
-    assert got[1].activation == {"name": "leaky_relu", "slope": 0.1}
-    net = build_network([layer.model_dump() for layer in got], n_features=3, dtype="float64")
-    assert [layer.type for layer in net.layers] == ["scale", "scale", "dense"]
-    assert net.predict(np.ones((2, 3))).shape == (2, 1)
-
-    for bad, kind in [({"type": "scale"}, "missing"),
-                      ({"type": "scale", "factor": -1}, "greater_than"),
-                      ({"type": "scale", "factor": 1, "mode": "c"}, "literal_error"),
-                      ({"type": "scale", "factor": 1, "units": 3}, "extra_forbidden"),
-                      ({"type": "scale", "factor": 1, "activation": "swish"}, "value_error")]:
-        with pytest.raises(ValidationError) as info:
-            layers.validate_python([bad])
-        assert [e["type"] for e in info.value.errors()] == [kind], bad
-    with pytest.raises(ValidationError, match="leaky_relu slope must be a number in"):
-        layers.validate_python([{"type": "scale", "factor": 1,
-                                 "activation": {"name": "leaky_relu", "slope": 2}}])
+        for bad, kind in [({"type": "scale"}, "missing"),
+                          ({"type": "scale", "factor": -1}, "greater_than"),
+                          ({"type": "scale", "factor": 1, "mode": "c"}, "literal_error"),
+                          ({"type": "scale", "factor": 1, "units": 3}, "extra_forbidden"),
+                          ({"type": "scale", "factor": 1, "activation": "swish"}, "value_error")]:
+            with pytest.raises(ValidationError) as info:
+                ModelConfig.model_validate({"layers": [bad]})
+            assert [e["type"] for e in info.value.errors()] == [kind], bad
+        with pytest.raises(ValidationError, match="leaky_relu slope must be a number in"):
+            ModelConfig.model_validate({"layers": [{
+                "type": "scale", "factor": 1, "activation": {"name": "leaky_relu", "slope": 2}}]})
+    finally:
+        unregister_layer("scale")
+    assert LAYER_MODELS == before
+    with pytest.raises(ValidationError) as info:  # and the config refuses it again
+        Config.model_validate({"data": {"target": "y"}, "model": {"layers": [{"type": "scale"}]}})
+    assert [e["type"] for e in info.value.errors()] == ["union_tag_invalid"]
 
 
 def test_generated_layer_models_pickle_for_worker_processes():

@@ -7,9 +7,9 @@ import types
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnfit.runtime import threads
 from nnfit.nn.build import build_network
-from nnfit.runtime.threads import blas_threads, busy_cpus, choose_threads, dense_macs
+from nnfit.runtime import threads
+from nnfit.runtime.threads import blas_threads, busy_cpus, choose_threads
 
 BIG = 10 * threads.MIN_PARALLEL_MACS
 SMALL = threads.MIN_PARALLEL_MACS - 1
@@ -76,15 +76,26 @@ def test_same_inputs_and_load_give_the_same_answer(monkeypatch):
     assert len({choose_threads(None, BIG) for _ in range(5)}) == 1
 
 
-def test_dense_macs_counts_the_forward_products_of_dense_layers():
+def test_macs_per_row_counts_the_forward_products_the_layers_declare():
     net = build_network([{"type": "dense", "units": 256, "activation": "relu"},
                          {"type": "activation", "activation": "tanh"},
                          {"type": "dense", "units": 128, "activation": "relu"},
                          {"type": "dense", "units": 10}], n_features=100, seed=0)
-    assert dense_macs(net, 128) == 128 * (100 * 256 + 256 * 128 + 128 * 10)
+    assert net.macs_per_row() == 100 * 256 + 256 * 128 + 128 * 10
     # (tokens, dim) inputs: every token row goes through the product
     seq = build_network([{"type": "dense", "units": 8}], input_shape=(5, 3), seed=0)
-    assert dense_macs(seq, 2) == 2 * 5 * 3 * 8
+    assert seq.macs_per_row() == 5 * 3 * 8
+
+
+def test_attention_products_are_not_counted_yet():
+    """The count the thread choice has always made: the tokenizer's x_j·W_j and the dense
+    layers, not the attention block's projections or products (counting them moves the
+    thread choice of attention configs: a change of its own)."""
+    net = build_network([{"type": "tokens", "dim": 16, "cls": True},
+                         {"type": "attention", "dim": 16, "heads": 4}, {"type": "pool"},
+                         {"type": "dense", "units": 3}], n_features=13, seed=0)
+    assert [layer.macs_per_row() for layer in net.layers] == [13 * 16, 0, 0, 16 * 3]
+    assert net.macs_per_row() == 13 * 16 + 16 * 3
 
 
 def test_busy_cpus_counts_our_cpus_and_leaves_out_our_own_time(monkeypatch):

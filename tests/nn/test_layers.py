@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from gradcheck import assert_gradients_match, away_from_zero, check_network
 
-from nnfit.nn.build import build_network, make_layer
-from nnfit.nn.layers import LAYERS, ActivationLayer, Dense
+from nnfit.nn.activation_layer import ActivationLayer
+from nnfit.nn.build import LAYERS, build_network, make_layer
+from nnfit.nn.dense import Dense
 
 ACTIVATION_SPECS = [
     "identity", "linear", "relu", {"name": "leaky_relu", "slope": 0.2}, "leaky_relu",

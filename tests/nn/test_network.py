@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from gradcheck import random_targets, assert_gradients_match, away_from_zero, check_network
 
+from nnfit.nn.activation_layer import ActivationLayer
 from nnfit.nn.build import build_network
-from nnfit.nn.layers import ActivationLayer
 from nnfit.nn.losses import make_loss
 from nnfit.nn.optimizers import OPTIMIZERS, make_optimizer
 

@@ -3,11 +3,14 @@
 The names users may write (activations, losses, optimizers, layer types) are
 built from the engine's own tables, so the config and the engine cannot drift;
 each layer type's options come from its engine class's ``options`` (``layer_models``).
+The layer models follow the engine's registry (``nnfit.nn.build.LAYERS``): a layer
+type registered after this module is imported is a config layer type from then on.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
@@ -15,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from ..errors import did_you_mean, shown
 from ..nn.activations import ACTIVATIONS, Activation
 from ..nn.base import Option
-from ..nn.layers import LAYERS
+from ..nn.build import LAYERS, watch_layers
 from ..nn.losses import LOSSES
 from ..nn.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES
@@ -92,10 +95,10 @@ def option_models(registry: dict[str, type], key: str, suffix: str) -> dict[str,
     return models
 
 
-def layer_models(layers: dict[str, type] | None = None) -> dict[str, type[BaseModel]]:
+def layer_models(layers: Mapping[str, type] | None = None) -> dict[str, type[BaseModel]]:
     """One strict pydantic model per layer type, generated from each class's ``options``.
 
-    ``layers`` is ``nn.layers.LAYERS`` by default: the config declares no layer of its own.
+    ``layers`` is ``nn.build.LAYERS`` by default: the config declares no layer of its own.
     """
     return option_models(LAYERS if layers is None else layers, "type", "Layer")
 
@@ -106,10 +109,8 @@ def tagged_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
     return Annotated[Union[tuple(models.values())], Field(discriminator=key)]
 
 
-layer_union = tagged_union
-
-
-LAYER_MODELS = layer_models()
+LAYER_MODELS = layer_models()  # kept in step with nn.build.LAYERS, in place (_follow_layers)
+_MADE_FROM = dict(LAYERS)  # the engine class each of LAYER_MODELS was generated from
 LayerConfig = tagged_union(LAYER_MODELS)
 SCHEDULE_MODELS = option_models(SCHEDULES, "name", "Schedule")
 ScheduleConfig = tagged_union(SCHEDULE_MODELS, "name")
@@ -317,3 +318,26 @@ class Config(Strict):
                              "data.val_fraction above 0, or early_stopping: false")
         return self
 
+
+def _follow_layers() -> None:
+    """Bring ``LAYER_MODELS`` (in place: other modules hold the dict), ``LayerConfig`` and
+    ``ModelConfig``/``Config``'s validators in step with ``nn.build.LAYERS`` after a layer
+    type was registered or removed; the models of unchanged types are kept as they are."""
+    global LayerConfig
+    made = layer_models({name: cls for name, cls in LAYERS.items()
+                         if _MADE_FROM.get(name) is not cls})
+    for name in set(LAYER_MODELS) - set(LAYERS):
+        globals().pop(LAYER_MODELS[name].__name__, None)
+    models = {name: made.get(name) or LAYER_MODELS[name] for name in LAYERS}
+    LAYER_MODELS.clear()
+    LAYER_MODELS.update(models)
+    _MADE_FROM.clear()
+    _MADE_FROM.update(LAYERS)
+    globals().update({model.__name__: model for model in made.values()})  # for pickle, as above
+    LayerConfig = tagged_union(LAYER_MODELS)
+    ModelConfig.model_fields["layers"].annotation = list[LayerConfig]
+    ModelConfig.model_rebuild(force=True)
+    Config.model_rebuild(force=True)  # it embeds ModelConfig's validator: rebuilt after it
+
+
+watch_layers(_follow_layers)

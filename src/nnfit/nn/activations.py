@@ -16,10 +16,12 @@ import numpy as np
 
 
 class Activation:
-    """Base class. ``init`` names the weight initializer that suits the activation."""
+    """Base class. ``init`` names the weight initializer that suits the activation;
+    ``scratch`` is the floats per element it keeps aside (the memory estimate counts them)."""
 
     name: str = "identity"
     init: str = "glorot"
+    scratch: int = 0
 
     def _scratch(self, shape: tuple, dtype) -> np.ndarray:
         """A view of one flat buffer kept between calls and grown only when too small.
@@ -90,6 +92,7 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
     init = "he"
+    scratch = 1  # z·slope
 
     def __init__(self, slope: float = 0.01):
         if not 0.0 < slope < 1.0:
@@ -164,6 +167,7 @@ class GELU(Activation):
 
     name = "gelu"
     init = "he"
+    scratch = 3  # tanh u, f'(z) and a scratch
     _C = math.sqrt(2.0 / math.pi)
     _A = 0.044715
 
@@ -233,7 +237,8 @@ def sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray, out: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Max-subtracted softmax over the last axis; ``row`` is scratch of shape ``z.shape[:-1] + (1,)``."""
+    """Max-subtracted softmax over the last axis; ``row`` is scratch of shape
+    ``z.shape[:-1] + (1,)``."""
     np.max(z, axis=-1, keepdims=True, out=row)
     np.subtract(z, row, out=out)
     np.exp(out, out=out)

@@ -8,8 +8,8 @@ import numpy as np
 
 from .base import Layer, Option
 from .checks import positive_int
+from .dense import Dense
 from .dropout import Dropout
-from .layers import Dense
 from .normalization import LayerNorm
 
 
@@ -41,6 +41,7 @@ class Attention(Layer):
                "ffn": Option(float, default=2, gt=0),
                "dropout": Option(float, default=0.0, ge=0, lt=1),
                "activation": Option(str, default="relu", choices=FFN_ACTIVATIONS)}
+    size_option = "dim"
 
     def __init__(self, dim: int, heads: int = 1, ffn: float = 2, dropout: float = 0.0,
                  activation: str = "relu"):
@@ -150,7 +151,8 @@ class Attention(Layer):
         return self._p
 
     def backward(self, dy, need_dx=True):
-        """Back through the FFN branch, the residual, then softmax: ``dS = P ⊙ (dP − Σ_keys dP ⊙ P)``.
+        """Back through the FFN branch, the residual, then softmax:
+        ``dS = P ⊙ (dP − Σ_keys dP ⊙ P)``.
 
         With ``S = (Q/√d_k)·Kᵀ``: ``dQ = dS·K/√d_k``, ``dK = dSᵀ·(Q/√d_k)``,
         ``dV = Pᵀ·dO``; the residual adds ``dy`` to each branch's input gradient.
@@ -200,6 +202,24 @@ class Attention(Layer):
     def spec(self):
         return {"type": self.type, "dim": self.dim, "heads": self.heads, "ffn": self.ffn,
                 "dropout": self.dropout, "activation": self.activation}
+
+    def buffer_floats(self):
+        """Counted from ``forward``/``backward`` and their sub-layers' buffers: 38 arrays of
+        (tokens, dim), 4 of (tokens, ffn hidden) and 4 of (heads, tokens, tokens) in training,
+        plus dropout masks and the FFN activation's scratch; 17, 1 and 2 in an eval pass."""
+        t, d = self.input_shape
+        ffn1 = self.subs["ffn1"]
+        td, th, htt = t * d, t * ffn1.units, self.heads * t * t
+        act, drop = ffn1.activation.scratch, self.dropout > 0
+        train = 38 * td + (4 + act + 3 * drop) * th + (4 + 3 * drop) * htt
+        return train, 17 * td + (1 + drop) * th + (2 + drop) * htt, act * th
+
+    def macs_per_row(self):
+        # Not counted yet: the thread choice has only ever seen a layer's own 2-D "W", and
+        # this block's projections are its sub-layers' ("qkv.W", ...). Counting them and
+        # the attention products is a change of its own: it moves attention configs'
+        # thread choice (and metrics.json's threads_reason).
+        return 0
 
     def __repr__(self) -> str:
         return f"Attention(dim={self.dim}, heads={self.heads})"

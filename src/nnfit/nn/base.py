@@ -25,11 +25,24 @@ Two optional hooks, for layers that need them:
 - ``set_rng(rng)`` gives the layer the run's Generator (dropout's masks). The
   Network hands its generator to every layer, once, in ``Network.set_rng``.
 
-Each layer class also declares the options its YAML form takes, once, as plain
-data: ``options = {"units": Option(int, required=True, gt=0), ...}`` in the
-order of its ``__init__`` arguments. ``nnfit.config`` builds the config's
-pydantic model for each type in ``nn.layers.LAYERS`` from these, so a new layer
-type is one class here plus its entry in ``LAYERS``.
+Each layer class also declares, in its own module, what the rest of nnfit asks
+of a layer type, so a new type is its class plus one ``register_layer`` call
+(:mod:`nnfit.nn.build`, the registry) and no table elsewhere:
+
+- ``options``: the YAML options, once, as plain data
+  (``{"units": Option(int, required=True, gt=0), ...}`` in the order of the
+  ``__init__`` arguments); ``nnfit.config`` generates its pydantic models from them;
+- ``buffer_floats()``: the floats per row a built layer's buffers take (the
+  memory estimate, ``nnfit.runtime.memory``);
+- ``macs_per_row()``: the multiply-adds of one row's forward pass (the BLAS
+  thread choice, ``nnfit.runtime.threads``);
+- ``size_option``: the option that sets the layer's size, which a refusal of a
+  network too large for memory names (``model.layers[2].units: ...``);
+- ``widen(spec)``: the layer in the wider network of the fit diagnosis's
+  capacity probe.
+
+The defaults below fit a layer that has not said: a generous guess at its
+buffers, no multiply-adds, no size option, unchanged by the probe.
 """
 
 from __future__ import annotations
@@ -72,6 +85,7 @@ class Layer:
 
     type: str = "layer"
     options: ClassVar[dict[str, Option]] = {}  # the YAML options, by name (see Option)
+    size_option: ClassVar[str | None] = None  # the option that sets the layer's size, if any
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -120,6 +134,34 @@ class Layer:
         """The YAML/JSON form of this layer, accepted back by ``build.make_layer``."""
         return {"type": self.type}
 
+    # -- what the rest of nnfit asks of a layer type (see the module docstring) -----------
+    def buffer_floats(self) -> tuple[int, int, int]:
+        """Floats per row this built layer's buffers take: ``(train, passing, kept)``.
+
+        ``train``: what it keeps for training (its reused forward and backward
+        buffers); ``passing``: what it allocates and frees within an eval pass (on
+        top of ``Network.predict``'s two scratch buffers); ``kept``: what an eval
+        pass leaves kept (an activation's scratch, grown to the chunk). Counted from
+        the layer's code and rounded up: a generous count (every layer is charged a
+        ``dx``, the first one too), not a measurement. This default, for a layer
+        that does not say: five arrays of its input and of its output, each way.
+        """
+        both = math.prod(self.input_shape) + math.prod(self.output_shape)
+        return 5 * both, 5 * both, 0
+
+    def macs_per_row(self) -> int:
+        """Multiply-adds of one row's forward pass through this built layer (0: none counted)."""
+        return 0
+
+    @classmethod
+    def widen(cls, spec: dict) -> dict:
+        """This layer's spec in the capacity probe's wider network (default: unchanged).
+
+        ``spec`` is the layer's YAML mapping with every option present, as the
+        config dumps it; the result is a new mapping.
+        """
+        return dict(spec)
+
     def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """A named buffer of this shape, allocated once and reused on later calls."""
         key = (name, shape)
@@ -166,7 +208,8 @@ class Layer:
 
     def forward(self, x: np.ndarray, training: bool = False,
                 out: np.ndarray | None = None) -> np.ndarray:
-        """``x (batch, *input_shape)`` -> ``y (batch, *output_shape)``, written into ``out`` if given."""
+        """``x (batch, *input_shape)`` -> ``y (batch, *output_shape)``, written into ``out``
+        if given."""
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:

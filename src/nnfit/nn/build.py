@@ -1,14 +1,77 @@
-"""Build a Network from the layer list the YAML config uses."""
+"""The registry of layer types, and building a Network from the layer list the YAML config uses.
+
+``LAYERS`` maps each YAML name to its class. Everything else nnfit needs of a
+layer type its class declares itself (see :mod:`nnfit.nn.base`), so a new type
+is its module plus one :func:`register_layer` (the shipped types are
+registered below). ``nnfit.config`` follows the registry: a type registered
+later is a YAML layer type from then on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
+from .activation_layer import ActivationLayer
+from .attention import Attention
+from .base import Layer
 from .checks import positive_int
-from .layers import Layer, layer_types
+from .dense import Dense
+from .dropout import Dropout
 from .network import Network
+from .normalization import BatchNorm, LayerNorm
+from .tokens import Pool, Tokens
+
+_LAYERS: dict[str, type[Layer]] = {}
+LAYERS: Mapping[str, type[Layer]] = MappingProxyType(_LAYERS)
+"""Layer types by YAML name, in the order they were registered (read-only: change it
+with :func:`register_layer` and :func:`unregister_layer`)."""
+_WATCHERS: list[Callable[[], None]] = []
+
+
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Make ``cls`` the layer type ``cls.type``; returns ``cls``, so it also decorates.
+
+    ``cls`` declares its options, buffers, multiply-adds, size option and probe
+    widening (:mod:`nnfit.nn.base` gives defaults). Registering the same class
+    again does nothing; another class under a taken name is a ValueError
+    (:func:`unregister_layer` the old one first).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"a layer type is a subclass of nnfit.nn.base.Layer, got {cls!r}")
+    name = cls.type
+    if not isinstance(name, str) or not name or name == Layer.type:
+        raise ValueError(f"{cls.__name__} needs a type: the name its YAML form uses")
+    if _LAYERS.get(name, cls) is not cls:
+        raise ValueError(f"layer type {name!r} is {_LAYERS[name].__name__} already")
+    if name not in _LAYERS:
+        _LAYERS[name] = cls
+        _changed()
+    return cls
+
+
+def unregister_layer(name: str) -> type[Layer]:
+    """Remove the layer type ``name`` (KeyError if there is none) and return its class."""
+    cls = _LAYERS.pop(name)
+    _changed()
+    return cls
+
+
+def watch_layers(callback: Callable[[], None]) -> None:
+    """Call ``callback()`` after every change of ``LAYERS`` (``nnfit.config`` rebuilds its
+    layer models this way: the engine knows nothing of the config)."""
+    _WATCHERS.append(callback)
+
+
+def _changed() -> None:
+    for callback in _WATCHERS:
+        callback()
+
+
+for _cls in (Dense, ActivationLayer, BatchNorm, LayerNorm, Dropout, Tokens, Pool, Attention):
+    register_layer(_cls)
 
 
 class LayerError(ValueError):
@@ -20,22 +83,22 @@ class LayerError(ValueError):
 
 
 def make_layer(spec: dict | Layer) -> Layer:
-    """One layer from its mapping form, e.g. ``{"type": "dense", "units": 8, "activation": "relu"}``."""
+    """One layer from its mapping form, e.g.
+    ``{"type": "dense", "units": 8, "activation": "relu"}``."""
     if isinstance(spec, Layer):
         return spec
     options = dict(spec)
     kind = options.pop("type", None)
-    types = layer_types()
-    if kind not in types:
-        raise ValueError(f"unknown layer type {kind!r}; choose from {', '.join(types)}")
-    known = types[kind].options
+    if kind not in LAYERS:
+        raise ValueError(f"unknown layer type {kind!r}; choose from {', '.join(LAYERS)}")
+    known = LAYERS[kind].options
     unknown = [key for key in options if key not in known]
     if unknown:
         raise ValueError(f"{kind} takes {', '.join(known) or 'no options'} (got {unknown[0]!r})")
     missing = [key for key, option in known.items() if option.required and key not in options]
     if missing:
         raise ValueError(f"{kind} needs {missing[0]}")
-    return types[kind](**options)
+    return LAYERS[kind](**options)
 
 
 def resolve_pool_modes(layers: Sequence[Layer]) -> None:
@@ -127,7 +190,8 @@ def build_network(layers: Sequence[dict | Layer], n_features: int | None = None,
     Parameters
     ----------
     layers : sequence of dict
-        e.g. ``[{"type": "dense", "units": 32, "activation": "relu"}, {"type": "dense", "units": 1}]``.
+        e.g. ``[{"type": "dense", "units": 32, "activation": "relu"},
+        {"type": "dense", "units": 1}]``.
     n_features : int
         Width of the input, for ``(n_samples, n_features)`` data. Or give
         ``input_shape`` for other sample shapes.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .base import Layer, Option
 
 
 class Dropout(Layer):
-    """Zero each activation with probability ``rate`` in training, scale the rest by ``1/(1 − rate)``.
+    """Zero each activation with probability ``rate`` in training, scale the rest by
+    ``1/(1 − rate)``.
 
     The scaling keeps every activation's expected value, so eval/predict is the
     identity. The mask is drawn from the Generator the Network hands over
@@ -57,6 +60,10 @@ class Dropout(Layer):
 
     def spec(self):
         return {"type": self.type, "rate": self.rate}
+
+    def buffer_floats(self):
+        """Training: ``y``, the mask and ``dx``; an eval pass is the identity."""
+        return 3 * math.prod(self.output_shape), 0, 0
 
     def __repr__(self) -> str:
         return f"Dropout({self.rate:g})"

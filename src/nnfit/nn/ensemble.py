@@ -26,14 +26,16 @@ class Ensemble:
 
     It answers what the rest of nnfit asks of a trained network: ``predict``,
     ``dtype``, ``input_shape``, ``output_shape``, ``n_params`` (all members'),
-    ``layers``/``summary``/``specs`` (the first member's: they share the architecture).
+    ``layers``/``summary``/``specs``/``macs_per_row`` (the first member's: they share the
+    architecture, and run one after another).
     """
 
     def __init__(self, members: list[Network], output: str):
         if len(members) < 2:
             raise ValueError(f"an ensemble needs at least 2 members (got {len(members)})")
         if output not in OUTPUTS:
-            raise ValueError(f"unknown output activation {output!r}; choose from {', '.join(OUTPUTS)}")
+            raise ValueError(f"unknown output activation {output!r}; choose from "
+                             f"{', '.join(OUTPUTS)}")
         first = members[0]
         for i, net in enumerate(members[1:], 1):
             if (net.input_shape, net.output_shape, net.dtype, net.n_params) != \
@@ -63,6 +65,9 @@ class Ensemble:
 
     def summary(self):
         return self.members[0].summary()
+
+    def macs_per_row(self) -> int:
+        return self.members[0].macs_per_row()
 
     def specs(self):
         return self.members[0].specs()

@@ -227,7 +227,8 @@ class CrossEntropy(Loss):
                        self.weight if self._weighted_path else None, y)
 
     def output(self, logits):
-        return softmax(logits, np.empty_like(logits), np.empty(logits.shape[:-1] + (1,), logits.dtype))
+        row = np.empty(logits.shape[:-1] + (1,), logits.dtype)
+        return softmax(logits, np.empty_like(logits), row)
 
     def __repr__(self) -> str:
         return _weighted_repr(self)

@@ -67,7 +67,8 @@ def slot_dicts(slots: list[ParamSlot]) -> list[dict]:
 
 
 def summarize(layers: list[Layer]) -> list[tuple[str, tuple[int, ...], int]]:
-    """One row per built layer, allocated or not: ``(description, output shape, parameter count)``."""
+    """One row per built layer, allocated or not: ``(description, output shape, parameter
+    count)``."""
     return [(repr(layer), layer.output_shape, layer.n_params) for layer in layers]
 
 
@@ -178,6 +179,11 @@ class Network:
     def n_state(self) -> int:
         return self.state.size
 
+    def macs_per_row(self) -> int:
+        """Multiply-adds of one row's forward pass: the sum of what the layers declare
+        (``Layer.macs_per_row``); the BLAS thread choice weighs a batch by it."""
+        return sum(layer.macs_per_row() for layer in self.layers)
+
     # -- passes -------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Outputs for a batch ``x (batch, *input_shape)`` -> ``(batch, *output_shape)``.
@@ -232,7 +238,8 @@ class Network:
         out = np.empty((n,) + self.output_shape, dtype=self.dtype)
         chunk = max(1, min(int(batch_size), n))  # 1 for no rows: the scratch stays tiny
         width = max((math.prod(layer.output_shape) for layer in self.layers[:last]), default=0)
-        scratch = np.empty((2, chunk * width), dtype=self.dtype)  # a layer reads one, writes the other
+        # a layer reads one scratch buffer and writes the other
+        scratch = np.empty((2, chunk * width), dtype=self.dtype)
         cast = None if x.dtype == self.dtype else np.empty((chunk,) + self.input_shape, self.dtype)
         for start in range(0, n, chunk):
             h = x[start:start + chunk]

@@ -9,6 +9,8 @@ common practice of PyTorch's and Keras's examples).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .base import Layer, Option
@@ -93,7 +95,8 @@ class BatchNorm(_ScaleShift):
         y = self._output(x.shape, training, out)
         gamma, beta = self.params["gamma"], self.params["beta"]
         if not training:
-            # y = x·s + (β − μ·s) with s = γ / √(var + eps): one row's output depends on that row only.
+            # y = x·s + (β − μ·s) with s = γ / √(var + eps): one row's output depends on that
+            # row only.
             scale = gamma / np.sqrt(self.state["running_var"] + self.eps)
             shift = beta - self.state["running_mean"] * scale
             np.multiply(x, scale, out=y)
@@ -132,7 +135,8 @@ class BatchNorm(_ScaleShift):
         return y
 
     def backward(self, dy, need_dx=True):
-        """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy``, ``dx = γ/σ · (dy − (dβ + x̂⊙dγ)/m)`` (sums over the batch)."""
+        """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy``, ``dx = γ/σ · (dy − (dβ + x̂⊙dγ)/m)`` (sums over
+        the batch)."""
         c = self.width
         dy2, xhat = dy.reshape(-1, c), self._xhat
         m = xhat.shape[0]
@@ -155,6 +159,10 @@ class BatchNorm(_ScaleShift):
 
     def spec(self):
         return {"type": self.type, "momentum": self.momentum, "eps": self.eps}
+
+    def buffer_floats(self):
+        """Training: ``y``, ``x̂``, the spread statistics and ``dx``."""
+        return 4 * math.prod(self.output_shape), 0, 0
 
 
 class LayerNorm(_ScaleShift):
@@ -233,4 +241,10 @@ class LayerNorm(_ScaleShift):
 
     def spec(self):
         return {"type": self.type, "eps": self.eps}
+
+    def buffer_floats(self):
+        """Training: ``y``, ``x̂``, the spread statistics, ``dx`` and a scratch; an eval pass:
+        ``x̂`` and the spread statistics."""
+        out = math.prod(self.output_shape)
+        return 5 * out, 2 * out, 0
 

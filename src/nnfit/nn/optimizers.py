@@ -26,10 +26,16 @@ import numpy as np
 
 
 class Optimizer:
-    """Base class: binding, clipping, the two penalties, and the step counter."""
+    """Base class: binding, clipping, the two penalties, and the step counter.
+
+    ``vectors`` is how many arrays of ``n_params`` it keeps once bound (the memory
+    estimate counts them): its state plus the step's scratch vector. An optimizer
+    that does not say is taken to keep three.
+    """
 
     name = "optimizer"
     default_weight_decay = 0.0
+    vectors = 3
 
     def __init__(self, lr: float = 0.001, weight_decay: float | None = None, l2: float = 0.0,
                  clip_norm: float | None = None):
@@ -49,7 +55,8 @@ class Optimizer:
         self.clipped = 0  # steps whose gradient was rescaled
         self.t = 0
 
-    def bind(self, params: np.ndarray, grads: np.ndarray, n_decay: int | None = None) -> "Optimizer":
+    def bind(self, params: np.ndarray, grads: np.ndarray,
+             n_decay: int | None = None) -> Optimizer:
         """Attach to flat ``params``/``grads``; the first ``n_decay`` entries take the penalties."""
         self.params, self.grads = params, grads
         self.n_decay = params.size if n_decay is None else n_decay
@@ -122,6 +129,7 @@ class SGD(Optimizer):
     """Plain gradient descent: ``θ ← θ − η·g``."""
 
     name = "sgd"
+    vectors = 1  # the step's scratch
 
     def _update(self):
         np.multiply(self.grads, self.lr, out=self._tmp)
@@ -137,6 +145,7 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
+    vectors = 2  # the velocity, the step's scratch
 
     def __init__(self, lr: float = 0.001, weight_decay: float | None = None, l2: float = 0.0,
                  clip_norm: float | None = None, momentum: float = 0.9):
@@ -193,6 +202,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    vectors = 3  # the two moments, the step's scratch
 
     def __init__(self, lr: float = 0.001, weight_decay: float | None = None, l2: float = 0.0,
                  clip_norm: float | None = None, beta1: float = 0.9, beta2: float = 0.999,

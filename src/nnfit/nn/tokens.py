@@ -31,6 +31,7 @@ class Tokens(Layer):
 
     type = "tokens"
     options = {"dim": Option(int, required=True, ge=1), "cls": Option(bool, default=False)}
+    size_option = "dim"
 
     def __init__(self, dim: int, cls: bool = False):
         super().__init__()
@@ -46,7 +47,8 @@ class Tokens(Layer):
         return self.output_shape
 
     def param_shapes(self):
-        shapes = {"W": ((self.n_features, self.dim), True), "b": ((self.n_features, self.dim), False)}
+        per_feature = (self.n_features, self.dim)
+        shapes = {"W": (per_feature, True), "b": (per_feature, False)}
         if self.cls:
             shapes["cls_token"] = ((self.dim,), False)
         return shapes
@@ -81,7 +83,8 @@ class Tokens(Layer):
         return y
 
     def backward(self, dy, need_dx=True):
-        """``dW_j = Σ_batch x_j·dy_j``, ``db_j = Σ_batch dy_j``, ``dcls = Σ_batch dy_0``, ``dx_j = dy_j·W_j``.
+        """``dW_j = Σ_batch x_j·dy_j``, ``db_j = Σ_batch dy_j``, ``dcls = Σ_batch dy_0``,
+        ``dx_j = dy_j·W_j``.
 
         Products by batched matmul into one reused ``(batch, n_features, 1, dim)``
         buffer, reductions with ``out=``: nothing is allocated per step.
@@ -102,6 +105,16 @@ class Tokens(Layer):
 
     def spec(self):
         return {"type": self.type, "dim": self.dim, "cls": self.cls}
+
+    def buffer_floats(self):
+        """Training: ``y``, ``backward``'s products, ``[x, 1]`` (two per feature) and ``dx``;
+        an eval pass makes ``[x, 1]``."""
+        out, inputs = math.prod(self.output_shape), math.prod(self.input_shape)
+        return 2 * out + 3 * inputs, 2 * inputs, 0
+
+    def macs_per_row(self):
+        """``x_j·W_j`` for each feature (the bias folded into the same product is not counted)."""
+        return self.n_features * self.dim
 
     def __repr__(self) -> str:
         cls = ", cls" if self.cls else ""
@@ -157,7 +170,8 @@ class Pool(Layer):
         return y
 
     def backward(self, dy, need_dx=True):
-        """cls: ``dx_0 = dy``, the other tokens 0; mean: ``dx_t = dy / n_tokens`` for every token."""
+        """cls: ``dx_0 = dy``, the other tokens 0; mean: ``dx_t = dy / n_tokens`` for every
+        token."""
         if not need_dx:
             return None
         dx = self._buffer("dx", self._x_shape)
@@ -171,6 +185,10 @@ class Pool(Layer):
 
     def spec(self):
         return {"type": self.type} if self.mode is None else {"type": self.type, "mode": self.mode}
+
+    def buffer_floats(self):
+        """Training: ``y`` and ``dx``."""
+        return math.prod(self.output_shape) + math.prod(self.input_shape), 0, 0
 
     def __repr__(self) -> str:
         return f"Pool({self.mode or '?'})"

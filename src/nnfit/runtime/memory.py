@@ -2,18 +2,23 @@
 
 :func:`available_memory` asks the operating system; :func:`estimate_bytes` adds up
 what training a network needs from its layer specs alone (the layers are built
-for their shapes, never allocated), so a config that asks for terabytes is
-refused in one line before anything is allocated or written.
+for their shapes, never allocated, and each declares its buffers:
+``Layer.buffer_floats``; the optimizer its vectors: ``Optimizer.vectors``), so a
+config that asks for terabytes is refused in one line before anything is
+allocated or written.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..nn.build import plan_layers
+from ..nn.optimizers import OPTIMIZERS, Optimizer
 
 
 def available_memory() -> int | None:
@@ -44,77 +49,11 @@ def available_memory() -> int | None:
 
 # -- what training needs ------------------------------------------------------------------
 
-# Vectors of n_params that each optimizer keeps: its state (Adam and AdamW: the two
-# moments; momentum and Nesterov: the velocity) plus the scratch vector of the step
-# that every optimizer has.
-OPTIMIZER_VECTORS = {"sgd": 1, "momentum": 2, "nesterov": 2, "adam": 3, "adamw": 3}
-
 PREDICT_CHUNK = 4096  # rows per chunk of Network.predict (its default batch_size)
-
-# Floats per element of a layer's output that its activation keeps aside
-# (leaky_relu: z·slope; gelu: tanh u, f'(z) and a scratch).
-ACTIVATION_SCRATCH = {"leaky_relu": 1, "gelu": 3}
-
-
-def _act(name: str) -> int:
-    return ACTIVATION_SCRATCH.get(name, 0)
 
 
 def _size(shape) -> int:
     return math.prod(shape)
-
-
-def _dense(layer) -> tuple[int, int, int]:
-    # training: y, the spread bias, dz (not through identity), dx, the activation's scratch
-    out, act = _size(layer.output_shape), layer.activation.name
-    train = (2 + (act != "identity") + _act(act)) * out + _size(layer.input_shape)
-    return train, 0, _act(act) * out
-
-
-def _activation(layer) -> tuple[int, int, int]:
-    out, act = _size(layer.output_shape), layer.activation.name
-    return (2 + _act(act)) * out, 0, _act(act) * out  # y, dx, the scratch
-
-
-def _attention(layer) -> tuple[int, int, int]:
-    """Counted from ``Attention.forward``/``backward`` and their sub-layers' buffers:
-    38 arrays of (tokens, dim), 4 of (tokens, ffn hidden) and 4 of (heads, tokens, tokens)
-    in training, plus dropout masks and GELU's scratch; 17, 1 and 2 in an eval pass."""
-    t, d = layer.input_shape
-    td, th, htt = t * d, t * layer.subs["ffn1"].units, layer.heads * t * t
-    gelu, drop = 3 * (layer.activation == "gelu"), layer.dropout > 0
-    train = 38 * td + (4 + gelu + 3 * drop) * th + (4 + 3 * drop) * htt
-    return train, 17 * td + (1 + drop) * th + (2 + drop) * htt, gelu * th
-
-
-def _same(train: int, passing: int = 0) -> Callable:
-    """A layer whose buffers are ``train`` (and ``passing``) arrays of its output's size."""
-    return lambda layer: (train * _size(layer.output_shape),
-                          passing * _size(layer.output_shape), 0)
-
-
-# Per layer type, floats per row: what the layer keeps for training (its reused buffers,
-# forward and backward), what it allocates and frees within an eval pass (on top of
-# predict's two scratch buffers), and what an eval pass leaves kept (an activation's
-# scratch, grown to the chunk). Counted from each layer's code and rounded up: a generous
-# count (every layer is charged a dx, the first one too), not a measurement.
-BUFFERS: dict[str, Callable] = {
-    "dense": _dense,
-    "activation": _activation,
-    "batchnorm": _same(4),  # y, x̂, the spread statistics, dx
-    "layernorm": _same(5, 2),  # y, x̂, the spread statistics, dx, scratch; eval: x̂, spread
-    "dropout": _same(3),  # y, mask, dx
-    "tokens": lambda layer: (2 * _size(layer.output_shape) + 3 * _size(layer.input_shape),
-                             2 * _size(layer.input_shape), 0),  # y, the products; [x, 1]
-    "pool": lambda layer: (_size(layer.output_shape) + _size(layer.input_shape), 0, 0),
-    "attention": _attention,
-}
-
-
-def _unknown(layer) -> tuple[int, int, int]:
-    """A layer type without an entry: five arrays of its input and output, each way."""
-    both = _size(layer.input_shape) + _size(layer.output_shape)
-    return 5 * both, 5 * both, 0
 
 
 @dataclass(frozen=True)
@@ -163,7 +102,7 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
     n_rows : int
         Training rows.
     optimizer : str or Optimizer
-        Its name decides the vectors it keeps (see ``OPTIMIZER_VECTORS``).
+        Its class declares the vectors of ``n_params`` it keeps (``Optimizer.vectors``).
     n_eval_rows : int
         Validation rows scored every epoch (their outputs are kept).
 
@@ -171,13 +110,12 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
     ------
     nnfit.nn.build.LayerError
         A spec that does not build (as ``build_network`` would).
+    ValueError
+        An optimizer name that is not in ``nnfit.nn.optimizers.OPTIMIZERS``.
     """
-    from ..nn.build import plan_layers
-
     layers = plan_layers(layer_specs, tuple(input_shape), dtype)
     itemsize = np.dtype(dtype).itemsize
-    name = optimizer if isinstance(optimizer, str) else optimizer.name
-    vectors = OPTIMIZER_VECTORS.get(name, 3)
+    vectors = _optimizer_class(optimizer).vectors
     n_rows, n_eval_rows = max(int(n_rows), 1), max(int(n_eval_rows), 0)
     batch = min(int(batch_size), n_rows)
     rows = batch + n_rows % batch  # the buffers of a full and of the last, partial batch
@@ -186,7 +124,7 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
 
     shares, n_params, n_state, train, passing, kept = [], 0, 0, 0, 0, 0
     for layer in layers:
-        t, p, k = BUFFERS.get(layer.type, _unknown)(layer)
+        t, p, k = layer.buffer_floats()
         params = layer.n_params
         state = sum(_size(shape) for shape in layer.state_shapes().values())
         n_params, n_state = n_params + params, n_state + state
@@ -202,6 +140,14 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
                           optimizer=vectors * n_params * itemsize, activations=activations,
                           data=(n_rows + n_eval_rows) * n_in * itemsize, batch_size=batch,
                           n_params=n_params, layer_bytes=tuple(shares))
+
+
+def _optimizer_class(optimizer: str | Optimizer) -> type[Optimizer]:
+    if isinstance(optimizer, Optimizer):
+        return type(optimizer)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[optimizer]
 
 
 def format_bytes(n: float) -> str:

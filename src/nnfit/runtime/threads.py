@@ -16,14 +16,14 @@ Nothing heavy is imported here: numpy and threadpoolctl only inside functions.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from contextlib import contextmanager
 
-#: Multiply-adds per batch (forward pass, summed over dense layers) below which a
-#: second thread does not pay. ``python bench/threads.py --scan`` on the 2-core
-#: development machine, 100 → 256 → 128 → 10, speed-up of 2 threads over 1 per epoch:
+#: Multiply-adds per batch (forward pass, as the layers declare them:
+#: ``Network.macs_per_row``) below which a second thread does not pay.
+#: ``python bench/threads.py --scan`` on the 2-core development machine,
+#: 100 → 256 → 128 → 10, speed-up of 2 threads over 1 per epoch:
 #: 0.91 at batch 64 (3.8M), 0.94 at 128 (7.6M), 0.99 at 160 (9.5M), 1.0–1.08 at
 #: 192–256 (11–15M), 1.15 at 320 (19M), 1.2 at 512 (31M). The threshold sits where
 #: the two cross, so the other choice is never more than ~1.1× faster on either side.
@@ -73,7 +73,7 @@ def busy_cpus(interval: float = 0.15) -> float:
         mine = set(after)
     busy = 0.0
     for name in mine & set(before) & set(after):
-        d_busy, d_total = (a - b for a, b in zip(after[name], before[name]))
+        d_busy, d_total = (a - b for a, b in zip(after[name], before[name], strict=True))
         busy += d_busy / d_total if d_total > 0 else 0.0
     return max(0.0, busy - (cpu1 - cpu0) / max(t1 - t0, 1e-9))
 
@@ -106,22 +106,6 @@ def choose_threads(requested: int | None, macs_per_batch: int) -> tuple[int, str
     if idle < 2:
         return 1, f"{busy:.1f} of {cores} cores busy with other processes"
     return idle, f"{idle} of {cores} cores idle"
-
-
-def dense_macs(network, batch_size: int) -> int:
-    """Multiply-adds of one forward pass of ``batch_size`` rows through the dense layers.
-
-    ``network`` is anything with ``.layers`` whose dense layers hold a 2-D
-    ``params["W"]`` of shape ``(fan_in, fan_out)`` and an ``input_shape`` without
-    the batch axis (``(tokens, dim)`` inputs multiply the rows by ``tokens``).
-    """
-    total = 0
-    for layer in network.layers:
-        W = getattr(layer, "params", {}).get("W")
-        if W is not None and W.ndim == 2:
-            rows = batch_size * math.prod((getattr(layer, "input_shape", None) or (1,))[:-1])
-            total += rows * W.shape[0] * W.shape[1]
-    return total
 
 
 @contextmanager

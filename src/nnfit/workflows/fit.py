@@ -16,7 +16,7 @@ import numpy as np
 from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import NnfitError
 from ..nn.optimizers import make_optimizer
-from ..runtime.threads import blas_threads, choose_threads, dense_macs
+from ..runtime.threads import blas_threads, choose_threads
 from ..training.early_stopping import EarlyStopping
 from ..training.observers import EpochMetrics, History, ValOutputs
 from ..training.schedules import make_schedule
@@ -83,7 +83,7 @@ def schedule_for(training):
 def threads_for(network, training) -> tuple[int, str]:
     """``(BLAS threads, why)`` for training ``network`` with ``training``'s settings."""
     return choose_threads(None if training.threads == "auto" else training.threads,
-                          dense_macs(network, training.batch_size))
+                          network.macs_per_row() * training.batch_size)
 
 
 def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence = (),

@@ -24,7 +24,7 @@ from ..data.table import read_table, require_columns
 from ..errors import NnfitError, Note, warning
 from ..evaluation.task import Task, make_task
 from ..runtime.memory import PREDICT_CHUNK  # rows per forward pass: bounded scratch memory
-from ..runtime.threads import blas_threads, choose_threads, dense_macs
+from ..runtime.threads import blas_threads, choose_threads
 from ..store.metrics import read_metrics
 from ..store.model_file import load_model
 
@@ -64,8 +64,8 @@ def load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = (
 
 
 def _outputs(network, X):
-    """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.threads``)."""
-    threads, _ = choose_threads(None, dense_macs(network, min(len(X), PREDICT_CHUNK)))
+    """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.runtime.threads``)."""
+    threads, _ = choose_threads(None, network.macs_per_row() * min(len(X), PREDICT_CHUNK))
     with blas_threads(threads):
         return network.predict(X, batch_size=PREDICT_CHUNK)
 

@@ -26,7 +26,7 @@ from ..data.dataset import Dataset, Splits, check_finite_splits, default_split, 
 from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import NnfitError, Note, warning
 from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
-from ..nn.build import LayerError, build_network, plan_layers
+from ..nn.build import LAYERS, LayerError, build_network, plan_layers
 from ..runtime import memory as resources
 from ..runtime.memory import estimate_bytes, format_bytes
 
@@ -100,8 +100,7 @@ class Prepared:
             return None
         n_config = len(config.model.layers)
         i = estimate.largest_layer
-        key = {"dense": "units", "tokens": "dim", "attention": "dim"}.get(
-            config.model.layers[i].type if i < n_config else "", "")
+        key = LAYERS[config.model.layers[i].type].size_option if i < n_config else None
         where = (f"model.layers[{i}]{'.' + key if key else ''}" if i < n_config
                  else "model.layers (the output layer)")
         return (f"{where}: {memory_phrase(estimate)} and this machine has "

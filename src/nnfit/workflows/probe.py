@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..evaluation.scoring import score_splits
-from ..nn.build import plan_layers
+from ..nn.build import LAYERS, plan_layers
 from ..runtime import memory as resources
 from .fit import FitResult, fit
 from .prepared import Prepared
@@ -26,17 +26,14 @@ BATCH_OVERHEAD = 4_000  # a mini-batch's fixed cost, in parameters' worth of wor
 
 
 def probe_layers(layers: list[dict]) -> list[dict]:
-    """The hidden layers of a wider variant: each dense layer 4× as wide (at least 64
-    units) and never linear; a model without hidden layers gets two of 64 ReLU units."""
-    hidden = [dict(layer) for layer in layers[:-1]]  # the last one is the output layer
-    for layer in hidden:
-        if layer["type"] == "dense":
-            layer["units"] = max(4 * layer["units"], 64)
-            if layer.get("activation") in (None, "identity", "linear"):
-                layer["activation"] = "relu"
-    if not any(layer["type"] == "dense" for layer in hidden):
-        hidden = [{"type": "dense", "units": 64, "activation": "relu"}] * 2
-    return hidden
+    """The hidden layers of a wider variant: each as its class widens it (``Layer.widen``:
+    dense 4× as wide, at least 64 units, never linear); a model none of whose hidden
+    layers widens gets two dense layers of 64 ReLU units instead."""
+    hidden = layers[:-1]  # the last one is the output layer
+    wider = [LAYERS[layer["type"]].widen(layer) for layer in hidden]
+    if wider == hidden:
+        wider = [{"type": "dense", "units": 64, "activation": "relu"}] * 2
+    return wider
 
 
 def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dict | None:

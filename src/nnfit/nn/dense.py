@@ -1,21 +1,18 @@
-"""Dense and activation layers, and the table of layer types.
+"""The dense layer: an affine map on the last axis, then an activation.
 
 The layer protocol is described in :mod:`nnfit.nn.base`.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .activations import Activation, make_activation
 from .base import Layer, Option
 from .checks import positive_int
-from .dropout import Dropout
 from .init import INITIALIZERS
-from .normalization import BatchNorm, LayerNorm
-from .tokens import Pool, Tokens
-
-__all__ = ["Layer", "Dense", "ActivationLayer", "LAYERS", "layer_types"]
 
 
 class Dense(Layer):
@@ -35,6 +32,7 @@ class Dense(Layer):
     type = "dense"
     options = {"units": Option(int, required=True, gt=0),
                "activation": Option(Activation, default="identity")}
+    size_option = "units"
 
     def __init__(self, units: int, activation: str | dict | Activation | None = None):
         super().__init__()
@@ -87,57 +85,27 @@ class Dense(Layer):
     def spec(self):
         return {"type": self.type, "units": self.units, "activation": self.activation.spec()}
 
+    def buffer_floats(self):
+        """Training: ``y``, the spread bias, ``dz`` (not through identity), ``dx`` and the
+        activation's scratch; an eval pass keeps the activation's scratch."""
+        out, scratch = math.prod(self.output_shape), self.activation.scratch
+        train = (2 + (self.activation.name != "identity") + scratch) * out \
+            + math.prod(self.input_shape)
+        return train, 0, scratch * out
+
+    def macs_per_row(self):
+        """``x·W``: ``fan_in·fan_out`` for each row of the last axis (a ``(tokens, dim)``
+        input has ``tokens`` of them)."""
+        return math.prod(self.input_shape[:-1]) * self.fan_in * self.units
+
+    @classmethod
+    def widen(cls, spec):
+        """4× the units (at least 64), and never linear: a linear layer adds no capacity."""
+        wider = {**spec, "units": max(4 * spec["units"], 64)}
+        if spec.get("activation") in (None, "identity", "linear"):
+            wider["activation"] = "relu"
+        return wider
+
     def __repr__(self) -> str:
         fan_in = "?" if self.fan_in is None else self.fan_in
         return f"Dense({fan_in} → {self.units}, {self.activation!r})"
-
-
-class ActivationLayer(Layer):
-    """An activation on its own, as a layer without parameters: ``y = f(x)``."""
-
-    type = "activation"
-    options = {"activation": Option(Activation, required=True)}
-
-    def __init__(self, activation: str | dict | Activation):
-        super().__init__()
-        self.activation = make_activation(activation)
-
-    def forward(self, x, training=False, out=None):
-        y = self._output(x.shape, training, out)
-        self.activation.forward(x, out=y)
-        if training:
-            self._y = y
-        return y
-
-    def backward(self, dy, need_dx=True):
-        """``dx = dy ⊙ f'(x)``, with ``f'`` read off the stored output."""
-        if not need_dx:
-            return None
-        dx = self._buffer("dx", dy.shape)
-        return self.activation.backward(self._y, dy, out=dx)
-
-    def spec(self):
-        return {"type": self.type, "activation": self.activation.spec()}
-
-    def __repr__(self) -> str:
-        return f"Activation({self.activation!r})"
-
-
-from .attention import Attention  # noqa: E402  (here: attention builds on Dense above)
-
-LAYERS: dict[str, type[Layer]] = {
-    "dense": Dense,
-    "activation": ActivationLayer,
-    "batchnorm": BatchNorm,
-    "layernorm": LayerNorm,
-    "dropout": Dropout,
-    "tokens": Tokens,
-    "pool": Pool,
-    "attention": Attention,
-}
-"""Layer types by YAML name; ``nnfit.config`` builds its layer models from these classes' ``options``."""
-
-
-def layer_types() -> dict[str, type[Layer]]:
-    """Every layer type ``build_network`` accepts, by YAML name."""
-    return dict(LAYERS)
