@@ -88,9 +88,9 @@ def nnfit_config(base: dict, seed: int, sets: list[str]):
     from pydantic import ValidationError
 
     from nnfit.config.messages import format_errors
+    from nnfit.config.overrides import apply_override
     from nnfit.config.schema import Config
     from nnfit.errors import NnfitError
-    from nnfit.config.overrides import apply_override
 
     raw = copy.deepcopy(base)
     raw.setdefault("training", {}).update(seed=seed, threads=1)
@@ -123,9 +123,9 @@ def run_job(job: dict) -> dict:
 def _run(job: dict) -> dict:
     import numpy as np
 
+    from nnfit.data.dataset import default_split, read_dataset
     from nnfit.errors import NnfitError
     from nnfit.evaluation.task import HEADLINE_METRIC
-    from nnfit.data.dataset import default_split, read_dataset
     from nnfit.workflows.prepared import prepare_split
 
     config = nnfit_config(job["base"], job["seed"], job["sets"])

@@ -39,7 +39,7 @@ def main():
             csv = ROOT / "sample_data" / f"{name}.csv"
             for label, config in (("MLP", ROOT / "configs" / f"{name}.yaml"),
                                   ("attention", attention)):
-                scores, times = zip(*(run(config, csv, seed) for seed in SEEDS))
+                scores, times = zip(*(run(config, csv, seed) for seed in SEEDS), strict=False)
                 print(f"| {name} | {label} | {', '.join(f'{s:.3f}' for s in scores)} | "
                       f"{np.mean(scores):.3f} | {np.median(times):.2f} |")
 

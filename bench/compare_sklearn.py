@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnfit.evaluation.metrics import classification_metrics, regression_metrics
 from nnfit.config.load import load_config
+from nnfit.evaluation.metrics import classification_metrics, regression_metrics
 from nnfit.workflows import fit, prepare, score
 
 ROOT = Path(__file__).parent.parent

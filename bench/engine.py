@@ -68,10 +68,10 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from tables import render  # bench/tables.py (bench/ is on the path when run as a script)
 
 import nnfit
 from nnfit.runtime.threads import blas_threads
-from tables import render  # bench/tables.py (bench/ is on the path when run as a script)
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def make_floor(p: Problem, X, y, threads):
     rng = np.random.default_rng(0)
     dims = [p.n_features, *p.widths]
     Ws = [rng.standard_normal((a, b), dtype=np.float32) / np.float32(np.sqrt(a))
-          for a, b in zip(dims[:-1], dims[1:])]
+          for a, b in zip(dims[:-1], dims[1:], strict=False)]
     n = X.shape[0]
     sizes = {min(p.batch_size, n), n % p.batch_size} - {0}
     acts = {m: [np.empty((m, d), np.float32) for d in dims[1:]] for m in sizes}
@@ -193,7 +193,7 @@ def _make_torch(torch_threads):
             torch.manual_seed(seed)
             dims = [p.n_features, *p.widths]
             mods = []
-            for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+            for i, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=False)):
                 mods.append(nn.Linear(a, b))
                 if i < len(dims) - 2:
                     mods.append(nn.ReLU())
@@ -357,7 +357,7 @@ def report(p: Problem, names: list[str], times: dict, memory: dict, args) -> Non
     for name in names:
         ts = times[name]
         ratio = ("" if name == "nnfit" else
-                 f"{statistics.median(a / b for a, b in zip(times['nnfit'], ts)):.2f}")
+                 f"{statistics.median(a / b for a, b in zip(times['nnfit'], ts, strict=False)):.2f}")
         mem = memory.get(name, {})
         rows.append([label(name, args.threads), fmt(statistics.median(ts) * scale),
                      fmt(min(ts) * scale), ratio, mb(mem.get("traced_mb")),

@@ -124,7 +124,7 @@ def chunk_bytes(rng: np.random.Generator, n: int, task: str, weights: dict) -> b
     cells = [number_bytes(z[:, j] * weights["scales"][j] + weights["shifts"][j], DECIMALS)
              for j in range(N_FLOAT)]
     cells += [number_bytes(counts[:, j].astype(float), 0) for j in range(N_INT)]
-    cells += [text_bytes(c, names) for c, names in zip(codes, CATEGORIES)]
+    cells += [text_bytes(c, names) for c, names in zip(codes, CATEGORIES, strict=False)]
     if task == "classification":
         cells.append(text_bytes(np.searchsorted(weights["cuts"], signal), CLASSES))
     else:

@@ -15,6 +15,6 @@ def render(header: list[str], lines: list[list[str]], markdown: bool, left: int 
 
     def fmt(cells):
         return "  ".join(c.ljust(w) if i < left else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths)))
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=False)))
 
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])

@@ -36,8 +36,13 @@ import time
 import numpy as np
 
 import nnfit
-from nnfit.runtime.threads import (MIN_PARALLEL_MACS, blas_threads, busy_cpus, choose_threads,
-                                   usable_cores)
+from nnfit.runtime.threads import (
+    MIN_PARALLEL_MACS,
+    blas_threads,
+    busy_cpus,
+    choose_threads,
+    usable_cores,
+)
 
 LAYERS = [{"type": "dense", "units": 256, "activation": "relu"},
           {"type": "dense", "units": 128, "activation": "relu"},

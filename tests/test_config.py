@@ -3,13 +3,12 @@ import typing
 import pytest
 
 from nnfit.config.load import load_config
-from nnfit.config.schema import LossName, OptimizerName
+from nnfit.config.schema import LAYER_MODELS, LossName, OptimizerName
 from nnfit.errors import NnfitError
 from nnfit.nn.activations import ACTIVATIONS
 from nnfit.nn.build import LAYERS
 from nnfit.nn.losses import LOSSES
 from nnfit.nn.optimizers import OPTIMIZERS
-from nnfit.config.schema import LAYER_MODELS
 
 
 def test_config_names_are_the_engine_tables():

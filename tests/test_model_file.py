@@ -9,11 +9,10 @@ import pytest
 
 from nnfit.data.preprocess import Preprocessor
 from nnfit.errors import NnfitError
-from nnfit.store.model_file import check_memory, loading_bytes, read_model
-from nnfit.store.model_schema import Layouts, ModelFile, layouts
 from nnfit.nn.build import build_network
+from nnfit.store.model_file import check_memory, load_model, loading_bytes, read_model, save_model
+from nnfit.store.model_schema import Layouts, ModelFile, layouts
 from nnfit.store.safe_read import read_json
-from nnfit.store.model_file import load_model, save_model
 
 EVERY_LAYER = [{"type": "tokens", "dim": 8, "cls": True},
                {"type": "attention", "dim": 8, "heads": 2, "dropout": 0.1},

@@ -8,11 +8,17 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from nnfit.config.commented import COMMENTS
 from nnfit.config.schema import LAYER_MODELS, Config, DataConfig, EarlyStoppingConfig, TrainingConfig
 from nnfit.errors import NnfitError
-from nnfit.config.commented import COMMENTS
-from nnfit.workflows.init import (SIZES, hidden_layers, hidden_weights, starter,
-                           starter_config, starter_yaml)
+from nnfit.workflows.init import (
+    SIZES,
+    hidden_layers,
+    hidden_weights,
+    starter,
+    starter_config,
+    starter_yaml,
+)
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",

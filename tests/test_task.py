@@ -64,7 +64,7 @@ def test_a_loss_that_does_not_fit_the_task_is_refused():
 
 # -- class weights and the metrics of two classes ---------------------------------------------
 
-from nnfit.evaluation.task import check_class_weight, make_task, resolve_class_weight  # noqa: E402
+from nnfit.evaluation.task import check_class_weight, resolve_class_weight  # noqa: E402
 
 
 def test_binary_tasks_add_roc_auc_and_log_loss_and_every_class_task_balanced_accuracy():

@@ -71,7 +71,7 @@ def test_same_seeds_same_numbers_and_jobs_2_equals_jobs_1(tmp_path, ens_config):
         runs.append(tmp_path / name)
     first = _params(runs[0])
     for run in runs[1:]:
-        for a, b in zip(first, _params(run)):
+        for a, b in zip(first, _params(run), strict=False):
             np.testing.assert_array_equal(a, b)
         assert metrics(run)["splits"] == metrics(runs[0])["splits"]
 

@@ -17,7 +17,7 @@ SRC = os.path.dirname(os.path.dirname(nnfit.__file__))
 # one process, so each list includes what the cases before it loaded.
 PROBE = """
 import contextlib, io, json, sys
-HEAVY = %r
+HEAVY = {heavy!r}
 loaded = lambda: sorted(m for m in HEAVY if m in sys.modules)
 out = {}
 import nnfit
@@ -42,7 +42,7 @@ for command in out["commands"]:
     assert command in run(command, "--help"), command
 out["nnfit COMMAND --help"] = loaded()
 print(json.dumps(out))
-""" % (HEAVY,)
+""".replace("{heavy!r}", repr(HEAVY))
 
 
 def probe() -> dict:

@@ -10,10 +10,10 @@ from conftest import ROOT, cli, metrics, nnfit
 from typer.testing import CliRunner
 
 from nnfit.cli.app import app
-from nnfit.store.model_file import load_model
 from nnfit.config.load import load_config
-from nnfit.workflows import prepare
 from nnfit.nn.losses import make_loss
+from nnfit.store.model_file import load_model
+from nnfit.workflows import prepare
 
 runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
 IRIS = ROOT / "sample_data" / "iris.csv"

@@ -114,6 +114,7 @@ def test_train_without_a_config_trains_the_starter_config(tmp_path):
     config = tmp_path / "iris.yaml"
     assert cli("init", IRIS, "--target", "species", "-o", config).returncode == 0
     with_file = cli("train", config, IRIS, "--epochs", "3", "--no-probe", "--out", tmp_path / "a")
+    assert with_file.returncode == 0, with_file.stderr
     without = cli("train", IRIS, "--target", "species", "--epochs", "3", "--no-probe",
                   "--out", tmp_path / "b")
     assert without.returncode == 0, without.stderr

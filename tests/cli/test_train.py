@@ -196,10 +196,9 @@ def test_help_has_no_stray_markup_or_type_placeholders(command):
 
 
 def test_ctrl_c_while_the_run_is_being_saved_loses_nothing(tmp_path, small_config, monkeypatch):
+    import importlib
     import os
     import signal
-
-    import importlib
 
     workflow = importlib.import_module("nnfit.workflows.train")  # the module, not the function
 
@@ -279,7 +278,7 @@ def test_a_schedule_moves_the_rate_in_history_and_the_live_view(tmp_path, small_
         lrs = [float(row["lr"]) for row in csv.DictReader(fh)]
     assert len(lrs) == 15 and lrs[1] == pytest.approx(0.02)  # warm-up ends at epoch 2's last update
     assert lrs[0] == pytest.approx(0.01, rel=0.1) and lrs[-1] < 1e-4
-    assert all(a > b for a, b in zip(lrs[1:], lrs[2:]))
+    assert all(a > b for a, b in zip(lrs[1:], lrs[2:], strict=False))
     assert "lr 0.02" in result.stderr  # the live view shows the moving rate
     resolved = (out / "config.yaml").read_text()
     assert "schedule:\n    name: cosine\n    warmup: 2\n" in resolved

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import cli, metrics
 
 LINEAR = ("data: {target: y, test_fraction: 0.2, val_fraction: 0.2}\n"
@@ -19,7 +18,7 @@ def line_data(tmp_path):
     x = rng.uniform(-2, 2, 40)
     y = 2 * x + 1 + rng.normal(0, 0.4, 40)
     csv = tmp_path / "line.csv"
-    csv.write_text("x,y\n" + "".join(f"{a:.5f},{b:.5f}\n" for a, b in zip(x, y)))
+    csv.write_text("x,y\n" + "".join(f"{a:.5f},{b:.5f}\n" for a, b in zip(x, y, strict=False)))
     config = tmp_path / "linear.yaml"
     config.write_text(LINEAR)
     return config, csv

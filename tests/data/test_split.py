@@ -32,8 +32,8 @@ def test_folds_are_seeded():
     first = kfold_indices(30, 3, np.random.default_rng(7), labels)
     again = kfold_indices(30, 3, np.random.default_rng(7), labels)
     other = kfold_indices(30, 3, np.random.default_rng(8), labels)
-    assert all(np.array_equal(a, b) for a, b in zip(first, again))
-    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=False))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=False))
 
 
 @pytest.mark.parametrize("n, k, labels, words", [

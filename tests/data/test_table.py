@@ -4,8 +4,13 @@ import pytest
 
 from nnfit.config.load import load_config
 from nnfit.config.schema import DataConfig
-from nnfit.data.table import (READING_DEFAULTS, exclude_columns, read_table, reading_options,
-                              sniff_delimiter)
+from nnfit.data.table import (
+    READING_DEFAULTS,
+    exclude_columns,
+    read_table,
+    reading_options,
+    sniff_delimiter,
+)
 from nnfit.errors import NnfitError
 
 
@@ -91,7 +96,7 @@ def test_the_delimiter_is_sniffed(tmp_path, delimiter):
 
 def test_sniffing_falls_back_to_comma_and_reads_only_the_head(tmp_path):
     assert sniff_delimiter(_csv(tmp_path, "y\n1\n2\n")) == ","
-    head = "aa;bbbb\n".encode() + "1;\xe9\n".encode() * 20_000  # 5-byte lines
+    head = b"aa;bbbb\n" + "1;\xe9\n".encode() * 20_000  # 5-byte lines
     assert head[65535:65537] == "\xe9".encode()  # the 64 KiB sample cuts this character in two
     assert sniff_delimiter(_csv(tmp_path, head + b"2;\xff\n")) == ";"  # the bad byte is not read
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from nnfit.evaluation.scoring import dead_units
 from nnfit.evaluation.metrics import classification_metrics, regression_metrics
+from nnfit.evaluation.scoring import dead_units
 from nnfit.nn.build import build_network
 
 

@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnfit.evaluation.metrics import (binary_metrics, classification_metrics, log_loss,
-                                      roc_auc)
+from nnfit.evaluation.metrics import binary_metrics, classification_metrics, log_loss, roc_auc
 
 
 def test_balanced_accuracy_by_hand():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_match, check_network, random_targets
 
+from gradcheck import assert_gradients_match, check_network, random_targets
 from nnfit.nn.build import build_network, make_layer
 from nnfit.nn.losses import make_loss
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_match, away_from_zero, check_network
 
+from gradcheck import assert_gradients_match, away_from_zero, check_network
 from nnfit.nn.activation_layer import ActivationLayer
 from nnfit.nn.build import LAYERS, build_network, make_layer
 from nnfit.nn.dense import Dense

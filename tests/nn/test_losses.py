@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
-from gradcheck import random_targets, TOLERANCE, numeric_grad, rel_error
 
+from gradcheck import TOLERANCE, numeric_grad, random_targets, rel_error
 from nnfit.nn.losses import LOSSES, make_loss
-
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))

@@ -2,8 +2,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from gradcheck import random_targets, assert_gradients_match, away_from_zero, check_network
 
+from gradcheck import assert_gradients_match, away_from_zero, check_network, random_targets
 from nnfit.nn.activation_layer import ActivationLayer
 from nnfit.nn.build import build_network
 from nnfit.nn.losses import make_loss

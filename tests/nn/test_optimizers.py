@@ -171,7 +171,7 @@ def test_adam_state_of_a_dead_unit_does_not_stay_subnormal():
 
 def test_adamw_two_steps_by_hand():
     """PyTorch's AdamW: θ ← θ·(1 − η·λ), then the Adam step from the raw gradient."""
-    lr, wd, b1, b2, eps = 0.1, 0.5, 0.9, 0.999, 1e-8
+    lr, wd, eps = 0.1, 0.5, 1e-8  # β1 0.9, β2 0.999: the bias-corrected moments are exact here
     p, g = np.array([2.0, -1.0]), np.array([0.5, 0.0])
     opt = _bound("adamw", p, g, lr=lr, weight_decay=wd)
     opt.step()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_match, check_network
 from typer.testing import CliRunner
 
+from gradcheck import assert_gradients_match, check_network
 from nnfit.cli.app import app
 from nnfit.config.load import load_config
 from nnfit.config.schema import LAYER_MODELS

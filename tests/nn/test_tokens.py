@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_match, check_network
 
+from gradcheck import assert_gradients_match, check_network
 from nnfit.nn.build import build_network, make_layer
 
 

@@ -5,8 +5,7 @@ import io
 import numpy as np
 from rich.console import Console
 
-from nnfit.report.tables import print_evaluation
-from nnfit.report.tables import most_confused
+from nnfit.report.tables import most_confused, print_evaluation
 from nnfit.store.csv_file import confusion_csv
 
 

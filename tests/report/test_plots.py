@@ -17,7 +17,7 @@ def _texts(fig):
 
 def _drawn(line):
     """The finite (x, y) points a line really draws."""
-    return [(x, y) for x, y in zip(line.get_xdata(), line.get_ydata()) if math.isfinite(y)]
+    return [(x, y) for x, y in zip(line.get_xdata(), line.get_ydata(), strict=False) if math.isfinite(y)]
 
 
 @pytest.mark.parametrize("history, epochs", [

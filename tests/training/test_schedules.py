@@ -57,7 +57,7 @@ def test_onecycle_rises_then_falls_as_pytorch_onecyclelr():
     np.testing.assert_allclose(got[:3], [0.04, 0.04 + 0.96 * 0.5, 1.0], rtol=1e-12)
     np.testing.assert_allclose(got[3], 4e-6 + (1 - 4e-6) * 0.5 * (1 + math.cos(math.pi / 7)))
     assert got[-1] == pytest.approx(4e-6, rel=1e-12)
-    assert all(a > b for a, b in zip(got[2:], got[3:]))
+    assert all(a > b for a, b in zip(got[2:], got[3:], strict=False))
 
 
 def test_plateau_cuts_after_patience_epochs_without_a_new_best():

@@ -6,15 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnfit.config.load import load_config
-from nnfit.errors import NnfitError
-from nnfit.workflows import fit, prepare, score
-from nnfit.workflows import curve as curve_module
 from nnfit.cli.curve import parse_sizes
+from nnfit.config.load import load_config
 from nnfit.data.split import first_rows, stratified_order
+from nnfit.errors import NnfitError
 from nnfit.evaluation.size_curve import BIAS_GAP, BIAS_TRAIN, NARROWING, VARIANCE_GAP, verdict
-from nnfit.workflows.curve import curve, curve_jobs
 from nnfit.runtime.jobs import JobFailed
+from nnfit.workflows import curve as curve_module
+from nnfit.workflows import fit, prepare, score
+from nnfit.workflows.curve import curve, curve_jobs
 from nnfit.workflows.prepared import subset
 
 ROOT = Path(__file__).parents[2]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from nnfit.config.load import load_config
-from nnfit.workflows import fit, prepare
-from nnfit.evaluation.pooling import pooled_evidence
-from nnfit.workflows.cv import FoldResult, cross_validate, fold_jobs
 from nnfit.data.dataset import read_dataset
+from nnfit.evaluation.pooling import pooled_evidence
+from nnfit.workflows import fit, prepare
+from nnfit.workflows.cv import FoldResult, cross_validate, fold_jobs
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 
@@ -48,7 +48,7 @@ def test_folds_hold_out_each_non_test_row_once_stratified_with_their_own_preproc
         assert center == pytest.approx(dataset.frame["sepal_length"].iloc[rows["train"]].mean())
     moved = fold_jobs(dataset, 5, load_config(iris_config, ["training.seed=9"]))[0]
     assert all(np.array_equal(a.prepared.data.rows["val"], b.prepared.data.rows["val"])
-               for a, b in zip(jobs, moved))  # the folds follow the split seed, not the seed
+               for a, b in zip(jobs, moved, strict=False))  # the folds follow the split seed, not the seed
     other = fold_jobs(read_dataset(load_config(iris_config, ["data.split_seed=4"]), IRIS), 5, config)[0]
     assert not np.array_equal(other[0].prepared.data.rows["val"], jobs[0].prepared.data.rows["val"])
 

@@ -7,10 +7,10 @@ import pytest
 
 from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
-from nnfit.workflows import prepare
-from nnfit.workflows.curve import curve_job, curve_jobs
 from nnfit.runtime.executor import run_jobs
 from nnfit.runtime.jobs import Interrupted, JobFailed
+from nnfit.workflows import prepare
+from nnfit.workflows.curve import curve_job, curve_jobs
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 

@@ -9,8 +9,8 @@ import pytest
 from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 from nnfit.report.plots.lr import text_plot
-from nnfit.workflows import fit, prepare, score
 from nnfit.training.range_test import BETA, DIVERGE, WARMUP, schedule
+from nnfit.workflows import fit, prepare, score
 from nnfit.workflows.lr_find import MIN_DROP, RULE, check_range, find_lr, suggest
 
 ROOT = Path(__file__).parents[2]

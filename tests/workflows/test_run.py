@@ -3,16 +3,15 @@
 import csv
 import pickle
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nnfit.config.load import load_config
+from nnfit.data.seeds import SPLIT_STREAM, TRAIN_STREAM, stream
 from nnfit.training.observers import Observer
 from nnfit.workflows import fit, prepare, save, score
-from nnfit.data.seeds import SPLIT_STREAM, TRAIN_STREAM, stream
-
-from pathlib import Path
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 

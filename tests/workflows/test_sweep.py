@@ -2,8 +2,8 @@
 
 import pytest
 
-from nnfit.errors import NnfitError
 from nnfit.cli.sweep import parse_lr_range
+from nnfit.errors import NnfitError
 from nnfit.workflows.sweep import choose, grid, split_values
 
 

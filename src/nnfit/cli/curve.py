@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -35,17 +34,17 @@ def curve(
                               help="Training-set sizes as fractions of the training part "
                                    "(val and test stay fixed)."),
     repeats: int = typer.Option(3, help="Seeds per size: seed, seed+1, ..."),
-    jobs: Optional[int] = JOBS,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+    jobs: int | None = JOBS,
+    out: Path | None = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Output directory (default: "
                                             "runs/<config>-curve-<time>)."),
     sets: list[str] = SET,
-    seed: Optional[int] = SEED,
-    epochs: Optional[int] = EPOCHS,
-    lr: Optional[float] = LR,
+    seed: int | None = SEED,
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
     as_json: bool = typer.Option(False, "--json", help="Print curve.json to stdout."),
-    scheduler: Optional[str] = SCHEDULER,
-    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
+    scheduler: str | None = SCHEDULER,
+    scheduler_timeout: float | None = SCHEDULER_TIMEOUT,
 ) -> None:
     """Learning curves over training-set size: is it high bias or high variance?"""
     from ..report.console import make_console

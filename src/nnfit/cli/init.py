@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,7 +18,7 @@ from .options import DATA, TARGET
 def init(
     data: Path = DATA,
     targets: list[str] = TARGET,
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "--output", "-o", show_default=False,
         help="Where to write the config [default: <DATA name>.yaml here]; - for stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -21,11 +20,11 @@ def lr_find(
     end: float = typer.Option(10.0, help="The rate of the last mini-batch."),
     steps: int = typer.Option(100, help="Mini-batches, the rate growing exponentially "
                                         "(epochs repeat as needed)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+    out: Path | None = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Output directory (default: "
                                             "runs/<config>-lr-find-<time>)."),
     sets: list[str] = SET,
-    seed: Optional[int] = SEED,
+    seed: int | None = SEED,
     as_json: bool = typer.Option(False, "--json", help="Print the suggestion and the curve "
                                                        "as JSON to stdout."),
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,7 +19,7 @@ def eval_(
     run_dir: Path = RUN_DIR,
     data: Path = DATA,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
-    confusion: Optional[Path] = typer.Option(
+    confusion: Path | None = typer.Option(
         None, "--confusion", metavar="FILE", show_default=False,
         help="Write the full confusion matrix to this CSV (classification)."),
 ) -> None:
@@ -56,9 +55,9 @@ def eval_(
 def predict(
     run_dir: Path = RUN_DIR,
     data: Path = DATA,
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
+    output: Path | None = typer.Option(None, "--output", "-o",
                                           help="Write the CSV here [default: stdout]."),
-    id_column: Optional[str] = typer.Option(None, "--id", help="Copy this column through first."),
+    id_column: str | None = typer.Option(None, "--id", help="Copy this column through first."),
 ) -> None:
     """Write predictions for a CSV: labels and class probabilities, or predicted values."""
     from ..store.atomic import write_atomic

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -32,18 +31,18 @@ def sweep(
     data: Path = DATA,
     lr: list[float] = typer.Option([], "--lr", metavar="X", show_default=False,
                                    help="A learning rate to try (repeatable)."),
-    lr_range: Optional[str] = typer.Option(None, "--lr-range", metavar="LOW:HIGH:N",
+    lr_range: str | None = typer.Option(None, "--lr-range", metavar="LOW:HIGH:N",
                                            help="N rates spaced evenly on a log scale."),
     sets: list[str] = typer.Option([], "--set", metavar="PATH=VALUE[,VALUE...]",
                                    show_default=False,
                                    help="Override a config value; commas sweep it as a grid "
                                         "(e.g. --set training.batch_size=16,64)."),
-    seed: Optional[int] = SEED,
-    epochs: Optional[int] = EPOCHS,
-    jobs: Optional[int] = JOBS,
-    scheduler: Optional[str] = SCHEDULER,
-    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+    seed: int | None = SEED,
+    epochs: int | None = EPOCHS,
+    jobs: int | None = JOBS,
+    scheduler: str | None = SCHEDULER,
+    scheduler_timeout: float | None = SCHEDULER_TIMEOUT,
+    out: Path | None = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Output directory (default: "
                                             "runs/<config>-sweep-<time>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON to stdout."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -45,22 +44,22 @@ TRAIN_JOBS = typer.Option(None, "--jobs", "-j", metavar="N", show_default=False,
 @guarded
 def train(
     config: Path = CONFIG_OR_DATA,
-    data: Optional[Path] = OPTIONAL_DATA,
+    data: Path | None = OPTIONAL_DATA,
     targets: list[str] = TARGET,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False,
+    out: Path | None = typer.Option(None, "--out", "-o", show_default=False,
                                        help="Run directory (default: runs/<config>-<time>)."),
     sets: list[str] = SET,
-    seed: Optional[int] = SEED,
-    epochs: Optional[int] = EPOCHS,
-    lr: Optional[float] = LR,
-    threads: Optional[str] = THREADS,
+    seed: int | None = SEED,
+    epochs: int | None = EPOCHS,
+    lr: float | None = LR,
+    threads: str | None = THREADS,
     quiet: bool = QUIET,
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json to stdout."),
-    probe: Optional[bool] = PROBE,
-    cv: Optional[int] = CV,
-    jobs: Optional[int] = TRAIN_JOBS,
-    scheduler: Optional[str] = SCHEDULER,
-    scheduler_timeout: Optional[float] = SCHEDULER_TIMEOUT,
+    probe: bool | None = PROBE,
+    cv: int | None = CV,
+    jobs: int | None = TRAIN_JOBS,
+    scheduler: str | None = SCHEDULER,
+    scheduler_timeout: float | None = SCHEDULER_TIMEOUT,
 ) -> None:
     """Train a network on a CSV and report train / val / test loss and the fit verdict.
 

@@ -76,7 +76,7 @@ def apply_override(raw: dict, text: str, label: str | None = None) -> None:
     label = label or f"--set {text}"
     path, value = parse_override(text, label)
     node: Any = raw
-    for depth, (step, following) in enumerate(zip(path, path[1:] + [None])):
+    for depth, (step, following) in enumerate(zip(path, path[1:] + [None], strict=False)):
         here = location(path[:depth + 1])
         if isinstance(step, int):
             if not isinstance(node, list):

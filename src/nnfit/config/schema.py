@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
@@ -106,7 +106,7 @@ def layer_models(layers: Mapping[str, type] | None = None) -> dict[str, type[Bas
 def tagged_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
     """The discriminated union of ``models`` on their ``key`` key (layers: ``type``,
     schedules: ``name``)."""
-    return Annotated[Union[tuple(models.values())], Field(discriminator=key)]
+    return Annotated[tuple(models.values()), Field(discriminator=key)]
 
 
 LAYER_MODELS = layer_models()  # kept in step with nn.build.LAYERS, in place (_follow_layers)

@@ -224,7 +224,7 @@ class Preprocessor:
                 raise NnfitError(f"{source}: target {self.targets[0]!r}, line "
                                  f"{frame.index[first] + 2}: class {labels[codes[first]]!r} was "
                                  f"not among the training classes ({', '.join(self.classes)})")
-            new_labels = sorted_labels(label for label, w in zip(labels, where) if w < 0)
+            new_labels = sorted_labels(label for label, w in zip(labels, where, strict=False) if w < 0)
         else:
             values = np.column_stack([numeric_column(frame[t], source).to_numpy()
                                       for t in self.targets])
@@ -263,7 +263,7 @@ class Preprocessor:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Preprocessor":
+    def from_dict(cls, data: dict) -> Preprocessor:
         """Read back ``to_dict()``; ``ValueError`` for quantiles that cannot be used."""
         prep = cls(**data)
         if not isinstance(prep.quantiles, dict):

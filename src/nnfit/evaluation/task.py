@@ -98,7 +98,7 @@ class Classification(Task):
         """``{class label: weight}`` of a class-weighted loss, else None."""
         if self.class_weight is None:
             return None
-        return dict(zip(self.classes, map(float, self.class_weight)))
+        return dict(zip(self.classes, map(float, self.class_weight), strict=False))
 
     @property
     def n_outputs(self) -> int:

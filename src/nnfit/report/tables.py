@@ -114,7 +114,7 @@ def print_confusion(console, classes: list[str], matrix, confusion_path=None) ->
         confusion.add_column("true \\ predicted")
         for cls in classes:
             confusion.add_column(escape(cls), justify="right")
-        for i, (cls, row) in enumerate(zip(classes, matrix)):
+        for i, (cls, row) in enumerate(zip(classes, matrix, strict=False)):
             confusion.add_row(escape(cls), *(f"[bold]{v}[/]" if j == i else str(v)
                                      for j, v in enumerate(row)))
         console.print(confusion)
@@ -240,7 +240,7 @@ def results_table(rows: list[dict], title: str = "runs, best val loss first"):
     columns = [("run", "run"), *((k, k.split(".")[-1]) for k in swept), ("val_loss", "val loss"),
                ("test_loss", "test loss"), (metric, metric), ("epochs", "epochs"),
                ("seconds", "s")]
-    for key, title in columns:
+    for _, title in columns:
         table.add_column(title, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for row in rows:

@@ -103,7 +103,7 @@ def load_model(run_dir: str | Path):
     params = model.params if model.members else model.params[None]
     states = model.state if model.members else model.state[None]
     networks = []
-    for p, s in zip(params, states):
+    for p, s in zip(params, states, strict=False):
         network = build_network(layers, input_shape=tuple(arch.input_shape), dtype=arch.dtype,
                                 seed=0)
         network.params[...] = p

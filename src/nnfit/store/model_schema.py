@@ -276,7 +276,7 @@ def _check_preprocessing(prep: Preprocessing) -> None:
 
 
 def _check_layout(key: str, stored: list[dict], expected: list[dict]) -> None:
-    for i, (got, want) in enumerate(zip(stored, expected)):
+    for i, (got, want) in enumerate(zip(stored, expected, strict=False)):
         if got != want:
             raise Invalid(f"{key}[{i}]", f"{_slot(got)} does not match the layers, which put "
                           f"{_slot(want)} there")

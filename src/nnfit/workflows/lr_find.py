@@ -188,7 +188,7 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
 def curve_rows(result: LrFindResult) -> list[tuple[int, float, float, float]]:
     """``(step from 1, lr, loss, smoothed)`` per mini-batch: ``lr_find.csv``'s rows."""
     return [(i + 1, lr, loss, s) for i, (lr, loss, s) in
-            enumerate(zip(result.lrs.tolist(), result.losses.tolist(), result.smoothed.tolist()))]
+            enumerate(zip(result.lrs.tolist(), result.losses.tolist(), result.smoothed.tolist(), strict=False))]
 
 
 def record(result: LrFindResult) -> dict:
@@ -196,7 +196,7 @@ def record(result: LrFindResult) -> dict:
     return {"suggested_lr": result.suggested, "rule": result.rule,
             "suggested_step": None if result.index is None else result.index + 1,
             "stop_reason": result.stop_reason, "steps": result.steps,
-            "curve": [dict(zip(COLUMNS, row)) for row in curve_rows(result)]}
+            "curve": [dict(zip(COLUMNS, row, strict=False)) for row in curve_rows(result)]}
 
 
 @dataclass

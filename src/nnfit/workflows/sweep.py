@@ -87,7 +87,7 @@ def grid(rates: list[float], sets: list[str], file_sweep: dict | None,
             raise NnfitError(f"sweep over {path}: data settings change the split itself; sweep "
                              f"training and model settings, or run train per data setting")
     keys = sorted(swept, key=lambda k: k != "training.lr")  # the rate first, when swept
-    points = [[f"{k}={v}" for k, v in zip(keys, combo)]
+    points = [[f"{k}={v}" for k, v in zip(keys, combo, strict=False)]
               for combo in itertools.product(*(swept[k] for k in keys))]
     return fixed, points
 
