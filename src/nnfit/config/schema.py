@@ -9,7 +9,9 @@ type registered after this module is imported is a config layer type from then o
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -106,7 +108,8 @@ def layer_models(layers: Mapping[str, type] | None = None) -> dict[str, type[Bas
 def tagged_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
     """The discriminated union of ``models`` on their ``key`` key (layers: ``type``,
     schedules: ``name``)."""
-    return Annotated[tuple(models.values()), Field(discriminator=key)]
+    union = functools.reduce(operator.or_, models.values())  # A | B | ...
+    return Annotated[union, Field(discriminator=key)]
 
 
 LAYER_MODELS = layer_models()  # kept in step with nn.build.LAYERS, in place (_follow_layers)
