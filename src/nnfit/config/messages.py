@@ -23,7 +23,7 @@ SYNONYMS = {"learning_rate": "lr", "n_epochs": "epochs", "max_iter": "epochs",
 def format_errors(exc: ValidationError, root: Any = None) -> list[tuple[list, str]]:
     """One ``(location, "where: what (got value)")`` per pydantic error.
 
-    ``root``: the model validated (``Config`` by default; ``nnfit.model_file`` passes its
+    ``root``: the model validated (``Config`` by default; ``nnfit.store.model_file`` passes its
     own, whose layer lists are the config's).
     """
     lines = []

@@ -1,9 +1,11 @@
 """From a CSV and the ``data:`` config to split, preprocessed arrays, one step per function.
 
-The caller runs them in order — read, select columns, handle missing cells,
-decide the task, split, fit the preprocessing on train, transform every split —
-so the path from file to arrays reads as one straight line (see
-``nnfit.workflows.prepared.prepare``).
+:func:`read_dataset` reads and cleans the CSV and decides the task (a
+:class:`Dataset`, before any split); :func:`default_split` gives the seeded train /
+val / test rows; :func:`fit_on_train` and :func:`transform_splits` fit the
+preprocessing on the training rows and make every split's arrays (:class:`Splits`).
+``nnfit.workflows.prepared`` runs them in that order, so the path from file to
+arrays reads as one straight line.
 """
 
 from __future__ import annotations

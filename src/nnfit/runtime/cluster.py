@@ -1,6 +1,6 @@
 """The executor's jobs on an existing Dask distributed cluster (``--scheduler ADDRESS``).
 
-:func:`~nnfit.workflows.executor.run_jobs` comes here when it is given a scheduler
+:func:`~nnfit.runtime.executor.run_jobs` comes here when it is given a scheduler
 address, or a client that a command opened with :func:`connected` before writing
 anything. The steps, each with its one-line error:
 
@@ -31,7 +31,7 @@ too, so one job that exhausts memory does not stop the others; any other
 exception is a bug and is raised here after the other tasks are cancelled. On
 Ctrl-C the tasks still queued or running are cancelled (a worker finishes the job
 it is running and throws the result away: its process is not ours to kill) and
-:class:`~nnfit.workflows.executor.Interrupted` carries what had finished.
+:class:`~nnfit.runtime.jobs.Interrupted` carries what had finished.
 
 ``distributed`` is an optional dependency (``pip install "nnfit[distributed]"``)
 and is imported only here, only when a scheduler is given.

@@ -1,8 +1,8 @@
 """Run N independent jobs: the one place nnfit runs many trainings at once (STYLE §9).
 
-Every many-run command (``curve``, and next ``sweep``, ``--cv``, ensembles) is a
-plan — a list of jobs — handed to :func:`run_jobs` with a module-level function
-that does one job. The executor decides where the jobs run and nothing else:
+Every many-run command (``sweep``, ``curve``, ``--cv``, seed ensembles) is a list
+of jobs handed to :func:`run_jobs` with a module-level function that does one job
+(:mod:`nnfit.runtime.jobs`: how a job runs, and what comes back when it fails). The executor decides where the jobs run and nothing else:
 
 - ``n_jobs=1``: one after another, in this process.
 - ``n_jobs>1``: joblib's loky worker processes, results coming back in the order
@@ -10,7 +10,7 @@ that does one job. The executor decides where the jobs run and nothing else:
   them in job order, still one by one), so the caller's table fills as they
   arrive; :func:`run_jobs` still returns them in job order.
 - ``scheduler``: an existing Dask distributed cluster at that address
-  (:mod:`nnfit.workflows.cluster`, the ``distributed`` extra), results again as
+  (:mod:`nnfit.runtime.cluster`, the ``distributed`` extra), results again as
   they finish. ``n_jobs`` is then not used: the cluster's workers decide.
 
 **Shared data.** What every job needs (the prepared data) is given once as
@@ -27,7 +27,7 @@ sets its own thread count inside — ``fit`` with ``training.threads`` — overr
 this; many-run commands set ``training.threads: 1`` for that reason.)
 
 **Failures.** A job raising :class:`~nnfit.errors.NnfitError` or ``ValueError``
-(a bad override, data too small for this plan, ...) comes back as a
+(a bad override, data too small for this job, ...) comes back as a
 :class:`JobFailed` in its place — the caller decides what it means. Any other
 exception is a bug and is raised in the parent, as joblib raises it.
 
@@ -87,7 +87,7 @@ def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
         finishes (completion order with ``n_jobs > 1`` or a scheduler); ``result``
         may be a JobFailed
     scheduler : the address of a running Dask scheduler (``tcp://host:8786``): run
-        the jobs on its workers (:mod:`nnfit.workflows.cluster`); or a client from
+        the jobs on its workers (:mod:`nnfit.runtime.cluster`); or a client from
         :func:`connected`, which a command opens before it writes anything
     shared : what every job reads and none modifies (the prepared data), sent to
         each worker once; None: jobs run as ``fn(job)``
@@ -100,7 +100,7 @@ def run_jobs(fn: Callable, jobs: Sequence, n_jobs: int = 1,
     NnfitError : for a bad ``n_jobs``; with ``scheduler``: ``distributed`` not
         installed, the scheduler out of reach, no workers, this nnfit version missing
         on the scheduler or a worker, a worker with more than one thread
-        (:func:`~nnfit.workflows.cluster.connect`)
+        (:func:`~nnfit.runtime.cluster.connect`)
     """
     if scheduler is None:
         check_jobs(n_jobs)

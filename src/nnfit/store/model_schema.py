@@ -110,7 +110,7 @@ class Ensemble(Strict):
 
 
 class ModelFile(Strict):
-    """The whole of ``model.json`` (written by :func:`nnfit.store.save_model`)."""
+    """The whole of ``model.json`` (written by :func:`nnfit.store.model_file.save_model`)."""
 
     format_version: Literal[FORMAT_VERSION]
     nnfit_version: str
@@ -178,7 +178,7 @@ def n_inputs(prep: Preprocessing) -> int:
 
 
 def n_outputs(prep: Preprocessing, loss: str) -> int:
-    """The output width the task needs (as :class:`nnfit.task.Task`'s ``n_outputs``)."""
+    """The output width the task needs (as :class:`nnfit.evaluation.task.Task`'s ``n_outputs``)."""
     if prep.task == "regression":
         return len(prep.targets)
     return 1 if loss == "binary_cross_entropy" else len(prep.classes)

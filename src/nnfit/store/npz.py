@@ -1,6 +1,6 @@
 """``model.npz`` as untrusted input: each member's ``.npy`` header is checked before its data.
 
-:func:`read_arrays` reads the arrays :mod:`nnfit.model_file` expects from a run's
+:func:`read_arrays` reads the arrays :mod:`nnfit.store.model_file` expects from a run's
 ``model.npz`` (a zip of ``.npy`` members, as ``numpy.savez`` writes it) without
 ``numpy.load``: the zip's member list must be exactly the expected names; each member's
 header (numpy's own reader, header only) must give the expected dtype and shape, no

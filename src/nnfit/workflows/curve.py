@@ -7,7 +7,7 @@ subset and on the fixed validation rows. Repeat ``r`` uses seed ``seed + r`` for
 both the subset draw and the training stream; for one repeat the subsets are
 nested (each size takes the first rows of one seeded order), and for
 classification every prefix of that order is stratified and every class keeps
-at least one row. The jobs run through :mod:`nnfit.workflows.executor`, one BLAS
+at least one row. The jobs run through :mod:`nnfit.runtime.executor`, one BLAS
 thread each (``training.threads`` is set to 1), so ``--jobs 2`` gives the
 numbers of ``--jobs 1``.
 

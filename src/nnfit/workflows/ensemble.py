@@ -1,7 +1,7 @@
 """``training.ensemble: K``: K networks trained from seeds ``seed … seed+K−1`` on one split,
 their predictions averaged (probabilities for classification, values for regression).
 
-A plan of K fits handed to the executor (STYLE §9): one BLAS thread per member
+K fits handed to the executor (STYLE §9): one BLAS thread per member
 wherever it runs, so ``--jobs 2`` gives the numbers of ``--jobs 1`` bit for bit.
 The members share the prepared data (split, preprocessing, task); only the
 training stream differs. The result is one :class:`~nnfit.nn.ensemble.Ensemble`,

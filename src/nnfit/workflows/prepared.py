@@ -73,7 +73,7 @@ class Prepared:
                              seed=stream(config.training.seed, TRAIN_STREAM))
 
     def memory(self, config: Config | None = None) -> MemoryEstimate:
-        """What training ``config``'s network on these rows takes (``nnfit.resources``)."""
+        """What training ``config``'s network on these rows takes (``nnfit.runtime.memory``)."""
 
         config = config or self.config
         t, X = config.training, self.data.X
