@@ -72,14 +72,18 @@ class DeadUnits(Loose):
 
 class MemberRecord(Loose):
     seed: int
-    best_epoch: int
     epochs_run: int
+    best_epoch: int
+    stop_reason: str = "completed"
+    seconds: float | None = None
     splits: dict[str, Scores]
 
 
 class EnsembleRecords(Loose):
     members: int
     metric: str
+    jobs: int | None = None
+    scheduler: str | None = None
     records: list[MemberRecord]
 
 

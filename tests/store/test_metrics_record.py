@@ -1,0 +1,31 @@
+"""metrics.json is one typed record: what a run writes reads back through the same model, and
+the model writes it again byte for byte (its keys in the order the file has them)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nnfit.cli import app
+from nnfit.store.metrics import MetricsRecord, read_metrics
+
+ROOT = Path(__file__).parent.parent.parent
+IRIS = ROOT / "sample_data" / "iris.csv"
+
+
+@pytest.mark.parametrize("extra", [
+    ["--set", "training.ensemble=2", "--jobs", "1"],  # the ensemble section
+    ["--cv", "2", "--jobs", "1"],  # the cv section and the pooled diagnosis
+], ids=["ensemble", "cv"])
+def test_a_runs_metrics_json_round_trips_through_the_record(tmp_path, extra):
+    run = tmp_path / "run"
+    done = CliRunner().invoke(app, ["train", str(ROOT / "configs" / "iris.yaml"), str(IRIS),
+                                    "--epochs", "4", "--no-probe", "-q", "--out", str(run),
+                                    *extra])
+    assert done.exit_code == 0, done.output
+    text = (run / "metrics.json").read_text()
+    record = MetricsRecord.model_validate(json.loads(text), strict=True)
+    assert json.dumps(record.dump(), indent=2) + "\n" == text
+    assert read_metrics(run) == (json.loads(text), None)
+    assert record.diagnosis.kind is not None and record.data is not None
