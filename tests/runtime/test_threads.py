@@ -157,7 +157,7 @@ def test_blas_threads_works_in_a_worker_process():
 def test_importing_the_module_imports_neither_numpy_nor_threadpoolctl():
     code = ("import sys, nnfit.runtime.threads; "
             "print(sorted({'numpy', 'threadpoolctl'} & set(sys.modules)))")
-    src = os.path.dirname(os.path.dirname(threads.__file__))
+    src = os.path.dirname(os.path.dirname(os.path.dirname(threads.__file__)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": src}, check=True).stdout
     assert out.strip() == "[]"

@@ -20,7 +20,7 @@ from nnfit.workflows.init import (
     starter_yaml,
 )
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SAMPLES = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",
            "diabetes": "progression", "noisy_sine": "y"}
 
