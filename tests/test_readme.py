@@ -9,11 +9,12 @@ The rules the documents follow, which this file enforces:
   command may use what an earlier one in the same document wrote (a run directory given with
   ``-o``). It must exit 0, or N where the line before it is the comment ``# exits N``.
   The one exception is the Quick start block, whose two set-up commands CI runs itself
-  (``.ci/run``).
+  (``.ci/run``). ``--debug`` is not allowed there: it stays on for the rest of the process.
 - A ```python block runs (``exec``) in that directory, in order with the commands; the blocks
   of one document share one namespace. A block whose first line is ``# fragment`` is only
   compiled.
-- A ```yaml block with a top-level ``data:`` key is a whole config: it must load.
+- A ```yaml block with a top-level ``data:`` key is a whole config: it must load; one whose
+  first line is ``# configs/NAME.yaml`` must load to what that shipped file loads to.
 - What cannot run here goes in a ```sh block (installs, a Dask cluster, the benchmarks) or a
   ```text block (output, with the command after ``$ ``). Their ``nnfit`` command lines are
   parsed by the CLI's own parser, so an option that does not exist fails, but not run.
@@ -71,7 +72,7 @@ def _lines(body: str, first: int):
             expected = int(marker.group(1)) if marker else 0
             continue
         start = start or number
-        pending += stripped[:-1] + " " if stripped.endswith("\\") else stripped
+        pending += stripped[:-1].rstrip() + " " if stripped.endswith("\\") else stripped
         if not stripped.endswith("\\"):
             yield start, pending, expected
             expected, pending, start = 0, "", None
@@ -179,7 +180,10 @@ def test_every_documented_command_works(path, tmp_path, monkeypatch):
         elif kind == "yaml":
             from nnfit.config import load_config
 
-            load_config(where, text=what[0])
+            config = load_config(where, text=what[0])
+            shipped = re.match(r"# (configs/\S+\.yaml)", what[0])
+            if shipped:  # a copy of a shipped config must stay one
+                assert config == load_config(ROOT / shipped.group(1)), f"{where}: not {shipped[1]}"
         else:
             _parse(list(what[0]))
     if _name(path) in CHECKS:
@@ -204,7 +208,7 @@ def test_a_broken_command_fails_the_test(tmp_path, monkeypatch):
     assert _invoke(["train", "configs/iris.yaml", "sample_data/iris.csv", "--epoch", "3"]).exit_code == 2
     with pytest.raises(Exception):
         _parse(["sweep", "configs/iris.yaml", "sample_data/iris.csv", "--lr-ranges", "1:2:3"])
-    assert list(_lines("# exits 2\nnfit x \\\n  --y\n\nnfit z\n", 1)) == [
+    assert list(_lines("# exits 2\nnnfit x \\\n  --y\n\nnnfit z\n", 1)) == [
         (2, "nnfit x --y", 2), (5, "nnfit z", 0)]
 
 
@@ -215,12 +219,27 @@ def test_readme_is_a_short_front_door_linking_every_page():
     assert linked == {_name(p) for p in DOCS}, "README must link every docs/*.md page, and no other"
 
 
+def _anchors(path: Path) -> set[str]:
+    """The ``#anchors`` GitHub makes of a Markdown file's headings (code blocks left out)."""
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#{1,6} +(.+?) *$", FENCE.sub("", path.read_text()), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        seen[slug] = seen.get(slug, -1) + 1
+        if seen[slug]:
+            seen[f"{slug}-{seen[slug]}"] = 0
+    return set(seen)
+
+
 def test_every_relative_link_resolves():
     for path in [README, *DOCS]:
         for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
-            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            if re.match(r"[a-z]+:", target):
                 continue
-            assert (path.parent / target.split("#")[0]).exists(), f"{_name(path)}: {target}"
+            file, _, anchor = target.partition("#")
+            linked = (path.parent / file).resolve() if file else path
+            assert linked.exists(), f"{_name(path)}: {target}"
+            if anchor:
+                assert anchor in _anchors(linked), f"{_name(path)}: {target}: no such heading"
 
 
 def test_quick_start_is_unchanged():
