@@ -9,7 +9,7 @@ The rules the documents follow, which this file enforces:
   command may use what an earlier one in the same document wrote (a run directory given with
   ``-o``). It must exit 0, or N where the line before it is the comment ``# exits N``.
   The one exception is the Quick start block, whose two set-up commands CI runs itself
-  (``.ci/run``). ``--debug`` is not allowed there: it stays on for the rest of the process.
+  (``.ci/run``); the ``.venv/bin/nnfit ...`` part of them runs here like any other command. ``--debug`` is not allowed there: it stays on for the rest of the process.
 - A ```python block runs (``exec``) in that directory, in order with the commands; the blocks
   of one document share one namespace. A block whose first line is ``# fragment`` is only
   compiled.
@@ -100,7 +100,11 @@ def _commands(path: Path):
     for language, first, body in _blocks(path):
         if language == "bash":
             for number, command, code in _lines(body, first):
-                if command in quick_start:
+                if command in quick_start:  # CI runs these; their nnfit part runs here too
+                    for part in command.split("&&"):
+                        words = shlex.split(part)
+                        if words[0].endswith("/nnfit"):
+                            yield "bash", number, _runnable(words[1:]), code
                     continue
                 yield "bash", number, _runnable(_args(command)), code
         elif language == "python":
