@@ -131,7 +131,6 @@ def _invoke(args: list[str]):
 
 def _parse(args: list[str]) -> None:
     """Parse a command line as ``nnfit`` would, with its options' types, without running it."""
-    import click
     from typer.main import get_command
 
     from nnfit.cli import app
@@ -141,12 +140,13 @@ def _parse(args: list[str]) -> None:
     while args and args[0].startswith("-"):
         root.append(args.pop(0))
     assert set(root) <= {"--debug", "--version", "-h", "--help"}, f"unknown option in {root}"
-    command = group.get_command(click.Context(group), args[0]) if args else None
+    command = group.commands.get(args[0]) if args else None
     assert command is not None, f"no nnfit command {args[:1]}"
     try:
         command.make_context(args[0], args[1:])
-    except click.exceptions.Exit:
-        pass
+    except Exception as exc:  # Click's Exit (after --help) is a clean parse; the rest are not
+        if type(exc).__name__ != "Exit":
+            raise
 
 
 def _api_checks(namespace: dict) -> None:
