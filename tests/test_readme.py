@@ -246,6 +246,27 @@ def test_every_relative_link_resolves():
                 assert anchor in _anchors(linked), f"{_name(path)}: {target}: no such heading"
 
 
+def _keys(model) -> list[str]:
+    return list(type(model).model_fields)
+
+
+def test_configuration_md_lists_every_config_key():
+    """docs/configuration.md has a section per top-level key and a table row per key in each
+    (and early_stopping's keys described): the config models themselves are the list."""
+    from nnfit.config import load_config
+
+    config = load_config("c.yaml", text="data: {target: y}\nsweep: {training.lr: [0.1]}\n")
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    for key in _keys(config):
+        assert f"### `{key}`" in text, f"docs/configuration.md: no section for {key}"
+    sections = {"data": config.data, "model": config.model, "training": config.training}
+    for name, section in sections.items():
+        for key in _keys(section):
+            assert f"| `{key}` |" in text, f"docs/configuration.md: no row for {name}.{key}"
+    for key in _keys(config.training.early_stopping):
+        assert f"{key}: " in text, f"docs/configuration.md: early_stopping.{key} not described"
+
+
 def test_quick_start_is_unchanged():
     section = README.read_text().split("## Quick start\n", 1)[1].split("\n## ", 1)[0]
     assert QUICK_START in section
