@@ -9,7 +9,8 @@ The rules the documents follow, which this file enforces:
   command may use what an earlier one in the same document wrote (a run directory given with
   ``-o``). It must exit 0, or N where the line before it is the comment ``# exits N``.
   The one exception is the Quick start block, whose two set-up commands CI runs itself
-  (``.ci/run``); the ``.venv/bin/nnfit ...`` part of them runs here like any other command. ``--debug`` is not allowed there: it stays on for the rest of the process.
+  (``.ci/run``); the ``.venv/bin/nnfit ...`` part of them runs here like any other command.
+  ``--debug`` is not allowed in a ```bash block: it stays on for the rest of the process.
 - A ```python block runs (``exec``) in that directory, in order with the commands; the blocks
   of one document share one namespace. A block whose first line is ``# fragment`` is only
   compiled.
@@ -18,6 +19,10 @@ The rules the documents follow, which this file enforces:
 - What cannot run here goes in a ```sh block (installs, a Dask cluster, the benchmarks) or a
   ```text block (output, with the command after ``$ ``). Their ``nnfit`` command lines are
   parsed by the CLI's own parser, so an option that does not exist fails, but not run.
+
+Besides: the README stays at most 300 lines with the Quick start block unchanged and links
+every docs page; every relative link and ``#anchor`` resolves; docs/configuration.md has a
+row for every config key.
 """
 
 import re
