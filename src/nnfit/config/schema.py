@@ -230,7 +230,7 @@ class EarlyStoppingConfig(Strict):
 
 class TrainingConfig(Strict):
     loss: LossName = "auto"
-    optimizer: OptimizerName = "adamw"  # defaults from bench/accuracy.py (see README)
+    optimizer: OptimizerName = "adamw"  # defaults from bench/accuracy.py (docs/accuracy.md)
     lr: Annotated[float, Field(gt=0)] = 0.003
     momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
     batch_size: Annotated[int, Field(gt=0)] = 32
