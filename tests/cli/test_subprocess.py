@@ -165,3 +165,19 @@ def test_parallel_runs_without_out_each_get_their_own_complete_directory(tmp_pat
         assert {"model.npz", "model.json", "metrics.json", "history.csv", "config.yaml",
                 "curves.png"} <= {p.name for p in run.iterdir()}
         assert metrics(run)["epochs_run"] == 2
+
+
+def test_debug_is_for_the_invocation_that_asks_for_it(tmp_path):
+    """In one process (an embedding program, the doc tests), --debug does not stick."""
+    from typer.testing import CliRunner
+
+    from nnfit.cli import app
+    from nnfit.errors import NnfitError
+
+    runner = CliRunner()
+    missing = str(tmp_path / "nope.yaml")
+    with pytest.raises(NnfitError):  # --debug: the error itself, with its traceback
+        runner.invoke(app, ["--debug", "train", missing, str(tmp_path / "d.csv")],
+                      catch_exceptions=False)
+    plain = runner.invoke(app, ["train", missing, str(tmp_path / "d.csv")])
+    assert plain.exit_code == 2 and "no such config file" in plain.output

@@ -7,6 +7,8 @@ The commands live one module per command (or a few), registered on :data:`app` w
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from .. import __version__
@@ -31,7 +33,7 @@ def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
 ) -> None:
     """Fit and evaluate neural networks on CSV data."""
-    STATE["debug"] = STATE["debug"] or debug
+    STATE["debug"] = debug or bool(os.environ.get("NNFIT_DEBUG"))  # per invocation
 
 
 def main() -> None:
