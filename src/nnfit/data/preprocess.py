@@ -109,7 +109,8 @@ class Preprocessor:
     targets: list[str]
     features: list[str]
     numeric: dict[str, list[float]] = field(default_factory=dict)  # column -> [center, scale]
-    quantiles: dict[str, list[float]] = field(default_factory=dict)  # scale: quantile: column -> quantiles
+    # scale: quantile: column -> quantiles
+    quantiles: dict[str, list[float]] = field(default_factory=dict)
     categorical: dict[str, list[str]] = field(default_factory=dict)  # column -> categories
     fill: dict[str, float | str] = field(default_factory=dict)  # column -> value for empty cells
     classes: list[str] | None = None

@@ -11,8 +11,9 @@ standard error from the spread of the per-row losses. The rule, in order:
    - *the curve turned*: the val loss of the last epoch sits above its best by
      more than ``RISE·B_val`` and ``Z`` standard errors of the row-by-row
      difference (the same rows at both epochs) while the train loss fell over the
-     same epochs — even when early stopping restored an early best epoch's weights. How many epochs follow the best is the
-     early-stopping patience: a short patience shows a shorter rise. Or
+     same epochs — even when early stopping restored an early best epoch's weights.
+     How many epochs follow the best is the early-stopping patience: a short
+     patience shows a shorter rise. Or
    - *the gap*: the restored weights' ``L_val − L_train`` exceeds ``GAP·B_val``,
      ``Z·se_gap`` and ``(RATIO − 1)·L_train``.
    A rise or gap that is material but within ``Z`` standard errors is

@@ -19,8 +19,8 @@ The steps:
    each worker once (on a Dask cluster, ``--scheduler``); a fold's job is its row
    positions and config (:class:`FoldRows`), and the worker refits the fold's
    preprocessing — as it was fitted here for the notes and the probe.
-3. **One verdict from all folds** (:func:`nnfit.evaluation.pooling.pooled_evidence`): one ``Evidence`` whose
-   per-row val losses are every fold's held-out rows concatenated — every non-test
+3. **One verdict from all folds** (:func:`nnfit.evaluation.pooling.pooled_evidence`): one
+   ``Evidence`` whose per-row val losses are every fold's held-out rows concatenated — every non-test
    row once, scored by a model that never trained on it — so the noise test of the
    diagnosis is judged on all non-test rows, which is what a small file needs. The
    per-row train losses are concatenated too (each row ``K − 1`` times); the
@@ -245,7 +245,8 @@ def _set_up(config_path, csv_path, k: int, overrides, probe: str, config_text) -
     jobs, non_test, test = fold_jobs(dataset, k, config, str(config_path))
     final = prepare_split(dataset, {"train": non_test, "test": test},
                           final_config(config, config.training.epochs), str(config_path))
-    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides, probe)
+    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides,
+                           probe)
 
 
 def _print_notes(cv: CrossValidation, console, alerts) -> None:
