@@ -146,6 +146,7 @@ class Layer:
         ``dx``, the first one too), not a measurement. This default, for a layer
         that does not say: five arrays of its input and of its output, each way.
         """
+        assert self.input_shape is not None and self.output_shape is not None  # built
         both = math.prod(self.input_shape) + math.prod(self.output_shape)
         return 5 * both, 5 * both, 0
 

@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -71,6 +72,9 @@ from .prepared import Prepared, prepare_split
 from .probe import capacity_probe
 from .run import RunOutcome, exit_code, resolved_config, save, score, stop_messages
 
+if TYPE_CHECKING:
+    from ..config.schema import Config
+
 
 @dataclass
 class FoldJob:
@@ -78,7 +82,7 @@ class FoldJob:
 
     fold: int  # 1-based
     prepared: Prepared  # train: the other folds' rows, val: this fold's; no test
-    config: object
+    config: Config
     rows: dict[str, np.ndarray]  # train, val -> positions into the dataset rows
 
     def sent(self) -> FoldRows:
@@ -92,7 +96,7 @@ class FoldRows:
 
     fold: int
     rows: dict[str, np.ndarray]
-    config: object
+    config: Config
 
 
 @dataclass
@@ -191,7 +195,7 @@ def cv_header(k: int, n_rows: int, epochs: int, config) -> str:
 class CrossValidation:
     """What cross-validation will do, decided before anything is written."""
 
-    config: object
+    config: Config
     dataset: Dataset
     jobs: list[FoldJob]
     non_test: np.ndarray
