@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 
@@ -213,5 +213,12 @@ class Layer:
         if given."""
         raise NotImplementedError
 
+    @overload
+    def backward(self, dy: np.ndarray, need_dx: Literal[True] = ...) -> np.ndarray: ...
+    @overload
+    def backward(self, dy: np.ndarray, need_dx: bool) -> np.ndarray | None: ...
+
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """``dL/dx`` for ``dy = dL/dy``, the parameter gradients filled; None when
+        ``need_dx`` is false."""
         raise NotImplementedError

@@ -324,6 +324,7 @@ class BinaryCrossEntropy(Loss):
         terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
         if not self._weighted_path:
             return terms.sum(axis=1)
+        assert self.weight is not None  # the weighted path has weights
         w = self.weight[0] + (self.weight[1] - self.weight[0]) * np.asarray(y, np.float64)
         return (w * terms).sum(axis=1) * (z.size / w.sum())
 
