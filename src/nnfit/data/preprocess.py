@@ -217,7 +217,7 @@ class Preprocessor:
                                  f"empty cell")
         new_labels: list[str] = []
         if self.task == "classification":
-            assert self.classes is not None  # a classification's are fitted with it
+            assert self.classes is not None  # fitted with the task: a classification has them
             codes, labels = column_labels(frame[self.targets[0]])
             # -1: a class training never saw
             where = pd.Index(self.classes).get_indexer(pd.Index(labels))

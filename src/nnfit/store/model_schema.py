@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -21,7 +21,8 @@ from ..nn.build import LayerError, plan_layers
 from ..nn.losses import LOSSES
 from ..nn.network import slot_dicts, slot_layouts
 
-FORMAT_VERSION = 1  # a new key in model.json: a new version
+FormatVersion: TypeAlias = Literal[1]  # a new key in model.json: a new version
+FORMAT_VERSION: int = get_args(FormatVersion)[0]  # (a Literal cannot take a variable's value)
 MAX_MEMBERS = 1000  # training.ensemble's bound
 
 
@@ -106,7 +107,7 @@ class Ensemble(Strict):
 class ModelFile(Strict):
     """The whole of ``model.json`` (written by :func:`nnfit.store.save_model`)."""
 
-    format_version: Literal[1]  # FORMAT_VERSION (a Literal takes no variable)
+    format_version: FormatVersion
     nnfit_version: str
     architecture: Architecture
     layout: list[Slot]

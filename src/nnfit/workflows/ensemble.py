@@ -69,7 +69,8 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
         raise NnfitError(f"interrupted: {len(members)} of {k} ensemble members had finished; "
                          f"no model was saved", 130) from None
     ordered = [members[i] for i in range(k)]
-    networks = cast("list[Network]", [m.result.network for m in ordered])  # one each: fit's
+    # each member is one fit(), whose network is a Network (FitResult also holds Ensembles)
+    networks = cast("list[Network]", [m.result.network for m in ordered])
     ensemble = Ensemble(networks, prepared.task.loss.output_activation)
     first = ordered[0].result
     combined = replace(first, network=ensemble, seconds=time.perf_counter() - started,
