@@ -195,8 +195,8 @@ def main():
     med = {name: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss_mb", "fit")}
            for name, rs in results.items()}
     acc = {name: rs[0]["accuracy"] for name, rs in results.items()}  # the same every round
-    ratio = {k: statistics.median(a[k] / b[k] for a, b in zip(results["nnfit"], results["sklearn"], strict=False))
-             for k in ("wall", "cpu")}
+    pairs = list(zip(results["nnfit"], results["sklearn"], strict=False))
+    ratio = {k: statistics.median(a[k] / b[k] for a, b in pairs) for k in ("wall", "cpu")}
     head = ["", "wall s", "CPU s", "peak RSS MB", "fit s", "test accuracy"]
     rows = [[name, f"{m['wall']:.2f}", f"{m['cpu']:.2f}", f"{m['rss_mb']:.0f}", f"{m['fit']:.2f}",
              f"{acc[name]:.4f}"] for name, m in med.items()]

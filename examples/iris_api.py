@@ -10,7 +10,8 @@ import numpy as np
 
 import nnfit
 
-rows = list(csv.reader((Path(__file__).parent.parent / "sample_data" / "iris.csv").read_text().splitlines()))
+iris_csv = Path(__file__).parent.parent / "sample_data" / "iris.csv"
+rows = list(csv.reader(iris_csv.read_text().splitlines()))
 X = np.array([r[:4] for r in rows[1:]], dtype=float)
 classes, y = np.unique([r[4] for r in rows[1:]], return_inverse=True)
 

@@ -46,8 +46,9 @@ def warning(text: str, key: str = "") -> Note:
     return Note(text, "warning", key)
 
 
-def did_you_mean(word: str, choices: Iterable[str], cutoff: float = 0.75) -> str:
-    """`` (did you mean 'x'?)`` for a close match, or an empty string."""
+def did_you_mean(word: object, choices: Iterable[object], cutoff: float = 0.75) -> str:
+    """`` (did you mean 'x'?)`` for a close match, or an empty string (compared as text:
+    a key path's step may be an index)."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=cutoff)
     return f" (did you mean {match[0]!r}?)" if match else ""
 

@@ -128,8 +128,8 @@ def test_eval_on_one_class_has_no_roc_auc_and_says_so_in_table_and_json(tmp_path
     _train(cancer_config, CANCER, "--out", run, "-q")
     lines = CANCER.read_text().splitlines()
     benign = tmp_path / "benign.csv"
-    benign.write_text("\n".join([lines[0], *[line for line in lines[1:] if line.endswith(",benign")][:20]])
-                      + "\n")
+    benign_rows = [line for line in lines[1:] if line.endswith(",benign")][:20]
+    benign.write_text("\n".join([lines[0], *benign_rows]) + "\n")
     scored = json.loads(cli("eval", run, benign, "--json").stdout)
     assert scored["roc_auc"] is None and scored["n_rows"] == 20
     assert scored["balanced_accuracy"] == scored["accuracy"]  # one class: recall = accuracy

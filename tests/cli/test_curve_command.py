@@ -26,7 +26,8 @@ def test_two_processes_give_the_numbers_of_one(tmp_path):
     for shown in (one, two):
         assert "high bias: at 210 rows (size 1)" in shown.stdout
         assert "│ baseline │" in shown.stdout and "val r2" in shown.stdout
-        assert shown.stderr.strip().endswith(f"run directory: {tmp_path / ('one' if shown is one else 'two')}")
+        run_dir = tmp_path / ("one" if shown is one else "two")
+        assert shown.stderr.strip().endswith(f"run directory: {run_dir}")
         assert shown.stderr.count("seed ") == 10  # one progress line per run
 
 

@@ -124,7 +124,8 @@ def test_many_classes_show_the_most_confused_pairs_and_write_the_full_matrix(tmp
                                  str(tmp_path / "confusion.csv")])
     assert result.exit_code == 0, result.output
     assert "true \\ predicted" not in result.stdout  # no 15-column grid
-    assert "most confused pairs (15 classes, top 10)" in result.stdout and f"{tmp_path / 'confusion.csv'}" in result.stdout
+    assert "most confused pairs (15 classes, top 10)" in result.stdout
+    assert f"{tmp_path / 'confusion.csv'}" in result.stdout
     written = pd.read_csv(tmp_path / "confusion.csv", index_col=0)
     assert written.shape == (k, k) and written.to_numpy().sum() == 450
     bare = runner.invoke(app, ["eval", str(run), str(data)])

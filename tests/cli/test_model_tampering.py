@@ -300,7 +300,8 @@ CASES = [
     ("unknown preprocessing key", "cls", setting(1, "preprocessing", "scal"), J,
      "preprocessing: unknown key 'scal' (did you mean 'scale'?)"),
     # -- wrong types, shapes and sizes in the architecture
-    ("nnfit_version a number", "cls", setting(1, "nnfit_version"), J, "nnfit_version: must be text (got 1)"),
+    ("nnfit_version a number", "cls", setting(1, "nnfit_version"), J,
+     "nnfit_version: must be text (got 1)"),
     ("input_shape text", "cls", setting("4", "architecture", "input_shape"), J,
      "architecture.input_shape: must be a list (got '4')"),
     ("input_shape negative", "cls", setting([-4], "architecture", "input_shape"), J,

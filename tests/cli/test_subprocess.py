@@ -109,7 +109,8 @@ def test_ctrl_c_stops_cleanly_and_saves_everything(tmp_path):
 def test_help_is_instant_because_heavy_modules_load_lazily():
     result = subprocess.run([sys.executable, "-c", (
         "import sys; from nnfit.cli import app; "
-        "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib', 'pydantic', 'yaml') if m in sys.modules))")],
+        "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib', 'pydantic', 'yaml') "
+        "if m in sys.modules))")],
         capture_output=True, text=True)
     assert result.stdout.strip() == "[]"
     help_result = nnfit("--help")

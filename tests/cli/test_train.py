@@ -97,7 +97,8 @@ def test_loss_that_does_not_fit_the_task(tmp_path):
     config.write_text("data: {target: species}\ntraining: {loss: mse}\n")
     result = runner.invoke(app, ["train", str(config), str(IRIS)])
     assert result.exit_code == 2
-    assert "training.loss: mse is for regression, but 'species' is a classification target" in result.stderr
+    assert ("training.loss: mse is for regression, but 'species' is a classification target"
+            in result.stderr)
 
 
 def test_summary_prints_layers_shapes_and_parameter_counts(small_config):
@@ -111,7 +112,8 @@ def test_summary_prints_layers_shapes_and_parameter_counts(small_config):
 
 def test_refuses_to_overwrite_an_existing_run(tmp_path, small_config):
     out = tmp_path / "run"
-    assert runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), "-q"]).exit_code == 0
+    result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out), "-q"])
+    assert result.exit_code == 0
     before = (out / "model.npz").read_bytes()
     result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(out)])
     assert result.exit_code == 2 and "already holds a run" in result.stderr
@@ -251,7 +253,8 @@ def test_batchnorm_and_dropout_train_from_the_yaml_and_predict_like_the_run(tmp_
     bad = tmp_path / "bad.yaml"
     bad.write_text("data: {target: species}\nmodel: {layers: [{type: dropout, rate: 1.5}]}\n")
     result = runner.invoke(app, ["summary", str(bad), str(IRIS)])
-    assert result.exit_code == 2 and "model.layers[0].rate: must be less than 1 (got 1.5)" in result.stderr
+    assert result.exit_code == 2
+    assert "model.layers[0].rate: must be less than 1 (got 1.5)" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["wine", "diabetes"])
@@ -287,7 +290,8 @@ def test_a_schedule_moves_the_rate_in_history_and_the_live_view(tmp_path, small_
 
 def test_weight_decay_without_adamw_names_l2(tmp_path, small_config):
     result = runner.invoke(app, ["train", str(small_config), str(IRIS), "--out", str(tmp_path / "r"),
-                                 "--set", "training.optimizer=adam", "--set", "training.weight_decay=0.1"])
+                                 "--set", "training.optimizer=adam",
+                                 "--set", "training.weight_decay=0.1"])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         "--set training.weight_decay=0.1: training: weight_decay is decoupled weight decay, which "

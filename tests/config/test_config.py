@@ -73,7 +73,8 @@ def test_defaults_and_early_stopping_false(tmp_path):
     config = load_config(path)
     assert config.training.early_stopping is None
     assert config.model.layers == []
-    assert (config.training.optimizer, config.training.lr, config.training.dtype) == ("adamw", 0.003, "float32")
+    training = config.training
+    assert (training.optimizer, training.lr, training.dtype) == ("adamw", 0.003, "float32")
     assert (config.training.weight_decay, config.training.schedule.name) == (0.01, "cosine")
 
 
@@ -86,21 +87,24 @@ def test_overrides_apply_before_validation(tmp_path):
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("data: {target: y}\nmodel:\n  layers:\n    - {type: dense, units: 8}\n    - {type: dense, units: -3}\n",
+    ("data: {target: y}\nmodel:\n  layers:\n"
+     "    - {type: dense, units: 8}\n    - {type: dense, units: -3}\n",
      ["config.yaml: model.layers[1].units: must be a positive integer (got -3)"]),
     ("data: {target: y, tset_fraction: 0.3}\n",
      ["config.yaml: data: unknown key 'tset_fraction' (did you mean 'test_fraction'?)"]),
     ("data: {target: y}\ntraining: {learning_rate: 0.1}\n",
      ["config.yaml: training: unknown key 'learning_rate' (did you mean 'lr'?)"]),
     ("data: {target: y}\ntraining: {optimizer: adma}\n",
-     ["config.yaml: training.optimizer: must be one of sgd, momentum, nesterov, adam, adamw (got 'adma') "
-      "(did you mean 'adam'?)"]),
+     ["config.yaml: training.optimizer: must be one of sgd, momentum, nesterov, adam, adamw "
+      "(got 'adma') (did you mean 'adam'?)"]),
     ("data: {target: y}\nmodel: {layers: [{type: conv}]}\n",
-     ["config.yaml: model.layers[0]: unknown layer type 'conv'; choose from dense, activation, batchnorm, layernorm, dropout, tokens, pool, attention"]),
+     ["config.yaml: model.layers[0]: unknown layer type 'conv'; choose from "
+      "dense, activation, batchnorm, layernorm, dropout, tokens, pool, attention"]),
     ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: swish}]}\n",
      ["config.yaml: model.layers[0].activation: unknown activation 'swish'; choose from identity, "
       "linear, relu, leaky_relu, sigmoid, tanh, gelu, softmax"]),
-    ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: {name: leaky_relu, slope: 2}}]}\n",
+    ("data: {target: y}\n"
+     "model: {layers: [{type: dense, units: 4, activation: {name: leaky_relu, slope: 2}}]}\n",
      ["config.yaml: model.layers[0].activation: leaky_relu slope must be a number in (0, 1) (got 2)"]),
     ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activaton: relu}]}\n",
      ["config.yaml: model.layers[0]: unknown key 'activaton' (did you mean 'activation'?)"]),
@@ -123,8 +127,10 @@ def test_each_problem_is_one_line_naming_its_path(tmp_path, text, expected):
 
 @pytest.mark.parametrize("text,expected", [
     ("", "config.yaml: a config must be a mapping with sections data, model, training (got empty)"),
-    ("- a\n- b\n", "config.yaml: a config must be a mapping with sections data, model, training (got a list)"),
-    ("data: {target: y\n", "config.yaml: invalid YAML at line 2, column 1: expected ',' or '}', but got '<stream end>'"),
+    ("- a\n- b\n",
+     "config.yaml: a config must be a mapping with sections data, model, training (got a list)"),
+    ("data: {target: y\n",
+     "config.yaml: invalid YAML at line 2, column 1: expected ',' or '}', but got '<stream end>'"),
     ("!!python/object/apply:os.system ['echo hi']\n", "config.yaml: invalid YAML at line 1, column 1: "),
 ])
 def test_unreadable_documents(tmp_path, text, expected):

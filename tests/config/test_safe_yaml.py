@@ -11,13 +11,16 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
 
 
 @pytest.mark.parametrize("body,message", [
-    ("training: {seed: !!int abc}", "invalid YAML at line 2, column 18: cannot read int value 'abc' (ValueError)"),
-    ("training: {lr: !!float xyz}", "invalid YAML at line 2, column 16: cannot read float value 'xyz' (ValueError)"),
+    ("training: {seed: !!int abc}",
+     "invalid YAML at line 2, column 18: cannot read int value 'abc' (ValueError)"),
+    ("training: {lr: !!float xyz}",
+     "invalid YAML at line 2, column 16: cannot read float value 'xyz' (ValueError)"),
     ("training: {epochs: !!timestamp 2020-13-45}",
      "invalid YAML at line 2, column 20: cannot read timestamp value '2020-13-45' (ValueError)"),
     ("training: {early_stopping: !!bool maybe}",
      "invalid YAML at line 2, column 28: cannot read bool value 'maybe' (KeyError)"),
-    ("training: {lr: 0.1, lr: 0.2}", "invalid YAML at line 2, column 21: duplicate key 'lr' (first at line 2)"),
+    ("training: {lr: 0.1, lr: 0.2}",
+     "invalid YAML at line 2, column 21: duplicate key 'lr' (first at line 2)"),
     ("data: {target: y}", "invalid YAML at line 2, column 1: duplicate key 'data' (first at line 1)"),
     ("training: &r {lr: *r}", "invalid YAML: a recursive alias (a value that contains itself)"),
     (LAUGHS + "model: {layers: *i}",

@@ -67,8 +67,8 @@ def test_a_rise_after_an_early_best_is_overfitting_even_with_the_early_weights_r
 
 
 def test_high_train_loss_asks_the_probe_and_its_answer_decides():
-    rigid = _evidence(train_loss=0.8, train_rows=0.8 + 0.1 * np.random.default_rng(4).standard_normal(300),
-                      val_loss=0.82)
+    noise = 0.1 * np.random.default_rng(4).standard_normal(300)
+    rigid = _evidence(train_loss=0.8, train_rows=0.8 + noise, val_loss=0.82)
     assert needs_probe(rigid)
     assert diagnose(rigid)["verdict"] == "inconclusive"
     helped = dict(train_loss=0.3, val_loss=0.35, layers="64→64", epochs=20, seconds=0.1)

@@ -21,7 +21,8 @@ def test_logits_of_the_mean_probability(dtype):
     np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12)
     assert got.dtype == dtype
     members = nets(3, dtype=dtype)
-    got = softmax(Ensemble(members, "softmax").predict(X), np.empty((7, 3), dtype), np.empty((7, 1), dtype))
+    got = softmax(Ensemble(members, "softmax").predict(X),
+                  np.empty((7, 3), dtype), np.empty((7, 1), dtype))
     want = np.mean([softmax(n.predict(X), np.empty((7, 3), dtype), np.empty((7, 1), dtype))
                     for n in members], axis=0)
     np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12)

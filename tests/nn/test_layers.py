@@ -105,7 +105,8 @@ def test_bad_layer_specs(spec, message):
 
 
 def test_layer_table_keys():
-    assert set(LAYERS) == {"dense", "activation", "batchnorm", "layernorm", "dropout", "tokens", "pool", "attention"}
+    assert set(LAYERS) == {"dense", "activation", "batchnorm", "layernorm", "dropout", "tokens", "pool",
+                           "attention"}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -123,7 +124,8 @@ def test_activations_stay_finite_at_extreme_inputs(activation, dtype):
 
 
 def test_gelu_is_the_tanh_approximation():
-    """Values of PyTorch's ``GELU(approximate="tanh")``, i.e. ``z/2·(1 + tanh(√(2/π)(z + 0.044715 z³)))``."""
+    """Values of PyTorch's ``GELU(approximate="tanh")``,
+    i.e. ``z/2·(1 + tanh(√(2/π)(z + 0.044715 z³)))``."""
     z = np.array([[-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0]])
     expected = 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))
     net = build_network([{"type": "activation", "activation": "gelu"}], n_features=7, dtype="float64")

@@ -185,7 +185,8 @@ def test_float32_path_never_upcasts(optimizer, loss_name):
     opt.step()
     arrays = [logits, dlogits, net.params, net.grads, net.predict(x), loss.output(logits)]
     arrays += [buf for layer in net.layers for buf in layer._buffers.values()]
-    arrays += [vars(layer.activation)["_flat"] for layer in net.layers if "_flat" in vars(layer.activation)]
+    arrays += [vars(layer.activation)["_flat"] for layer in net.layers
+               if "_flat" in vars(layer.activation)]
     arrays += [v for v in vars(opt).values() if isinstance(v, np.ndarray)]
     assert {a.dtype for a in arrays} == {np.dtype(np.float32)}
 

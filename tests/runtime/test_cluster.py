@@ -177,7 +177,8 @@ def test_without_the_extra_the_message_says_what_to_install(iris_config, tmp_pat
     (("curve", "--scheduler", "tcp://h:1", "--scheduler-timeout", "0"),
      "--scheduler-timeout must be a positive number of seconds (got 0.0)"),
     (("curve", "--scheduler", "tcp://h"), "--scheduler tcp://h: not a Dask scheduler address"),
-    (("train", "--scheduler", "tcp://h:1"), "--scheduler: runs the folds of --cv or the members of training.ensemble"),
+    (("train", "--scheduler", "tcp://h:1"),
+     "--scheduler: runs the folds of --cv or the members of training.ensemble"),
 ])
 def test_options_that_do_not_go_together_are_one_line_errors(args, message, iris_config,
                                                               tmp_path, monkeypatch):

@@ -117,8 +117,8 @@ class Rates(Observer):
 def test_the_trainer_updates_at_the_scheduled_rate_and_logs_it(name):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
-    net = build_network([{"type": "dense", "units": 4, "activation": "tanh"}, {"type": "dense", "units": 1}],
-                        n_features=3, dtype="float64", seed=0)
+    layers = [{"type": "dense", "units": 4, "activation": "tanh"}, {"type": "dense", "units": 1}]
+    net = build_network(layers, n_features=3, dtype="float64", seed=0)
     seen, history = Rates(), History()
     spec = {"name": name, **({"patience": 1} if name == "plateau" else {}),
             **({"step_size": 1} if name == "step" else {})}

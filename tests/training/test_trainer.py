@@ -96,7 +96,8 @@ def test_validation_loss_is_reported_every_epoch():
     history = fit(net, X[:100], y[:100], loss="mse", epochs=4, validation=(X[100:], y[100:]))
     assert len(history["val_loss"]) == len(history["train_loss"]) == 4
     assert history.epochs == [1, 2, 3, 4]
-    expected = nnfit.make_loss("mse").value(net.predict(X[100:]), y[100:].reshape(-1, 1).astype(np.float32))
+    val_y = y[100:].reshape(-1, 1).astype(np.float32)
+    expected = nnfit.make_loss("mse").value(net.predict(X[100:]), val_y)
     assert history["val_loss"][-1] == pytest.approx(expected)
 
 

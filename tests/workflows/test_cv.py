@@ -47,8 +47,9 @@ def test_folds_hold_out_each_non_test_row_once_stratified_with_their_own_preproc
         center = job.prepared.prep.numeric["sepal_length"][0]  # fitted on this fold's train rows
         assert center == pytest.approx(dataset.frame["sepal_length"].iloc[rows["train"]].mean())
     moved = fold_jobs(dataset, 5, load_config(iris_config, ["training.seed=9"]))[0]
+    # the folds follow the split seed, not the seed
     assert all(np.array_equal(a.prepared.data.rows["val"], b.prepared.data.rows["val"])
-               for a, b in zip(jobs, moved, strict=False))  # the folds follow the split seed, not the seed
+               for a, b in zip(jobs, moved, strict=False))
     other = fold_jobs(read_dataset(load_config(iris_config, ["data.split_seed=4"]), IRIS), 5, config)[0]
     assert not np.array_equal(other[0].prepared.data.rows["val"], jobs[0].prepared.data.rows["val"])
 

@@ -102,7 +102,8 @@ def test_a_run_that_diverges_in_its_first_epoch_says_so_in_its_plot_title(tmp_pa
 
     sine = Path(__file__).parents[2] / "sample_data" / "noisy_sine.csv"
     config = tmp_path / "c.yaml"
-    config.write_text("data: {target: y}\nmodel: {layers: [{type: dense, units: 16, activation: tanh}]}\n"
+    config.write_text("data: {target: y}\n"
+                      "model: {layers: [{type: dense, units: 16, activation: tanh}]}\n"
                       "training: {optimizer: sgd, lr: 100000, epochs: 5}\n")
     prepared = prepare(load_config(config), sine)
     result = fit(prepared)

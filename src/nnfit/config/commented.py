@@ -106,7 +106,7 @@ def _emit(lines: list[str], values: dict, model, prefix: str, why: dict[str, str
 
 
 def _emit_layer(lines: list[str], layer: dict, indent: str) -> None:
-    fields = getattr(LAYER_MODELS.get(layer.get("type")), "model_fields", {})
+    fields = getattr(LAYER_MODELS.get(layer.get("type", "")), "model_fields", {})
     for i, (key, value) in enumerate(layer.items()):
         lead = "- " if i == 0 else "  "
         path = f"model.layers[].{key}"
@@ -122,6 +122,7 @@ def _line(text: str, comment: str) -> str:
 def _comment(path: str, info) -> str:
     """The comment of a key: what it does, then its allowed values when they are a fixed set."""
     text = COMMENTS.get(path, "")
+    choices: list[str] | None
     if path == "model.layers[].type":
         choices = list(LAYER_MODELS)
     elif path == "training.schedule.name":

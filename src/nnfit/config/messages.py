@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import did_you_mean, shown
 from .overrides import location, parse_override
@@ -33,8 +34,9 @@ def format_errors(exc: ValidationError, root: Any = None) -> list[tuple[list, st
         where = location(loc)
         if kind == "extra_forbidden":
             key, known = loc[-1], _fields(model)
+            synonym = SYNONYMS.get(key) if isinstance(key, str) else None  # a key is text
             hint = did_you_mean(key, known) or (
-                f" (did you mean {SYNONYMS[key]!r}?)" if SYNONYMS.get(key) in known else "")
+                f" (did you mean {synonym!r}?)" if synonym in known else "")
             parent = location(loc[:-1])
             lines.append((loc, f"{parent + ': ' if parent else ''}unknown key {key!r}{hint}"))
             continue
@@ -55,7 +57,7 @@ def blame(loc: list, path: Path, overrides: Sequence[str],
     return str(path)
 
 
-def _problem(err: dict, kind: str, value: Any, integer: bool) -> str:
+def _problem(err: ErrorDetails, kind: str, value: Any, integer: bool) -> str:
     ctx = err.get("ctx") or {}
     got = f" (got {shown(value)})"
     if kind == "missing":

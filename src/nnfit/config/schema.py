@@ -13,17 +13,17 @@ import functools
 import math
 import operator
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from ..errors import did_you_mean, shown
 from ..nn.activations import ACTIVATIONS, Activation
-from ..nn.base import Option
+from ..nn.base import Layer, Option
 from ..nn.build import LAYERS, watch_layers
 from ..nn.losses import LOSSES
 from ..nn.optimizers import OPTIMIZERS
-from ..training.schedules import SCHEDULES
+from ..training.schedules import SCHEDULES, Schedule
 from .labels import label_text
 
 
@@ -31,8 +31,13 @@ def _literal(names) -> Any:
     return Literal[tuple(names)]
 
 
-LossName = _literal(["auto", *LOSSES])
-OptimizerName = _literal(OPTIMIZERS)
+# Literals built from the engine's tables at run time, which mypy cannot evaluate: to it
+# these aliases are Any (hence the ignores); pydantic checks the values.
+LossName: TypeAlias = _literal(["auto", *LOSSES])  # type: ignore[valid-type]
+OptimizerName: TypeAlias = _literal(OPTIMIZERS)  # type: ignore[valid-type]
+DTypeName: TypeAlias = Literal["float32", "float64"]  # also model.json's (store.model_schema)
+ScaleName: TypeAlias = Literal["standard", "minmax", "quantile", "none"]
+MissingPolicy: TypeAlias = Literal["error", "drop", "mean"]
 ACTIVATION_OPTIONS = {"leaky_relu": {"slope"}}  # options other activations take: none
 
 
@@ -78,13 +83,15 @@ def _field(option: Option) -> tuple[Any, Any]:
     if not option.required and option.default is None:
         annotation = annotation | None
     default = ... if option.required else option.default
-    return annotation, Field(default, **option.bounds)
+    bounds: dict[str, Any] = option.bounds  # Field's keyword arguments gt, ge, lt, le
+    return annotation, Field(default, **bounds)
 
 
-def option_models(registry: dict[str, type], key: str, suffix: str) -> dict[str, type[BaseModel]]:
+def option_models(registry: Mapping[str, type[Layer] | type[Schedule]], key: str,
+                  suffix: str) -> dict[str, type[BaseModel]]:
     """One strict pydantic model per entry of ``registry`` (name -> engine class), its fields
     generated from the class's ``options`` and ``key`` holding the name (the discriminator)."""
-    models = {}
+    models: dict[str, type[BaseModel]] = {}
     for name, cls in registry.items():
         fields: dict[str, Any] = {key: (Literal[name], ...)}
         fields.update({k: _field(option) for k, option in cls.options.items()})
@@ -97,7 +104,7 @@ def option_models(registry: dict[str, type], key: str, suffix: str) -> dict[str,
     return models
 
 
-def layer_models(layers: Mapping[str, type] | None = None) -> dict[str, type[BaseModel]]:
+def layer_models(layers: Mapping[str, type[Layer]] | None = None) -> dict[str, type[BaseModel]]:
     """One strict pydantic model per layer type, generated from each class's ``options``.
 
     ``layers`` is ``nn.build.LAYERS`` by default: the config declares no layer of its own.
@@ -114,9 +121,10 @@ def tagged_union(models: dict[str, type[BaseModel]], key: str = "type") -> Any:
 
 LAYER_MODELS = layer_models()  # kept in step with nn.build.LAYERS, in place (_follow_layers)
 _MADE_FROM = dict(LAYERS)  # the engine class each of LAYER_MODELS was generated from
-LayerConfig = tagged_union(LAYER_MODELS)
+# Unions of models generated at run time (create_model): to mypy these aliases are Any
+LayerConfig: TypeAlias = tagged_union(LAYER_MODELS)  # type: ignore[valid-type]
 SCHEDULE_MODELS = option_models(SCHEDULES, "name", "Schedule")
-ScheduleConfig = tagged_union(SCHEDULE_MODELS, "name")
+ScheduleConfig: TypeAlias = tagged_union(SCHEDULE_MODELS, "name")  # type: ignore[valid-type]
 TAGGED = {"layers": LAYER_MODELS, "schedule": SCHEDULE_MODELS}  # lists/fields of tagged models
 globals().update({model.__name__: model for models in TAGGED.values()  # for pickle: a
                   for model in models.values()})  # sweep's workers find DenseLayer etc. by name
@@ -135,8 +143,8 @@ class DataConfig(Strict):
     task: Literal["auto", "classification", "regression"] = "auto"
     test_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.2
     val_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.1
-    scale: Literal["standard", "minmax", "quantile", "none"] = "standard"
-    missing: Literal["error", "drop", "mean"] = "error"
+    scale: ScaleName = "standard"
+    missing: MissingPolicy = "error"
     scale_target: bool = True
     exclude: list[str] = []  # columns to leave out (an exported index, an ID)
     delimiter: str | None = None  # None: sniffed among , ; tab |
@@ -242,7 +250,7 @@ class TrainingConfig(Strict):
     ensemble: Annotated[int, Field(ge=1, le=1000)] = 1  # K networks from seeds seed…seed+K−1
     early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
     seed: Annotated[int, Field(ge=0)] = 0
-    dtype: Literal["float32", "float64"] = "float32"
+    dtype: DTypeName = "float32"
     threads: int | str = "auto"  # BLAS threads: "auto" or a count
     # None, "balanced" (n / (n_classes · n_k) on the training rows), or {class label: weight}
     class_weight: Literal["balanced"] | dict[str, float] | None = None

@@ -1,1 +1,3 @@
-"""Data: read the CSV, fit and apply preprocessing, split. Knows pandas and the config, not the network."""
+"""Data: read the CSV, fit and apply preprocessing, split.
+
+Knows pandas and the config, not the network."""

@@ -42,7 +42,7 @@ class Splits:
     rows: dict[str, np.ndarray] = field(default_factory=dict)  # each split's 0-based CSV data rows
 
 
-def select_columns(frame, data, source: str) -> tuple[object, list[str]]:
+def select_columns(frame, data, source: str) -> tuple[pd.DataFrame, list[str]]:
     """The frame cut to ``features + targets`` and the feature names (default: every other column)."""
     targets = data.targets
     require_columns(frame, targets, source, "target")
@@ -78,7 +78,7 @@ def text_as_categories(frame, columns: list[str]):
     return frame
 
 
-def index_notes(frame, features: list[str]) -> list[str]:
+def index_notes(frame, features: list[str]) -> list[Note]:
     """A warning for each feature that just counts the rows (an exported index)."""
     return [index_warning(col, start) for col, start in index_like_columns(frame, features)]
 
@@ -151,7 +151,9 @@ def handle_missing(frame, features: list[str], data, source: str, notes: list[No
     if not holes.any().any():
         return frame
     if policy == "error":
-        raise NnfitError(empty_cells_message(frame, features + targets, source))
+        message = empty_cells_message(frame, features + targets, source)
+        assert message is not None  # the holes are in these columns: the frame has no other
+        raise NnfitError(message)
     target_holes = holes[targets].any(axis=1)
     drop = holes.any(axis=1) if policy == "drop" else target_holes
     if drop.any():
@@ -217,8 +219,8 @@ class Dataset:
 
     config: Config
     source: str
-    frame: object  # pandas DataFrame: the used columns (text as categoricals), rows left after
-    # the missing-cell policy
+    frame: pd.DataFrame  # the used columns (text as categoricals), rows left after the
+    # missing-cell policy
     features: list[str]
     kind: str
     labels: np.ndarray | None  # (n_rows,) class labels as text; None for regression

@@ -109,7 +109,8 @@ class Preprocessor:
     targets: list[str]
     features: list[str]
     numeric: dict[str, list[float]] = field(default_factory=dict)  # column -> [center, scale]
-    quantiles: dict[str, list[float]] = field(default_factory=dict)  # scale: quantile: column -> quantiles
+    # scale: quantile: column -> quantiles
+    quantiles: dict[str, list[float]] = field(default_factory=dict)
     categorical: dict[str, list[str]] = field(default_factory=dict)  # column -> categories
     fill: dict[str, float | str] = field(default_factory=dict)  # column -> value for empty cells
     classes: list[str] | None = None
@@ -167,15 +168,16 @@ class Preprocessor:
         """Each feature checked over the rows (the first problem, column by column, raises)
         and ready to write: one-hot codes per row, or numbers with their scaling."""
 
-        columns, unseen, at = [], {}, 0
+        columns: list[_OneHot | _Numbers] = []
+        unseen, at = {}, 0
         for col in self.features:
             series = frame[col]
             if col in self.categorical:
                 cats = pd.Index(self.categorical[col])
                 codes, labels = column_labels(series if rows is None else series.iloc[rows])
-                empty = cats.get_indexer([self.fill[col]])[0] if col in self.fill else -1
+                empty = cats.get_indexer(pd.Index([self.fill[col]]))[0] if col in self.fill else -1
                 # per distinct label its category (-1: unseen), and last the empty cells' one
-                where = np.append(cats.get_indexer(labels), empty)[codes]
+                where = np.append(cats.get_indexer(pd.Index(labels)), empty)[codes]
                 if (where < 0).any():
                     unseen[col] = int(np.count_nonzero(where < 0))
                 columns.append(_OneHot(at, where))
@@ -215,8 +217,10 @@ class Preprocessor:
                                  f"empty cell")
         new_labels: list[str] = []
         if self.task == "classification":
+            assert self.classes is not None  # fitted with the task: a classification has them
             codes, labels = column_labels(frame[self.targets[0]])
-            where = pd.Index(self.classes).get_indexer(labels)  # -1: a class training never saw
+            # -1: a class training never saw
+            where = pd.Index(self.classes).get_indexer(pd.Index(labels))
             y = where[codes].astype(np.intp, copy=False)
             new = y < 0
             if new.any() and unseen == "error":

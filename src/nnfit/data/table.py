@@ -158,7 +158,7 @@ def _resolve(options) -> dict:
 def _check_single_column(header: str, delimiter: str, path: Path) -> None:
     """A lone column whose name holds another candidate delimiter was split on the wrong one."""
     counts = {d: header.count(d) for d in DELIMITERS if d != delimiter}
-    likely = max(counts, key=counts.get)
+    likely = max(counts, key=counts.__getitem__)
     if counts[likely]:
         raise NnfitError(f"{path}: parsed as a single column {header!r}; is the delimiter "
                          f"{likely!r}? set data.delimiter")

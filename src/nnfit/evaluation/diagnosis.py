@@ -11,8 +11,9 @@ standard error from the spread of the per-row losses. The rule, in order:
    - *the curve turned*: the val loss of the last epoch sits above its best by
      more than ``RISE·B_val`` and ``Z`` standard errors of the row-by-row
      difference (the same rows at both epochs) while the train loss fell over the
-     same epochs — even when early stopping restored an early best epoch's weights. How many epochs follow the best is the
-     early-stopping patience: a short patience shows a shorter rise. Or
+     same epochs — even when early stopping restored an early best epoch's weights.
+     How many epochs follow the best is the early-stopping patience: a short
+     patience shows a shorter rise. Or
    - *the gap*: the restored weights' ``L_val − L_train`` exceeds ``GAP·B_val``,
      ``Z·se_gap`` and ``(RATIO − 1)·L_train``.
    A rise or gap that is material but within ``Z`` standard errors is
@@ -136,6 +137,13 @@ def _window(epochs_run: int) -> int:
     return max(3, epochs_run // 10)
 
 
+def _given(value: float | None) -> float:
+    """A validation number (``val_loss``, ``base_val``) of a run with a validation split:
+    there it is set (``workflows.run.evidence_of``, ``pooling.pooled_evidence``)."""
+    assert value is not None
+    return value
+
+
 def _finite(values) -> list[float]:
     return [v for v in values if v is not None and math.isfinite(v)]
 
@@ -173,7 +181,7 @@ def _before_the_fit(e: Evidence, has_val: bool, checks: list[dict]) -> tuple[Kin
                                f"{e.base_train:.4g}: the loss blew up without becoming NaN")
     if e.epochs_run == 0:
         return Kind.INCONCLUSIVE, "no epoch finished: these are the initial weights"
-    if not e.base_train > 0 or has_val and not e.base_val > 0:
+    if not e.base_train > 0 or has_val and not _given(e.base_val) > 0:
         return Kind.INCONCLUSIVE, ("the target is constant, so ignoring the inputs is already "
                                    "exact: there is nothing to learn or to judge")
     n_val = 0 if e.val_rows is None else int(e.val_rows.size)
@@ -227,7 +235,7 @@ def _capacity(e: Evidence, has_val: bool, checks: list[dict],
                                    f"apart did not run ({e.probe_skipped or 'not run'})")
     probe = e.probe
     gain = (e.train_loss - probe["train_loss"]) / e.base_train
-    val_ok = not has_val or probe["val_loss"] <= e.val_loss + Z * _se(e.val_rows)
+    val_ok = not has_val or probe["val_loss"] <= _given(e.val_loss) + Z * _se(e.val_rows)
     helps = gain > PROBE_GAIN and val_ok
     checks.append({"check": Check.PROBE, "result": helps, "gain": gain, **probe})
     what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "
@@ -241,6 +249,8 @@ def _capacity(e: Evidence, has_val: bool, checks: list[dict],
 
 def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     """Rule 3: the curve test and the gap test; ``(kind, reason)`` or None."""
+    # called with a validation split only (``has_val``)
+    assert e.val_loss is not None and e.base_val is not None and e.val_rows is not None
     se_val = _se(e.val_rows)
     val = e.history.get("val_loss", [])
     train = e.history.get("train_loss", [])
@@ -249,7 +259,7 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     if len(_finite(after)) >= 3 and e.best_epoch and math.isfinite(val[-1]):
         best, end = val[e.best_epoch - 1], val[-1]
         paired = e.rise_rows is not None
-        rise = float(e.rise_rows.mean()) if paired else end - best
+        rise = float(e.rise_rows.mean()) if e.rise_rows is not None else end - best
         se_rise = _se(e.rise_rows) if paired else se_val  # same rows: the paired noise is smaller
         train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
         material, significant = rise > RISE * e.base_val, rise > Z * se_rise

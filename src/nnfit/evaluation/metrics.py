@@ -69,7 +69,8 @@ def regression_metrics(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     err = pred - true
     ss_res = np.sum(err**2, axis=0)
     ss_tot = np.sum((true - true.mean(axis=0)) ** 2, axis=0)
-    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res > 0, 0.0, 1.0))
+    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1),
+                  np.where(ss_res > 0, 0.0, 1.0))
     return {"mse": float(np.mean(err**2)),
             "rmse": float(np.mean(np.sqrt(np.mean(err**2, axis=0)))),
             "mae": float(np.mean(np.abs(err))),

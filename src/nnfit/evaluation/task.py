@@ -35,7 +35,11 @@ class Task:
     loss_name: str
     targets: list[str]
     kind = "task"
-    class_weight = None  # classification only: the loss's weight per class
+
+    @property
+    def class_weight(self) -> list[float] | None:
+        """The loss's weight per class: classification only (a field there), else None."""
+        return None
 
     @cached_property
     def loss(self) -> Loss:
@@ -80,12 +84,16 @@ class Task:
     def _baseline_row(self, y_train: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def prediction_columns(self, logits: np.ndarray) -> dict[str, np.ndarray]:
+        """The columns ``nnfit predict`` writes, by name."""
+        raise NotImplementedError
+
 
 @dataclass
 class Classification(Task):
     """One target column of class labels; ``y`` holds class indices ``(n,)``."""
 
-    classes: list[str] = None
+    classes: list[str]
     class_weight: list[float] | None = None  # per class, in the order of classes; None: all 1
     kind = "classification"
 
@@ -134,7 +142,7 @@ class Classification(Task):
         known classes (never predicted), and ``known`` marks the rows whose class the model
         has (the probability metrics read those only)."""
 
-        result = classification_metrics(true, self._choose(proba))
+        result: dict[str, float | None] = dict(classification_metrics(true, self._choose(proba)))
         if len(self.classes) == 2:
             result.update(binary_metrics(true, proba) if known is None
                           else binary_metrics(true[known], proba[known]))
@@ -200,7 +208,7 @@ class Regression(Task):
     predictions in the target's own units.
     """
 
-    target_scale: list[list[float]] = None
+    target_scale: list[list[float]]
     kind = "regression"
 
     @property

@@ -73,11 +73,13 @@ class Attention(Layer):
 
     def build(self, input_shape, dtype):
         super().build(input_shape, dtype)
+        assert self.input_shape is not None  # set by Layer.build
         if len(self.input_shape) != 2 or self.input_shape[1] != self.dim:
             raise ValueError(f"attention takes tokens (tokens, {self.dim}), got {self.input_shape}")
+        ffn1 = self.subs["ffn1"]
+        assert isinstance(ffn1, Dense)
         for sub in self.subs.values():
-            sub.build((self.dim,) if sub is not self.subs["ffn2"] else
-                      (self.subs["ffn1"].units,), dtype)
+            sub.build((self.dim,) if sub is not self.subs["ffn2"] else (ffn1.units,), dtype)
         for drop in (self.attn_drop, self.ffn_drop):
             if drop is not None:
                 drop.build(self.input_shape, dtype)
@@ -207,8 +209,10 @@ class Attention(Layer):
         """Counted from ``forward``/``backward`` and their sub-layers' buffers: 38 arrays of
         (tokens, dim), 4 of (tokens, ffn hidden) and 4 of (heads, tokens, tokens) in training,
         plus dropout masks and the FFN activation's scratch; 17, 1 and 2 in an eval pass."""
+        assert self.input_shape is not None  # built
         t, d = self.input_shape
         ffn1 = self.subs["ffn1"]
+        assert isinstance(ffn1, Dense)
         td, th, htt = t * d, t * ffn1.units, self.heads * t * t
         act, drop = ffn1.activation.scratch, self.dropout > 0
         train = 38 * td + (4 + act + 3 * drop) * th + (4 + 3 * drop) * htt

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 
@@ -146,6 +146,7 @@ class Layer:
         ``dx``, the first one too), not a measurement. This default, for a layer
         that does not say: five arrays of its input and of its output, each way.
         """
+        assert self.input_shape is not None and self.output_shape is not None  # built
         both = math.prod(self.input_shape) + math.prod(self.output_shape)
         return 5 * both, 5 * both, 0
 
@@ -212,5 +213,12 @@ class Layer:
         if given."""
         raise NotImplementedError
 
+    @overload
+    def backward(self, dy: np.ndarray, need_dx: Literal[True] = ...) -> np.ndarray: ...
+    @overload
+    def backward(self, dy: np.ndarray, need_dx: bool) -> np.ndarray | None: ...
+
     def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """``dL/dx`` for ``dy = dL/dy``, the parameter gradients filled; None when
+        ``need_dx`` is false."""
         raise NotImplementedError

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
+from typing import cast
 
 import numpy as np
 
@@ -107,15 +108,16 @@ def resolve_pool_modes(layers: Sequence[Layer]) -> None:
     ``cls`` when the nearest ``tokens`` layer before it made a CLS token, else
     ``mean``. A ``pool`` asked for ``cls`` after a tokenizer without one is an error.
     """
-    tokens = None
-    for layer in layers:
+    tokens: Tokens | None = None
+    for layer in layers:  # a layer's type names its class: the registry holds one per name
         if layer.type == "tokens":
-            tokens = layer
+            tokens = cast(Tokens, layer)
         elif layer.type == "pool":
+            pool = cast(Pool, layer)
             has_cls = tokens is not None and tokens.cls
-            if layer.mode is None:
-                layer.mode = "cls" if has_cls else "mean"
-            elif layer.mode == "cls" and tokens is not None and not has_cls:
+            if pool.mode is None:
+                pool.mode = "cls" if has_cls else "mean"
+            elif pool.mode == "cls" and tokens is not None and not has_cls:
                 raise ValueError("pool mode cls needs a CLS token: set cls: true on the tokens "
                                  "layer, or use pool mode mean")
 
@@ -173,7 +175,7 @@ def plan_layers(layers: Sequence[dict | Layer], input_shape: tuple[int, ...],
         resolve_pool_modes(built)
     except ValueError as error:  # pool mode cls without a CLS token: the pool is at fault
         raise LayerError(next(i for i, layer in enumerate(built) if layer.type == "pool"
-                              and layer.mode == "cls"), str(error)) from None
+                              and cast(Pool, layer).mode == "cls"), str(error)) from None
     for i, layer in enumerate(built):
         try:
             shape = layer.build(shape, dtype)

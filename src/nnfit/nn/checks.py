@@ -20,8 +20,9 @@ def positive_int(value, name: str) -> int:
     Integers and integral floats (``2.0``) pass; ``bool``, fractions, zero,
     negatives and non-numbers do not.
     """
+    # mypy does not model the numeric tower: numbers.Real takes neither int() nor >= there
     ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
-        and math.isfinite(value) and value == int(value) and value >= 1
+        and math.isfinite(value) and value == int(value) and value >= 1  # type: ignore[call-overload, operator]
     if not ok:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)

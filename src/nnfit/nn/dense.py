@@ -42,6 +42,7 @@ class Dense(Layer):
 
     def build(self, input_shape, dtype):
         super().build(input_shape, dtype)
+        assert self.input_shape is not None  # set by Layer.build
         self.fan_in = self.input_shape[-1]
         self.output_shape = self.input_shape[:-1] + (self.units,)
         return self.output_shape
@@ -50,6 +51,7 @@ class Dense(Layer):
         return {"W": ((self.fan_in, self.units), True), "b": ((self.units,), False)}
 
     def init_params(self, rng):
+        assert self.fan_in is not None  # built
         INITIALIZERS[self.activation.init](rng, self.params["W"], self.fan_in, self.units)
         self.params["b"][...] = 0.0
 
@@ -88,6 +90,7 @@ class Dense(Layer):
     def buffer_floats(self):
         """Training: ``y``, the spread bias, ``dz`` (not through identity), ``dx`` and the
         activation's scratch; an eval pass keeps the activation's scratch."""
+        assert self.input_shape is not None and self.output_shape is not None  # built
         out, scratch = math.prod(self.output_shape), self.activation.scratch
         train = (2 + (self.activation.name != "identity") + scratch) * out \
             + math.prod(self.input_shape)
@@ -96,6 +99,7 @@ class Dense(Layer):
     def macs_per_row(self):
         """``x·W``: ``fan_in·fan_out`` for each row of the last axis (a ``(tokens, dim)``
         input has ``tokens`` of them)."""
+        assert self.input_shape is not None and self.fan_in is not None  # built
         return math.prod(self.input_shape[:-1]) * self.fan_in * self.units
 
     @classmethod

@@ -40,6 +40,7 @@ class Dropout(Layer):
             np.copyto(y, x)
             return y
         mask = self._buffer("mask", x.shape)
+        assert self.rng is not None  # the Network's, handed over by set_rng
         self.rng.random(out=mask, dtype=self.dtype)
         # keep with probability 1 − rate: u ≥ rate exactly where u − rate ≥ 0 (IEEE subtraction
         # keeps the sign); heaviside stays in float, where a bool comparison cast into the
@@ -63,6 +64,7 @@ class Dropout(Layer):
 
     def buffer_floats(self):
         """Training: ``y``, the mask and ``dx``; an eval pass is the identity."""
+        assert self.output_shape is not None  # built
         return 3 * math.prod(self.output_shape), 0, 0
 
     def __repr__(self) -> str:

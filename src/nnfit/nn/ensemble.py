@@ -75,7 +75,7 @@ class Ensemble:
     def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
         """Logits of the members' mean output ``(n_samples, *output_shape)``; ``x`` is
         checked (see ``Network.predict``) once, by the first member."""
-        total = None
+        total: np.ndarray | None = None
         for i, net in enumerate(self.members):
             out = net.predict(x, batch_size, check=check and i == 0)
             if self.output == "softmax":
@@ -86,6 +86,7 @@ class Ensemble:
                 total = out
             else:
                 total += out
+        assert total is not None  # an ensemble has members
         mean = total
         mean /= len(self.members)
         if self.output == "identity":

@@ -140,7 +140,7 @@ class CrossEntropy(Loss):
     def __init__(self, weight=None) -> None:
         self.weight = _class_weight(weight, self.name)
         self._weighted_path = _unequal(self.weight)
-        self._scratch: dict[tuple, np.ndarray] = {}
+        self._scratch: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._cast: dict[str, np.ndarray] = {}  # the weights in each dtype the loss has seen
 
     def targets(self, y, dtype, n_outputs=None):
@@ -171,6 +171,7 @@ class CrossEntropy(Loss):
             self._scratch[key] = (np.empty((y.shape[0], 1), dtype=dtype),
                                   np.empty((y.shape[0], 1), dtype=dtype))
         if dtype.str not in self._cast:
+            assert self.weight is not None  # the weighted path has weights
             self._cast[dtype.str] = self.weight.astype(dtype)
         wy, spare = self._scratch[key]
         np.take(self._cast[dtype.str], y, out=wy[:, 0])
@@ -271,6 +272,7 @@ class BinaryCrossEntropy(Loss):
         if key not in self._scratch:
             self._scratch[key] = np.empty(y.shape, dtype=y.dtype)
         w = self._scratch[key]
+        assert self.weight is not None  # the weighted path has weights
         w0, w1 = float(self.weight[0]), float(self.weight[1])
         np.multiply(y, w1 - w0, out=w)
         w += w0
@@ -322,6 +324,7 @@ class BinaryCrossEntropy(Loss):
         terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
         if not self._weighted_path:
             return terms.sum(axis=1)
+        assert self.weight is not None  # the weighted path has weights
         w = self.weight[0] + (self.weight[1] - self.weight[0]) * np.asarray(y, np.float64)
         return (w * terms).sum(axis=1) * (z.size / w.sum())
 
@@ -370,7 +373,7 @@ def _spread(losses: np.ndarray, weight: np.ndarray | None, y: np.ndarray) -> np.
     return wy * losses * (losses.shape[0] / wy.sum())
 
 
-def _weighted_repr(loss: Loss) -> str:
+def _weighted_repr(loss: CrossEntropy | BinaryCrossEntropy) -> str:
     if loss.weight is None:
         return loss.name
     return f"{loss.name}(weight=[{', '.join(f'{w:.4g}' for w in loss.weight)}])"
@@ -402,4 +405,6 @@ def make_loss(name: str | Loss, weight=None) -> Loss:
         return LOSSES[name]()
     if name not in ("cross_entropy", "binary_cross_entropy"):
         raise ValueError(f"{name} takes no class weights: they are for classification losses")
-    return LOSSES[name](weight)
+    weighted = LOSSES[name]
+    assert issubclass(weighted, (CrossEntropy, BinaryCrossEntropy))  # the names checked above
+    return weighted(weight)

@@ -69,7 +69,11 @@ def slot_dicts(slots: list[ParamSlot]) -> list[dict]:
 def summarize(layers: list[Layer]) -> list[tuple[str, tuple[int, ...], int]]:
     """One row per built layer, allocated or not: ``(description, output shape, parameter
     count)``."""
-    return [(repr(layer), layer.output_shape, layer.n_params) for layer in layers]
+    rows = []
+    for layer in layers:
+        assert layer.output_shape is not None  # built
+        rows.append((repr(layer), layer.output_shape, layer.n_params))
+    return rows
 
 
 class Network:
@@ -201,9 +205,10 @@ class Network:
         Fills ``grads`` (every parameter) and returns ``dL/dx``, or ``None`` with
         ``need_dx=False`` (the training loop skips the first layer's ``dx``).
         """
-        d = doutput
+        d: np.ndarray | None = doutput
         last = len(self.layers) - 1
         for i in range(last, -1, -1):
+            assert d is not None  # only the first layer may skip its dx
             d = self.layers[i].backward(d, need_dx=need_dx or i > 0)
         return d
 
@@ -237,7 +242,11 @@ class Network:
         n, last = x.shape[0], len(self.layers) - 1
         out = np.empty((n,) + self.output_shape, dtype=self.dtype)
         chunk = max(1, min(int(batch_size), n))  # 1 for no rows: the scratch stays tiny
-        width = max((math.prod(layer.output_shape) for layer in self.layers[:last]), default=0)
+        shapes = []
+        for layer in self.layers:
+            assert layer.output_shape is not None  # built in __init__
+            shapes.append(layer.output_shape)
+        width = max((math.prod(shape) for shape in shapes[:last]), default=0)
         # a layer reads one scratch buffer and writes the other
         scratch = np.empty((2, chunk * width), dtype=self.dtype)
         cast = None if x.dtype == self.dtype else np.empty((chunk,) + self.input_shape, self.dtype)
@@ -248,7 +257,7 @@ class Network:
                 cast[:m] = h
                 h = cast[:m]
             for i, layer in enumerate(self.layers):
-                shape = (m,) + layer.output_shape
+                shape = (m,) + shapes[i]
                 dest = (out[start:start + m] if i == last
                         else scratch[i % 2, :math.prod(shape)].reshape(shape))
                 h = layer.forward(h, training=False, out=dest)

@@ -103,6 +103,7 @@ class BatchNorm(_ScaleShift):
             y += shift
             return y
         c = self.width
+        assert c is not None  # built
         x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
         m = x2.shape[0]
         mean, var = self._buffer("mean", (c,)), self._buffer("var", (c,))
@@ -138,6 +139,7 @@ class BatchNorm(_ScaleShift):
         """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy``, ``dx = γ/σ · (dy − (dβ + x̂⊙dγ)/m)`` (sums over
         the batch)."""
         c = self.width
+        assert c is not None  # built
         dy2, xhat = dy.reshape(-1, c), self._xhat
         m = xhat.shape[0]
         dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
@@ -162,6 +164,7 @@ class BatchNorm(_ScaleShift):
 
     def buffer_floats(self):
         """Training: ``y``, ``x̂``, the spread statistics and ``dx``."""
+        assert self.output_shape is not None  # built
         return 4 * math.prod(self.output_shape), 0, 0
 
 
@@ -188,6 +191,7 @@ class LayerNorm(_ScaleShift):
         # allocates working buffers on each call, a same-shape one does not.
         y = self._output(x.shape, training, out)
         d = self.width
+        assert d is not None  # built
         x2, y2 = x.reshape(-1, d), y.reshape(-1, d)
         rows = (x2.shape[0], 1)
         buf = self._scratch(training)
@@ -216,6 +220,7 @@ class LayerNorm(_ScaleShift):
         Broadcast operands go through a full-size buffer first, as in ``forward``.
         """
         d = self.width
+        assert d is not None  # built
         dy2, xhat = dy.reshape(-1, d), self._xhat
         tmp = self._buffer("tmp", xhat.shape)
         self._scale_shift_grads(dy2, xhat, tmp)
@@ -245,6 +250,7 @@ class LayerNorm(_ScaleShift):
     def buffer_floats(self):
         """Training: ``y``, ``x̂``, the spread statistics, ``dx`` and a scratch; an eval pass:
         ``x̂`` and the spread statistics."""
+        assert self.output_shape is not None  # built
         out = math.prod(self.output_shape)
         return 5 * out, 2 * out, 0
 

@@ -3,6 +3,8 @@ folds, learning curves, sweeps; and the one-line progress of many-run commands."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 
 from ..evaluation.diagnosis import Check
@@ -10,6 +12,9 @@ from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..training.range_test import DIVERGE, WARMUP
 from .console import escape, fmt, header, print_outcome
 from .plots.lr import text_plot
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 
 def print_report(console, metrics: dict, notes_after: list[str]) -> None:
@@ -64,8 +69,9 @@ def print_layers(console, title: str, layers: list[tuple[str, tuple[int, ...], i
 
     ``layers``: ``(description, output shape without the batch axis, parameters)`` each."""
     table = Table(title=title, title_justify="left")
-    for column, justify in (("#", "right"), ("layer", "left"), ("output shape", "left"),
-                            ("params", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("#", "right"), ("layer", "left"), ("output shape", "left"), ("params", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for i, (description, shape, params) in enumerate(layers):
         table.add_row(str(i), description, "(" + ", ".join(map(str, ["batch", *shape])) + ")",
@@ -123,8 +129,10 @@ def print_confusion(console, classes: list[str], matrix, confusion_path=None) ->
     if pairs:
         table = Table(title=f"most confused pairs ({len(classes)} classes, top {len(pairs)})",
                       title_justify="left")
-        for column, justify in (("true", "left"), ("", "left"), ("predicted", "left"),
-                                ("rows", "right"), ("share of true class", "right")):
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("true", "left"), ("", "left"), ("predicted", "left"), ("rows", "right"),
+            ("share of true class", "right"))
+        for column, justify in columns:
             table.add_column(column, justify=justify)
         for true, predicted, count, share in pairs:
             table.add_row(escape(true), "→", escape(predicted), str(count), f"{share:.1%}")

@@ -59,7 +59,8 @@ def confusion_csv(classes: Sequence[str], matrix) -> str:
     """The confusion matrix as CSV: header ``true\\predicted,<class>,...``, one row per true
     class. ``matrix`` is ``(n_classes, n_classes)`` counts, rows the true class."""
     return csv_text(["true\\predicted", *map(str, classes)],
-                    [[str(cls), *(int(v) for v in row)] for cls, row in zip(classes, matrix, strict=False)])
+                    [[str(cls), *(int(v) for v in row)]
+                     for cls, row in zip(classes, matrix, strict=False)])
 
 
 def frame_csv(frame) -> str:

@@ -30,7 +30,7 @@ class HistoryWriter(Observer):
 
     def on_epoch_end(self, epoch, logs):
         first = self.columns is None
-        if first:
+        if self.columns is None:
             self.columns = list(logs)
         self._append(csv_text(self.columns, [logs], nonfinite="nan", header=first))
 

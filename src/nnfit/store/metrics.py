@@ -133,7 +133,7 @@ class MetricsRecord(Loose):
         if base not in self.baseline or not columns <= set(self.baseline[base]) | {"rows"}:
             raise ValueError(f"baseline.{base}: missing, or without the metrics of the splits")
         if self.ensemble is not None:
-            shown = [s for s in ("val", "test") if s in self.splits] or ["train"]
+            shown: list[str] = [s for s in ("val", "test") if s in self.splits] or ["train"]
             wanted = {"loss", self.ensemble.metric}
             for split in shown:
                 if split not in self.splits or not wanted <= set(self.splits[split]):

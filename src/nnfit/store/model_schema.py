@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ..config.schema import DataConfig, LayerConfig, TrainingConfig
+from ..config.schema import DataConfig, DTypeName, LayerConfig, MissingPolicy, ScaleName
 from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
 from ..nn.build import LayerError, plan_layers
 from ..nn.losses import LOSSES
 from ..nn.network import slot_dicts, slot_layouts
 
-FORMAT_VERSION = 1  # a new key in model.json: a new version
+FormatVersion: TypeAlias = Literal[1]  # a new key in model.json: a new version
+FORMAT_VERSION: int = get_args(FormatVersion)[0]  # (a Literal cannot take a variable's value)
 MAX_MEMBERS = 1000  # training.ensemble's bound
 
 
@@ -50,12 +51,6 @@ CenterScale = Annotated[list[float], Field(min_length=2, max_length=2),
 Quantiles = Annotated[list[float], Field(min_length=1), AfterValidator(non_decreasing)]
 
 
-# The config's own choices, so a model file and a config accept the same values.
-DType = TrainingConfig.model_fields["dtype"].annotation  # float32 or float64
-Scale = DataConfig.model_fields["scale"].annotation
-Missing = DataConfig.model_fields["missing"].annotation
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -71,7 +66,7 @@ class Slot(Strict):
 class Architecture(Strict):
     input_shape: Annotated[list[Positive], Field(min_length=1)]
     layers: Annotated[list[LayerConfig], Field(min_length=1)]  # the config's layer models
-    dtype: DType
+    dtype: DTypeName  # the config's own choices: a model file and a config accept the same
     n_params: Count
 
 
@@ -100,8 +95,8 @@ class Preprocessing(Strict):
     fill: dict[str, float | str] = {}
     classes: Names | None = None
     target_scale: list[CenterScale] | None = None
-    scale: Scale = "standard"
-    missing: Missing = "error"
+    scale: ScaleName = "standard"
+    missing: MissingPolicy = "error"
     reading: Reading = Reading()
 
 
@@ -112,12 +107,12 @@ class Ensemble(Strict):
 class ModelFile(Strict):
     """The whole of ``model.json`` (written by :func:`nnfit.store.model_file.save_model`)."""
 
-    format_version: Literal[FORMAT_VERSION]
+    format_version: FormatVersion
     nnfit_version: str
     architecture: Architecture
     layout: list[Slot]
     state_layout: list[Slot] = []
-    loss: Literal[tuple(LOSSES)]
+    loss: Literal[tuple(LOSSES)]  # type: ignore[valid-type]  # built from the engine's table
     class_weight: list[Annotated[float, Field(gt=0)]] | None = None
     preprocessing: Preprocessing
     ensemble: Ensemble | None = None
@@ -168,7 +163,9 @@ def layouts(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Lay
 
     built = plan_layers(layers, tuple(input_shape), dtype)
     params, states = slot_layouts(built)
-    return Layouts(slot_dicts(params), slot_dicts(states), tuple(built[-1].output_shape))
+    output_shape = built[-1].output_shape
+    assert output_shape is not None  # plan_layers built it
+    return Layouts(slot_dicts(params), slot_dicts(states), tuple(output_shape))
 
 
 def n_inputs(prep: Preprocessing) -> int:
@@ -181,6 +178,7 @@ def n_outputs(prep: Preprocessing, loss: str) -> int:
     """The output width the task needs (as :class:`nnfit.evaluation.task.Task`'s ``n_outputs``)."""
     if prep.task == "regression":
         return len(prep.targets)
+    assert prep.classes is not None  # a classification's (check_consistency checked)
     return 1 if loss == "binary_cross_entropy" else len(prep.classes)
 
 
@@ -196,9 +194,11 @@ def check_consistency(model: ModelFile) -> Layouts:
                               f"(use {', '.join(REGRESSION_LOSSES)})")
     if prep.task == "classification" and loss in REGRESSION_LOSSES:
         raise Invalid("loss", f"{loss} is a regression loss, but the task is classification")
-    if loss == "binary_cross_entropy" and len(prep.classes) != 2:
-        raise Invalid("loss", f"binary_cross_entropy needs exactly 2 classes, the "
-                              f"preprocessing has {len(prep.classes)}")
+    if loss == "binary_cross_entropy":
+        assert prep.classes is not None  # a classification loss: _check_preprocessing checked
+        if len(prep.classes) != 2:
+            raise Invalid("loss", f"binary_cross_entropy needs exactly 2 classes, the "
+                                  f"preprocessing has {len(prep.classes)}")
     if model.class_weight is not None:
         try:
             check_class_weight(model.class_weight, prep.classes)

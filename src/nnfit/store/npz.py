@@ -16,6 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -121,5 +122,5 @@ def _data(archive: zipfile.ZipFile, header: Header, path: Path) -> np.ndarray:
         data = member.read(nbytes)
         if len(data) != nbytes or member.read(1):  # reading to the end checks the CRC
             raise NnfitError(f"{path}: {header.name} is truncated")
-    order = "F" if header.fortran_order else "C"
+    order: Literal["C", "F"] = "F" if header.fortran_order else "C"
     return np.frombuffer(data, dtype=header.dtype).reshape(header.shape, order=order)

@@ -110,6 +110,9 @@ def _unique_keys(pairs: list) -> dict:
     result = dict(pairs)
     if len(result) != len(pairs):
         seen = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        for twice, _ in pairs:  # the first key seen again
+            if twice in seen:
+                break
+            seen.add(twice)
         raise ValueError(f"the key {shorten(repr(twice), 80)} is given twice in one object")
     return result

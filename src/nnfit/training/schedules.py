@@ -54,6 +54,7 @@ class Cosine(Schedule):
 
     name = "cosine"
     options = {"warmup": Option(int, default=0, ge=0)}
+    warmup: int  # the options, set by Schedule.__init__
 
     def start(self, lr, steps_per_epoch, epochs):
         super().start(lr, steps_per_epoch, epochs)
@@ -79,6 +80,9 @@ class OneCycle(Schedule):
     options = {"pct_start": Option(float, default=0.3, gt=0, lt=1),
                "div_factor": Option(float, default=25.0, ge=1),
                "final_div_factor": Option(float, default=1e4, ge=1)}
+    pct_start: float
+    div_factor: float
+    final_div_factor: float
 
     def start(self, lr, steps_per_epoch, epochs):
         super().start(lr, steps_per_epoch, epochs)
@@ -103,6 +107,8 @@ class Step(Schedule):
     name = "step"
     options = {"step_size": Option(int, default=30, gt=0),
                "gamma": Option(float, default=0.1, gt=0, le=1)}
+    step_size: int
+    gamma: float
 
     def rate(self, step):
         return self.lr * self.gamma ** (step // self.steps_per_epoch // self.step_size)
@@ -122,6 +128,9 @@ class Plateau(Schedule):
     options = {"factor": Option(float, default=0.1, gt=0, lt=1),
                "patience": Option(int, default=10, gt=0),
                "min_lr": Option(float, default=0.0, ge=0)}
+    factor: float
+    patience: int
+    min_lr: float
     THRESHOLD = 1e-4
 
     def start(self, lr, steps_per_epoch, epochs):

@@ -175,7 +175,7 @@ class Trainer:
                     break
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
-            self.epoch = self.logs.get("epoch", 0)  # the last epoch that finished
+            self.epoch = int(self.logs.get("epoch", 0))  # the last epoch that finished
 
     def _train_epoch(self, X, y, batches, order, weight) -> float:
         """One pass over shuffled mini-batches; the per-row train loss, NaN once it is not finite.

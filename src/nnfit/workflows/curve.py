@@ -17,9 +17,10 @@ The verdict on the curves' shape is :mod:`nnfit.evaluation.size_curve`'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from .fit import fit, refuse_ensemble
 from .prepared import Prepared, prepare, subset
 from .run import resolved_config
 
+if TYPE_CHECKING:
+    from ..config.schema import Config
+
 SIZES = (0.1, 0.2, 0.4, 0.7, 1.0)
 REPEATS = 3
 MIN_ROWS = 2  # training rows a size must keep (classification: also one per class)
@@ -59,7 +63,7 @@ class CurveJob:
     """
 
     index: np.ndarray  # (rows,) positions in the training split: the subset
-    config: object
+    config: Config
     size: float
     rows: int
     repeat: int
@@ -187,9 +191,9 @@ def _run_points(prepared: Prepared, jobs: list[CurveJob], run_dir: Path, n_jobs:
     finished: dict[int, dict] = {}
     failed: list[dict] = []
 
-    def write(runs) -> None:
-        write_csv(run_dir / "curve.csv", COLUMNS,
-                  sorted(runs, key=lambda r: (r["size"], r["repeat"])))
+    def write(runs: Iterable[dict]) -> None:
+        ordered = sorted(runs, key=lambda r: (r["size"], r["repeat"]))
+        write_csv(run_dir / "curve.csv", COLUMNS, ordered)
 
     def arrived(index, result):
         job = jobs[index]

@@ -19,8 +19,8 @@ The steps:
    each worker once (on a Dask cluster, ``--scheduler``); a fold's job is its row
    positions and config (:class:`FoldRows`), and the worker refits the fold's
    preprocessing — as it was fitted here for the notes and the probe.
-3. **One verdict from all folds** (:func:`nnfit.evaluation.pooling.pooled_evidence`): one ``Evidence`` whose
-   per-row val losses are every fold's held-out rows concatenated — every non-test
+3. **One verdict from all folds** (:func:`nnfit.evaluation.pooling.pooled_evidence`): one
+   ``Evidence`` whose per-row val losses are every fold's held-out rows concatenated — every non-test
    row once, scored by a model that never trained on it — so the noise test of the
    diagnosis is judged on all non-test rows, which is what a small file needs. The
    per-row train losses are concatenated too (each row ``K − 1`` times); the
@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -71,6 +72,9 @@ from .prepared import Prepared, prepare_split
 from .probe import capacity_probe
 from .run import RunOutcome, exit_code, resolved_config, save, score, stop_messages
 
+if TYPE_CHECKING:
+    from ..config.schema import Config
+
 
 @dataclass
 class FoldJob:
@@ -78,7 +82,7 @@ class FoldJob:
 
     fold: int  # 1-based
     prepared: Prepared  # train: the other folds' rows, val: this fold's; no test
-    config: object
+    config: Config
     rows: dict[str, np.ndarray]  # train, val -> positions into the dataset rows
 
     def sent(self) -> FoldRows:
@@ -92,7 +96,7 @@ class FoldRows:
 
     fold: int
     rows: dict[str, np.ndarray]
-    config: object
+    config: Config
 
 
 @dataclass
@@ -191,7 +195,7 @@ def cv_header(k: int, n_rows: int, epochs: int, config) -> str:
 class CrossValidation:
     """What cross-validation will do, decided before anything is written."""
 
-    config: object
+    config: Config
     dataset: Dataset
     jobs: list[FoldJob]
     non_test: np.ndarray
@@ -245,7 +249,8 @@ def _set_up(config_path, csv_path, k: int, overrides, probe: str, config_text) -
     jobs, non_test, test = fold_jobs(dataset, k, config, str(config_path))
     final = prepare_split(dataset, {"train": non_test, "test": test},
                           final_config(config, config.training.epochs), str(config_path))
-    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides, probe)
+    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides,
+                           probe)
 
 
 def _print_notes(cv: CrossValidation, console, alerts) -> None:

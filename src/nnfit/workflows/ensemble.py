@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..errors import FAILED, NnfitError
 from ..evaluation.scoring import score_splits
@@ -21,10 +21,12 @@ from ..evaluation.task import HEADLINE_METRIC
 from ..nn.ensemble import Ensemble
 from ..runtime.executor import run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
+from ..store.metrics import EnsembleRecords
 from .fit import FitResult, fit
 
 if TYPE_CHECKING:
     from ..config.schema import Config
+    from ..nn.network import Network
     from .prepared import Prepared
 
 
@@ -67,7 +69,9 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
         raise NnfitError(f"interrupted: {len(members)} of {k} ensemble members had finished; "
                          f"no model was saved", 130) from None
     ordered = [members[i] for i in range(k)]
-    ensemble = Ensemble([m.result.network for m in ordered], prepared.task.loss.output_activation)
+    # each member is one fit(), whose network is a Network (FitResult also holds Ensembles)
+    networks = cast("list[Network]", [m.result.network for m in ordered])
+    ensemble = Ensemble(networks, prepared.task.loss.output_activation)
     first = ordered[0].result
     combined = replace(first, network=ensemble, seconds=time.perf_counter() - started,
                        threads=1, threads_reason="one per ensemble member")
@@ -86,7 +90,8 @@ def member_record(prepared: Prepared, seed: int, result: FitResult) -> dict:
 
 
 def ensemble_section(members: list[Member], metric: str, jobs: int | None,
-                     scheduler: str | None) -> dict:
+                     scheduler: str | None) -> EnsembleRecords:
     """``metrics.json``'s ``ensemble`` section: the members' records and where they ran."""
-    return {"members": len(members), "metric": metric, "jobs": jobs, "scheduler": scheduler,
-            "records": [m.record for m in members]}
+    return EnsembleRecords.model_validate({
+        "members": len(members), "metric": metric, "jobs": jobs, "scheduler": scheduler,
+        "records": [m.record for m in members]})

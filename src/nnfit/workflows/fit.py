@@ -25,6 +25,7 @@ from .prepared import Prepared
 
 if TYPE_CHECKING:
     from ..config.schema import Config
+    from ..nn.ensemble import Ensemble
     from ..nn.network import Network
 
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 class FitResult:
     """What training produced: the (restored) network, its history and how it ended."""
 
-    network: Network
+    network: Network | Ensemble  # an Ensemble: training.ensemble's members, combined
     history: dict[str, list[float]]
     epochs: list[int]
     epochs_run: int

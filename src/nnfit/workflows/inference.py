@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,18 +23,22 @@ from ..data.labels import label_text
 from ..data.preprocess import Preprocessor
 from ..data.table import read_table, require_columns
 from ..errors import NnfitError, Note, warning
-from ..evaluation.task import Task, make_task
+from ..evaluation.task import Classification, Task, make_task
 from ..runtime.memory import PREDICT_CHUNK  # rows per forward pass: bounded scratch memory
 from ..runtime.threads import blas_threads, choose_threads
 from ..store.metrics import read_metrics
 from ..store.model_file import load_model
+
+if TYPE_CHECKING:
+    from ..nn.ensemble import Ensemble
+    from ..nn.network import Network
 
 
 @dataclass
 class Inputs:
     """A saved run's model and a CSV's rows, transformed as in training."""
 
-    network: object  # a Network or an Ensemble
+    network: Network | Ensemble
     prep: Preprocessor
     task: Task
     frame: pd.DataFrame  # the rows kept (after data.missing)
@@ -93,6 +98,7 @@ def evaluate(run_dir: str | Path, csv_path: str | Path) -> Evaluation:
     y, new_labels = prep.encode_targets(frame, source, unseen="mark")
     unseen = None
     if new_labels:
+        assert isinstance(task, Classification)  # the one task with labels
         unseen = frame[prep.targets[0]].map(label_text).to_numpy(dtype=str)[y < 0]
         if len(unseen) == len(y):
             raise NnfitError(f"{source}: no row has a class the model was trained on "

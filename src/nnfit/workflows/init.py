@@ -268,7 +268,7 @@ def reasons(config: dict, facts: Facts) -> dict[str, str]:
     if facts.kind == "classification":
         why["data.target"] = _classes_phrase(facts)
     why["data.task"] = f"auto decides {facts.kind} here: {facts.task_reason}"
-    what = (f"{len(facts.classes)} classes" if facts.kind == "classification"
+    what = (f"{len(facts.classes or [])} classes" if facts.kind == "classification"
             else f"regression on {_plural(len(facts.targets), 'numeric target')}")
     why["training.loss"] = f"auto picks {facts.loss} here: {what}"
     if facts.excluded:

@@ -187,8 +187,8 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
 
 def curve_rows(result: LrFindResult) -> list[tuple[int, float, float, float]]:
     """``(step from 1, lr, loss, smoothed)`` per mini-batch: ``lr_find.csv``'s rows."""
-    return [(i + 1, lr, loss, s) for i, (lr, loss, s) in
-            enumerate(zip(result.lrs.tolist(), result.losses.tolist(), result.smoothed.tolist(), strict=False))]
+    columns = zip(result.lrs.tolist(), result.losses.tolist(), result.smoothed.tolist(), strict=False)
+    return [(i + 1, lr, loss, s) for i, (lr, loss, s) in enumerate(columns)]
 
 
 def record(result: LrFindResult) -> dict:

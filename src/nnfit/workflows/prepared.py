@@ -208,7 +208,7 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     splits = d.transform_splits(prep, dataset.frame, rows, source, notes,
                                 dtype=np.dtype(config.training.dtype))
     check_finite_splits(splits, prep, dataset.frame, source)
-    loss = choose_loss(dataset.kind, dataset.classes and len(dataset.classes),
+    loss = choose_loss(dataset.kind, None if dataset.classes is None else len(dataset.classes),
                        config.training.loss, data.targets, config_source)
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
     weights = resolve_class_weight(config.training.class_weight, dataset.classes,

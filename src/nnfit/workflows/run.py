@@ -22,6 +22,7 @@ import yaml
 from ..errors import FAILED
 from ..evaluation.diagnosis import Check, Evidence, Kind, diagnose, probe_decision
 from ..evaluation.scoring import Scored, row_losses, score_splits
+from ..evaluation.task import Classification
 from ..report.console import diverged_message
 from ..report.plots.learning_curves import learning_curves
 from ..runtime.threads import blas_threads
@@ -96,6 +97,7 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> MetricsRecord:
     """The content of ``metrics.json`` (``nnfit.store.metrics``)."""
     task = prepared.task
+    weight_by_class = task.weight_by_class if isinstance(task, Classification) else None
     return MetricsRecord.model_validate({
         "task": task.kind, "loss": task.loss_name,
         "splits": scores.splits, "baseline": scores.baseline, "diagnosis": scores.diagnosis,
@@ -105,7 +107,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> Met
         "threads_reason": result.threads_reason,
         "dead_relu": scores.dead_relu,
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
-        **({"class_weight": task.weight_by_class} if task.class_weight else {}),
+        **({"class_weight": weight_by_class} if task.class_weight else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
     })
 
@@ -159,8 +161,9 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
     if not history_written:
         write_history(run_dir / "history.csv", result.history, result.epochs)
     if scores.confusion is not None:
-        write_atomic(run_dir / "confusion.csv",
-                     confusion_csv(prepared.task.classes, scores.confusion[1]))
+        task = prepared.task
+        assert isinstance(task, Classification)  # the one task with a confusion matrix
+        write_atomic(run_dir / "confusion.csv", confusion_csv(task.classes, scores.confusion[1]))
     diverged = result.stop_reason == "diverged"
     rose = any(c["check"] == Check.VAL_ROSE and c["result"]
                for c in scores.diagnosis.get("evidence", []))

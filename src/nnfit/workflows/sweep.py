@@ -20,6 +20,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,9 @@ from .fit import fit, refuse_ensemble
 from .lr_find import find_lr
 from .prepared import Prepared, prepare
 from .run import save, score
+
+if TYPE_CHECKING:
+    from ..config.schema import Config
 
 LR_FIND_POINTS = 5
 
@@ -96,7 +100,7 @@ def grid(rates: list[float], sets: list[str], file_sweep: dict | None,
 class SweepJob:
     """One grid point: small, since the prepared data travels once (``shared``)."""
 
-    config: object
+    config: Config
     index: int
     channel: tuple | None
 

@@ -36,7 +36,8 @@ def size_curves(summary: list[dict], baseline_val: float, title: str, loss: str 
             continue
         x, mean, std = (list(v) for v in zip(*points, strict=False))
         ax.plot(x, mean, marker="o", color=color, label=f"{label} (mean ± std)")
-        ax.fill_between(x, [m - s for m, s in zip(mean, std, strict=False)], [m + s for m, s in zip(mean, std, strict=False)],
+        ax.fill_between(x, [m - s for m, s in zip(mean, std, strict=False)],
+                        [m + s for m, s in zip(mean, std, strict=False)],
                         color=color, alpha=0.2, linewidth=0)
     ax.axhline(baseline_val, color="gray", linestyle="--", linewidth=1,
                label=f"baseline val loss ({baseline_val:.3g})")

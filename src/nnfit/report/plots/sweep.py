@@ -21,7 +21,8 @@ def sweep_plot(rows: list[dict], curves: dict[int, list[float]], chosen: dict | 
     for r in sorted(ok, key=lambda r: float(r["training.lr"])):
         groups.setdefault(tuple(r[k] for k in others), []).append(r)
     for key, members in groups.items():
-        label = ", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(others, key, strict=False)) or "val loss"
+        label = (", ".join(f"{k.split('.')[-1]}={v}" for k, v in zip(others, key, strict=False))
+                 or "val loss")
         left.plot([float(r["training.lr"]) for r in members], [r["val_loss"] for r in members],
                   marker="o", label=label)
     if bad:
