@@ -35,15 +35,16 @@ ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 LINKED_DIRS = ("configs", "sample_data", "examples")
-QUICK_START = """\
-```bash
-# 1. install, and train the "good fit" network of the bias–variance demo on shipped data
-python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/nnfit train configs/bias_variance/good.yaml sample_data/noisy_sine.csv
-
-# 2. install the test extras and run the whole test suite
-python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/python -m pytest -n auto
-```
-"""
+QUICK_START = (
+    "```bash\n"
+    '# 1. install, and train the "good fit" network of the bias–variance demo on shipped data\n'
+    "python3 -m venv .venv && .venv/bin/pip install -q . && .venv/bin/nnfit train "
+    "configs/bias_variance/good.yaml sample_data/noisy_sine.csv\n"
+    "\n"
+    "# 2. install the test extras; lint (ruff), check types (mypy) and run the whole test suite\n"
+    'python3 -m venv .venv && .venv/bin/pip install -q -e ".[test]" && .venv/bin/ruff check src '
+    "tests bench examples sample_data && .venv/bin/mypy && .venv/bin/python -m pytest -n auto\n"
+    "```\n")
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 EXITS = re.compile(r"#\s*exits\s+(\d+)\s*$")
 
@@ -215,7 +216,9 @@ def test_a_broken_command_fails_the_test(tmp_path, monkeypatch):
     """The check itself: an option that does not exist exits 2, and parsing refuses it."""
     monkeypatch.chdir(tmp_path)
     assert _invoke(["train", "configs/iris.yaml", "sample_data/iris.csv", "--epoch", "3"]).exit_code == 2
-    with pytest.raises(Exception):
+    from typer._click.exceptions import NoSuchOption  # the Click that Typer runs on
+
+    with pytest.raises(NoSuchOption):
         _parse(["sweep", "configs/iris.yaml", "sample_data/iris.csv", "--lr-ranges", "1:2:3"])
     assert list(_lines("# exits 2\nnnfit x \\\n  --y\n\nnnfit z\n", 1)) == [
         (2, "nnfit x --y", 2), (5, "nnfit z", 0)]

@@ -2,7 +2,8 @@
 
 Every many-run command (``sweep``, ``curve``, ``--cv``, seed ensembles) is a list
 of jobs handed to :func:`run_jobs` with a module-level function that does one job
-(:mod:`nnfit.runtime.jobs`: how a job runs, and what comes back when it fails). The executor decides where the jobs run and nothing else:
+(:mod:`nnfit.runtime.jobs`: how a job runs, and what comes back when it fails). The
+executor decides where the jobs run and nothing else:
 
 - ``n_jobs=1``: one after another, in this process.
 - ``n_jobs>1``: joblib's loky worker processes, results coming back in the order
