@@ -4,7 +4,6 @@ the model writes it again byte for byte (its keys in the order the file has them
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from nnfit.cli import app
