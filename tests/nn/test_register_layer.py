@@ -172,6 +172,11 @@ def test_the_thread_choice_counts_its_declared_multiply_adds(toy, tmp_path, monk
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["threads_reason"] == ("1.6M multiply-adds per batch, below 10M where a second "
                                          "thread pays")
+    # and the saved model of the new type loads back: model.json's schema follows the registry
+    for command in (["eval", str(tmp_path / "run"), str(IRIS)], ["show", str(tmp_path / "run")]):
+        shown = runner.invoke(app, command)
+        assert shown.exit_code == 0, shown.output
+        assert "ToyScale" in shown.output or command[0] == "eval"
 
 
 def test_the_probe_widens_it_as_it_declares(toy):

@@ -14,10 +14,11 @@ from typing import Annotated, Literal, TypeAlias, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ..config import schema as config_schema
 from ..config.schema import DataConfig, DTypeName, LayerConfig, MissingPolicy, ScaleName
 from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
-from ..nn.build import LayerError, plan_layers
+from ..nn.build import LayerError, plan_layers, watch_layers
 from ..nn.losses import LOSSES
 from ..nn.network import slot_dicts, slot_layouts
 
@@ -121,6 +122,18 @@ class ModelFile(Strict):
     def members(self) -> int:
         """The ensemble's member count; 0 for a single network."""
         return self.ensemble.members if self.ensemble else 0
+
+
+def _follow_layers() -> None:
+    """Keep the architecture's layer list in step with ``nn.build.LAYERS``, as the config's
+    is (``config.schema`` follows the registry first; this reads its new union), so a model
+    of a layer type registered after import loads back."""
+    Architecture.model_fields["layers"].annotation = list[config_schema.LayerConfig]
+    Architecture.model_rebuild(force=True)
+    ModelFile.model_rebuild(force=True)  # it embeds Architecture's validator: rebuilt after it
+
+
+watch_layers(_follow_layers)
 
 
 # -- the checks that span fields --------------------------------------------------------------
