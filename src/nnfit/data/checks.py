@@ -8,7 +8,6 @@ subset of it): its index holds the 0-based data row, so data row ``i`` is file l
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..errors import Note, warning
 
@@ -22,6 +21,8 @@ def index_like_columns(frame, columns: list[str]) -> list[tuple[str, int]]:
     (``0..n-1`` or ``1..n``), as an exported index such as pandas' ``Unnamed: 0`` does.
     A model can learn such a column when the file is sorted by the target.
     """
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     numeric = [c for c in columns
                if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]

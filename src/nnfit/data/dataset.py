@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import NnfitError, Note, warning
 from ..nn.checks import all_finite
@@ -27,6 +26,8 @@ from .split import split_indices
 from .table import exclude_columns, read_table, reading_options, require_columns
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..config.schema import Config
 
 MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
@@ -65,6 +66,8 @@ def text_as_categories(frame, columns: list[str]):
     fitting and transforming every split) then read small integer codes. Only
     columns of plain text change: a cell reads the same label either way.
     """
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     text = [c for c in columns if frame[c].dtype.kind == "O"
             and not isinstance(frame[c].dtype, pd.CategoricalDtype)
@@ -269,6 +272,8 @@ def check_finite_splits(splits, prep, frame, source: str) -> None:
 
 
 def _raise_infinite(column: str, frame, source: str) -> None:
+
+    import pandas as pd  # local: workers' jobs get arrays, not tables
 
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     infinite = np.flatnonzero(np.isinf(values))

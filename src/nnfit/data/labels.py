@@ -10,7 +10,6 @@ the cells plus one :func:`label_text` call per distinct value.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..config.labels import label_text
 
@@ -40,6 +39,8 @@ def column_labels(series) -> tuple[np.ndarray, list[str]]:
     labels : the distinct labels (``label_text`` of the cells), in order of first appearance
         (of a categorical's categories: in their order, those in use)
     """
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     values = series
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in SAFE_KINDS:

@@ -21,7 +21,6 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from ..errors import NnfitError
 from .checks import empty_cells_message
@@ -34,6 +33,8 @@ CHUNK_ROWS = 4096  # rows of X written at a time (4096 × 100 float32 inputs: 1.
 
 def numeric_column(series, source: str):
     """The column as floats; text where a number belongs is an error naming the line."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         values = series.astype(float)
@@ -58,6 +59,8 @@ def numeric_column(series, source: str):
 
 def looks_numeric(series) -> bool:
     """Numbers, or text of which at least half the filled cells are numbers (a stray typo)."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return True
@@ -72,12 +75,16 @@ def looks_numeric(series) -> bool:
 
 def plain(series):
     """``series`` with a categorical's codes turned back into its values (objects)."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
 def _mostly_numbers(codes: np.ndarray, texts) -> bool:
     """Whether at least half the filled cells (``codes >= 0``) of ``texts[codes]`` parse as numbers."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     filled = codes[codes >= 0]
     if filled.size == 0:
@@ -91,6 +98,8 @@ def text_labels(series) -> tuple[np.ndarray, list[str]] | None:
 
     Plain text is hashed once for both questions (its labels are its distinct cells).
     """
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     if pd.api.types.is_numeric_dtype(series):
         return None
@@ -167,6 +176,8 @@ class Preprocessor:
     def _columns(self, frame, source, rows) -> tuple[list, dict[str, int]]:
         """Each feature checked over the rows (the first problem, column by column, raises)
         and ready to write: one-hot codes per row, or numbers with their scaling."""
+        import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
         columns: list[_OneHot | _Numbers] = []
         unseen, at = {}, 0
@@ -207,6 +218,8 @@ class Preprocessor:
         ``unseen="mark"`` it becomes -1 and the result is ``(codes, unseen_labels)``
         (regression: ``(values, [])``).
         """
+        import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
         if unseen not in ("error", "mark"):
             raise ValueError(f"unseen must be 'error' or 'mark' (got {unseen!r})")

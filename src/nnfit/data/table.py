@@ -13,8 +13,6 @@ import re
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import NnfitError, did_you_mean
 
 READING_DEFAULTS = {"delimiter": None, "na_values": None, "keep_default_na": True,
@@ -42,6 +40,8 @@ def read_table(path: str | Path, options=None):
 
     The delimiter used is in ``frame.attrs["delimiter"]``.
     """
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     path = Path(path)
     opts = _resolve(options)
@@ -92,6 +92,8 @@ def _read_csv(path: Path, delimiter: str, encoding: str, na_values: list[str],
               keep_default_na: bool):
     """pandas' ``read_csv``; a data row wider than the header is an error, never a column
     silently turned into the index (``index_col=False`` makes pandas warn instead)."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
