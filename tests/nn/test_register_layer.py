@@ -173,10 +173,24 @@ def test_the_thread_choice_counts_its_declared_multiply_adds(toy, tmp_path, monk
     assert metrics["threads_reason"] == ("1.6M multiply-adds per batch, below 10M where a second "
                                          "thread pays")
     # and the saved model of the new type loads back: model.json's schema follows the registry
-    for command in (["eval", str(tmp_path / "run"), str(IRIS)], ["show", str(tmp_path / "run")]):
-        shown = runner.invoke(app, command)
-        assert shown.exit_code == 0, shown.output
-        assert "ToyScale" in shown.output or command[0] == "eval"
+    evaluated = runner.invoke(app, ["eval", str(tmp_path / "run"), str(IRIS), "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.output)["n_rows"] == 150
+    shown = runner.invoke(app, ["show", str(tmp_path / "run")])
+    assert shown.exit_code == 0 and "ToyScale(4 → 100×4)" in shown.output, shown.output
+
+
+def test_a_model_of_an_unregistered_type_is_refused(toy, tmp_path):
+    path = _config(tmp_path, "[{type: toy_scale, copies: 2}]", "{epochs: 1}")
+    assert runner.invoke(app, ["train", str(path), str(IRIS), "-q", "--no-probe",
+                               "--out", str(tmp_path / "run")]).exit_code == 0
+    unregister_layer(ToyScale.type)  # model.json's schema follows the removal too
+    try:
+        refused = runner.invoke(app, ["eval", str(tmp_path / "run"), str(IRIS)])
+        assert refused.exit_code == 2
+        assert "unknown layer type 'toy_scale'" in refused.output, refused.output
+    finally:
+        register_layer(ToyScale)  # for the fixture's teardown
 
 
 def test_the_probe_widens_it_as_it_declares(toy):

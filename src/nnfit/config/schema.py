@@ -330,10 +330,17 @@ class Config(Strict):
         return self
 
 
+# Models with a list of layers, each with the models that embed it (rebuilt after it):
+# ``_follow_layers`` keeps them all in step with the registry. ``nnfit.store.model_schema``
+# adds model.json's architecture here.
+LAYER_LISTS: list[tuple[type[BaseModel], str, tuple[type[BaseModel], ...]]] = []
+
+
 def _follow_layers() -> None:
     """Bring ``LAYER_MODELS`` (in place: other modules hold the dict), ``LayerConfig`` and
-    ``ModelConfig``/``Config``'s validators in step with ``nn.build.LAYERS`` after a layer
-    type was registered or removed; the models of unchanged types are kept as they are."""
+    the validators of the models in ``LAYER_LISTS`` in step with ``nn.build.LAYERS`` after a
+    layer type was registered or removed; the models of unchanged types are kept as they
+    are."""
     global LayerConfig
     made = layer_models({name: cls for name, cls in LAYERS.items()
                          if _MADE_FROM.get(name) is not cls})
@@ -346,9 +353,11 @@ def _follow_layers() -> None:
     _MADE_FROM.update(LAYERS)
     globals().update({model.__name__: model for model in made.values()})  # for pickle, as above
     LayerConfig = tagged_union(LAYER_MODELS)
-    ModelConfig.model_fields["layers"].annotation = list[LayerConfig]
-    ModelConfig.model_rebuild(force=True)
-    Config.model_rebuild(force=True)  # it embeds ModelConfig's validator: rebuilt after it
+    for model, field, embedding in LAYER_LISTS:
+        model.model_fields[field].annotation = list[LayerConfig]
+        for rebuilt in (model, *embedding):  # an embedding model holds the validator it had
+            rebuilt.model_rebuild(force=True)
 
 
+LAYER_LISTS.append((ModelConfig, "layers", (Config,)))
 watch_layers(_follow_layers)

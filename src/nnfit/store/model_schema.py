@@ -14,11 +14,10 @@ from typing import Annotated, Literal, TypeAlias, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ..config import schema as config_schema
-from ..config.schema import DataConfig, DTypeName, LayerConfig, MissingPolicy, ScaleName
+from ..config.schema import LAYER_LISTS, DataConfig, DTypeName, LayerConfig, MissingPolicy, ScaleName
 from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
-from ..nn.build import LayerError, plan_layers, watch_layers
+from ..nn.build import LayerError, plan_layers
 from ..nn.losses import LOSSES
 from ..nn.network import slot_dicts, slot_layouts
 
@@ -124,16 +123,9 @@ class ModelFile(Strict):
         return self.ensemble.members if self.ensemble else 0
 
 
-def _follow_layers() -> None:
-    """Keep the architecture's layer list in step with ``nn.build.LAYERS``, as the config's
-    is (``config.schema`` follows the registry first; this reads its new union), so a model
-    of a layer type registered after import loads back."""
-    Architecture.model_fields["layers"].annotation = list[config_schema.LayerConfig]
-    Architecture.model_rebuild(force=True)
-    ModelFile.model_rebuild(force=True)  # it embeds Architecture's validator: rebuilt after it
-
-
-watch_layers(_follow_layers)
+# model.json's layers follow the layer registry as a config's do, so a model of a layer type
+# registered after import loads back
+LAYER_LISTS.append((Architecture, "layers", (ModelFile,)))
 
 
 # -- the checks that span fields --------------------------------------------------------------
