@@ -10,7 +10,6 @@ The rules the documents follow, which this file enforces:
   ``-o``). It must exit 0, or N where the line before it is the comment ``# exits N``.
   The one exception is the Quick start block, whose two set-up commands CI runs itself
   (``.ci/run``); the ``.venv/bin/nnfit ...`` part of them runs here like any other command.
-  ``--debug`` is not allowed in a ```bash block: it stays on for the rest of the process.
 - A ```python block runs (``exec``) in that directory, in order with the commands; the blocks
   of one document share one namespace. A block whose first line is ``# fragment`` is only
   compiled.
@@ -93,12 +92,6 @@ def _args(command: str) -> list[str]:
     return words[1:]
 
 
-def _runnable(args: list[str]) -> list[str]:
-    assert "--debug" not in args, ("--debug stays on for the rest of the process that runs "
-                                   "these commands: show it in a ```sh block")
-    return args
-
-
 def _commands(path: Path):
     """What the test runs for one document, in order: ``("bash", line, args, code)``,
     ``("python", line, code)``, ``("yaml", line, text)``, ``("parse", line, args)``."""
@@ -110,9 +103,9 @@ def _commands(path: Path):
                     for part in command.split("&&"):
                         words = shlex.split(part)
                         if words[0].endswith("/nnfit"):
-                            yield "bash", number, _runnable(words[1:]), code
+                            yield "bash", number, words[1:], code
                     continue
-                yield "bash", number, _runnable(_args(command)), code
+                yield "bash", number, _args(command), code
         elif language == "python":
             yield "python", first, body
         elif language == "yaml" and re.search(r"^data:", body, re.M):

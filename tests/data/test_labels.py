@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnfit.data.labels import column_labels, label_text, sorted_labels, text_array
+from nnfit.config.labels import label_text
+from nnfit.data.labels import column_labels, sorted_labels, text_array
 from nnfit.data.preprocess import Preprocessor, fit_preprocessor, looks_numeric, text_labels
 
 

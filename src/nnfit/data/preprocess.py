@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import NnfitError
 from .checks import empty_cells_message
-from .labels import column_labels, label_text, sorted_labels  # noqa: F401 (label_text: re-exported)
+from .labels import column_labels, sorted_labels
 from .quantile import check_quantiles, fit_quantiles, to_normal
 from .table import READING_DEFAULTS
 

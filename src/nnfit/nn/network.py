@@ -205,12 +205,10 @@ class Network:
         Fills ``grads`` (every parameter) and returns ``dL/dx``, or ``None`` with
         ``need_dx=False`` (the training loop skips the first layer's ``dx``).
         """
-        d: np.ndarray | None = doutput
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            assert d is not None  # only the first layer may skip its dx
-            d = self.layers[i].backward(d, need_dx=need_dx or i > 0)
-        return d
+        d = doutput
+        for layer in self.layers[:0:-1]:  # every layer but the first passes its dx on
+            d = layer.backward(d)
+        return self.layers[0].backward(d, need_dx)
 
     def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
         """Raw outputs (logits) ``(n_samples, *output_shape)`` for ``x (n_samples, *input_shape)``.

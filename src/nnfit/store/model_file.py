@@ -50,7 +50,8 @@ from ..nn.build import build_network
 from ..nn.ensemble import Ensemble
 from ..nn.losses import make_loss
 from ..nn.network import slot_dicts
-from ..runtime import memory as resources
+from ..runtime import memory
+from ..runtime.memory import format_bytes
 from .atomic import write_atomic, write_json
 from .model_schema import FORMAT_VERSION, Invalid, Layouts, ModelFile, check_consistency
 from .npz import read_arrays
@@ -125,12 +126,12 @@ def loading_bytes(expected: Layouts, dtype: str, members: int) -> int:
 
 def check_memory(expected: Layouts, dtype: str, members: int, path: Path) -> None:
     """Refuse a model that needs more memory than is available (an absurd or hostile size)."""
-    need, available = loading_bytes(expected, dtype, members), resources.available_memory()
+    need, available = loading_bytes(expected, dtype, members), memory.available_memory()
     if available is not None and need > available:
         each = f" × {members} members" if members else ""
-        raise NnfitError(f"{path}: loading needs {resources.format_bytes(need)} of memory "
+        raise NnfitError(f"{path}: loading needs {format_bytes(need)} of memory "
                          f"({expected.n_params:,} {dtype} parameters{each}), more than the "
-                         f"{resources.format_bytes(available)} available")
+                         f"{format_bytes(available)} available")
 
 
 @dataclass

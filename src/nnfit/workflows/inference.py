@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..data.labels import label_text
+from ..config.labels import label_text
 from ..data.preprocess import Preprocessor
 from ..data.table import read_table, require_columns
 from ..errors import NnfitError, Note, warning

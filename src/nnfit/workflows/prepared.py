@@ -27,7 +27,7 @@ from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import NnfitError, Note, warning
 from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
 from ..nn.build import LAYERS, LayerError, build_network, plan_layers
-from ..runtime import memory as resources
+from ..runtime import memory
 from ..runtime.memory import estimate_bytes, format_bytes
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class Prepared:
         unknown."""
 
         config = config or self.config
-        refusal = self.memory_refusal(self.memory(config), resources.available_memory(), config)
+        refusal = self.memory_refusal(self.memory(config), memory.available_memory(), config)
         if refusal is not None:
             raise NnfitError(f"{config_source + ': ' if config_source else ''}{refusal}")
 
@@ -104,7 +104,7 @@ class Prepared:
         where = (f"model.layers[{i}]{'.' + key if key else ''}" if i < n_config
                  else "model.layers (the output layer)")
         return (f"{where}: {memory_phrase(estimate)} and this machine has "
-                f"{resources.format_bytes(available)} available")
+                f"{format_bytes(available)} available")
 
 
 def memory_phrase(estimate: MemoryEstimate, subject: str = "the network") -> str:

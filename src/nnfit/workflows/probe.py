@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..evaluation.scoring import score_splits
 from ..nn.build import LAYERS, plan_layers
-from ..runtime import memory as resources
+from ..runtime import memory
 from .fit import FitResult, fit
 from .prepared import Prepared
 
@@ -56,7 +56,7 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
                               schedule="constant", clip_norm=None, epochs=epochs)
     probe_config = type(config).model_validate(dumped)
-    available = resources.available_memory()
+    available = memory.available_memory()
     if available is not None and prepared.memory(probe_config).total > available:
         return None
     fitted = fit(prepared, probe_config)

@@ -10,7 +10,8 @@ from ..config.load import load_config
 from ..errors import Note
 from ..nn.build import plan_layers
 from ..nn.network import summarize
-from ..runtime import memory as resources
+from ..runtime import memory
+from ..runtime.memory import format_bytes
 from .prepared import memory_phrase, prepare
 
 
@@ -49,11 +50,11 @@ def summary(config_path: str | Path, csv_path: str | Path, overrides: Sequence[s
     prepared = prepare(config, csv_path, str(config_path), check_memory=False)
     rows = summarize(plan_layers(prepared.layers(), (prepared.prep.n_inputs,),
                                  config.training.dtype))
-    estimate, available = prepared.memory(), resources.available_memory()
+    estimate, available = prepared.memory(), memory.available_memory()
     refusal = prepared.memory_refusal(estimate, available)
     line = memory_phrase(estimate, "training")
     if available is not None:
-        line += f"; this machine has {resources.format_bytes(available)} available"
+        line += f"; this machine has {format_bytes(available)} available"
     if refusal is not None:
         line = f"warning: {refusal}: nnfit train would refuse it"
     return Summary(prepared.task.kind, prepared.task.loss_name, prepared.prep.n_inputs, rows,
