@@ -80,7 +80,7 @@ class ToyScale(Layer):
         return {"type": self.type, "copies": self.copies}
 
     def __repr__(self):
-        n = "?" if self.input_shape is None else self.input_shape[0]
+        n = self.input_shape[0] if self.input_shape else "?"
         return f"ToyScale({n} → {self.copies}×{n})"
 
     # -- the declarations --------------------------------------------------------------

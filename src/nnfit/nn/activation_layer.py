@@ -40,7 +40,6 @@ class ActivationLayer(Layer):
 
     def buffer_floats(self):
         """Training: ``y``, ``dx`` and the activation's scratch; an eval pass keeps the scratch."""
-        assert self.output_shape is not None  # built
         out, scratch = math.prod(self.output_shape), self.activation.scratch
         return (2 + scratch) * out, 0, scratch * out
 

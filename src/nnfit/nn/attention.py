@@ -63,23 +63,20 @@ class Attention(Layer):
         self.dim, self.heads, self.ffn, self.dropout = int(dim), int(heads), ffn, float(dropout)
         self.activation = activation
         self.d_k = self.dim // self.heads
-        hidden = int(round(ffn * self.dim))
+        self.ffn1 = Dense(int(round(ffn * self.dim)), activation)  # the FFN's hidden layer
         self.subs: dict[str, Layer] = {
             "ln1": LayerNorm(), "qkv": Dense(3 * self.dim), "out": Dense(self.dim),
-            "ln2": LayerNorm(), "ffn1": Dense(hidden, activation), "ffn2": Dense(self.dim),
+            "ln2": LayerNorm(), "ffn1": self.ffn1, "ffn2": Dense(self.dim),
         }
         self.attn_drop = Dropout(self.dropout) if self.dropout > 0 else None
         self.ffn_drop = Dropout(self.dropout) if self.dropout > 0 else None
 
     def build(self, input_shape, dtype):
         super().build(input_shape, dtype)
-        assert self.input_shape is not None  # set by Layer.build
         if len(self.input_shape) != 2 or self.input_shape[1] != self.dim:
             raise ValueError(f"attention takes tokens (tokens, {self.dim}), got {self.input_shape}")
-        ffn1 = self.subs["ffn1"]
-        assert isinstance(ffn1, Dense)
         for sub in self.subs.values():
-            sub.build((self.dim,) if sub is not self.subs["ffn2"] else (ffn1.units,), dtype)
+            sub.build((self.dim,) if sub is not self.subs["ffn2"] else (self.ffn1.units,), dtype)
         for drop in (self.attn_drop, self.ffn_drop):
             if drop is not None:
                 drop.build(self.input_shape, dtype)
@@ -209,12 +206,9 @@ class Attention(Layer):
         """Counted from ``forward``/``backward`` and their sub-layers' buffers: 38 arrays of
         (tokens, dim), 4 of (tokens, ffn hidden) and 4 of (heads, tokens, tokens) in training,
         plus dropout masks and the FFN activation's scratch; 17, 1 and 2 in an eval pass."""
-        assert self.input_shape is not None  # built
         t, d = self.input_shape
-        ffn1 = self.subs["ffn1"]
-        assert isinstance(ffn1, Dense)
-        td, th, htt = t * d, t * ffn1.units, self.heads * t * t
-        act, drop = ffn1.activation.scratch, self.dropout > 0
+        td, th, htt = t * d, t * self.ffn1.units, self.heads * t * t
+        act, drop = self.ffn1.activation.scratch, self.dropout > 0
         train = 38 * td + (4 + act + 3 * drop) * th + (4 + 3 * drop) * htt
         return train, 17 * td + (1 + drop) * th + (2 + drop) * htt, act * th
 

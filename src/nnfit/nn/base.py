@@ -92,8 +92,8 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.state: dict[str, np.ndarray] = {}
         self._buffers: dict[tuple, np.ndarray] = {}
-        self.input_shape: tuple[int, ...] | None = None
-        self.output_shape: tuple[int, ...] | None = None
+        self.input_shape: tuple[int, ...] = ()  # both set by build (empty until then)
+        self.output_shape: tuple[int, ...] = ()
         self.dtype = np.dtype(np.float32)
 
     def build(self, input_shape: tuple[int, ...], dtype) -> tuple[int, ...]:
@@ -146,7 +146,6 @@ class Layer:
         ``dx``, the first one too), not a measurement. This default, for a layer
         that does not say: five arrays of its input and of its output, each way.
         """
-        assert self.input_shape is not None and self.output_shape is not None  # built
         both = math.prod(self.input_shape) + math.prod(self.output_shape)
         return 5 * both, 5 * both, 0
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import cast
 
 import numpy as np
 
@@ -106,20 +105,20 @@ def resolve_pool_modes(layers: Sequence[Layer]) -> None:
     """Give each ``pool`` without a mode the one its tokenizer implies (in place).
 
     ``cls`` when the nearest ``tokens`` layer before it made a CLS token, else
-    ``mean``. A ``pool`` asked for ``cls`` after a tokenizer without one is an error.
+    ``mean``. A ``pool`` asked for ``cls`` after a tokenizer without one is a
+    :class:`LayerError` naming the pool.
     """
     tokens: Tokens | None = None
-    for layer in layers:  # a layer's type names its class: the registry holds one per name
-        if layer.type == "tokens":
-            tokens = cast(Tokens, layer)
-        elif layer.type == "pool":
-            pool = cast(Pool, layer)
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Tokens):
+            tokens = layer
+        elif isinstance(layer, Pool):
             has_cls = tokens is not None and tokens.cls
-            if pool.mode is None:
-                pool.mode = "cls" if has_cls else "mean"
-            elif pool.mode == "cls" and tokens is not None and not has_cls:
-                raise ValueError("pool mode cls needs a CLS token: set cls: true on the tokens "
-                                 "layer, or use pool mode mean")
+            if layer.mode is None:
+                layer.mode = "cls" if has_cls else "mean"
+            elif layer.mode == "cls" and tokens is not None and not has_cls:
+                raise LayerError(i, "pool mode cls needs a CLS token: set cls: true on the "
+                                    "tokens layer, or use pool mode mean")
 
 
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -171,11 +170,7 @@ def plan_layers(layers: Sequence[dict | Layer], input_shape: tuple[int, ...],
             built.append(make_layer(spec))
         except (TypeError, ValueError) as error:
             raise LayerError(i, str(error)) from None
-    try:
-        resolve_pool_modes(built)
-    except ValueError as error:  # pool mode cls without a CLS token: the pool is at fault
-        raise LayerError(next(i for i, layer in enumerate(built) if layer.type == "pool"
-                              and cast(Pool, layer).mode == "cls"), str(error)) from None
+    resolve_pool_modes(built)  # a pool mode that does not fit: LayerError naming the pool
     for i, layer in enumerate(built):
         try:
             shape = layer.build(shape, dtype)

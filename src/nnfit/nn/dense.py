@@ -38,11 +38,10 @@ class Dense(Layer):
         super().__init__()
         self.units = positive_int(units, "dense units")
         self.activation = make_activation(activation)
-        self.fan_in: int | None = None
+        self.fan_in = 0  # set by build
 
     def build(self, input_shape, dtype):
         super().build(input_shape, dtype)
-        assert self.input_shape is not None  # set by Layer.build
         self.fan_in = self.input_shape[-1]
         self.output_shape = self.input_shape[:-1] + (self.units,)
         return self.output_shape
@@ -51,7 +50,6 @@ class Dense(Layer):
         return {"W": ((self.fan_in, self.units), True), "b": ((self.units,), False)}
 
     def init_params(self, rng):
-        assert self.fan_in is not None  # built
         INITIALIZERS[self.activation.init](rng, self.params["W"], self.fan_in, self.units)
         self.params["b"][...] = 0.0
 
@@ -90,7 +88,6 @@ class Dense(Layer):
     def buffer_floats(self):
         """Training: ``y``, the spread bias, ``dz`` (not through identity), ``dx`` and the
         activation's scratch; an eval pass keeps the activation's scratch."""
-        assert self.input_shape is not None and self.output_shape is not None  # built
         out, scratch = math.prod(self.output_shape), self.activation.scratch
         train = (2 + (self.activation.name != "identity") + scratch) * out \
             + math.prod(self.input_shape)
@@ -99,7 +96,6 @@ class Dense(Layer):
     def macs_per_row(self):
         """``x·W``: ``fan_in·fan_out`` for each row of the last axis (a ``(tokens, dim)``
         input has ``tokens`` of them)."""
-        assert self.input_shape is not None and self.fan_in is not None  # built
         return math.prod(self.input_shape[:-1]) * self.fan_in * self.units
 
     @classmethod
@@ -111,5 +107,5 @@ class Dense(Layer):
         return wider
 
     def __repr__(self) -> str:
-        fan_in = "?" if self.fan_in is None else self.fan_in
+        fan_in = self.fan_in or "?"
         return f"Dense({fan_in} → {self.units}, {self.activation!r})"

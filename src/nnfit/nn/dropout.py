@@ -64,7 +64,6 @@ class Dropout(Layer):
 
     def buffer_floats(self):
         """Training: ``y``, the mask and ``dx``; an eval pass is the identity."""
-        assert self.output_shape is not None  # built
         return 3 * math.prod(self.output_shape), 0, 0
 
     def __repr__(self) -> str:

@@ -139,7 +139,7 @@ class CrossEntropy(Loss):
 
     def __init__(self, weight=None) -> None:
         self.weight = _class_weight(weight, self.name)
-        self._weighted_path = _unequal(self.weight)
+        self._path_weight = self.weight if _unequal(self.weight) else None  # None: plain path
         self._scratch: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._cast: dict[str, np.ndarray] = {}  # the weights in each dtype the loss has seen
 
@@ -162,7 +162,8 @@ class CrossEntropy(Loss):
             self._scratch[key] = (np.empty((n, 1), dtype=dtype), np.arange(n))
         return self._scratch[key]
 
-    def _row_weights(self, y: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray]:
+    def _row_weights(self, weight: np.ndarray, y: np.ndarray, dtype
+                     ) -> tuple[np.ndarray, np.ndarray]:
         """``w[y]`` as ``(n, 1)`` in ``dtype``, gathered into a reused buffer, and a second
         ``(n, 1)`` scratch buffer."""
         dtype = np.dtype(dtype)
@@ -171,8 +172,7 @@ class CrossEntropy(Loss):
             self._scratch[key] = (np.empty((y.shape[0], 1), dtype=dtype),
                                   np.empty((y.shape[0], 1), dtype=dtype))
         if dtype.str not in self._cast:
-            assert self.weight is not None  # the weighted path has weights
-            self._cast[dtype.str] = self.weight.astype(dtype)
+            self._cast[dtype.str] = weight.astype(dtype)
         wy, spare = self._scratch[key]
         np.take(self._cast[dtype.str], y, out=wy[:, 0])
         return wy, spare
@@ -191,8 +191,9 @@ class CrossEntropy(Loss):
         np.subtract(logits, row, out=out)
         np.exp(out, out=out)
         np.add.reduce(out, axis=1, keepdims=True, out=row)
-        if self._weighted_path:
-            return self._checked(self._weighted(out, y, row, picked, index), logits, y, out)
+        if self._path_weight is not None:
+            return self._checked(self._weighted(self._path_weight, out, y, row, picked, index),
+                                 logits, y, out)
         out /= row
         np.log(row, out=row)  # row >= 1: the max term contributes e^0
         loss = float(np.add.reduce(row[:, 0] - picked)) / n
@@ -200,14 +201,14 @@ class CrossEntropy(Loss):
         out /= n
         return self._checked(loss, logits, y, out)
 
-    def _weighted(self, out, y, row, picked, index) -> float:
+    def _weighted(self, weight, out, y, row, picked, index) -> float:
         """The class-weighted end of :meth:`value_and_grad`: ``out`` holds ``e^{z − max}``,
         ``row`` its row sums, ``picked`` ``z_{i, y_i} − max_i``.
 
         ``w[y_i] / Σw`` is folded into the softmax's division by the row sums, so the
         weighted gradient makes no more passes over ``out`` than the unweighted one.
         """
-        wy, scale = self._row_weights(y, out.dtype)
+        wy, scale = self._row_weights(weight, y, out.dtype)
         total = float(wy.sum())
         np.divide(row, wy, out=scale)
         scale *= total
@@ -225,7 +226,7 @@ class CrossEntropy(Loss):
         top = z.max(axis=1)
         lse = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
         return _spread(lse - z[np.arange(z.shape[0]), y],
-                       self.weight if self._weighted_path else None, y)
+                       self._path_weight, y)
 
     def output(self, logits):
         row = np.empty(logits.shape[:-1] + (1,), logits.dtype)
@@ -255,7 +256,7 @@ class BinaryCrossEntropy(Loss):
         if self.weight is not None and self.weight.shape != (2,):
             raise ValueError(f"binary_cross_entropy takes 2 class weights (of targets 0 and 1), "
                              f"got {self.weight.shape[0]}")
-        self._weighted_path = _unequal(self.weight)
+        self._path_weight = self.weight if _unequal(self.weight) else None  # None: plain path
         self._scratch: dict[tuple, np.ndarray] = {}
 
     def targets(self, y, dtype, n_outputs=None):
@@ -266,14 +267,13 @@ class BinaryCrossEntropy(Loss):
             raise ValueError(f"binary_cross_entropy targets must lie in [0, 1] (got {bad[0]:g})")
         return y
 
-    def _weights(self, y: np.ndarray) -> np.ndarray:
+    def _weights(self, weight: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``w0 + (w1 − w0)·y``, same shape and dtype as ``y``, in a reused buffer."""
         key = (y.shape, y.dtype.str)
         if key not in self._scratch:
             self._scratch[key] = np.empty(y.shape, dtype=y.dtype)
         w = self._scratch[key]
-        assert self.weight is not None  # the weighted path has weights
-        w0, w1 = float(self.weight[0]), float(self.weight[1])
+        w0, w1 = float(weight[0]), float(weight[1])
         np.multiply(y, w1 - w0, out=w)
         w += w0
         return w
@@ -282,8 +282,8 @@ class BinaryCrossEntropy(Loss):
         n = logits.shape[0]
         if out is logits:
             raise ValueError("binary_cross_entropy needs the logits intact: pass a separate out")
-        if self._weighted_path:
-            return self._checked(self._weighted(logits, y, out), logits, y, out)
+        if self._path_weight is not None:
+            return self._checked(self._weighted(self._path_weight, logits, y, out), logits, y, out)
         np.abs(logits, out=out)
         np.negative(out, out=out)
         np.exp(out, out=out)
@@ -298,9 +298,9 @@ class BinaryCrossEntropy(Loss):
         out /= n
         return self._checked(total / n, logits, y, out)
 
-    def _weighted(self, logits, y, out):
+    def _weighted(self, weight, logits, y, out):
         """The weighted loss: each of the three terms dotted with the entries' weights."""
-        w = self._weights(y)
+        w = self._weights(weight, y)
         flat_w, flat_out = w.reshape(-1), out.reshape(-1)
         scale = logits.shape[1] / float(flat_w.sum())  # k / Σw: 1/n when every weight is 1
         np.abs(logits, out=out)
@@ -322,10 +322,10 @@ class BinaryCrossEntropy(Loss):
         """Each row's loss; weighted, ``Σ_j w_ij·ℓ_ij·n·k / Σ w`` (see :func:`_spread`)."""
         z = np.asarray(logits, np.float64)
         terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        if not self._weighted_path:
+        weight = self._path_weight
+        if weight is None:
             return terms.sum(axis=1)
-        assert self.weight is not None  # the weighted path has weights
-        w = self.weight[0] + (self.weight[1] - self.weight[0]) * np.asarray(y, np.float64)
+        w = weight[0] + (weight[1] - weight[0]) * np.asarray(y, np.float64)
         return (w * terms).sum(axis=1) * (z.size / w.sum())
 
     def output(self, logits):
@@ -403,8 +403,7 @@ def make_loss(name: str | Loss, weight=None) -> Loss:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
     if weight is None:
         return LOSSES[name]()
-    if name not in ("cross_entropy", "binary_cross_entropy"):
-        raise ValueError(f"{name} takes no class weights: they are for classification losses")
     weighted = LOSSES[name]
-    assert issubclass(weighted, (CrossEntropy, BinaryCrossEntropy))  # the names checked above
+    if not issubclass(weighted, (CrossEntropy, BinaryCrossEntropy)):
+        raise ValueError(f"{name} takes no class weights: they are for classification losses")
     return weighted(weight)

@@ -69,11 +69,7 @@ def slot_dicts(slots: list[ParamSlot]) -> list[dict]:
 def summarize(layers: list[Layer]) -> list[tuple[str, tuple[int, ...], int]]:
     """One row per built layer, allocated or not: ``(description, output shape, parameter
     count)``."""
-    rows = []
-    for layer in layers:
-        assert layer.output_shape is not None  # built
-        rows.append((repr(layer), layer.output_shape, layer.n_params))
-    return rows
+    return [(repr(layer), layer.output_shape, layer.n_params) for layer in layers]
 
 
 class Network:
@@ -240,10 +236,7 @@ class Network:
         n, last = x.shape[0], len(self.layers) - 1
         out = np.empty((n,) + self.output_shape, dtype=self.dtype)
         chunk = max(1, min(int(batch_size), n))  # 1 for no rows: the scratch stays tiny
-        shapes = []
-        for layer in self.layers:
-            assert layer.output_shape is not None  # built in __init__
-            shapes.append(layer.output_shape)
+        shapes = [layer.output_shape for layer in self.layers]
         width = max((math.prod(shape) for shape in shapes[:last]), default=0)
         # a layer reads one scratch buffer and writes the other
         scratch = np.empty((2, chunk * width), dtype=self.dtype)

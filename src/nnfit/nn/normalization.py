@@ -29,9 +29,9 @@ class _ScaleShift(Layer):
     label = "?"
 
     @property
-    def width(self) -> int | None:
-        """The size of the last axis, once built."""
-        return None if self.input_shape is None else self.input_shape[-1]
+    def width(self) -> int:
+        """The size of the last axis (0 until built)."""
+        return self.input_shape[-1] if self.input_shape else 0
 
     def param_shapes(self):
         return {"gamma": ((self.width,), False), "beta": ((self.width,), False)}
@@ -54,7 +54,7 @@ class _ScaleShift(Layer):
         self._sum_rows(dy2, self.grads["beta"])
 
     def __repr__(self) -> str:
-        return f"{self.label}({'?' if self.width is None else self.width})"
+        return f"{self.label}({self.width or '?'})"
 
 
 class BatchNorm(_ScaleShift):
@@ -103,7 +103,6 @@ class BatchNorm(_ScaleShift):
             y += shift
             return y
         c = self.width
-        assert c is not None  # built
         x2, y2 = x.reshape(-1, c), y.reshape(-1, c)
         m = x2.shape[0]
         mean, var = self._buffer("mean", (c,)), self._buffer("var", (c,))
@@ -139,7 +138,6 @@ class BatchNorm(_ScaleShift):
         """``dγ = Σ dy⊙x̂``, ``dβ = Σ dy``, ``dx = γ/σ · (dy − (dβ + x̂⊙dγ)/m)`` (sums over
         the batch)."""
         c = self.width
-        assert c is not None  # built
         dy2, xhat = dy.reshape(-1, c), self._xhat
         m = xhat.shape[0]
         dgamma, dbeta = self.grads["gamma"], self.grads["beta"]
@@ -164,7 +162,6 @@ class BatchNorm(_ScaleShift):
 
     def buffer_floats(self):
         """Training: ``y``, ``x̂``, the spread statistics and ``dx``."""
-        assert self.output_shape is not None  # built
         return 4 * math.prod(self.output_shape), 0, 0
 
 
@@ -191,7 +188,6 @@ class LayerNorm(_ScaleShift):
         # allocates working buffers on each call, a same-shape one does not.
         y = self._output(x.shape, training, out)
         d = self.width
-        assert d is not None  # built
         x2, y2 = x.reshape(-1, d), y.reshape(-1, d)
         rows = (x2.shape[0], 1)
         buf = self._scratch(training)
@@ -220,7 +216,6 @@ class LayerNorm(_ScaleShift):
         Broadcast operands go through a full-size buffer first, as in ``forward``.
         """
         d = self.width
-        assert d is not None  # built
         dy2, xhat = dy.reshape(-1, d), self._xhat
         tmp = self._buffer("tmp", xhat.shape)
         self._scale_shift_grads(dy2, xhat, tmp)
@@ -250,7 +245,6 @@ class LayerNorm(_ScaleShift):
     def buffer_floats(self):
         """Training: ``y``, ``x̂``, the spread statistics, ``dx`` and a scratch; an eval pass:
         ``x̂`` and the spread statistics."""
-        assert self.output_shape is not None  # built
         out = math.prod(self.output_shape)
         return 5 * out, 2 * out, 0
 

@@ -250,10 +250,17 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+def optimizer_class(name: str | Optimizer) -> type[Optimizer]:
+    """The optimizer class of a YAML name (or of an optimizer)."""
+    if isinstance(name, Optimizer):
+        return type(name)
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name]
+
+
 def make_optimizer(name: str | Optimizer, **options) -> Optimizer:
     """An (unbound) optimizer by its YAML name, e.g. ``make_optimizer("adam", lr=1e-3)``."""
     if isinstance(name, Optimizer):
         return name
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name](**options)
+    return optimizer_class(name)(**options)

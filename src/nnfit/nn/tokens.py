@@ -36,11 +36,10 @@ class Tokens(Layer):
     def __init__(self, dim: int, cls: bool = False):
         super().__init__()
         self.dim, self.cls = positive_int(dim, "tokens dim"), bool(cls)
-        self.n_features: int | None = None
+        self.n_features = 0  # set by build
 
     def build(self, input_shape, dtype):
         super().build(input_shape, dtype)
-        assert self.input_shape is not None  # set by Layer.build
         if len(self.input_shape) != 1:
             raise ValueError(f"tokens takes rows of features (n_features,), got {self.input_shape}")
         self.n_features = self.input_shape[0]
@@ -48,7 +47,6 @@ class Tokens(Layer):
         return self.output_shape
 
     def param_shapes(self):
-        assert self.n_features is not None  # built
         per_feature = (self.n_features, self.dim)
         shapes: dict[str, tuple[tuple[int, ...], bool]] = {"W": (per_feature, True),
                                                            "b": (per_feature, False)}
@@ -68,7 +66,6 @@ class Tokens(Layer):
         (up to 8192 elements per operand) on every call; batched matmuls and
         ``copyto`` do not, so the tokenizer is written with those only.
         """
-        assert self.n_features is not None and self.output_shape is not None  # built
         n, f, d = x.shape[0], self.n_features, self.dim
         y = self._output((n,) + self.output_shape, training, out)
         if training:
@@ -93,7 +90,6 @@ class Tokens(Layer):
         Products by batched matmul into one reused ``(batch, n_features, 1, dim)``
         buffer, reductions with ``out=``: nothing is allocated per step.
         """
-        assert self.n_features is not None  # built
         n, f, d = self._x.shape[0], self.n_features, self.dim
         dtokens = dy[:, self.cls:, None, :]  # (batch, f, 1, dim)
         prod = self._buffer("prod", (n, f, 1, d))
@@ -114,18 +110,16 @@ class Tokens(Layer):
     def buffer_floats(self):
         """Training: ``y``, ``backward``'s products, ``[x, 1]`` (two per feature) and ``dx``;
         an eval pass makes ``[x, 1]``."""
-        assert self.input_shape is not None and self.output_shape is not None  # built
         out, inputs = math.prod(self.output_shape), math.prod(self.input_shape)
         return 2 * out + 3 * inputs, 2 * inputs, 0
 
     def macs_per_row(self):
         """``x_j·W_j`` for each feature (the bias folded into the same product is not counted)."""
-        assert self.n_features is not None  # built
         return self.n_features * self.dim
 
     def __repr__(self) -> str:
         cls = ", cls" if self.cls else ""
-        if self.n_features is None:
+        if not self.n_features:
             return f"Tokens(? → ?×{self.dim}{cls})"
         return f"Tokens({self.n_features} → {self.n_features + self.cls}×{self.dim}{cls})"
 
@@ -157,7 +151,6 @@ class Pool(Layer):
 
     def build(self, input_shape, dtype):
         super().build(input_shape, dtype)
-        assert self.input_shape is not None  # set by Layer.build
         if len(self.input_shape) != 2:
             raise ValueError(f"pool takes tokens (tokens, dim), got {self.input_shape}")
         if self.mode is None:
@@ -167,7 +160,6 @@ class Pool(Layer):
         return self.output_shape
 
     def forward(self, x, training=False, out=None):
-        assert self.output_shape is not None  # built
         y = self._output((x.shape[0],) + self.output_shape, training, out)
         if self.mode == "cls":
             np.copyto(y, x[:, 0])
@@ -197,7 +189,6 @@ class Pool(Layer):
 
     def buffer_floats(self):
         """Training: ``y`` and ``dx``."""
-        assert self.input_shape is not None and self.output_shape is not None  # built
         return math.prod(self.output_shape) + math.prod(self.input_shape), 0, 0
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn.build import plan_layers
-from ..nn.optimizers import OPTIMIZERS, Optimizer
+from ..nn.optimizers import optimizer_class
 
 
 def available_memory() -> int | None:
@@ -115,7 +115,7 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
     """
     layers = plan_layers(layer_specs, tuple(input_shape), dtype)
     itemsize = np.dtype(dtype).itemsize
-    vectors = _optimizer_class(optimizer).vectors
+    vectors = optimizer_class(optimizer).vectors
     n_rows, n_eval_rows = max(int(n_rows), 1), max(int(n_eval_rows), 0)
     batch = min(int(batch_size), n_rows)
     rows = batch + n_rows % batch  # the buffers of a full and of the last, partial batch
@@ -140,14 +140,6 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
                           optimizer=vectors * n_params * itemsize, activations=activations,
                           data=(n_rows + n_eval_rows) * n_in * itemsize, batch_size=batch,
                           n_params=n_params, layer_bytes=tuple(shares))
-
-
-def _optimizer_class(optimizer: str | Optimizer) -> type[Optimizer]:
-    if isinstance(optimizer, Optimizer):
-        return type(optimizer)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[optimizer]
 
 
 def format_bytes(n: float) -> str:
