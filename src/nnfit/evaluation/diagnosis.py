@@ -39,6 +39,7 @@ check with its numbers, and the checks that could not run and why.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -313,17 +314,23 @@ def needs_probe(e: Evidence) -> bool:
     return e.probe is None and diagnose(e).get("probe_wanted", False)
 
 
-PROBE_MODES = ("auto", "always", "never")  # --probe, --no-probe, neither
+def judge(e: Evidence, mode: str, train_probe: Callable[[], dict | None]) -> tuple[dict, bool]:
+    """The verdict on ``e``, the capacity probe trained first where it is wanted; and whether
+    it ran (train, ``--cv`` and any caller share this one decision).
 
-
-def probe_decision(e: Evidence, mode: str) -> tuple[bool, str | None]:
-    """Whether to train the capacity probe, and otherwise why not (None: nothing to say).
-
-    ``always`` trains it unless the run diverged; ``auto`` when :func:`needs_probe`;
-    ``never`` skips it, which the verdict then names as ``--no-probe``.
+    ``mode``: ``auto`` trains it when the cheaper evidence leaves rigid-vs-data-limited open
+    (rule 6), ``always`` unless the run diverged, ``never`` not (the verdict then names
+    ``--no-probe``). ``train_probe()`` trains it and gives its numbers, or None when the
+    wider network would not fit in the memory available.
     """
     if mode == "never":
-        return False, "--no-probe"
-    if mode == "always":
-        return e.stop_reason != "diverged", None
-    return needs_probe(e), None
+        e.probe_skipped = "--no-probe"
+    verdict = diagnose(e)
+    wanted = (e.stop_reason != "diverged" if mode == "always"
+              else mode == "auto" and verdict.get("probe_wanted", False))
+    if not wanted:
+        return verdict, False
+    e.probe = train_probe()
+    if e.probe is None:
+        e.probe_skipped = "the wider network would not fit in memory"
+    return diagnose(e), e.probe is not None

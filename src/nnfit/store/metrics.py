@@ -96,8 +96,6 @@ class DataSource(Loose):
 class MetricsRecord(Loose):
     """The whole of ``metrics.json``, in its key order; the optional sections only when set."""
 
-    model_config = ConfigDict(extra="allow", validate_assignment=True)
-
     task: str
     loss: str
     splits: Annotated[dict[str, Scores], Field(min_length=1)]

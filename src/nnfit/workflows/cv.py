@@ -52,7 +52,7 @@ from ..data.dataset import Dataset, default_split, read_dataset
 from ..data.seeds import FOLD_STREAM, stream
 from ..data.split import kfold_indices
 from ..errors import FAILED, NnfitError
-from ..evaluation.diagnosis import diagnose, probe_decision
+from ..evaluation.diagnosis import judge
 from ..evaluation.pooling import median_epoch, pooled_evidence
 from ..evaluation.scoring import mean_std, row_losses, score_splits
 from ..evaluation.task import HEADLINE_METRIC as METRIC
@@ -64,7 +64,7 @@ from ..runtime.signals import ctrl_c_stops
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
 from ..store.csv_file import write_csv
-from ..store.metrics import MetricsRecord, write_metrics
+from ..store.metrics import MetricsRecord
 from ..store.run_dir import make_run_dir
 from .ensemble import ensemble_section, fit_ensemble
 from .fit import FitResult, fit, make_stopper
@@ -233,10 +233,13 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         started = time.perf_counter()
         results = _run_folds(cv, run_dir, n_jobs, cluster, on_fold)
     diagnosis, probe_fold = _diagnose(results, cv.jobs[0], probe)
-    metrics, result = _final_model(cv, run_dir, results, diagnosis, console, n_jobs)
-    metrics.cv = _section(cv, results, probe_fold, None if scheduler else n_jobs, scheduler,
-                          round(time.perf_counter() - started, 3))
-    write_metrics(run_dir, metrics)
+    epochs = max(1, median_epoch([f.scored_epoch for f in results]))
+
+    def section() -> dict:  # asked for once the final model is trained: its seconds count
+        return _section(cv, results, probe_fold, epochs, None if scheduler else n_jobs,
+                        scheduler, round(time.perf_counter() - started, 3))
+
+    metrics, result = _final_model(cv, run_dir, diagnosis, epochs, section, console, n_jobs)
     threads = f"BLAS threads: 1 per fold; final model {result.threads} ({result.threads_reason})"
     code = exit_code(result) or (FAILED if metrics.diagnosis.verdict == "diverged" else 0)
     return RunOutcome(metrics, run_dir,
@@ -291,37 +294,37 @@ def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold
     return [folds[i] for i in range(k)]
 
 
-def _final_model(cv: CrossValidation, run_dir: Path, results: list[FoldResult], diagnosis: dict,
+def _final_model(cv: CrossValidation, run_dir: Path, diagnosis: dict, epochs: int, section,
                  console, n_jobs: int) -> tuple[MetricsRecord, FitResult]:
-    """Train the final model on all non-test rows for the folds' median epochs; save it."""
-    epochs = max(1, median_epoch([f.scored_epoch for f in results]))
+    """Train the final model on all non-test rows for ``epochs`` (the folds' median); save it
+    with the pooled ``diagnosis`` and the ``section()`` of metrics.json."""
     config = final_config(cv.config, epochs)
     final = replace(cv.final, config=config)
     stopper = make_stopper(config.training, has_val=False)
     stop = threading.Event()
     console.print(f"final model: all {cv.non_test.size} non-test rows, {epochs} epochs",
                   style="dim", markup=False)
-    members = None
+    ensemble = None
     k = len(cv.jobs)
     with ctrl_c_stops(stop):
         if config.training.ensemble > 1:  # the folds judged one network; the model is K
             console.print(f"final model: an ensemble of {config.training.ensemble} seeds",
                           style="dim", markup=False)
             result, members = fit_ensemble(final, config, n_jobs=n_jobs)
+            ensemble = ensemble_section(members, METRIC[final.task.kind], n_jobs, None)
         else:
             result = fit(final, config, stopper=stopper, stop=stop,
                          observers=[TrainingView(console, epochs, stopper)])
         scores = replace(score(final, result, config, probe="never"), diagnosis=diagnosis)
         metrics = save(run_dir, final, result, scores, name=f"{cv.name} (--cv {k})",
                        config=config, overrides=cv.overrides,
-                       config_header=cv_header(k, cv.non_test.size, epochs, cv.config))
-        if members is not None:
-            metrics.ensemble = ensemble_section(members, METRIC[final.task.kind], n_jobs, None)
+                       config_header=cv_header(k, cv.non_test.size, epochs, cv.config),
+                       ensemble=ensemble, cv=section())
     return metrics, result
 
 
-def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | None, jobs: int | None,
-             scheduler: str | None, seconds: float) -> dict:
+def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | None,
+             final_epochs: int, jobs: int | None, scheduler: str | None, seconds: float) -> dict:
     """``metrics.json``'s ``cv`` section: the folds, their mean and std, the final training."""
     metric = METRIC[cv.final.task.kind]
     records = [f.record for f in results]
@@ -334,7 +337,7 @@ def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | N
         "stratified": cv.final.task.kind == "classification",
         "split_seed": cv.final.split_seed, "jobs": jobs, "scheduler": scheduler,
         "seconds": seconds, "folds": records, "mean": mean, "std": std,
-        "final_epochs": max(1, median_epoch([f.scored_epoch for f in results])),
+        "final_epochs": final_epochs,
         "probe_fold": probe_fold,
         "fold_training": {"epochs": cv.config.training.epochs,
                           "early_stopping": es and es.model_dump()},
@@ -344,16 +347,13 @@ def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | N
 def _diagnose(folds: list[FoldResult], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
     evidence = pooled_evidence(folds)
-    wanted, evidence.probe_skipped = probe_decision(evidence, probe)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if wanted:
-            with blas_threads(1):  # as in the folds' workers: the same numbers for any --jobs
-                evidence.probe = capacity_probe(first.prepared, first.config,
-                                                _probe_basis(first, folds[0]))
-        diagnosis = diagnose(evidence)
+    # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
+        diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(
+            first.prepared, first.config, _probe_basis(first, folds[0])))
     return {**diagnosis, "pooled_folds": len(folds),
             "pooled_curve": f"the mean of the folds' last {evidence.epochs_run} epochs (curves "
-                            f"aligned at their ends)"}, first.fold if wanted else None
+                            f"aligned at their ends)"}, first.fold if probed else None
 
 
 def _probe_basis(job: FoldJob, fold: FoldResult) -> FitResult:

@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from ..errors import FAILED
-from ..evaluation.diagnosis import Check, Evidence, Kind, diagnose, probe_decision
+from ..evaluation.diagnosis import Check, Evidence, Kind, judge
 from ..evaluation.scoring import Scored, row_losses, score_splits
 from ..evaluation.task import Classification
 from ..report.console import diverged_message
@@ -29,7 +29,7 @@ from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
 from ..store.csv_file import confusion_csv
 from ..store.history import write_history
-from ..store.metrics import MetricsRecord, write_metrics
+from ..store.metrics import EnsembleRecords, MetricsRecord, write_metrics
 from ..store.model_file import save_model
 from .fit import FitResult
 from .prepared import Prepared
@@ -61,13 +61,9 @@ def score(prepared: Prepared, result: FitResult, config: Config | None = None,
     with blas_threads(result.threads):  # the run's thread count, for scoring as for training
         scored = score_splits(result.network, task, ds, census=True)
         evidence = evidence_of(prepared, result, scored)
-        wanted, evidence.probe_skipped = probe_decision(evidence, probe)
         with np.errstate(over="ignore", invalid="ignore"):
-            if wanted:
-                evidence.probe = capacity_probe(prepared, config or prepared.config, result)
-                if evidence.probe is None:
-                    evidence.probe_skipped = "the wider network would not fit in memory"
-            diagnosis = diagnose(evidence)
+            diagnosis, _ = judge(evidence, probe, lambda: capacity_probe(
+                prepared, config or prepared.config, result))
     held_out = next(name for name in ("test", "val", "train") if name in scored.outputs)
     matrix = task.confusion(scored.outputs[held_out], ds.y[held_out])
     return Scores(scored.splits, scored.baseline, diagnosis, scored.dead,
@@ -94,8 +90,11 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
     return evidence
 
 
-def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> MetricsRecord:
-    """The content of ``metrics.json`` (``nnfit.store.metrics``)."""
+def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
+                   ensemble: EnsembleRecords | None = None, cv: dict | None = None
+                   ) -> MetricsRecord:
+    """The content of ``metrics.json`` (``nnfit.store.metrics``); ``ensemble`` and ``cv``: the
+    sections of a seed ensemble and of ``train --cv``."""
     task = prepared.task
     weight_by_class = task.weight_by_class if isinstance(task, Classification) else None
     return MetricsRecord.model_validate({
@@ -109,12 +108,13 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores) -> Met
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
         **({"class_weight": weight_by_class} if task.class_weight else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
+        **({"ensemble": ensemble} if ensemble is not None else {}),
+        **({"cv": cv} if cv is not None else {}),
     })
 
 
 def resolved_config(prepared: Prepared, config=None, overrides: Sequence[str] = ()) -> str:
     """``config.yaml`` of a run: every default filled in, what ``auto`` chose, the overrides noted."""
-
     config = config or prepared.config
     resolved = config.model_dump(mode="json")
     if resolved.get("sweep") is None:
@@ -139,16 +139,17 @@ def curves_title(name: str, result: FitResult, scores: Scores) -> str:
 
 def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
          config=None, overrides: Sequence[str] = (), history_written: bool = False,
-         config_written: bool = False, config_header: str = "") -> MetricsRecord:
+         config_written: bool = False, config_header: str = "",
+         ensemble: EnsembleRecords | None = None, cv: dict | None = None) -> MetricsRecord:
     """Write the run directory; return its ``metrics.json`` record.
 
     ``history_written`` / ``config_written``: the caller already wrote that file (a
-    live run writes both before training); ``config_header`` goes above the config.
+    live run writes both before training); ``config_header`` goes above the config;
+    ``ensemble`` and ``cv``: metrics.json's sections of those runs.
 
     The model and metrics are written before the plot, so a plotting failure
     cannot cost the model.
     """
-
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not config_written:
@@ -156,7 +157,7 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
                      config_header + resolved_config(prepared, config, overrides))
     save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name,
                prepared.task.class_weight)
-    metrics = metrics_record(prepared, result, scores)
+    metrics = metrics_record(prepared, result, scores, ensemble=ensemble, cv=cv)
     write_metrics(run_dir, metrics)
     if not history_written:
         write_history(run_dir / "history.csv", result.history, result.epochs)

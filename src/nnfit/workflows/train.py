@@ -21,7 +21,6 @@ from ..runtime.executor import default_jobs
 from ..runtime.signals import ctrl_c_stops
 from ..store.atomic import write_atomic
 from ..store.history import HistoryWriter
-from ..store.metrics import write_metrics
 from ..store.run_dir import make_run_dir
 from .ensemble import ensemble_section, fit_ensemble
 from .fit import fit, make_stopper
@@ -100,9 +99,8 @@ def _train_ensemble(prepared: Prepared, run_dir: Path, name: str, overrides: Seq
     scores = score(prepared, result, config, probe)
     metrics = save(run_dir, prepared, result, scores, config=config, overrides=overrides,
                    name=f"{name} (ensemble of {t.ensemble}; curves of seed {t.seed})",
-                   config_written=True)
-    metrics.ensemble = ensemble_section(members, metric, None if scheduler else n_jobs, scheduler)
-    write_metrics(run_dir, metrics)
+                   config_written=True, ensemble=ensemble_section(
+                       members, metric, None if scheduler else n_jobs, scheduler))
     return RunOutcome(metrics, run_dir,
                       [*stop_messages(result, t.lr), "BLAS threads: 1 per member; the curves and "
                        f"verdict's epochs are the first member's (seed {t.seed})"],
