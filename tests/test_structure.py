@@ -1,5 +1,5 @@
 """The house's rules, checked on the source: imports point one way and never in a circle,
-functions stay short, modules stay small (STYLE.md §1)."""
+functions stay short, modules stay small (docs/architecture.md)."""
 
 import ast
 from collections import defaultdict

@@ -1,4 +1,4 @@
-"""nnfit.model_file and run_files: the pieces behind loading untrusted model files.
+"""nnfit.store.model_file and store.safe_read: the pieces behind loading untrusted model files.
 (End to end, every tampering through eval/predict/show: tests/cli/test_model_tampering.py.)"""
 
 import io

@@ -16,6 +16,8 @@ CONFIG_OR_DATA = typer.Argument(
     ..., show_default=False, metavar="CONFIG",
     help="YAML file: data, model and training sections. Or the CSV, with --target and no DATA: "
          "train the starter config that nnfit init writes.")
+RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
+                         metavar="RUN_DIR")
 OPTIONAL_DATA = typer.Argument(None, help="CSV file with a header row.", show_default=False,
                                metavar="DATA")
 TARGET = typer.Option([], "--target", metavar="COLUMN", show_default=False,
@@ -23,8 +25,6 @@ TARGET = typer.Option([], "--target", metavar="COLUMN", show_default=False,
 SET = typer.Option([], "--set", metavar="PATH=VALUE", show_default=False,
                    help="Override a config value, e.g. --set training.lr=3e-4 or "
                         "--set model.layers[1].units=64 (repeatable; values read as YAML).")
-
-
 SEED = typer.Option(None, help="Shorthand for --set training.seed=N.")
 EPOCHS = typer.Option(None, help="Shorthand for --set training.epochs=N.")
 LR = typer.Option(None, help="Shorthand for --set training.lr=X.")
@@ -79,7 +79,3 @@ def overrides(sets: list[str], **shorthands) -> list[str]:
     """``--set`` values plus the ``--lr/--epochs/--seed/--threads`` shorthands, in that order."""
     return [*sets, *(f"training.{key}={value}" for key, value in shorthands.items()
                      if value is not None)]
-
-
-RUN_DIR = typer.Argument(..., help="A run directory written by 'nnfit train'.", show_default=False,
-                         metavar="RUN_DIR")

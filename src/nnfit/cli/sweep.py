@@ -66,9 +66,7 @@ def sweep(
     finally:
         view.close()
     _report(result, messages, as_json)
-    record = result.record
-    finish(result.run_dir, {k: record[k] for k in ("rows", "chosen", "keys")}
-           if as_json else None, result.exit_code)
+    finish(result.run_dir, result.json() if as_json else None, result.exit_code)
 
 
 def _rates(lr: list[float], lr_range: str | None, lr_find: bool) -> list[float]:

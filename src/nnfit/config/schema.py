@@ -1,4 +1,4 @@
-"""The YAML config: pydantic models, loading, and one-line error messages.
+"""The YAML config's pydantic models (loading: ``config.load``; its messages: ``config.messages``).
 
 The names users may write (activations, losses, optimizers, layer types) are
 built from the engine's own tables, so the config and the engine cannot drift;

@@ -261,7 +261,6 @@ def default_split(dataset: Dataset) -> dict[str, np.ndarray]:
 def check_finite_splits(splits, prep, frame, source: str) -> None:
     """NnfitError when a split's inputs or targets are not all finite: an inf in the CSV
     (``inf``, or a number too large for float64), named by column and line."""
-
     for name, X in splits.X.items():
         for array, columns in ((X, prep.input_names), (splits.y[name], prep.targets)):
             if all_finite(array):

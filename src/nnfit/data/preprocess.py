@@ -259,7 +259,6 @@ class Preprocessor:
         ``with_targets=False`` for ``predict``, whose target column, if present, may
         be empty on purpose.
         """
-
         targets = [t for t in self.targets if t in frame.columns] if with_targets else []
         if self.missing == "error":
             message = empty_cells_message(frame, self.features + targets, source,

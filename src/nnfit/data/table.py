@@ -106,7 +106,6 @@ def _read_csv(path: Path, delimiter: str, encoding: str, na_values: list[str],
 
 def _wider_row(path: Path, encoding: str, delimiter: str) -> str:
     """The message for a CSV with a data row wider than its header, naming the first one."""
-
     with open(path, encoding=encoding, newline="") as fh:
         rows = csv.reader(fh, delimiter=delimiter)
         width = len(next(rows, []))
@@ -122,7 +121,6 @@ def sniff_delimiter(path: str | Path, encoding: str = "utf-8") -> str:
 
     Raises UnicodeDecodeError when those bytes do not decode (``read_table`` words it).
     """
-
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
     text = codecs.getincrementaldecoder(encoding)().decode(head, final=False).lstrip("\ufeff")
@@ -168,7 +166,6 @@ def _check_single_column(header: str, delimiter: str, path: Path) -> None:
 
 def _duplicated_header(path: Path, encoding: str, delimiter: str) -> list[str]:
     """Names that appear twice in the header row (pandas renames the second ``a`` to ``a.1``)."""
-
     with open(path, encoding=encoding, newline="") as fh:
         names = [name.strip() for name in next(csv.reader(fh, delimiter=delimiter), [])]
     names[:1] = [names[0].lstrip("\ufeff")] if names else []

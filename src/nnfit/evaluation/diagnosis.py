@@ -1,4 +1,4 @@
-"""The fit verdict — from the whole learning curve, judged against the noise — and dead ReLUs.
+"""The fit verdict — from the whole learning curve, judged against the noise.
 
 Every loss here is per row; ``B`` is the loss of the baseline that ignores its
 inputs (class priors, or the training mean) on the same rows; ``se`` is a

@@ -141,7 +141,6 @@ class Classification(Task):
         """The metrics of ``proba`` ``(n, n_classes)``; ``true`` may hold labels past the
         known classes (never predicted), and ``known`` marks the rows whose class the model
         has (the probability metrics read those only)."""
-
         result: dict[str, float | None] = dict(classification_metrics(true, self._choose(proba)))
         if len(self.classes) == 2:
             result.update(binary_metrics(true, proba) if known is None
@@ -157,7 +156,6 @@ class Classification(Task):
         ``balanced_accuracy``); ``loss``, ``roc_auc``, ``log_loss``, ``per_class`` and
         the matrix cover the known rows (``unseen_rows``: how many not).
         """
-
         y = np.asarray(y, dtype=np.intp).reshape(-1)
         proba = self.probabilities(logits)
         known, pred = y >= 0, self._choose(proba)  # one decision for every report below
@@ -289,7 +287,6 @@ def resolve_class_weight(spec, classes: list[str] | None, y_train: np.ndarray | 
 def check_class_weight(weights, classes: list[str] | None) -> list[float]:
     """A saved ``class_weight`` (read from a model file) checked: one positive finite
     number per class. Raises ValueError saying what is wrong (the key left to the caller)."""
-
     if classes is None:
         raise ValueError("given for a model without classes")
     if not isinstance(weights, list) or len(weights) != len(classes):

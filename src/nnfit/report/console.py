@@ -1,4 +1,4 @@
-"""The console: a live training view (an observer) and the tables printed after a run.
+"""The console: a live training view (an observer), the notes and the run's outcome lines.
 
 Progress goes to stderr. On a terminal it is a rich progress bar with ETA and
 the current losses; elsewhere (a pipe, a log file, CI) it is one plain line
@@ -28,7 +28,6 @@ from ..training.observers import Observer
 
 def escape(text) -> str:
     """Text from the data (column, class and file names) with rich markup made literal."""
-
     return rich_escape(str(text))
 
 
@@ -145,6 +144,11 @@ def diverged_message(epoch: int) -> str:
     return f"diverged at epoch {epoch}: the loss became NaN/inf — lower the learning rate"
 
 
+def kept_weights(best_epoch: int) -> str:
+    """Which weights a run that stopped early kept (0: no epoch improved on the start)."""
+    return f"kept the weights of epoch {best_epoch}" if best_epoch else "kept the initial weights"
+
+
 def print_outcome(console, metrics: dict) -> None:
     """One line: the verdict and its reason, or for a diverged run what happened instead.
 
@@ -152,8 +156,7 @@ def print_outcome(console, metrics: dict) -> None:
     :func:`print_report` prints it, and ``--quiet`` runs print it alone.
     """
     if metrics.get("stop_reason") == "diverged":
-        best = metrics.get("best_epoch", 0)
-        kept = f"kept the weights of epoch {best}" if best else "kept the initial weights"
+        kept = kept_weights(metrics.get("best_epoch", 0))
         console.print(f"[bold red]{diverged_message(metrics['epochs_run'])}[/]; {kept}",
                       soft_wrap=True)
         return

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from ..evaluation.diagnosis import Check
 from ..evaluation.task import HEADLINE_METRIC as METRIC
-from ..training.range_test import DIVERGE, WARMUP
+from ..training.range_test import DIVERGE, warmup_steps
 from .console import escape, fmt, header, print_outcome
 from .plots.lr import text_plot
 
@@ -93,7 +93,7 @@ def print_evaluation(console, result: dict, source: str, confusion_path=None) ->
     most-confused pairs instead, and ``confusion_path`` (where the caller wrote
     :func:`~nnfit.store.csv_file.confusion_csv`), if given, is named for the full matrix.
     """
-    skip = {"n_rows", "warnings", "classes", "per_class", "confusion_matrix"}
+    skip = {"n_rows", "classes", "per_class", "confusion_matrix"}
     table = Table(title=f"{escape(source)} · {result['n_rows']} rows", title_justify="left")
     names = [k for k in result if k not in skip]
     for name in names:
@@ -244,7 +244,7 @@ def results_table(rows: list[dict], title: str = "runs, best val loss first"):
     if not rows:
         return table
     swept = [k for k in rows[0] if "." in k]
-    metric = next(k for k in ("accuracy", "r2") if k in rows[0])
+    metric = next(k for k in METRIC.values() if k in rows[0])
     columns = [("run", "run"), *((k, k.split(".")[-1]) for k in swept), ("val_loss", "val loss"),
                ("test_loss", "test loss"), (metric, metric), ("epochs", "epochs"),
                ("seconds", "s")]
@@ -322,7 +322,7 @@ def member_line(record: dict, done: int, k: int, metric: str) -> str:
 def print_lr_find(console, result, width: int = 60, height: int = 10) -> None:
     """The text plot of smoothed loss against log rate, how the run ended, the suggestion."""
     for line in text_plot(result.lrs, result.smoothed, result.index, width, height,
-                          skip=int(WARMUP * result.steps)):
+                          skip=warmup_steps(result.steps)):
         console.print(line, markup=False, highlight=False)
     console.print(lr_stop_message(result), style="dim", markup=False)
     if result.suggested is None:

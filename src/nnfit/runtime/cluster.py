@@ -39,8 +39,6 @@ and is imported only here, only when a scheduler is given.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import math
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -227,4 +225,7 @@ def run_on_cluster(run_one: Callable, fn: Callable, jobs: Sequence, shared: Any,
 def _cancelled() -> tuple[type[BaseException], ...]:
     """What ``future.result()`` raises for a task the cluster cancelled (distributed's
     ``FutureCancelledError`` subclasses the first)."""
+    import asyncio  # local: only a Dask run asks
+    import concurrent.futures
+
     return concurrent.futures.CancelledError, asyncio.CancelledError

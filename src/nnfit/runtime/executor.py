@@ -191,7 +191,6 @@ def _pool(fn, jobs, indices, shared, n_jobs, collect) -> list[int]:
 def _close(outputs):
     """Close joblib's generator without its warning that cancelled tasks went unused:
     after Ctrl-C that is the point, and the user sees "interrupted" instead."""
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         outputs.close()

@@ -5,19 +5,19 @@
 problem is one line naming the file and the key (exit code 2):
 
 1. the files: regular files of the run directory, not symbolic links; ``model.json`` at
-   most 50 MB, strict JSON (:mod:`nnfit.run_files`);
+   most 50 MB, strict JSON (:mod:`nnfit.store.safe_read`);
 2. ``format_version``: a newer one says which nnfit wrote it;
 3. the schema (:class:`ModelFile`, pydantic, strict: ``"3"`` is not 3, ``true`` is not 1):
    types, ranges, finite numbers, unique names. The layer list is validated by the
-   config's own layer models (``nnfit.config.LAYER_MODELS``), so a bad layer reads as it
+   config's own layer models (``nnfit.config.schema.LAYER_MODELS``), so a bad layer reads as it
    would in a config;
 4. consistency (:func:`check_consistency`): the preprocessing's columns and statistics
    agree with each other, the loss suits the task, class weights suit the classes, the
    network's input width is the preprocessing's and its output width the task's;
 5. sizes (:func:`plan`): the parameter and state layouts are computed from the layers
    without allocating anything and must equal ``layout``, ``state_layout`` and
-   ``n_params``; loading must fit in the memory available (:mod:`nnfit.resources`);
-6. ``model.npz`` (:mod:`nnfit.model_npz`): exactly the members ``params`` and ``state``,
+   ``n_params``; loading must fit in the memory available (:mod:`nnfit.runtime.memory`);
+6. ``model.npz`` (:mod:`nnfit.store.npz`): exactly the members ``params`` and ``state``,
    whose ``.npy`` headers are read from the zip and checked (dtype, shape, byte count, no
    object arrays: nothing is ever unpickled) before their data; then the data must be
    finite and pass the zip's CRC check.
@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from .. import __version__
 from ..config.messages import format_errors
 from ..data.preprocess import Preprocessor
-from ..errors import NnfitError, shorten
+from ..errors import NnfitError, shorten, shown
 from ..nn.build import build_network
 from ..nn.ensemble import Ensemble
 from ..nn.losses import make_loss
@@ -94,7 +94,7 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
 def load_model(run_dir: str | Path):
     """``(network, preprocessor, meta)`` from a run directory.
 
-    The files are untrusted input: :func:`nnfit.model_file.read_model` checks all of
+    The files are untrusted input: :func:`read_model` checks all of
     model.json and model.npz against one schema before anything is built, so every
     problem is one NnfitError line (exit 2). ``meta`` is model.json as parsed.
     """
@@ -193,7 +193,7 @@ def _check_format_version(meta: Any, path: Path) -> None:
     version = meta.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int):
         got = "missing" if "format_version" not in meta \
-            else f"not an integer ({shorten(repr(version), 40)})"
+            else f"not an integer ({shown(version, 39)})"
         raise NnfitError(f"{path}: format_version is {got}; is this a model.json written by "
                          f"'nnfit train'?")
     if version > FORMAT_VERSION:

@@ -165,7 +165,6 @@ def layouts(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Lay
     Raises :class:`nnfit.nn.build.LayerError` naming the layer that does not fit (or
     OverflowError for an absurd option).
     """
-
     built = plan_layers(layers, tuple(input_shape), dtype)
     params, states = slot_layouts(built)
     output_shape = built[-1].output_shape

@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import NnfitError, shorten
+from ..errors import NnfitError, shorten, shown
 
 MAX_JSON_BYTES = 50 * 2**20  # 1000 quantiles for each of 2000 columns make a ~40 MB model.json
 
@@ -114,5 +114,5 @@ def _unique_keys(pairs: list) -> dict:
             if twice in seen:
                 break
             seen.add(twice)
-        raise ValueError(f"the key {shorten(repr(twice), 80)} is given twice in one object")
+        raise ValueError(f"the key {shown(twice, 79)} is given twice in one object")
     return result

@@ -16,6 +16,11 @@ DIVERGE = 4.0  # stop once the smoothed loss exceeds this many times its minimum
 WARMUP = 0.1  # the share of steps the stop rule and the suggestion leave out at the start
 
 
+def warmup_steps(steps: int) -> int:
+    """How many of ``steps`` the stop rule, the suggestion and the plots leave out at the start."""
+    return int(WARMUP * steps)
+
+
 def schedule(start: float, end: float, steps: int) -> np.ndarray:
     """``(steps,)`` rates growing exponentially from ``start`` to ``end`` (both included)."""
     return start * (end / start) ** (np.arange(steps) / (steps - 1))

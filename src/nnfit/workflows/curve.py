@@ -17,7 +17,7 @@ The verdict on the curves' shape is :mod:`nnfit.evaluation.size_curve`'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -191,9 +191,8 @@ def _run_points(prepared: Prepared, jobs: list[CurveJob], run_dir: Path, n_jobs:
     finished: dict[int, dict] = {}
     failed: list[dict] = []
 
-    def write(runs: Iterable[dict]) -> None:
-        ordered = sorted(runs, key=lambda r: (r["size"], r["repeat"]))
-        write_csv(run_dir / "curve.csv", COLUMNS, ordered)
+    def ordered() -> list[dict]:
+        return sorted(finished.values(), key=lambda r: (r["size"], r["repeat"]))
 
     def arrived(index, result):
         job = jobs[index]
@@ -202,18 +201,18 @@ def _run_points(prepared: Prepared, jobs: list[CurveJob], run_dir: Path, n_jobs:
                            "error": result.message})
         else:
             finished[index] = result
-            write(finished.values())
+            write_csv(run_dir / "curve.csv", COLUMNS, ordered())
         if on_run is not None:
             on_run(result if not isinstance(result, JobFailed) else failed[-1],
                    len(finished) + len(failed), len(jobs))
 
-    write([])
+    write_csv(run_dir / "curve.csv", COLUMNS, [])
     try:
         run_jobs(curve_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=cluster,
                  shared=prepared)
     except Interrupted:
-        return sorted(finished.values(), key=lambda r: (r["size"], r["repeat"])), failed, True
-    return sorted(finished.values(), key=lambda r: (r["size"], r["repeat"])), failed, False
+        return ordered(), failed, True
+    return ordered(), failed, False
 
 
 def _record(prepared: Prepared, sizes: list[float], repeats: int, runs: list[dict],

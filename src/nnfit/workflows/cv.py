@@ -122,11 +122,6 @@ def fold_job(dataset: Dataset, job: FoldRows) -> FoldResult:
     with blas_threads(result.threads):
         scored = score_splits(result.network, task, ds, ("train", "val"))
     s, b = scored.splits, scored.baseline
-    rise = None
-    if result.val_best_outputs is not None and result.val_last_outputs is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            rise = (task.row_losses(result.val_last_outputs, ds.y["val"])
-                    - task.row_losses(result.val_best_outputs, ds.y["val"]))
     record = {"fold": job.fold, "train_rows": s["train"]["rows"], "val_rows": s["val"]["rows"],
               "train_loss": float(s["train"]["loss"]), "val_loss": float(s["val"]["loss"]),
               f"train_{metric}": float(s["train"][metric]),
@@ -140,7 +135,7 @@ def fold_job(dataset: Dataset, job: FoldRows) -> FoldResult:
     scored_epoch = result.best_epoch if result.restored else result.epochs_run
     return FoldResult(record, history, scored_epoch, result.patience,
                       row_losses(task, scored, ds, "train"), row_losses(task, scored, ds, "val"),
-                      rise)
+                      result.val_rise(task, ds.y["val"]))
 
 
 def fold_jobs(dataset: Dataset, k: int, config, config_source: str = "config"
@@ -202,7 +197,6 @@ class CrossValidation:
     final: Prepared  # all non-test rows for training, the test split for scoring
     name: str
     overrides: Sequence[str]
-    probe: str
 
 
 def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_jobs: int = 1,
@@ -225,7 +219,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         raise NnfitError(f"--cv must be a number of folds of at least 2 (got {k})")
     check_jobs(n_jobs)
     console = console or make_console(quiet=True)
-    cv = _set_up(config_path, csv_path, k, overrides, probe, config_text)
+    cv = _set_up(config_path, csv_path, k, overrides, config_text)
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address: no output
         _print_notes(cv, console, alerts)
         run_dir = make_run_dir(out, cv.name)
@@ -246,14 +240,13 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
                       [*stop_messages(result, cv.config.training.lr), threads], code)
 
 
-def _set_up(config_path, csv_path, k: int, overrides, probe: str, config_text) -> CrossValidation:
+def _set_up(config_path, csv_path, k: int, overrides, config_text) -> CrossValidation:
     config = load_config(config_path, overrides, config_text)
     dataset = read_dataset(config, csv_path)
     jobs, non_test, test = fold_jobs(dataset, k, config, str(config_path))
     final = prepare_split(dataset, {"train": non_test, "test": test},
                           final_config(config, config.training.epochs), str(config_path))
-    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides,
-                           probe)
+    return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides)
 
 
 def _print_notes(cv: CrossValidation, console, alerts) -> None:

@@ -48,8 +48,6 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
     curves are the ones plotted and diagnosed); ``seconds`` is the wall time of all.
     ``on_member(done, member)`` is called in this process as each member finishes.
     """
-
-
     k, seed = config.training.ensemble, config.training.seed
     members: dict[int, Member] = {}
 

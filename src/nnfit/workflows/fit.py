@@ -25,6 +25,7 @@ from .prepared import Prepared
 
 if TYPE_CHECKING:
     from ..config.schema import Config
+    from ..evaluation.task import Task
     from ..nn.ensemble import Ensemble
     from ..nn.network import Network
 
@@ -47,6 +48,15 @@ class FitResult:
     patience: int | None
     val_best_outputs: np.ndarray | None = None  # validation outputs at the best epoch
     val_last_outputs: np.ndarray | None = None  # and at the last one: the curve's paired evidence
+
+    def val_rise(self, task: Task, y_val: np.ndarray) -> np.ndarray | None:
+        """Per validation row, its loss at the last epoch minus at the best (None when the
+        run kept no validation outputs)."""
+        if self.val_best_outputs is None or self.val_last_outputs is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (task.row_losses(self.val_last_outputs, y_val)
+                    - task.row_losses(self.val_best_outputs, y_val))
 
 
 def refuse_ensemble(config, command: str):

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..config.labels import label_text
 from ..data.preprocess import Preprocessor
@@ -30,6 +29,8 @@ from ..store.metrics import read_metrics
 from ..store.model_file import load_model
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..nn.ensemble import Ensemble
     from ..nn.network import Network
 
@@ -128,6 +129,8 @@ def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = N
     regression: ``predicted_<target>`` per target, in the target's units. An
     ``id_column`` is copied through first.
     """
+    import pandas as pd  # local: eval and show never build a frame
+
     keep = (id_column,) if id_column else ()
     inputs = load_inputs(run_dir, csv_path, False, keep)
     columns = {id_column: inputs.frame[id_column].to_numpy()} if id_column else {}

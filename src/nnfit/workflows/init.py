@@ -116,7 +116,7 @@ class Facts:
     n_rows: int  # rows used (rows with an empty target dropped)
     n_train: int  # rows in the training split
     n_val: int  # rows in the validation split
-    val_default: float  # config.py's data.val_fraction
+    val_default: float  # config/schema.py's data.val_fraction
     features: list[str]
     n_inputs: int  # network inputs after one-hot encoding
     kind: str
@@ -146,13 +146,12 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
     ``data.missing``, ``data.val_fraction``, ``model.layers``) and, for the rest, the
     defaults of ``nnfit.config``'s models (``sweep`` left out).
     """
-
     unknown = sorted(set(reading) - set(READING_DEFAULTS))
     if unknown:
         raise TypeError(f"starter_config got unknown reading options: {', '.join(unknown)}")
     source = str(csv_path)
     data: dict[str, Any] = {"target": target, **reading}
-    default = _validated({"data": data}, source).data  # config.py's defaults around the target
+    default = _validated({"data": data}, source).data  # config/schema.py's defaults around the target
     frame = read_table(csv_path, default)
     n_read, delimiter = len(frame), frame.attrs["delimiter"]
     frame, features = select_columns(frame, default, source)  # an unknown target: did you mean
@@ -191,7 +190,6 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
 def _excluded(frame, features: list[str]) -> dict[str, str]:
     """``{column: why}`` for the features to leave out, in file order: entirely empty
     columns (``train`` refuses them) and columns that count the rows (an exported index)."""
-
     why = {c: "is entirely empty" for c in features if frame[c].isna().all()}
     for column, start in index_like_columns(frame, features):
         why[column] = (f"equals the row number ({'0..n-1' if start == 0 else '1..n'}), "
@@ -258,7 +256,6 @@ def _plural(n: int, word: str) -> str:
 
 def reasons(config: dict, facts: Facts) -> dict[str, str]:
     """Why the data-dependent keys hold what they hold, by dotted path."""
-
     why = {}
     inputs = _plural(len(facts.features), "feature column") + (
         f" → {_plural(facts.n_inputs, 'input')} (one per category of a text column)"
@@ -340,7 +337,7 @@ def starter_yaml(config: dict, csv_path: str | Path, facts: Facts | None = None,
                  config_path: str | Path | None = None) -> str:
     """``config`` as YAML text with every key commented.
 
-    Each key gets its ``COMMENTS`` entry and allowed values inline; a key whose
+    Each key gets its ``config.commented.COMMENTS`` entry and allowed values inline; a key whose
     value was chosen for this data (``facts``) gets the reason on the line above.
     ``config_path``, where the text is going, completes the train command in the
     header. ``yaml.safe_load`` of the text gives ``config`` back.

@@ -69,9 +69,9 @@ from ..training.range_test import (
     MIN_STEPS,
     START,
     STEPS,
-    WARMUP,
     RangeTest,
     schedule,
+    warmup_steps,
 )
 from ..training.trainer import Trainer
 from .fit import optimizer_for, refuse_ensemble, threads_for
@@ -132,7 +132,7 @@ def suggest(smoothed: np.ndarray, steps: int | None = None) -> tuple[int | None,
     asked = steps or smoothed.size
     bad = np.flatnonzero(~np.isfinite(smoothed))
     n = int(bad[0]) if bad.size else smoothed.size
-    first = int(WARMUP * asked)
+    first = warmup_steps(asked)
     if n - first < 3:
         return None, (f"no suggestion: the loss blew up after {n} of {asked} steps, before "
                       f"the first tenth was over; lower --start or --end")
@@ -169,7 +169,7 @@ def find_lr(prepared: Prepared, config: Config | None = None, *, start: float = 
     t, ds = config.training, prepared.data
     network = prepared.build(config)  # the throwaway copy: fresh weights from the config's seed
     rates = schedule(start, end, steps)
-    recorder = RangeTest(rates, warmup=int(WARMUP * steps))
+    recorder = RangeTest(rates, warmup=warmup_steps(steps))
     trainer = Trainer(network, prepared.task.loss, optimizer_for(t, lr=start),
                       batch_size=t.batch_size, rng=stream(t.seed, TRAIN_STREAM),
                       observers=[recorder])
@@ -237,5 +237,5 @@ def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = STA
     write_atomic(run_dir / "lr_find.png", lr_find_plot(
         result.lrs, result.smoothed, result.index,
         f"{name}: learning-rate range test ({t.optimizer}, batch {t.batch_size}, seed {t.seed})",
-        skip=int(WARMUP * steps)))
+        skip=warmup_steps(steps)))
     return LrFindRun(result, run_dir)

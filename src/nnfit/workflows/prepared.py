@@ -21,8 +21,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data import dataset as d
-from ..data.dataset import Dataset, Splits, check_finite_splits, default_split, read_dataset
+from ..data.dataset import (
+    Dataset,
+    Splits,
+    check_finite_splits,
+    default_split,
+    fit_on_train,
+    read_dataset,
+    transform_splits,
+)
 from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import NnfitError, Note, warning
 from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
@@ -32,10 +39,10 @@ from ..runtime.memory import estimate_bytes, format_bytes
 
 if TYPE_CHECKING:
     from ..config.schema import Config
-    from ..data.dataset import Splits
     from ..data.preprocess import Preprocessor
     from ..nn.network import Network
     from ..runtime.memory import MemoryEstimate
+
 
 @dataclass
 class Prepared:
@@ -65,7 +72,6 @@ class Prepared:
         Refused (NnfitError) before allocating when training it would not fit in the
         memory this machine has available (see :meth:`check_memory`).
         """
-
         config = config or self.config
         self.check_memory(config)
         return build_network(self.layers(config), n_features=self.prep.n_inputs,
@@ -74,7 +80,6 @@ class Prepared:
 
     def memory(self, config: Config | None = None) -> MemoryEstimate:
         """What training ``config``'s network on these rows takes (``nnfit.runtime.memory``)."""
-
         config = config or self.config
         t, X = config.training, self.data.X
         rows = {name: X[name].shape[0] if name in X else 0 for name in ("train", "val")}
@@ -85,7 +90,6 @@ class Prepared:
         """Refuse (NnfitError, one line naming the layer that costs most) a network whose
         training needs more memory than this machine has available now; pass when that is
         unknown."""
-
         config = config or self.config
         refusal = self.memory_refusal(self.memory(config), memory.available_memory(), config)
         if refusal is not None:
@@ -94,7 +98,6 @@ class Prepared:
     def memory_refusal(self, estimate: MemoryEstimate, available: int | None,
                        config: Config | None = None) -> str | None:
         """Why ``estimate`` does not fit in ``available`` bytes, or None when it does."""
-
         config = config or self.config
         if available is None or estimate.total <= available:
             return None
@@ -167,8 +170,6 @@ def subset(prepared: Prepared, index: np.ndarray) -> Prepared:
     ----------
     index : (n_subset,) int positions into ``prepared.data.X["train"]``, each at most once
     """
-
-
     ds = prepared.data
     index = np.asarray(index, dtype=np.intp)
     n_train = ds.X["train"].shape[0]
@@ -203,9 +204,9 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     config = config or dataset.config
     data, source, notes = config.data, dataset.source, list(dataset.notes)
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
-    prep = d.fit_on_train(dataset.frame, rows, dataset.features, dataset.kind, dataset.classes,
+    prep = fit_on_train(dataset.frame, rows, dataset.features, dataset.kind, dataset.classes,
                           dataset.labels, data, source, notes)
-    splits = d.transform_splits(prep, dataset.frame, rows, source, notes,
+    splits = transform_splits(prep, dataset.frame, rows, source, notes,
                                 dtype=np.dtype(config.training.dtype))
     check_finite_splits(splits, prep, dataset.frame, source)
     loss = choose_loss(dataset.kind, None if dataset.classes is None else len(dataset.classes),

@@ -42,7 +42,6 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     None, without training, when the wider network would not fit in the memory this
     machine has available (the main run's results are then kept, the probe skipped).
     """
-
     full = prepared.layers(config)
     layers = probe_layers(full)
     wider = plan_layers([*layers, full[-1]], (prepared.prep.n_inputs,))  # counted, not allocated

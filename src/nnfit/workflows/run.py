@@ -23,7 +23,7 @@ from ..errors import FAILED
 from ..evaluation.diagnosis import Check, Evidence, Kind, judge
 from ..evaluation.scoring import Scored, row_losses, score_splits
 from ..evaluation.task import Classification
-from ..report.console import diverged_message
+from ..report.console import diverged_message, kept_weights
 from ..report.plots.learning_curves import learning_curves
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
@@ -75,19 +75,15 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
     ds, task = prepared.data, prepared.task
     splits, baseline = scored.splits, scored.baseline
     has_val = "val" in splits
-    evidence = Evidence(
+    return Evidence(
         train_loss=splits["train"]["loss"], base_train=baseline["train"]["loss"],
         train_rows=row_losses(task, scored, ds, "train"), history=result.history,
         best_epoch=result.best_epoch, epochs_run=result.epochs_run,
         stop_reason=result.stop_reason, patience=result.patience,
         val_loss=splits["val"]["loss"] if has_val else None,
         base_val=baseline["val"]["loss"] if has_val else None,
-        val_rows=row_losses(task, scored, ds, "val") if has_val else None)
-    if has_val and result.val_best_outputs is not None and result.val_last_outputs is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            evidence.rise_rows = (task.row_losses(result.val_last_outputs, ds.y["val"])
-                                  - task.row_losses(result.val_best_outputs, ds.y["val"]))
-    return evidence
+        val_rows=row_losses(task, scored, ds, "val") if has_val else None,
+        rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None)
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
@@ -197,11 +193,10 @@ def exit_code(result: FitResult) -> int:
 def stop_messages(result: FitResult, lr: float) -> list[str]:
     """What happened at the end of training, in words."""
     reason, epoch, best = result.stop_reason, result.epochs_run, result.best_epoch
-    kept = f"kept the weights of epoch {best}" if best else "kept the initial weights"
     if reason == "diverged":  # the outcome line says it; add the rate that diverged
         return [f"training.lr was {lr:g}"]
     if reason == "interrupted":
-        return [f"interrupted at epoch {epoch}; {kept} and saved everything"]
+        return [f"interrupted at epoch {epoch}; {kept_weights(best)} and saved everything"]
     if reason == "early_stopping":
         return [f"early stopping at epoch {epoch}: no improvement for {result.patience} epochs; "
                 f"restored the weights of epoch {best}"]

@@ -29,8 +29,6 @@ class Summary:
     n_inputs: int
     layers: list[tuple[str, tuple[int, ...], int]]
     notes: list[Note]
-    memory_bytes: int
-    available: int | None
     fits: bool
     memory_line: str
 
@@ -58,4 +56,4 @@ def summary(config_path: str | Path, csv_path: str | Path, overrides: Sequence[s
     if refusal is not None:
         line = f"warning: {refusal}: nnfit train would refuse it"
     return Summary(prepared.task.kind, prepared.task.loss_name, prepared.prep.n_inputs, rows,
-                   prepared.notes, estimate.total, available, refusal is None, line)
+                   prepared.notes, refusal is None, line)

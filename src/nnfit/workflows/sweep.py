@@ -158,6 +158,10 @@ class SweepResult:
             return 130
         return FAILED if self.record["chosen"] is None else 0
 
+    def json(self) -> dict:
+        """What ``--json`` prints: the runs, the chosen one and the swept settings."""
+        return {k: self.record[k] for k in ("rows", "chosen", "keys")}
+
 
 @dataclass
 class Grid:
@@ -166,6 +170,11 @@ class Grid:
     fixed: list[str]
     points: list[list[str]]
     configs: list
+
+    @property
+    def keys(self) -> list[str]:
+        """The swept settings, in the order of sweep.csv's columns."""
+        return list(_values(self.points[0], self.configs[0]))
 
 
 def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
@@ -232,8 +241,7 @@ def _run(config_path, prepared: Prepared, plan: Grid, run_dir: Path, view, n_job
     the rows (best val loss first), the val curves, and whether Ctrl-C stopped them."""
     points, configs = plan.points, plan.configs
     metric = METRIC[prepared.task.kind]
-    keys = list(_values(points[0], configs[0]))
-    columns = ["run", *keys, "status", "val_loss", "test_loss", metric, "epochs",
+    columns = ["run", *plan.keys, "status", "val_loss", "test_loss", metric, "epochs",
                "best_epoch", "seconds", "verdict", "error"]
     rows: list[dict] = []
     curves: dict[int, list[float]] = {}
@@ -293,8 +301,7 @@ def _finish(config_path, prepared: Prepared, plan: Grid, run_dir: Path, rows: li
     if chosen is not None:
         index = chosen["run"] - 1
         shutil.copytree(run_dir / _run_name(index, plan.points[index]), run_dir / "best")
-    keys = list(_values(plan.points[0], plan.configs[0]))
-    record = {"task": prepared.task.kind, "loss": prepared.task.loss_name, "keys": keys,
+    record = {"task": prepared.task.kind, "loss": prepared.task.loss_name, "keys": plan.keys,
               "lr_find": None if found is None else {"suggested": found.suggested,
                                                      "rule": found.rule},
               "rows": rows, "chosen": chosen, "interrupted": interrupted,
