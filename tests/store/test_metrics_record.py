@@ -18,7 +18,8 @@ def test_a_runs_metrics_json_round_trips_through_the_record(tmp_path):
     # --cv with an ensemble: every optional section (cv, the pooled diagnosis, ensemble)
     done = CliRunner().invoke(app, ["train", str(ROOT / "configs" / "iris.yaml"), str(IRIS),
                                     "--epochs", "4", "--no-probe", "-q", "--out", str(run),
-                                    "--cv", "2", "--set", "training.ensemble=2", "--jobs", "1"])
+                                    "--cv", "2", "--set", "training.ensemble=2", "--jobs", "1",
+                                    "--set", "training.class_weight=balanced"])
     assert done.exit_code == 0, done.output
     text = (run / "metrics.json").read_text()
     record = MetricsRecord.model_validate(json.loads(text), strict=True)
@@ -26,3 +27,4 @@ def test_a_runs_metrics_json_round_trips_through_the_record(tmp_path):
     assert read_metrics(run) == (json.loads(text), None)
     assert record.diagnosis.kind is not None and record.data is not None
     assert record.cv is not None and record.ensemble is not None
+    assert json.loads(text)["class_weight"] == record.class_weight is not None
