@@ -62,7 +62,10 @@ class Kind(StrEnum):
     """Which verdict, finer than its label: the advice is keyed by it."""
 
     DIVERGED = "diverged"
-    OVERFITTING = "overfitting"
+    OVERFITTING = "overfitting"  # from the gap: val loss well above train loss
+    OVERFITTING_ROSE = "overfitting_rose"  # val rose after its best epoch while train fell
+    OVERFITTING_IDENTIFIER = "overfitting_identifier"  # memorized through an identifier column
+    UNDERFITTING_COLLAPSE = "underfitting_collapse"  # a classifier that predicts one class
     UNDERFITTING_EPOCHS = "underfitting_epochs"  # still learning at the end
     UNDERFITTING_CAPACITY = "underfitting_capacity"  # the probe shows more capacity helps
     UNDERFITTING_FAILED = "underfitting_failed"  # worse than ignoring the inputs
@@ -85,8 +88,14 @@ class Check(StrEnum):
 
 ADVICE = {
     Kind.DIVERGED: "lower the learning rate (training.lr), or clip the inputs' scale",
-    Kind.OVERFITTING: "regularize: l2 or weight_decay (adamw), a smaller network, early stopping "
-                      "with less patience, or more training rows",
+    Kind.OVERFITTING: "regularize: l2 or weight_decay (adamw), dropout, a smaller network, or "
+                      "more training rows",
+    Kind.OVERFITTING_ROSE: "regularize (l2 or weight_decay, dropout, a smaller network) or stop "
+                           "earlier: early stopping with less patience",
+    Kind.OVERFITTING_IDENTIFIER: "leave the identifier column out (data.exclude): the network "
+                                 "memorizes rows through it; regularizing will not help",
+    Kind.UNDERFITTING_COLLAPSE: "weigh the classes (training.class_weight: balanced) so the rare "
+                                "classes count",
     Kind.UNDERFITTING_EPOCHS: "train longer (training.epochs) or with a higher learning rate",
     Kind.UNDERFITTING_CAPACITY: "a larger network: more units or layers",
     Kind.UNDERFITTING_FAILED: "training made the model worse than ignoring the inputs: lower the "
@@ -97,6 +106,8 @@ ADVICE = {
     Kind.INCONCLUSIVE: "run cross-validation (--cv 5) to judge on all rows",
 }
 VERDICT = {Kind.DIVERGED: "diverged", Kind.OVERFITTING: "overfitting",
+           Kind.OVERFITTING_ROSE: "overfitting", Kind.OVERFITTING_IDENTIFIER: "overfitting",
+           Kind.UNDERFITTING_COLLAPSE: "underfitting",
            Kind.UNDERFITTING_EPOCHS: "underfitting", Kind.UNDERFITTING_CAPACITY: "underfitting",
            Kind.UNDERFITTING_FAILED: "underfitting", Kind.GOOD_FIT: "good fit",
            Kind.GOOD_FIT_DATA_LIMITED: "good fit", Kind.INCONCLUSIVE: "inconclusive"}
