@@ -98,3 +98,83 @@ def test_probe_skipped_is_reported_with_its_reason():
 def test_a_constant_target_is_inconclusive_not_a_division_by_zero():
     d = diagnose(_evidence(base_train=0.0, base_val=0.0, train_loss=0.0, val_loss=0.0))
     assert d["verdict"] == "inconclusive" and "constant" in d["reason"]
+
+
+def _collapsed_classes(n=200, minority=0.06):
+    true = (np.arange(n) < int(minority * n)).astype(np.intp)  # class 1: the 6 % minority
+    return dict(classes=["no", "yes"], held_true=true, held_pred=np.zeros(n, dtype=np.intp))
+
+
+def test_a_classifier_that_never_gets_the_minority_right_is_a_collapse_not_overfitting():
+    d = diagnose(_evidence(val_loss=0.9, val_rows=0.9 + 0.1 * np.random.default_rng(5)
+                           .standard_normal(200), **_collapsed_classes()))
+    assert d["kind"] == dx.Kind.UNDERFITTING_COLLAPSE and d["verdict"] == "underfitting"
+    assert "predicts 'no' for 100%" in d["reason"] and "gets no row of 'yes' right" in d["reason"]
+    assert "class_weight: balanced" in d["advice"]
+    weighted = diagnose(_evidence(class_weighted=True, **_collapsed_classes()))
+    assert weighted["kind"] != dx.Kind.UNDERFITTING_COLLAPSE  # already weighted: not the advice
+
+
+def test_no_collapse_when_the_classes_are_balanced_or_the_minority_is_predicted():
+    n = 200
+    balanced = np.arange(n) % 2
+    assert diagnose(_evidence(classes=["a", "b"], held_true=balanced,
+                              held_pred=np.zeros(n, dtype=np.intp)))["kind"] == dx.Kind.GOOD_FIT
+    some = _collapsed_classes()
+    some["held_pred"] = some["held_true"].copy()
+    assert diagnose(_evidence(**some))["kind"] == dx.Kind.GOOD_FIT
+
+
+def test_a_rise_is_judged_at_its_peak_even_when_the_last_epoch_dips_back():
+    val = [0.9, 0.5] + [0.8] * 38 + [0.52]  # best at epoch 2, back near it at the end
+    train = list(np.linspace(0.9, 0.1, 41))
+    rise = 0.3 + 0.05 * np.random.default_rng(6).standard_normal(100)  # peak − best, per row
+    d = diagnose(_evidence(train_loss=0.5, val_loss=0.5, best_epoch=2, epochs_run=41,
+                           peak_epoch=3, history={"train_loss": train, "val_loss": val},
+                           rise_rows=rise))
+    assert d["kind"] == dx.Kind.OVERFITTING_ROSE and "less patience" in d["advice"]
+    check = d["evidence"][0]
+    assert check["peak_epoch"] == 3 and check["mean_rise"] > 0.2
+
+
+def test_overfitting_from_the_gap_alone_does_not_advise_less_patience():
+    d = diagnose(_evidence(val_loss=0.9, val_rows=0.9 + 0.1 * np.random.default_rng(7)
+                           .standard_normal(100)))
+    assert d["kind"] == dx.Kind.OVERFITTING and "patience" not in d["advice"]
+
+
+def test_a_network_whose_train_loss_is_a_small_fraction_of_val_is_never_nothing_to_fix():
+    # 32 classes: baseline 3.47; val 0.33 is 6× a train loss of 0.055 but < 20 % of the baseline
+    rng = np.random.default_rng(8)
+    d = diagnose(_evidence(train_loss=0.055, train_rows=0.055 + 0.01 * rng.standard_normal(300),
+                           base_train=3.47, base_val=3.47, val_loss=0.33,
+                           val_rows=0.33 + 0.2 * rng.standard_normal(400)))
+    assert d["verdict"] == "overfitting", d["reason"]
+    tiny = diagnose(_evidence(train_loss=0.01, train_rows=0.01 + 0.001 * rng.standard_normal(300),
+                              val_loss=0.045, val_rows=0.045 + 0.01 * rng.standard_normal(100)))
+    assert tiny["verdict"] == "good fit" and "nothing to fix" not in tiny["advice"]
+
+
+def test_memorizing_with_an_identifier_column_advises_excluding_it():
+    rng = np.random.default_rng(9)
+    e = _evidence(train_loss=0.01, train_rows=0.01 + 0.001 * rng.standard_normal(300),
+                  val_loss=0.9, val_rows=0.9 + 0.1 * rng.standard_normal(100),
+                  identifiers=["rownames"])
+    d = diagnose(e)
+    assert d["kind"] == dx.Kind.OVERFITTING_IDENTIFIER and d["columns"] == ["rownames"]
+    assert "rownames" in d["reason"] and "data.exclude" in d["advice"]
+
+
+def test_a_verdict_near_its_line_is_borderline_with_the_margin():
+    rng = np.random.default_rng(10)
+    rows = rng.standard_normal(100)
+    rows = 0.9 + (rows - rows.mean()) / rows.std(ddof=1) * 0.7 * 10 / 2.4  # gap 0.7 ≈ 2.4 SE
+    d = diagnose(_evidence(val_loss=0.9, val_rows=rows))
+    assert d["verdict"] == "overfitting" and d["borderline"].startswith("borderline:")
+    assert diagnose(_evidence())["borderline"] is None
+
+
+def test_weights_restored_to_epoch_1_say_the_model_is_nearly_untrained():
+    d = diagnose(_evidence(best_epoch=1, epochs_run=40))
+    assert d["notes"] and "nearly) untrained" in d["notes"][0] and "epoch 1" in d["notes"][0]
+    assert diagnose(_evidence())["notes"] == []

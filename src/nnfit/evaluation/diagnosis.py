@@ -7,15 +7,23 @@ standard error from the spread of the per-row losses. The rule, in order:
 1. **diverged** when the loss became NaN/inf, or a train loss above ``BLOWN_UP·B_train``.
 2. **inconclusive** when no epoch finished, or the validation split has fewer than
    ``MIN_VAL_ROWS`` rows: its noise would decide (``--cv`` pools all the rows).
+   **underfitting (collapse)** when a classifier predicts one class for ``DOMINANT``
+   of the held-out rows and never a minority class (``nnfit.evaluation.collapse``):
+   the advice is class weights, whatever the curves look like.
 3. **overfitting** (needs a validation split) when either
-   - *the curve turned*: the val loss of the last epoch sits above its best by
-     more than ``RISE·B_val`` and ``Z`` standard errors of the row-by-row
-     difference (the same rows at both epochs) while the train loss fell over the
-     same epochs — even when early stopping restored an early best epoch's weights.
-     How many epochs follow the best is the early-stopping patience: a short
-     patience shows a shorter rise. Or
-   - *the gap*: the restored weights' ``L_val − L_train`` exceeds ``GAP·B_val``,
-     ``Z·se_gap`` and ``(RATIO − 1)·L_train``.
+   - *the curve turned* (``overfitting_rose``): over the whole stretch after the
+     best epoch, the val loss at its peak sits above the best by more than
+     ``RISE·B_val`` and ``Z`` standard errors of the row-by-row difference (the
+     same rows at both epochs), the stretch's mean is above the best, and the
+     train loss fell meanwhile — even when early stopping restored the best
+     epoch's weights, and even when the last epoch happened to dip back. Or
+   - *the gap* (``overfitting``): the restored weights' ``L_val − L_train`` exceeds
+     ``Z·se_gap`` and either ``GAP·B_val`` with ``L_val > RATIO·L_train``, or
+     ``SMALL_GAP·B_val`` with ``L_val > MEMORIZES·L_train`` (a network that
+     memorizes its rows, in a task whose baseline loss is large).
+   When the training rows are memorized (``L_train ≤ NEAR_ZERO·B_train``) and the
+   data checks flagged identifier or high-cardinality columns, it is
+   **overfitting through them** (``overfitting_identifier``): exclude them.
    A rise or gap that is material but within ``Z`` standard errors is
    **inconclusive**. (Before the next rule: weights restored from an early best
    epoch can be worse than the baseline on train while the curve says overfitting.)
@@ -30,8 +38,12 @@ standard error from the spread of the per-row losses. The rule, in order:
    tells them apart: if it cuts the train loss by more than ``PROBE_GAIN·B_train``
    with a val loss no worse, **underfitting** (more capacity helps); if not,
    **good fit**, limited by the data. Without a probe: **inconclusive**.
-7. Otherwise **good fit**.
+7. Otherwise **good fit** — whose advice is never "nothing to fix" when the val loss
+   is over ``MEMORIZES`` times the train loss.
 
+A verdict whose deciding rise or gap is within ``BORDER`` standard errors of the
+line ``Z`` is marked **borderline**, with the margin. A run whose saved weights are
+those of epoch 0 or 1 gets a note that the model is (nearly) untrained, and why.
 Each verdict comes with a reason in numbers, advice, and the evidence: every
 check with its numbers, and the checks that could not run and why.
 """
@@ -41,9 +53,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
+
+from .collapse import collapse
+from .collapse import describe as describe_collapse
+from .verdicts import ADVICE, VERDICT, Check, Kind
 
 MIN_VAL_ROWS = 20  # fewer validation rows: the verdict would be the noise's
 Z = 2.0  # standard errors a gap or rise must exceed to count
@@ -55,62 +70,11 @@ BLOWN_UP = 10.0  # a train loss this many times the baseline's: it blew up, as g
 WORSE = 0.05  # a train loss this share above the baseline's (and 2 SE) means training failed
 PROBE_ABOVE = 0.25  # train loss above this share of the baseline's: ask the probe
 PROBE_GAIN = 0.2  # the probe must cut the train loss by this share of the baseline's
+MEMORIZES = 4.0  # val loss this many times the train loss: the network memorizes its rows ...
+SMALL_GAP = 0.05  # ... and a gap above this share of B_val then counts as material
+NEAR_ZERO = 0.1  # train loss under this share of B_train: the training rows are memorized
+BORDER = 1.0  # standard errors either side of Z within which a verdict is borderline
 
-
-
-class Kind(StrEnum):
-    """Which verdict, finer than its label: the advice is keyed by it."""
-
-    DIVERGED = "diverged"
-    OVERFITTING = "overfitting"  # from the gap: val loss well above train loss
-    OVERFITTING_ROSE = "overfitting_rose"  # val rose after its best epoch while train fell
-    OVERFITTING_IDENTIFIER = "overfitting_identifier"  # memorized through an identifier column
-    UNDERFITTING_COLLAPSE = "underfitting_collapse"  # a classifier that predicts one class
-    UNDERFITTING_EPOCHS = "underfitting_epochs"  # still learning at the end
-    UNDERFITTING_CAPACITY = "underfitting_capacity"  # the probe shows more capacity helps
-    UNDERFITTING_FAILED = "underfitting_failed"  # worse than ignoring the inputs
-    GOOD_FIT = "good_fit"
-    GOOD_FIT_DATA_LIMITED = "good_fit_data_limited"  # the probe gains nothing: the data limits
-    INCONCLUSIVE = "inconclusive"
-
-
-class Check(StrEnum):
-    """The checks a verdict's evidence lists, by the names ``metrics.json`` gives them."""
-
-    VALIDATION_ROWS = "validation rows"
-    VAL_ROSE = "val rose after its best"
-    GAP = "generalization gap"
-    WORSE = "worse than the baseline"
-    STILL_LEARNING = "still learning"
-    PROBE = "capacity probe"
-    OVERFITTING = "overfitting"
-
-
-ADVICE = {
-    Kind.DIVERGED: "lower the learning rate (training.lr), or clip the inputs' scale",
-    Kind.OVERFITTING: "regularize: l2 or weight_decay (adamw), dropout, a smaller network, or "
-                      "more training rows",
-    Kind.OVERFITTING_ROSE: "regularize (l2 or weight_decay, dropout, a smaller network) or stop "
-                           "earlier: early stopping with less patience",
-    Kind.OVERFITTING_IDENTIFIER: "leave the identifier column out (data.exclude): the network "
-                                 "memorizes rows through it; regularizing will not help",
-    Kind.UNDERFITTING_COLLAPSE: "weigh the classes (training.class_weight: balanced) so the rare "
-                                "classes count",
-    Kind.UNDERFITTING_EPOCHS: "train longer (training.epochs) or with a higher learning rate",
-    Kind.UNDERFITTING_CAPACITY: "a larger network: more units or layers",
-    Kind.UNDERFITTING_FAILED: "training made the model worse than ignoring the inputs: lower the "
-                              "learning rate",
-    Kind.GOOD_FIT: "nothing to fix in the fit",
-    Kind.GOOD_FIT_DATA_LIMITED: "a bigger network will not help: better features or more data "
-                                "might",
-    Kind.INCONCLUSIVE: "run cross-validation (--cv 5) to judge on all rows",
-}
-VERDICT = {Kind.DIVERGED: "diverged", Kind.OVERFITTING: "overfitting",
-           Kind.OVERFITTING_ROSE: "overfitting", Kind.OVERFITTING_IDENTIFIER: "overfitting",
-           Kind.UNDERFITTING_COLLAPSE: "underfitting",
-           Kind.UNDERFITTING_EPOCHS: "underfitting", Kind.UNDERFITTING_CAPACITY: "underfitting",
-           Kind.UNDERFITTING_FAILED: "underfitting", Kind.GOOD_FIT: "good fit",
-           Kind.GOOD_FIT_DATA_LIMITED: "good fit", Kind.INCONCLUSIVE: "inconclusive"}
 
 
 @dataclass
@@ -128,9 +92,15 @@ class Evidence:
     val_loss: float | None = None
     base_val: float | None = None
     val_rows: np.ndarray | None = None  # per-row val losses of the restored weights
-    rise_rows: np.ndarray | None = None  # per row: val loss at the last epoch − at the best
+    rise_rows: np.ndarray | None = None  # per row: val loss at the peak after the best − at it
+    peak_epoch: int = 0  # that peak: the epoch with the highest val loss after the best one
     probe: dict | None = None  # {"train_loss", "val_loss", "layers", "epochs", "seconds"}
     probe_skipped: str | None = None  # why no probe ran, when one was wanted
+    classes: list[str] | None = None  # classification: the class labels, and of the held-out
+    held_true: np.ndarray | None = None  # rows (val, else train) the true and the predicted
+    held_pred: np.ndarray | None = None  # class indices, for the collapse check
+    class_weighted: bool = False  # the loss already weighs the classes
+    identifiers: list[str] = field(default_factory=list)  # columns the data checks flagged
     checks: list[dict] = field(default_factory=list)
 
 
@@ -162,13 +132,14 @@ def _finite(values) -> list[float]:
 
 def diagnose(e: Evidence) -> dict:
     """``{"verdict", "reason", "advice", "kind", "evidence": [...], "not_checked": [...],
-    ...numbers}``: the rules of the module docstring, in order; the first that decides wins."""
+    "borderline", "notes", ...numbers}``: the rules of the module docstring, in order; the
+    first that decides wins."""
     checks: list[dict] = []
     skipped: list[dict] = []
     has_val = e.val_loss is not None and e.val_rows is not None
-    found = (_before_the_fit(e, has_val, checks) or (has_val and _overfitting(e, checks))
-             or _training_failed(e, checks) or _still_learning(e, checks)
-             or _capacity(e, has_val, checks, skipped))
+    found = (_before_the_fit(e, has_val, checks) or _collapsed(e, checks)
+             or (has_val and _overfitting(e, checks)) or _training_failed(e, checks)
+             or _still_learning(e, checks) or _capacity(e, has_val, checks, skipped))
     kind, reason = found
     if not has_val:
         skipped.append({"check": Check.OVERFITTING, "why": "no validation split"})
@@ -179,8 +150,55 @@ def diagnose(e: Evidence) -> dict:
                "val_rows": n_val, "best_epoch": e.best_epoch, "epochs_run": e.epochs_run}
     wanted = {"probe_wanted": True} if kind == Kind.INCONCLUSIVE and any(
         s["check"] == Check.PROBE for s in skipped) else {}
-    return {"verdict": VERDICT[kind], "reason": reason, "advice": ADVICE[kind], "kind": kind,
-            "evidence": checks, "not_checked": skipped, **numbers, **wanted}
+    advice = ADVICE[kind]
+    memorizes = has_val and kind in (Kind.GOOD_FIT, Kind.GOOD_FIT_DATA_LIMITED) and \
+        _given(e.val_loss) > MEMORIZES * e.train_loss
+    if memorizes:  # a small gap in the baseline's units, but a network that memorizes
+        advice = (f"val loss is {_given(e.val_loss) / max(e.train_loss, 1e-300):.0f}× the train "
+                  f"loss: the network memorizes its training rows; regularization may still "
+                  f"help (nnfit doctor tries it)")
+    columns = {"columns": list(e.identifiers)} if kind == Kind.OVERFITTING_IDENTIFIER else {}
+    return {"verdict": VERDICT[kind], "reason": reason, "advice": advice, "kind": kind,
+            "borderline": _borderline(kind, checks), "notes": _untrained(e),
+            "evidence": checks, "not_checked": skipped, **columns, **numbers, **wanted}
+
+
+def _borderline(kind: Kind, checks: list[dict]) -> str | None:
+    """The margin, in words, when the deciding test sits within ``BORDER`` standard errors of
+    its threshold: the verdict could go the other way on other rows or another seed."""
+    if VERDICT[kind] not in ("overfitting", "good fit", "inconclusive"):
+        return None
+    for check in checks:
+        if check["check"] not in (Check.VAL_ROSE, Check.GAP) or not check.get("material"):
+            continue
+        z = check.get("z", math.inf)
+        if abs(z - Z) < BORDER:
+            side = "overfitting" if z >= Z else "not yet overfitting"
+            return (f"borderline: {check['check']} is {z:.1f} standard errors, the line is {Z:g} "
+                    f"({side}); another seed or more validation rows may flip it")
+    return None
+
+
+def _untrained(e: Evidence) -> list[str]:
+    """A note when the saved weights are those of epoch 0 or 1 of a longer run."""
+    if e.epochs_run < 3 or e.best_epoch > 1 or e.stop_reason == "diverged":
+        return []
+    which = "the initial weights" if e.best_epoch == 0 else "the weights of epoch 1"
+    monitored = "val" if e.val_loss is not None else "train"
+    return [f"the saved model is (nearly) untrained: it has {which}, because the {monitored} "
+            f"loss never improved on them in {e.epochs_run} epochs; the learning rate may be "
+            f"too high (try nnfit lr-find) or the network memorized from the start"]
+
+
+def _collapsed(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
+    """Rule 2b: a classifier that predicts (almost) only one class and never a minority one."""
+    if e.classes is None or e.held_true is None or e.held_pred is None or e.class_weighted:
+        return None
+    found = collapse(e.held_true, e.held_pred, e.classes)
+    if found is None:
+        return None
+    checks.append({"check": Check.COLLAPSE, "result": True, **found})
+    return Kind.UNDERFITTING_COLLAPSE, describe_collapse(found)
 
 
 def _before_the_fit(e: Evidence, has_val: bool, checks: list[dict]) -> tuple[Kind, str] | None:
@@ -260,51 +278,86 @@ def _capacity(e: Evidence, has_val: bool, checks: list[dict],
 
 
 def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
-    """Rule 3: the curve test and the gap test; ``(kind, reason)`` or None."""
-    # called with a validation split only (``has_val``)
-    assert e.val_loss is not None and e.base_val is not None and e.val_rows is not None
-    se_val = _se(e.val_rows)
-    val = e.history.get("val_loss", [])
-    train = e.history.get("train_loss", [])
+    """Rule 3: the curve test and the gap test; ``(kind, reason)`` or None. Overfitting on a
+    run whose training rows are memorized and whose data has flagged identifier columns is
+    memorization through them (``OVERFITTING_IDENTIFIER``)."""
+    rose = _rose(e, checks)
+    found = rose if rose and rose[0] != Kind.INCONCLUSIVE else _gap(e, checks)
+    if found is None or found[0] == Kind.INCONCLUSIVE:
+        return found or rose  # a material rise or gap within the noise: inconclusive
+    if e.identifiers and e.train_loss <= NEAR_ZERO * e.base_train:
+        names = ", ".join(e.identifiers)
+        return Kind.OVERFITTING_IDENTIFIER, (
+            f"{found[1]}; the training rows are memorized (train loss {e.train_loss:.3g}, "
+            f"{e.train_loss / e.base_train:.1%} of the baseline's) and the data has identifier "
+            f"or high-cardinality column(s) {names} to memorize them by")
+    return found
+
+
+def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
+    """The curve turned: judged over the whole stretch after the best epoch — at its peak
+    (paired, row by row) and on average — not at the last epoch alone."""
+    val, train = e.history.get("val_loss", []), e.history.get("train_loss", [])
     after = val[e.best_epoch:] if e.best_epoch else []
-    unclear = None
-    if len(_finite(after)) >= 3 and e.best_epoch and math.isfinite(val[-1]):
-        best, end = val[e.best_epoch - 1], val[-1]
-        paired = e.rise_rows is not None
-        rise = float(e.rise_rows.mean()) if e.rise_rows is not None else end - best
-        se_rise = _se(e.rise_rows) if paired else se_val  # same rows: the paired noise is smaller
-        train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
-        material, significant = rise > RISE * e.base_val, rise > Z * se_rise
-        checks.append({"check": Check.VAL_ROSE, "result": bool(
-            material and significant and train_fell), "best_epoch": e.best_epoch,
-            "best_val_loss": best, "end_val_loss": end, "rise": rise, "se": se_rise,
-            "paired": paired, "train_fell": train_fell, "epochs_after_best": len(after)})
-        if material and significant and train_fell:
-            return Kind.OVERFITTING, (
-                f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) to {end:.4g} over "
-                f"the next {len(after)} epochs ({_ratio(rise, se_rise):.1f} standard errors) "
-                f"while train loss kept falling: the network memorizes its training rows")
-        if material and train_fell:
-            unclear = (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, only "
-                       f"{_ratio(rise, se_rise):.1f} standard errors")
-    gap = e.val_loss - e.train_loss
-    se_gap = math.hypot(se_val, _se(e.train_rows))
-    material = gap > GAP * e.base_val and e.val_loss > RATIO * e.train_loss
-    significant = gap > Z * se_gap
-    checks.append({"check": Check.GAP, "result": bool(material and significant),
-                   "gap": gap, "gap_vs_baseline": gap / e.base_val if e.base_val else math.nan,
-                   "se": se_gap})
-    if material and significant:
-        return Kind.OVERFITTING, (
-            f"val loss {e.val_loss:.4g} is {e.val_loss / e.train_loss:.1f}× the train loss "
-            f"{e.train_loss:.4g}; the gap {gap:.4g} is {gap / e.base_val:.0%} of the baseline's "
-            f"{e.base_val:.4g} and {_ratio(gap, se_gap):.1f} standard errors")
+    if len(_finite(after)) < 3 or not e.best_epoch:
+        return None
+    best = val[e.best_epoch - 1]
+    peak_epoch = e.peak_epoch or e.best_epoch + 1 + int(np.nanargmax(np.asarray(after, float)))
+    peak = val[peak_epoch - 1]
+    paired = e.rise_rows is not None
+    rise = float(e.rise_rows.mean()) if e.rise_rows is not None else peak - best
+    se_rise = _se(e.rise_rows) if paired else _se(e.val_rows)  # same rows: smaller noise
+    mean_rise = float(np.mean(_finite(after))) - best
+    train_fell = bool(_finite(train[peak_epoch - 1:peak_epoch])) and \
+        train[peak_epoch - 1] < train[e.best_epoch - 1]
+    z = _ratio(rise, se_rise)
+    material = rise > RISE * _given(e.base_val) and mean_rise > 0 and train_fell
+    result = bool(material and z > Z)
+    checks.append({"check": Check.VAL_ROSE, "result": result, "best_epoch": e.best_epoch,
+                   "best_val_loss": best, "peak_epoch": peak_epoch, "peak_val_loss": peak,
+                   "end_val_loss": val[-1], "rise": rise, "mean_rise": mean_rise, "se": se_rise,
+                   "z": z, "paired": paired, "train_fell": train_fell, "material": material,
+                   "epochs_after_best": len(after)})
+    if result:
+        return Kind.OVERFITTING_ROSE, (
+            f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) to {peak:.4g} at "
+            f"epoch {peak_epoch} ({z:.1f} standard errors; {mean_rise:+.3g} on average over "
+            f"the {len(after)} epochs after the best) while train loss kept falling: the "
+            f"network memorizes its training rows")
     if material:
-        unclear = (f"the gap {gap:.4g} between val and train loss is {gap / e.base_val:.0%} of the "
-                   f"baseline's but only {_ratio(gap, se_gap):.1f} standard errors")
-    if unclear:
-        return Kind.INCONCLUSIVE, unclear + f" on {e.val_rows.size} validation rows"
+        return Kind.INCONCLUSIVE, (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, "
+                                   f"only {z:.1f} standard errors, on {_n(e.val_rows)} "
+                                   f"validation rows")
     return None
+
+
+def _gap(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
+    """The gap: the restored weights' val loss well above their train loss."""
+    val_loss, base_val = _given(e.val_loss), _given(e.base_val)
+    gap = val_loss - e.train_loss
+    se_gap = math.hypot(_se(e.val_rows), _se(e.train_rows))
+    z = _ratio(gap, se_gap)
+    wide = gap > GAP * base_val and val_loss > RATIO * e.train_loss
+    memorized = gap > SMALL_GAP * base_val and val_loss > MEMORIZES * e.train_loss
+    material = wide or memorized
+    checks.append({"check": Check.GAP, "result": bool(material and z > Z), "gap": gap,
+                   "gap_vs_baseline": gap / base_val if base_val else math.nan, "se": se_gap,
+                   "z": z, "material": material, "val_vs_train": val_loss / e.train_loss
+                   if e.train_loss > 0 else math.inf})
+    if material and z > Z:
+        return Kind.OVERFITTING, (
+            f"val loss {val_loss:.4g} is {val_loss / e.train_loss:.1f}× the train loss "
+            f"{e.train_loss:.4g}; the gap {gap:.4g} is {gap / base_val:.0%} of the baseline's "
+            f"{base_val:.4g} and {z:.1f} standard errors")
+    if material:
+        return Kind.INCONCLUSIVE, (f"the gap {gap:.4g} between val and train loss is "
+                                   f"{gap / base_val:.0%} of the baseline's but only {z:.1f} "
+                                   f"standard errors on {_n(e.val_rows)} validation rows")
+    return None
+
+
+def _n(rows: np.ndarray | None) -> int:
+    return 0 if rows is None else int(rows.size)
 
 
 def _still_falling(e: Evidence) -> dict:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from ..evaluation.diagnosis import Check
 from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..evaluation.verdicts import Check
 from ..training.range_test import DIVERGE, warmup_steps
 from .console import escape, fmt, header, print_outcome
 from .plots.lr import text_plot
@@ -40,9 +40,7 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                       markup=False)
 
     print_outcome(console, metrics)
-    advice = metrics["diagnosis"].get("advice")
-    if advice:
-        console.print(f"advice: {advice}", soft_wrap=True, markup=False)
+    print_advice(console, metrics["diagnosis"])
     for check in metrics["diagnosis"].get("evidence", []):
         if check.get("check") == Check.PROBE:
             console.print(f"capacity probe: {check['layers']}, {check['epochs']} epochs, "
@@ -55,6 +53,16 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                       f"the training rows")
     for note in notes_after:
         console.print(note, markup=False)
+
+
+def print_advice(console, diagnosis: dict) -> None:
+    """The lines under the verdict: how close it was, the advice, and notes on the model."""
+    if diagnosis.get("borderline"):
+        console.print(diagnosis["borderline"], soft_wrap=True, markup=False, style="yellow")
+    if diagnosis.get("advice"):
+        console.print(f"advice: {diagnosis['advice']}", soft_wrap=True, markup=False)
+    for note in diagnosis.get("notes") or []:
+        console.print(f"note: {note}", soft_wrap=True, markup=False, style="yellow")
 
 
 def class_weight_line(weights: dict[str, float]) -> str:

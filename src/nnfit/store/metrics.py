@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..config.messages import format_errors
 from ..errors import shorten
-from ..evaluation.diagnosis import Check
+from ..evaluation.verdicts import Check
 from .atomic import write_json
 from .safe_read import RunFileError, read_json
 
@@ -45,6 +45,9 @@ class Diagnosis(Loose):
     reason: str
     advice: str | None = None
     kind: str | None = None  # nnfit.evaluation.diagnosis.Kind; absent from older files
+    borderline: str | None = None  # the margin, when the deciding test was close to its line
+    notes: list[str] = []  # e.g. a model restored to (nearly) untrained weights
+    columns: list[str] = []  # overfitting_identifier: the columns to leave out
     evidence: list[dict[str, Any]] = []
     not_checked: list[dict[str, Any]] = []
 

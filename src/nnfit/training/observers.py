@@ -69,11 +69,13 @@ class EpochMetrics(Observer):
 
 
 class ValOutputs(Observer):
-    """Keeps the validation outputs of the best epoch (by ``tracker``) and of the last one.
+    """Keeps the validation outputs of the best epoch (by ``tracker``) and of the *peak*: the
+    epoch with the highest val loss since the best one (the largest rise after it).
 
     With both, a diagnosis can ask whether the val loss rose after its best by more
     than the noise, row by row on the same rows (a paired difference), instead of
-    comparing two noisy averages. Place it after the tracker (early stopping).
+    comparing two noisy averages — and judge the whole stretch after the best epoch,
+    not only where it happened to end. Place it after the tracker (early stopping).
     """
 
     def __init__(self, tracker):
@@ -82,11 +84,16 @@ class ValOutputs(Observer):
     def on_train_begin(self, trainer):
         super().on_train_begin(trainer)
         self.best: np.ndarray | None = None
-        self.last: np.ndarray | None = None
+        self.peak: np.ndarray | None = None
+        self.peak_epoch = 0
+        self._peak_loss = -np.inf
 
     def on_epoch_end(self, epoch, logs):
         outputs = self.trainer.val_outputs  # a new array each epoch: keeping it copies nothing
-        if outputs is not None:
-            self.last = outputs
-            if self.tracker.best_epoch == epoch:
-                self.best = outputs
+        if outputs is None:
+            return
+        loss = logs.get("val_loss", np.nan)
+        if self.tracker.best_epoch == epoch:
+            self.best, self.peak, self.peak_epoch, self._peak_loss = outputs, None, 0, -np.inf
+        elif self.peak is None or loss > self._peak_loss:  # NaN never replaces a peak
+            self.peak, self.peak_epoch, self._peak_loss = outputs, epoch, loss

@@ -47,15 +47,16 @@ class FitResult:
     threads_reason: str
     patience: int | None
     val_best_outputs: np.ndarray | None = None  # validation outputs at the best epoch
-    val_last_outputs: np.ndarray | None = None  # and at the last one: the curve's paired evidence
+    val_peak_outputs: np.ndarray | None = None  # and at the worst epoch after it (paired evidence)
+    peak_epoch: int = 0  # that epoch (0: none after the best)
 
     def val_rise(self, task: Task, y_val: np.ndarray) -> np.ndarray | None:
-        """Per validation row, its loss at the last epoch minus at the best (None when the
-        run kept no validation outputs)."""
-        if self.val_best_outputs is None or self.val_last_outputs is None:
+        """Per validation row, its loss at the peak after the best epoch minus at the best
+        (None when no epoch followed the best one, or the run kept no validation outputs)."""
+        if self.val_best_outputs is None or self.val_peak_outputs is None:
             return None
         with np.errstate(over="ignore", invalid="ignore"):
-            return (task.row_losses(self.val_last_outputs, y_val)
+            return (task.row_losses(self.val_peak_outputs, y_val)
                     - task.row_losses(self.val_best_outputs, y_val))
 
 
@@ -135,4 +136,4 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     return FitResult(network, history.history, history.epochs, trainer.epoch, stopper.best_epoch,
                      stopper.best if stopper.best_epoch else None, trainer.stop_reason,
                      stopper.restored, time.perf_counter() - started, threads, why,
-                     stopper.patience, kept.best, kept.last)
+                     stopper.patience, kept.best, kept.peak, kept.peak_epoch)

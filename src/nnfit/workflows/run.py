@@ -20,9 +20,10 @@ import numpy as np
 import yaml
 
 from ..errors import FAILED
-from ..evaluation.diagnosis import Check, Evidence, Kind, judge
+from ..evaluation.diagnosis import Evidence, judge
 from ..evaluation.scoring import Scored, row_losses, score_splits
 from ..evaluation.task import Classification
+from ..evaluation.verdicts import Check, Kind
 from ..report.console import diverged_message, kept_weights
 from ..report.plots.learning_curves import learning_curves
 from ..runtime.threads import blas_threads
@@ -83,7 +84,28 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
         val_loss=splits["val"]["loss"] if has_val else None,
         base_val=baseline["val"]["loss"] if has_val else None,
         val_rows=row_losses(task, scored, ds, "val") if has_val else None,
-        rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None)
+        rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None,
+        peak_epoch=result.peak_epoch, identifiers=flagged_columns(prepared),
+        **held_classes(task, scored, ds))
+
+
+def held_classes(task, scored: Scored, data) -> dict:
+    """A classifier's true and predicted classes on its held-out rows (val, else train), for
+    the collapse check; nothing for regression."""
+    if not isinstance(task, Classification):
+        return {}
+    name = "val" if "val" in scored.outputs else "train"
+    return {"classes": list(task.classes), "class_weighted": task.class_weight is not None,
+            "held_true": np.asarray(data.y[name], dtype=np.intp).reshape(-1),
+            "held_pred": task.decide(scored.outputs[name])}
+
+
+def flagged_columns(prepared: Prepared) -> list[str]:
+    """The identifier and high-cardinality columns the data checks flagged."""
+    audit = getattr(prepared, "audit", None)  # until the data checks land
+    if audit is None:
+        return []
+    return [*audit.identifier_columns, *audit.high_cardinality_columns]
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
