@@ -62,7 +62,7 @@ def _fold(n_epochs, best, rows, rise=True, stop="early_stopping"):
               "stop_reason": stop}
     return FoldResult(record, {"train_loss": train, "val_loss": val}, best, 3,
                       np.full(2 * rows, 0.2), np.full(rows, 0.4),
-                      np.full(rows, 0.01) if rise else None)
+                      np.full(rows, 0.01) if rise else None, {})
 
 
 def test_pooled_evidence_joins_the_rows_and_aligns_the_curves_at_their_ends():

@@ -22,10 +22,11 @@ def median_epoch(epochs: Sequence[int]) -> int:
     return int(math.floor(statistics.median(epochs) + 0.5))
 
 
-def pooled_evidence(folds: Sequence) -> Evidence:
+def pooled_evidence(folds: Sequence, identifiers: Sequence[str] = ()) -> Evidence:
     """One ``Evidence`` from all folds (``nnfit.workflows.cv``'s ``FoldResult``: each with its
     ``record`` row of cv.csv, ``history``, ``patience`` and per-row ``train_rows``,
-    ``val_rows`` and ``rise_rows``).
+    ``val_rows``, ``rise_rows`` and ``held`` classes); ``identifiers``: the columns the
+    data checks flagged.
 
     The curves are **aligned at their last epochs** and cut to the shortest: with
     early stopping the folds stop at different epochs, and what the diagnosis asks
@@ -56,7 +57,18 @@ def pooled_evidence(folds: Sequence) -> Evidence:
         val_loss=_mean(f.record["val_loss"] for f in folds),
         base_val=_mean(f.record["baseline_val_loss"] for f in folds),
         val_rows=np.concatenate([f.val_rows for f in folds]),
-        rise_rows=None if any(r is None for r in rises) else np.concatenate(rises))
+        rise_rows=None if any(r is None for r in rises) else np.concatenate(rises),
+        identifiers=list(identifiers), **_pooled_classes(folds))
+
+
+def _pooled_classes(folds: Sequence) -> dict:
+    """The folds' held-out true and predicted classes, concatenated (every row once)."""
+    held = [f.held for f in folds]
+    if not held[0]:
+        return {}
+    return {"classes": held[0]["classes"], "class_weighted": held[0]["class_weighted"],
+            "held_true": np.concatenate([h["held_true"] for h in held]),
+            "held_pred": np.concatenate([h["held_pred"] for h in held])}
 
 
 def _mean(values) -> float:

@@ -70,7 +70,16 @@ from .ensemble import ensemble_section, fit_ensemble
 from .fit import FitResult, fit, make_stopper
 from .prepared import Prepared, prepare_split
 from .probe import capacity_probe
-from .run import RunOutcome, exit_code, resolved_config, save, score, stop_messages
+from .run import (
+    RunOutcome,
+    exit_code,
+    flagged_columns,
+    held_classes,
+    resolved_config,
+    save,
+    score,
+    stop_messages,
+)
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -109,7 +118,8 @@ class FoldResult:
     patience: int | None
     train_rows: np.ndarray  # (n_train,) per-row losses of the scored weights
     val_rows: np.ndarray  # (n_val,)
-    rise_rows: np.ndarray | None  # (n_val,) val loss at the last epoch − at the best, per row
+    rise_rows: np.ndarray | None  # (n_val,) val loss at the peak after the best − at it, per row
+    held: dict  # classification: its classes and the val rows' true and predicted classes
 
 
 def fold_job(dataset: Dataset, job: FoldRows) -> FoldResult:
@@ -135,7 +145,7 @@ def fold_job(dataset: Dataset, job: FoldRows) -> FoldResult:
     scored_epoch = result.best_epoch if result.restored else result.epochs_run
     return FoldResult(record, history, scored_epoch, result.patience,
                       row_losses(task, scored, ds, "train"), row_losses(task, scored, ds, "val"),
-                      result.val_rise(task, ds.y["val"]))
+                      result.val_rise(task, ds.y["val"]), held_classes(task, scored, ds))
 
 
 def fold_jobs(dataset: Dataset, k: int, config, config_source: str = "config"
@@ -339,7 +349,7 @@ def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | N
 
 def _diagnose(folds: list[FoldResult], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
-    evidence = pooled_evidence(folds)
+    evidence = pooled_evidence(folds, flagged_columns(first.prepared))
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(
