@@ -7,9 +7,9 @@ import pytest
 
 from nnfit.config.load import load_config
 from nnfit.data.dataset import read_dataset
-from nnfit.evaluation.pooling import pooled_evidence
+from nnfit.evaluation.pooling import RunRows, pooled_evidence
 from nnfit.workflows import fit, prepare
-from nnfit.workflows.cv import FoldResult, cross_validate, fold_jobs
+from nnfit.workflows.cv import cross_validate, fold_jobs
 
 IRIS = Path(__file__).parents[2] / "sample_data" / "iris.csv"
 
@@ -60,7 +60,7 @@ def _fold(n_epochs, best, rows, rise=True, stop="early_stopping"):
     record = {"fold": 1, "train_loss": 0.2, "val_loss": 0.4, "baseline_train_loss": 1.0,
               "baseline_val_loss": 1.2, "best_epoch": best, "epochs_run": n_epochs,
               "stop_reason": stop}
-    return FoldResult(record, {"train_loss": train, "val_loss": val}, best, 3,
+    return RunRows(record, {"train_loss": train, "val_loss": val}, best, 3,
                       np.full(2 * rows, 0.2), np.full(rows, 0.4),
                       np.full(rows, 0.01) if rise else None, {})
 

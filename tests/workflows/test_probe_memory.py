@@ -22,7 +22,7 @@ def test_a_probe_too_large_for_memory_is_skipped_and_the_run_kept(tmp_path, monk
     main, probe = prepared.memory(config).total, prepared.memory(wider).total
     assert main < probe
     monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: (main + probe) // 2)
-    assert capacity_probe(prepared, config, result) is None
+    assert capacity_probe(prepared, config, result.epochs_run, result.network.n_params) is None
     monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: None)  # unknown: it runs
-    ran = capacity_probe(prepared, config, result)
+    ran = capacity_probe(prepared, config, result.epochs_run, result.network.n_params)
     assert ran["layers"] == "64" and ran["epochs"] >= 10

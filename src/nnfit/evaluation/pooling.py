@@ -11,10 +11,29 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .diagnosis import Evidence
+
+
+@dataclass
+class RunRows:
+    """What one run sends back for pooling: its numbers, its curve, its per-row losses.
+
+    A ``--cv`` fold and a learning curve's point are each one; their runs are pooled
+    by :func:`pooled_evidence` into the evidence one verdict reads.
+    """
+
+    record: dict  # its row of cv.csv / curve.csv, with the losses and baselines pooling reads
+    history: dict[str, list[float]]  # train_loss and val_loss per epoch
+    scored_epoch: int  # the epoch whose weights were scored (best if restored, else last)
+    patience: int | None
+    train_rows: np.ndarray  # (n_train,) per-row losses of the scored weights
+    val_rows: np.ndarray  # (n_val,)
+    rise_rows: np.ndarray | None  # (n_val,) val loss at the peak after the best − at it, per row
+    held: dict  # classification: its classes and the val rows' true and predicted classes
 
 
 def median_epoch(epochs: Sequence[int]) -> int:
@@ -22,11 +41,14 @@ def median_epoch(epochs: Sequence[int]) -> int:
     return int(math.floor(statistics.median(epochs) + 0.5))
 
 
-def pooled_evidence(folds: Sequence, identifiers: Sequence[str] = ()) -> Evidence:
-    """One ``Evidence`` from all folds (``nnfit.workflows.cv``'s ``FoldResult``: each with its
-    ``record`` row of cv.csv, ``history``, ``patience`` and per-row ``train_rows``,
-    ``val_rows``, ``rise_rows`` and ``held`` classes); ``identifiers``: the columns the
-    data checks flagged.
+def pooled_evidence(folds: Sequence[RunRows], identifiers: Sequence[str] = (), *,
+                    same_rows: bool = False) -> Evidence:
+    """One ``Evidence`` from several runs; ``identifiers``: the columns the data checks flagged.
+
+    ``--cv``'s folds hold out different rows, so their per-row losses are concatenated
+    (every non-test row once). A learning curve's repeats at one size are scored on the
+    **same** validation rows (``same_rows``): their per-row losses are averaged row by
+    row instead, so no row counts twice in a standard error.
 
     The curves are **aligned at their last epochs** and cut to the shortest: with
     early stopping the folds stop at different epochs, and what the diagnosis asks
@@ -48,7 +70,8 @@ def pooled_evidence(folds: Sequence, identifiers: Sequence[str] = ()) -> Evidenc
     reasons = {f.record["stop_reason"] for f in folds}
     stop_reason = next((r for r in ("diverged", "interrupted") if r in reasons),
                        "early_stopping" if reasons == {"early_stopping"} else "completed")
-    rises = [f.rise_rows for f in folds]
+    rises = [f.rise_rows for f in folds if f.rise_rows is not None]
+    join = _averaged if same_rows else np.concatenate
     return Evidence(
         train_loss=_mean(f.record["train_loss"] for f in folds),
         base_train=_mean(f.record["baseline_train_loss"] for f in folds),
@@ -56,9 +79,14 @@ def pooled_evidence(folds: Sequence, identifiers: Sequence[str] = ()) -> Evidenc
         best_epoch=best, epochs_run=n, stop_reason=stop_reason, patience=folds[0].patience,
         val_loss=_mean(f.record["val_loss"] for f in folds),
         base_val=_mean(f.record["baseline_val_loss"] for f in folds),
-        val_rows=np.concatenate([f.val_rows for f in folds]),
-        rise_rows=None if any(r is None for r in rises) else np.concatenate(rises),
-        identifiers=list(identifiers), **_pooled_classes(folds))
+        val_rows=join([f.val_rows for f in folds]),
+        rise_rows=join(rises) if len(rises) == len(folds) else None,
+        identifiers=list(identifiers), **_pooled_classes(folds[:1] if same_rows else folds))
+
+
+def _averaged(arrays: list) -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.mean(arrays, axis=0)
 
 
 def _pooled_classes(folds: Sequence) -> dict:

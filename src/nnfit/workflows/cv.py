@@ -53,8 +53,8 @@ from ..data.seeds import FOLD_STREAM, stream
 from ..data.split import kfold_indices
 from ..errors import FAILED, NnfitError
 from ..evaluation.diagnosis import judge
-from ..evaluation.pooling import median_epoch, pooled_evidence
-from ..evaluation.scoring import mean_std, row_losses, score_splits
+from ..evaluation.pooling import RunRows, median_epoch, pooled_evidence
+from ..evaluation.scoring import mean_std
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..report.console import TrainingView, make_console, print_notes
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
@@ -74,8 +74,8 @@ from .run import (
     RunOutcome,
     exit_code,
     flagged_columns,
-    held_classes,
     resolved_config,
+    run_rows,
     save,
     score,
     stop_messages,
@@ -108,44 +108,11 @@ class FoldRows:
     config: Config
 
 
-@dataclass
-class FoldResult:
-    """What a fold sends back: its numbers, its curve, and its per-row losses for pooling."""
-
-    record: dict  # one row of cv.csv
-    history: dict[str, list[float]]  # train_loss and val_loss per epoch
-    scored_epoch: int  # the epoch whose weights were scored (best if restored, else last)
-    patience: int | None
-    train_rows: np.ndarray  # (n_train,) per-row losses of the scored weights
-    val_rows: np.ndarray  # (n_val,)
-    rise_rows: np.ndarray | None  # (n_val,) val loss at the peak after the best − at it, per row
-    held: dict  # classification: its classes and the val rows' true and predicted classes
-
-
-def fold_job(dataset: Dataset, job: FoldRows) -> FoldResult:
+def fold_job(dataset: Dataset, job: FoldRows) -> RunRows:
     """Prepare, train and score one fold. Runs in a worker: prints and writes nothing."""
     prepared = prepare_split(dataset, job.rows, job.config)
     started = time.perf_counter()
-    result = fit(prepared, job.config)
-    ds, task = prepared.data, prepared.task
-    metric = METRIC[task.kind]
-    with blas_threads(result.threads):
-        scored = score_splits(result.network, task, ds, ("train", "val"))
-    s, b = scored.splits, scored.baseline
-    record = {"fold": job.fold, "train_rows": s["train"]["rows"], "val_rows": s["val"]["rows"],
-              "train_loss": float(s["train"]["loss"]), "val_loss": float(s["val"]["loss"]),
-              f"train_{metric}": float(s["train"][metric]),
-              f"val_{metric}": float(s["val"][metric]),
-              "baseline_train_loss": float(b["train"]["loss"]),
-              "baseline_val_loss": float(b["val"]["loss"]),
-              "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-              "stop_reason": result.stop_reason,
-              "seconds": round(time.perf_counter() - started, 3)}
-    history = {key: list(result.history.get(key, [])) for key in ("train_loss", "val_loss")}
-    scored_epoch = result.best_epoch if result.restored else result.epochs_run
-    return FoldResult(record, history, scored_epoch, result.patience,
-                      row_losses(task, scored, ds, "train"), row_losses(task, scored, ds, "val"),
-                      result.val_rise(task, ds.y["val"]), held_classes(task, scored, ds))
+    return run_rows(prepared, fit(prepared, job.config), {"fold": job.fold}, started)
 
 
 def fold_jobs(dataset: Dataset, k: int, config, config_source: str = "config"
@@ -269,7 +236,7 @@ def _print_notes(cv: CrossValidation, console, alerts) -> None:
                 console.print(f"fold {job.fold}: {note}", style="dim", markup=False)
 
 
-def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold) -> list[FoldResult]:
+def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold) -> list[RunRows]:
     """The folds through the executor, ``cv.csv`` rewritten as each finishes; in fold order.
     A failed fold stops cross-validation (exit 1), Ctrl-C with 130, cv.csv kept."""
     k, metric = len(cv.jobs), METRIC[cv.final.task.kind]
@@ -277,7 +244,7 @@ def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold
                f"val_{metric}", "baseline_train_loss", "baseline_val_loss", "best_epoch",
                "epochs_run", "stop_reason", "seconds")
     write_csv(run_dir / "cv.csv", columns, [])
-    folds: dict[int, FoldResult] = {}
+    folds: dict[int, RunRows] = {}
 
     def arrived(index: int, result) -> None:
         if isinstance(result, JobFailed):
@@ -326,7 +293,7 @@ def _final_model(cv: CrossValidation, run_dir: Path, diagnosis: dict, epochs: in
     return metrics, result
 
 
-def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | None,
+def _section(cv: CrossValidation, results: list[RunRows], probe_fold: int | None,
              final_epochs: int, jobs: int | None, scheduler: str | None, seconds: float) -> dict:
     """``metrics.json``'s ``cv`` section: the folds, their mean and std, the final training."""
     metric = METRIC[cv.final.task.kind]
@@ -347,27 +314,14 @@ def _section(cv: CrossValidation, results: list[FoldResult], probe_fold: int | N
     }
 
 
-def _diagnose(folds: list[FoldResult], first: FoldJob, probe: str) -> tuple[dict, int | None]:
+def _diagnose(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
     evidence = pooled_evidence(folds, flagged_columns(first.prepared))
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(
-            first.prepared, first.config, _probe_basis(first, folds[0])))
+            first.prepared, first.config, folds[0].record["epochs_run"],
+            first.prepared.n_params(first.config)))
     return {**diagnosis, "pooled_folds": len(folds),
             "pooled_curve": f"the mean of the folds' last {evidence.epochs_run} epochs (curves "
                             f"aligned at their ends)"}, first.fold if probed else None
-
-
-def _probe_basis(job: FoldJob, fold: FoldResult) -> FitResult:
-    """What ``capacity_probe`` sizes its budget from: the fold's epochs and network size.
-
-    The fold's trained weights stayed in its worker; the probe reads only
-    ``epochs_run`` and the network's parameter count, so a fresh network of the
-    same architecture stands in.
-    """
-    r = fold.record
-    return FitResult(job.prepared.build(job.config), fold.history,
-                     list(range(1, len(fold.history["train_loss"]) + 1)), r["epochs_run"],
-                     r["best_epoch"], None, r["stop_reason"], False, r["seconds"], 1, "",
-                     fold.patience)

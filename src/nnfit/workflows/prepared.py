@@ -78,6 +78,11 @@ class Prepared:
                              dtype=config.training.dtype,
                              seed=stream(config.training.seed, TRAIN_STREAM))
 
+    def n_params(self, config: Config | None = None) -> int:
+        """The parameter count of ``config``'s network on these inputs (nothing allocated)."""
+        built = plan_layers(self.layers(config), (self.prep.n_inputs,))
+        return sum(layer.n_params for layer in built)
+
     def memory(self, config: Config | None = None) -> MemoryEstimate:
         """What training ``config``'s network on these rows takes (``nnfit.runtime.memory``)."""
         config = config or self.config

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..evaluation.scoring import score_splits
 from ..nn.build import LAYERS, plan_layers
 from ..runtime import memory
-from .fit import FitResult, fit
+from .fit import fit
 from .prepared import Prepared
 
 if TYPE_CHECKING:
@@ -36,8 +36,10 @@ def probe_layers(layers: list[dict]) -> list[dict]:
     return wider
 
 
-def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dict | None:
+def capacity_probe(prepared: Prepared, config: Config, epochs_run: int, n_params: int
+                   ) -> dict | None:
     """Train the wider variant briefly on the same split; its restored losses and cost.
+    ``epochs_run`` and ``n_params``: the main run's, which size the probe's budget.
 
     None, without training, when the wider network would not fit in the memory this
     machine has available (the main run's results are then kept, the probe skipped).
@@ -47,9 +49,9 @@ def capacity_probe(prepared: Prepared, config: Config, result: FitResult) -> dic
     wider = plan_layers([*layers, full[-1]], (prepared.prep.n_inputs,))  # counted, not allocated
     # Epochs from a cost model, not a clock, so the verdict is the same on any machine:
     # an epoch costs (overhead + parameters) per batch, for both networks alike.
-    n_params = sum(layer.n_params for layer in wider)
-    ratio = (BATCH_OVERHEAD + n_params) / (BATCH_OVERHEAD + result.network.n_params)
-    epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * result.epochs_run / ratio))
+    wide_params = sum(layer.n_params for layer in wider)
+    ratio = (BATCH_OVERHEAD + wide_params) / (BATCH_OVERHEAD + n_params)
+    epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * epochs_run / ratio))
     dumped = config.model_dump()
     dumped["model"]["layers"] = layers
     dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,

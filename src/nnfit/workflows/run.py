@@ -11,6 +11,7 @@ directory.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,9 @@ import yaml
 
 from ..errors import FAILED
 from ..evaluation.diagnosis import Evidence, judge
+from ..evaluation.pooling import RunRows
 from ..evaluation.scoring import Scored, row_losses, score_splits
-from ..evaluation.task import Classification
+from ..evaluation.task import HEADLINE_METRIC, Classification
 from ..evaluation.verdicts import Check, Kind
 from ..report.console import diverged_message, kept_weights
 from ..report.plots.learning_curves import learning_curves
@@ -64,7 +66,8 @@ def score(prepared: Prepared, result: FitResult, config: Config | None = None,
         evidence = evidence_of(prepared, result, scored)
         with np.errstate(over="ignore", invalid="ignore"):
             diagnosis, _ = judge(evidence, probe, lambda: capacity_probe(
-                prepared, config or prepared.config, result))
+                prepared, config or prepared.config, result.epochs_run,
+                result.network.n_params))
     held_out = next(name for name in ("test", "val", "train") if name in scored.outputs)
     matrix = task.confusion(scored.outputs[held_out], ds.y[held_out])
     return Scores(scored.splits, scored.baseline, diagnosis, scored.dead,
@@ -87,6 +90,30 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
         rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None,
         peak_epoch=result.peak_epoch, identifiers=flagged_columns(prepared),
         **held_classes(task, scored, ds))
+
+
+def run_rows(prepared: Prepared, result: FitResult, head: dict, started: float) -> RunRows:
+    """Score a run of many (a ``--cv`` fold, a learning curve's point) on train and val and
+    keep what pooling needs: its record (``head`` first), curve and per-row losses."""
+    ds, task = prepared.data, prepared.task
+    metric = HEADLINE_METRIC[task.kind]
+    with blas_threads(result.threads):
+        scored = score_splits(result.network, task, ds, ("train", "val"))
+    s, b = scored.splits, scored.baseline
+    record = {**head, "train_rows": s["train"]["rows"], "val_rows": s["val"]["rows"],
+              "train_loss": float(s["train"]["loss"]), "val_loss": float(s["val"]["loss"]),
+              f"train_{metric}": float(s["train"][metric]),
+              f"val_{metric}": float(s["val"][metric]),
+              "baseline_train_loss": float(b["train"]["loss"]),
+              "baseline_val_loss": float(b["val"]["loss"]),
+              "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+              "stop_reason": result.stop_reason,
+              "seconds": round(time.perf_counter() - started, 3)}
+    history = {key: list(result.history.get(key, [])) for key in ("train_loss", "val_loss")}
+    scored_epoch = result.best_epoch if result.restored else result.epochs_run
+    return RunRows(record, history, scored_epoch, result.patience,
+                   row_losses(task, scored, ds, "train"), row_losses(task, scored, ds, "val"),
+                   result.val_rise(task, ds.y["val"]), held_classes(task, scored, ds))
 
 
 def held_classes(task, scored: Scored, data) -> dict:
