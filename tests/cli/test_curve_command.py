@@ -24,7 +24,7 @@ def test_two_processes_give_the_numbers_of_one(tmp_path):
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == [
         "config.yaml", "curve.csv", "curve.json", "curve.png"]
     for shown in (one, two):
-        assert "high bias: at 210 rows (size 1)" in shown.stdout
+        assert "underfitting: at 210 training rows (size 1)" in shown.stdout
         assert "│ baseline │" in shown.stdout and "val r2" in shown.stdout
         run_dir = tmp_path / ("one" if shown is one else "two")
         assert shown.stderr.strip().endswith(f"run directory: {run_dir}")
@@ -38,7 +38,7 @@ def test_json_goes_to_stdout_and_the_table_to_stderr(tmp_path):
     record = json.loads(shown.stdout)
     assert record["run_dir"] == str(tmp_path / "c") and record["sizes"] == [0.5, 1.0]
     assert record["seeds"] == [3] and record["verdict"]["verdict"] in (
-        "high bias", "high variance", "neither")
+        "underfitting", "overfitting", "good fit", "inconclusive")
     assert [r["epochs_run"] <= 20 for r in record["runs"]] == [True, True]
     assert "val r2" in shown.stderr
     config = (tmp_path / "c" / "config.yaml").read_text()

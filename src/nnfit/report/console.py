@@ -149,6 +149,10 @@ def kept_weights(best_epoch: int) -> str:
     return f"kept the weights of epoch {best_epoch}" if best_epoch else "kept the initial weights"
 
 
+VERDICT_COLOUR = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow",
+                  "diverged": "red"}
+
+
 def print_outcome(console, metrics: dict) -> None:
     """One line: the verdict and its reason, or for a diverged run what happened instead.
 
@@ -161,7 +165,6 @@ def print_outcome(console, metrics: dict) -> None:
                       soft_wrap=True)
         return
     diagnosis = metrics["diagnosis"]
-    colour = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow",
-              "diverged": "red"}
+    colour = VERDICT_COLOUR
     console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{escape(diagnosis['verdict'])}"
                   f"[/]: {escape(diagnosis['reason'])}", soft_wrap=True)

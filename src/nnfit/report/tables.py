@@ -10,7 +10,7 @@ from rich.table import Table
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..evaluation.verdicts import Check
 from ..training.range_test import DIVERGE, warmup_steps
-from .console import escape, fmt, header, print_outcome
+from .console import VERDICT_COLOUR, escape, fmt, header, print_outcome
 from .plots.lr import text_plot
 
 if TYPE_CHECKING:
@@ -290,11 +290,9 @@ def print_curve(console, record: dict) -> None:
                   f"{base['val_loss']:.4f}", "", style="dim")
     console.print(table)
     v = record["verdict"]
-    colour = {"high bias": "yellow", "high variance": "yellow", "neither": "green"}
-    console.print(f"[bold {colour.get(v['verdict'], 'white')}]{v['verdict']}[/]: "
-                  f"{v['reason']}", soft_wrap=True)
-    if "advice" in v:
-        console.print(v["advice"], soft_wrap=True)
+    console.print(f"[bold {VERDICT_COLOUR.get(v['verdict'], 'white')}]{escape(v['verdict'])}[/]: "
+                  f"{escape(v['reason'])}", soft_wrap=True)
+    print_advice(console, v)
 
 
 def _seeds(record: dict) -> str:

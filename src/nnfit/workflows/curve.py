@@ -28,19 +28,23 @@ from ..config.load import load_config
 from ..data.seeds import SUBSET_STREAM, stream
 from ..data.split import first_rows, stratified_order
 from ..errors import FAILED, NnfitError
-from ..evaluation.scoring import baseline_scores, score_splits
-from ..evaluation.size_curve import summarize, verdict
+from ..evaluation.diagnosis import judge
+from ..evaluation.pooling import RunRows, median_epoch, pooled_evidence
+from ..evaluation.scoring import baseline_scores
+from ..evaluation.size_curve import curve_verdict, more_data, summarize
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..report.plots.size_curve import size_curves
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
+from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic, write_json
 from ..store.csv_file import write_csv
 from ..store.run_dir import make_run_dir
 from .fit import fit, refuse_ensemble
 from .prepared import Prepared, prepare, subset
-from .run import resolved_config
+from .probe import capacity_probe
+from .run import flagged_columns, resolved_config, run_rows
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -109,21 +113,16 @@ def curve_jobs(prepared: Prepared, config, sizes: Sequence[float], repeats: int
     return jobs
 
 
-def curve_job(prepared: Prepared, job: CurveJob) -> dict:
-    """Train one point on its subset of ``prepared``'s training rows; its final train loss
-    (restored weights, on its own rows), val loss, val metric, best epoch and seconds.
+def curve_job(prepared: Prepared, job: CurveJob) -> RunRows:
+    """Train one point on its subset of ``prepared``'s training rows and score it on that
+    subset and on the validation rows: its curve.csv row (``record``) and per-row losses.
     Runs in a worker: prints and writes nothing."""
     started = time.perf_counter()
     prepared = subset(prepared, job.index)
-    result = fit(prepared, job.config)
-    task = prepared.task
-    scored = score_splits(result.network, task, prepared.data, ("train", "val"), baseline=False)
-    train, val = scored.splits["train"], scored.splits["val"]
-    return {"size": job.size, "rows": job.rows, "repeat": job.repeat, "seed": job.seed,
-            "train_loss": float(train["loss"]), "val_loss": float(val["loss"]),
-            "val_metric": float(val[METRIC[task.kind]]), "best_epoch": result.best_epoch,
-            "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
-            "seconds": round(time.perf_counter() - started, 3)}
+    head = {"size": job.size, "rows": job.rows, "repeat": job.repeat, "seed": job.seed}
+    rows = run_rows(prepared, fit(prepared, job.config), head, started)
+    rows.record["val_metric"] = rows.record[f"val_{METRIC[prepared.task.kind]}"]
+    return rows
 
 
 @dataclass
@@ -168,6 +167,7 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
         runs, failed, interrupted = _run_points(prepared, jobs, run_dir, n_jobs, cluster, on_run)
     record = _record(prepared, sizes, repeats, runs, failed, interrupted,
                      None if scheduler else n_jobs, scheduler)
+    record["verdict"] = judge_curve(prepared, config, runs)
     write_json(run_dir / "curve.json", record)
     write_atomic(run_dir / "curve.png", _plot(record, Path(config_path).stem))
     return CurveResult(record, run_dir)
@@ -185,14 +185,14 @@ def _checked(sizes: Sequence[float], repeats: int, n_jobs: int) -> list[float]:
 
 
 def _run_points(prepared: Prepared, jobs: list[CurveJob], run_dir: Path, n_jobs: int, cluster,
-                on_run) -> tuple[list[dict], list[dict], bool]:
+                on_run) -> tuple[list[RunRows], list[dict], bool]:
     """The jobs through the executor, ``curve.csv`` rewritten as each finishes; the finished
     runs (by size, then repeat), the failures, and whether Ctrl-C stopped them."""
-    finished: dict[int, dict] = {}
+    finished: dict[int, RunRows] = {}
     failed: list[dict] = []
 
-    def ordered() -> list[dict]:
-        return sorted(finished.values(), key=lambda r: (r["size"], r["repeat"]))
+    def ordered() -> list[RunRows]:
+        return sorted(finished.values(), key=lambda r: (r.record["size"], r.record["repeat"]))
 
     def arrived(index, result):
         job = jobs[index]
@@ -201,9 +201,9 @@ def _run_points(prepared: Prepared, jobs: list[CurveJob], run_dir: Path, n_jobs:
                            "error": result.message})
         else:
             finished[index] = result
-            write_csv(run_dir / "curve.csv", COLUMNS, ordered())
+            write_csv(run_dir / "curve.csv", COLUMNS, [r.record for r in ordered()])
         if on_run is not None:
-            on_run(result if not isinstance(result, JobFailed) else failed[-1],
+            on_run(result.record if not isinstance(result, JobFailed) else failed[-1],
                    len(finished) + len(failed), len(jobs))
 
     write_csv(run_dir / "curve.csv", COLUMNS, [])
@@ -215,14 +215,40 @@ def _run_points(prepared: Prepared, jobs: list[CurveJob], run_dir: Path, n_jobs:
     return ordered(), failed, False
 
 
-def _record(prepared: Prepared, sizes: list[float], repeats: int, runs: list[dict],
+def judge_curve(prepared: Prepared, config, runs: list[RunRows]) -> dict:
+    """The verdict at the largest size that finished (the repeats pooled, the capacity probe
+    trained here when it is wanted), and whether the val loss still fell to that size."""
+    by_size: dict[float, list[RunRows]] = {}
+    for run in runs:
+        by_size.setdefault(run.record["size"], []).append(run)
+    if not by_size:
+        return {"verdict": "no verdict", "reason": "no size has a finished run"}
+    sizes = sorted(by_size)
+    largest = by_size[sizes[-1]]
+    identifiers = flagged_columns(prepared)
+    evidence = pooled_evidence(largest, identifiers, same_rows=True)
+    epochs = median_epoch([r.record["epochs_run"] for r in largest])
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
+        diagnosis, _ = judge(evidence, "auto", lambda: capacity_probe(
+            prepared, config, epochs, prepared.n_params(config)))
+    trend = None
+    if len(sizes) > 1:
+        before = pooled_evidence(by_size[sizes[-2]], identifiers, same_rows=True)
+        assert before.val_rows is not None and evidence.val_rows is not None  # curve has val
+        assert evidence.base_val is not None
+        rows = (by_size[sizes[-2]][0].record["rows"], largest[0].record["rows"])
+        trend = more_data(before.val_rows, evidence.val_rows, rows, evidence.base_val)
+    return curve_verdict(diagnosis, trend, sizes[-1], largest[0].record["rows"])
+
+
+def _record(prepared: Prepared, sizes: list[float], repeats: int, runs: list[RunRows],
             failed: list[dict], interrupted: bool, jobs: int | None, scheduler: str | None
             ) -> dict:
     """``curve.json``: the plan, the baseline, the summary per size and its verdict, the runs."""
     data, task = prepared.data, prepared.task
     base = {name: float(baseline_scores(task, data, name, data.X[name].dtype)["loss"])
             for name in ("train", "val")}  # fitted on the whole training part
-    summary = summarize(runs)
+    summary = summarize([r.record for r in runs])
     seed = prepared.config.training.seed
     return {
         "task": task.kind, "loss": task.loss_name,
@@ -232,8 +258,8 @@ def _record(prepared: Prepared, sizes: list[float], repeats: int, runs: list[dic
         "train_rows": int(data.X["train"].shape[0]),
         "val_rows": int(data.X["val"].shape[0]),
         "baseline": {"train_loss": base["train"], "val_loss": base["val"]},
-        "summary": summary, "verdict": verdict(summary, base["train"], base["val"]),
-        "runs": runs, "failed": failed, "interrupted": interrupted,
+        "summary": summary, "runs": [r.record for r in runs], "failed": failed,
+        "interrupted": interrupted,
         "data": {"csv": prepared.source, "rows": prepared.n_rows},
     }
 
