@@ -14,9 +14,10 @@ standard error from the spread of the per-row losses. The rule, in order:
    - *the curve turned* (``overfitting_rose``): over the whole stretch after the
      best epoch, the val loss at its peak sits above the best by more than
      ``RISE·B_val`` and ``Z`` standard errors of the row-by-row difference (the
-     same rows at both epochs), the stretch's mean is above the best, and the
-     train loss fell meanwhile — even when early stopping restored the best
-     epoch's weights, and even when the last epoch happened to dip back. Or
+     same rows at both epochs), the stretch's mean rise exceeds ``RISE/2·B_val``
+     and one such standard error (sustained, not a spike), and the train loss fell —
+     even when early stopping restored the best epoch's weights, and even when
+     the last epoch happened to dip back; one noisy spike is not enough. Or
    - *the gap* (``overfitting``): the restored weights' ``L_val − L_train`` exceeds
      ``Z·se_gap`` and either ``GAP·B_val`` with ``L_val > RATIO·L_train``, or
      ``SMALL_GAP·B_val`` with ``L_val > MEMORIZES·L_train`` (a network that
@@ -295,8 +296,9 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
 
 
 def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
-    """The curve turned: judged over the whole stretch after the best epoch — at its peak
-    (paired, row by row) and on average — not at the last epoch alone."""
+    """The curve turned: judged over the whole stretch after the best epoch — its mean rise
+    above the best, against the noise of the row-by-row difference at its peak — not at
+    the last epoch alone (which may dip back) nor at one noisy spike."""
     val, train = e.history.get("val_loss", []), e.history.get("train_loss", [])
     after = val[e.best_epoch:] if e.best_epoch else []
     if len(_finite(after)) < 3 or not e.best_epoch:
@@ -306,23 +308,24 @@ def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     peak = val[peak_epoch - 1]
     paired = e.rise_rows is not None
     rise = float(e.rise_rows.mean()) if e.rise_rows is not None else peak - best
-    se_rise = _se(e.rise_rows) if paired else _se(e.val_rows)  # same rows: smaller noise
+    se = _se(e.rise_rows) if paired else _se(e.val_rows)  # same rows: smaller noise
     mean_rise = float(np.mean(_finite(after))) - best
-    train_fell = bool(_finite(train[peak_epoch - 1:peak_epoch])) and \
-        train[peak_epoch - 1] < train[e.best_epoch - 1]
-    z = _ratio(rise, se_rise)
-    material = rise > RISE * _given(e.base_val) and mean_rise > 0 and train_fell
+    train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
+    z = _ratio(rise, se)
+    sustained = _ratio(mean_rise, se) > 1  # the stretch's mean is beyond one epoch's noise
+    material = mean_rise > RISE / 2 * _given(e.base_val) and rise > RISE * _given(e.base_val) \
+        and train_fell and sustained
     result = bool(material and z > Z)
     checks.append({"check": Check.VAL_ROSE, "result": result, "best_epoch": e.best_epoch,
                    "best_val_loss": best, "peak_epoch": peak_epoch, "peak_val_loss": peak,
-                   "end_val_loss": val[-1], "rise": rise, "mean_rise": mean_rise, "se": se_rise,
+                   "end_val_loss": val[-1], "rise": rise, "mean_rise": mean_rise, "se": se,
                    "z": z, "paired": paired, "train_fell": train_fell, "material": material,
                    "epochs_after_best": len(after)})
     if result:
         return Kind.OVERFITTING_ROSE, (
-            f"val loss rose from its best {best:.4g} (epoch {e.best_epoch}) to {peak:.4g} at "
-            f"epoch {peak_epoch} ({z:.1f} standard errors; {mean_rise:+.3g} on average over "
-            f"the {len(after)} epochs after the best) while train loss kept falling: the "
+            f"val loss rose after its best {best:.4g} (epoch {e.best_epoch}) to {peak:.4g} at "
+            f"epoch {peak_epoch} ({z:.1f} standard errors), {mean_rise:+.3g} on average over "
+            f"the {len(after)} epochs after the best, while train loss kept falling: the "
             f"network memorizes its training rows")
     if material:
         return Kind.INCONCLUSIVE, (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, "

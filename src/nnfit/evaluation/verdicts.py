@@ -64,3 +64,11 @@ VERDICT = {Kind.DIVERGED: "diverged", Kind.OVERFITTING: "overfitting",
            Kind.UNDERFITTING_EPOCHS: "underfitting", Kind.UNDERFITTING_CAPACITY: "underfitting",
            Kind.UNDERFITTING_FAILED: "underfitting", Kind.GOOD_FIT: "good fit",
            Kind.GOOD_FIT_DATA_LIMITED: "good fit", Kind.INCONCLUSIVE: "inconclusive"}
+
+
+def contradicts(a: dict, b: dict) -> bool:
+    """Whether two verdicts on the same data and config say opposite things: both decided
+    (neither inconclusive nor borderline) and with different labels. The commands that judge
+    the same data — train, curve, ``--cv`` — must never contradict each other."""
+    decided = [v for v in (a, b) if v["verdict"] != "inconclusive" and not v.get("borderline")]
+    return len(decided) == 2 and a["verdict"] != b["verdict"]
