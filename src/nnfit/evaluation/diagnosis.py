@@ -104,6 +104,10 @@ class Evidence:
     identifiers: list[str] = field(default_factory=list)  # columns the data checks flagged
     checks: list[dict] = field(default_factory=list)
 
+    @property
+    def n_val(self) -> int:
+        return 0 if self.val_rows is None else int(self.val_rows.size)
+
 
 def _se(rows: np.ndarray | None) -> float:
     if rows is None or rows.size < 2:
@@ -121,8 +125,7 @@ def _window(epochs_run: int) -> int:
 
 
 def _given(value: float | None) -> float:
-    """A validation number (``val_loss``, ``base_val``) of a run with a validation split:
-    there it is set (``workflows.run.evidence_of``, ``pooling.pooled_evidence``)."""
+    """A validation number (``val_loss``, ``base_val``) of a run with a validation split."""
     assert value is not None
     return value
 
@@ -144,11 +147,10 @@ def diagnose(e: Evidence) -> dict:
     kind, reason = found
     if not has_val:
         skipped.append({"check": Check.OVERFITTING, "why": "no validation split"})
-    n_val = 0 if e.val_rows is None else int(e.val_rows.size)
     numbers = {"train_loss": e.train_loss, "val_loss": e.val_loss,
                "baseline_train_loss": e.base_train, "baseline_val_loss": e.base_val,
                "train_vs_baseline": e.train_loss / e.base_train if e.base_train > 0 else math.nan,
-               "val_rows": n_val, "best_epoch": e.best_epoch, "epochs_run": e.epochs_run}
+               "val_rows": e.n_val, "best_epoch": e.best_epoch, "epochs_run": e.epochs_run}
     wanted = {"probe_wanted": True} if kind == Kind.INCONCLUSIVE and any(
         s["check"] == Check.PROBE for s in skipped) else {}
     advice = ADVICE[kind]
@@ -158,25 +160,34 @@ def diagnose(e: Evidence) -> dict:
         advice = (f"val loss is {_given(e.val_loss) / max(e.train_loss, 1e-300):.0f}× the train "
                   f"loss: the network memorizes its training rows; regularization may still "
                   f"help (nnfit doctor tries it)")
+    borderline = _borderline(kind, checks)
+    if borderline and VERDICT[kind] == "good fit" and not memorizes:
+        advice = "nothing clearly wrong; a little regularization may help (nnfit doctor tries it)"
     columns = {"columns": list(e.identifiers)} if kind == Kind.OVERFITTING_IDENTIFIER else {}
     return {"verdict": VERDICT[kind], "reason": reason, "advice": advice, "kind": kind,
-            "borderline": _borderline(kind, checks), "notes": _untrained(e),
+            "borderline": borderline, "notes": _untrained(e),
             "evidence": checks, "not_checked": skipped, **columns, **numbers, **wanted}
 
 
 def _borderline(kind: Kind, checks: list[dict]) -> str | None:
-    """The margin, in words, when the deciding test sits within ``BORDER`` standard errors of
-    its threshold: the verdict could go the other way on other rows or another seed."""
+    """The margin, in words, when the verdict could go the other way: the deciding rise or
+    gap within ``BORDER`` standard errors of the line ``Z``, or a good fit whose gap is real
+    (beyond ``Z``) and over half the size that counts as overfitting."""
     if VERDICT[kind] not in ("overfitting", "good fit", "inconclusive"):
         return None
     for check in checks:
-        if check["check"] not in (Check.VAL_ROSE, Check.GAP) or not check.get("material"):
+        if check["check"] not in (Check.VAL_ROSE, Check.GAP):
             continue
         z = check.get("z", math.inf)
-        if abs(z - Z) < BORDER:
+        if check.get("material") and abs(z - Z) < BORDER:
             side = "overfitting" if z >= Z else "not yet overfitting"
             return (f"borderline: {check['check']} is {z:.1f} standard errors, the line is {Z:g} "
                     f"({side}); another seed or more validation rows may flip it")
+        share = check.get("gap_vs_baseline", 0.0)
+        if VERDICT[kind] == "good fit" and z > Z and share > GAP / 2:
+            return (f"borderline: the generalization gap is real ({z:.1f} standard errors) but "
+                    f"{share:.0%} of the baseline's loss, under the {GAP:.0%} that counts as "
+                    f"overfitting")
     return None
 
 
@@ -215,11 +226,10 @@ def _before_the_fit(e: Evidence, has_val: bool, checks: list[dict]) -> tuple[Kin
     if not e.base_train > 0 or has_val and not _given(e.base_val) > 0:
         return Kind.INCONCLUSIVE, ("the target is constant, so ignoring the inputs is already "
                                    "exact: there is nothing to learn or to judge")
-    n_val = 0 if e.val_rows is None else int(e.val_rows.size)
-    if has_val and n_val < MIN_VAL_ROWS:
-        checks.append({"check": Check.VALIDATION_ROWS, "result": False, "rows": n_val,
+    if has_val and e.n_val < MIN_VAL_ROWS:
+        checks.append({"check": Check.VALIDATION_ROWS, "result": False, "rows": e.n_val,
                        "needed": MIN_VAL_ROWS})
-        return Kind.INCONCLUSIVE, (f"only {n_val} validation rows (fewer than {MIN_VAL_ROWS}): "
+        return Kind.INCONCLUSIVE, (f"only {e.n_val} validation rows (fewer than {MIN_VAL_ROWS}): "
                                    f"a gap or a rise on so few rows is mostly noise")
     return None
 
@@ -329,7 +339,7 @@ def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
             f"network memorizes its training rows")
     if material:
         return Kind.INCONCLUSIVE, (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, "
-                                   f"only {z:.1f} standard errors, on {_n(e.val_rows)} "
+                                   f"only {z:.1f} standard errors, on {e.n_val} "
                                    f"validation rows")
     return None
 
@@ -355,12 +365,8 @@ def _gap(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     if material:
         return Kind.INCONCLUSIVE, (f"the gap {gap:.4g} between val and train loss is "
                                    f"{gap / base_val:.0%} of the baseline's but only {z:.1f} "
-                                   f"standard errors on {_n(e.val_rows)} validation rows")
+                                   f"standard errors on {e.n_val} validation rows")
     return None
-
-
-def _n(rows: np.ndarray | None) -> int:
-    return 0 if rows is None else int(rows.size)
 
 
 def _still_falling(e: Evidence) -> dict:
