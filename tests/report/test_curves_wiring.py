@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnfit.evaluation.diagnosis import Check
+from nnfit.evaluation.verdicts import Check
 from nnfit.report.plots import learning_curves as plots
 from nnfit.workflows import run as run_module
 
@@ -64,7 +64,8 @@ def test_train_marks_the_rise_the_verdict_measured(tmp_path, drawn):
     assert plot.diagnosis is not None and plot.scored_epoch == outcome.metrics.best_epoch
     assert marks.rise is not None
     assert marks.rise.start == check["best_epoch"]
-    assert marks.rise.rise == pytest.approx(check.get("mean_rise", check["rise"]))
+    assert marks.rise.rise == pytest.approx(check["rise"])
+    assert marks.rise.peak == check.get("peak_epoch") and marks.rise.mean == check.get("mean_rise")
     assert marks.rise.counted == bool(check["result"])
     assert "val rose" in marks.caption and f"after epoch {check['best_epoch']}" in marks.caption
     assert marks.baselines and marks.scored

@@ -5,7 +5,7 @@ import io
 import pytest
 from rich.console import Console
 
-from nnfit.evaluation.diagnosis import Check
+from nnfit.evaluation.verdicts import Check
 from nnfit.report.console import curve_owner, diverged_message, print_outcome, quotes_curve
 from nnfit.report.tables import print_ensemble, print_report
 
@@ -75,10 +75,15 @@ def _check(name, result):
      True),
     ("underfitting_capacity", [_check(Check.STILL_LEARNING, False), _check(Check.PROBE, True)],
      "a wider network", False),
-    ("inconclusive", [_check(Check.VAL_ROSE, False), _check(Check.GAP, False)],
+    ("inconclusive", [_check(Check.VAL_ROSE, False) | {"material": True},
+                      _check(Check.GAP, False) | {"material": False}],
      "val loss rose by 0.1 after epoch 5, only 1.2 standard errors", True),
-    ("inconclusive", [_check(Check.VAL_ROSE, False), _check(Check.GAP, False)],
+    ("inconclusive", [_check(Check.VAL_ROSE, False) | {"material": True},
+                      _check(Check.GAP, False) | {"material": True}],
      "the gap 0.2 between val and train loss is 30% of the baseline's", False),
+    ("inconclusive", [_check(Check.VAL_ROSE, False), _check(Check.GAP, False)],  # older keys
+     "val loss rose by 0.1 after epoch 5, only 1.2 standard errors", True),
+    ("underfitting_collapse", [_check(Check.COLLAPSE, True)], "predicts one class", False),
     ("good_fit", [_check(Check.VAL_ROSE, False)], "train loss 0.1 is 5% of the baseline's",
      False),
 ])

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from nnfit.evaluation.diagnosis import Check
+from nnfit.evaluation.verdicts import Check
 from nnfit.report.plots.marks import Marks, Rise, caption, curve_marks, rise_of
 from nnfit.report.plots.scale import MIN_SPAN, y_axis
 
@@ -69,16 +69,21 @@ def test_the_rise_is_the_checks_and_runs_from_the_best_epoch_to_the_end():
     assert rise_of(_rose(result=False), HISTORY, EPOCHS, 2).counted is False
 
 
-def test_a_rise_judged_over_the_whole_stretch_is_read_when_present():
-    rise = rise_of(_rose(mean_rise=0.08, peak_epoch=4), HISTORY, EPOCHS, 2)
-    assert (rise.rise, rise.peak) == (0.08, 4)
-    assert caption(_rose(mean_rise=0.08, peak_epoch=4), rise=rise).startswith(
-        "val rose 0.08 on average (2.3 SE) after epoch 2, peak at epoch 4")
+def test_a_rise_judged_over_the_whole_stretch_reads_its_peak_mean_and_z():
+    d = _rose(mean_rise=0.08, peak_epoch=4, z=3.5)
+    rise = rise_of(d, HISTORY, EPOCHS, 2)
+    assert (rise.rise, rise.peak, rise.mean, rise.z) == (0.12, 4, 0.08, 3.5)
+    assert caption(d, rise=rise) == ("val rose 0.12 (3.5 SE) after epoch 2 to a peak at epoch 4; "
+                                     "+0.08 on average")
+    assert caption(_rose(train_fell=False), rise=rise_of(_rose(), HISTORY, EPOCHS, 2)).endswith(
+        "; train did not fall")
+    assert caption(d | {"borderline": "borderline: ..."}, rise=rise).endswith(
+        "\nborderline: another seed may flip it")  # lines break between the parts
 
 
 def test_without_a_check_the_curve_says_whether_val_rose():
     assert rise_of({"evidence": []}, HISTORY, EPOCHS, 2) == Rise(2, 5, pytest.approx(0.3), None,
-                                                                 None)
+                                                                 None, peak=5)
     falling = {"train_loss": HISTORY["train_loss"], "val_loss": [0.9, 0.7, 0.6, 0.5, 0.4]}
     assert rise_of({"evidence": []}, falling, EPOCHS, 5) is None
     assert rise_of({"evidence": []}, falling, EPOCHS, 2) is None
@@ -90,7 +95,7 @@ def test_the_caption_carries_the_verdicts_numbers():
     d = _rose() | {"train_loss": 0.124}
     d["evidence"].append({"check": Check.GAP, "result": True, "gap": 0.31, "se": 0.1})
     text = caption(d, rise=rise_of(d, HISTORY, EPOCHS, 2)).replace("\n", " ")
-    assert text == "val rose 0.12 (3.4 SE) after epoch 2 · gap 0.31 = 2.5× train (3.1 SE)"
+    assert text == "val rose 0.12 (3.4 SE) after epoch 2 · gap 0.31, val 3.5× train (3.1 SE)"
     owned = caption(d, "member 1 of 5", rise_of(d, HISTORY, EPOCHS, 2))
     assert owned.startswith("member 1 of 5's val rose 0.12")
 
@@ -113,4 +118,4 @@ def test_marks_read_the_diagnosis_tolerantly():
          "baseline_val_loss": "?", "evidence": [{"check": Check.GAP}]}
     marks = curve_marks(HISTORY, EPOCHS, 2, d)
     assert marks.scored == {"train": 0.3} and marks.baselines == {"train": 1.1}
-    assert marks.rise == Rise(2, 5, pytest.approx(0.3), None, None)
+    assert marks.rise == Rise(2, 5, pytest.approx(0.3), None, None, peak=5)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnfit.evaluation.diagnosis import Check
+from nnfit.evaluation.verdicts import Check
 from nnfit.report.plots.fold_curves import aligned, fold_plot
 from nnfit.report.plots.learning_curves import (
     NO_FINITE_LOSS,
@@ -171,7 +171,7 @@ def test_fold_curves_are_aligned_as_the_pooled_evidence_aligns_them():
     from nnfit.evaluation.pooling import pooled_evidence
 
     folds = [SimpleNamespace(history=h, patience=None, train_rows=np.zeros(2),
-                             val_rows=np.zeros(2), rise_rows=None,
+                             val_rows=np.zeros(2), rise_rows=None, held={},
                              record={"best_epoch": b, "stop_reason": "early_stopping",
                                      "train_loss": 0.3, "val_loss": 0.5,
                                      "baseline_train_loss": 1.0, "baseline_val_loss": 1.0})

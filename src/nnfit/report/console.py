@@ -161,16 +161,23 @@ def quotes_curve(diagnosis: dict) -> bool:
     its trend at the end) rather than the scored losses.
 
     Read from the verdict's kind, else from the check that decided (the last one whose
-    result is true); an inconclusive verdict decided by no check quotes the curve when
-    its reason is about the rise.
+    result is true). An inconclusive verdict decided by no check is the rise's when the
+    rise was material and the gap was not (the diagnosis prefers a material gap); without
+    those keys (an older ``metrics.json``), when its reason is about the rise.
     """
     kind = diagnosis.get("kind")
     if kind in CURVE_KINDS:
         return True
-    decided = [c for c in diagnosis.get("evidence") or [] if isinstance(c, dict) and c.get("result")]
+    checks = [c for c in diagnosis.get("evidence") or [] if isinstance(c, dict)]
+    decided = [c for c in checks if c.get("result")]
     if decided:
         return decided[-1].get("check") in CURVE_CHECKS
-    return kind == Kind.INCONCLUSIVE and "rose" in str(diagnosis.get("reason", ""))
+    if kind != Kind.INCONCLUSIVE:
+        return False
+    material = {c.get("check"): c["material"] for c in checks if "material" in c}
+    if material:
+        return bool(material.get(Check.VAL_ROSE)) and not material.get(Check.GAP)
+    return "rose" in str(diagnosis.get("reason", ""))
 
 
 def curve_owner(metrics: dict) -> str:

@@ -190,8 +190,8 @@ def _draw_rise(ax, plot: CurvesPlot, rise: Rise) -> None:
     if rise.peak in plot.epochs and len(val) == len(plot.epochs):
         peak = float(val[plot.epochs.index(rise.peak)])
         if math.isfinite(peak):
-            ax.plot([rise.peak], [peak], marker="^", color="tab:red", linestyle="none",
-                    label=f"val peak (epoch {rise.peak})")
+            ax.plot([rise.peak], [peak], marker="^", color=colour, linestyle="none",
+                    label=f"val's peak after its best (epoch {rise.peak})")
 
 
 def _draw_baselines(ax, baselines: dict[str, float], axis: YAxis) -> None:

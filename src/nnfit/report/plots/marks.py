@@ -19,11 +19,13 @@ CAPTION_WIDTH = 100  # characters per caption line
 
 @dataclass(frozen=True)
 class Rise:
-    """Val rose after its best epoch: from ``start`` (the best) to ``end`` (the last epoch).
+    """Val rose after its best epoch: the stretch from ``start`` (the best) to ``end`` (the
+    last epoch), which the diagnosis judges as a whole.
 
-    ``counted``: the diagnosis counted it as evidence of overfitting; None when no check
-    judged it (it is seen on the curve only). ``peak``: the epoch of the highest val loss
-    after the best, when the diagnosis gives it.
+    ``rise``: how far val rose, at its ``peak`` when the diagnosis gives one (else at the
+    end); ``se`` and ``z``: its standard error and how many of them it is; ``mean``: the
+    average rise over the stretch; ``counted``: the diagnosis counted it as evidence of
+    overfitting; None when no check judged it (it is seen on the curve only).
     """
 
     start: int
@@ -32,6 +34,8 @@ class Rise:
     se: float | None
     counted: bool | None
     peak: int | None = None
+    mean: float | None = None
+    z: float | None = None
 
 
 @dataclass
@@ -67,33 +71,39 @@ def sigmas(value: float, se: float | None) -> str:
 def rise_of(diagnosis: dict | None, history: dict[str, list[float]], epochs: list[int],
             best_epoch: int) -> Rise | None:
     """The stretch after the best epoch where val rose, as the diagnosis judged it (its
-    ``val rose after its best`` check: ``mean_rise`` when given, else ``rise``; its
-    ``best_epoch`` and ``peak_epoch``), or as the curve shows it when no check judged it
-    (the last val loss above the best epoch's). None when val did not rise."""
+    ``val rose after its best`` check: ``rise``, ``se``, ``z``, ``best_epoch``, ``peak_epoch``,
+    ``mean_rise``, whichever it has), or as the curve shows it when no check judged it (the
+    highest val loss after the best epoch above the best). None when val did not rise."""
     last = epochs[-1] if epochs else 0
     for check in _checks(diagnosis, Check.VAL_ROSE):
         start = int(_number(check.get("best_epoch")) or best_epoch)
-        rise = _number(check.get("mean_rise", check.get("rise")))
+        rise = _number(check.get("rise"))
         if rise is None or rise <= 0 or not start or last <= start:
             return None
         peak = _number(check.get("peak_epoch"))
         return Rise(start, last, rise, _number(check.get("se")), bool(check.get("result")),
-                    None if peak is None else int(peak))
+                    None if peak is None else int(peak), _number(check.get("mean_rise")),
+                    _number(check.get("z")))
     val = history.get("val_loss") or []
     if not best_epoch or best_epoch not in epochs or last <= best_epoch or len(val) != len(epochs):
         return None
-    best, end = _number(val[epochs.index(best_epoch)]), _number(val[-1])
-    if best is None or end is None or end <= best:
+    at = epochs.index(best_epoch)
+    after = [(v, e) for v, e in zip(map(_number, val[at + 1:]), epochs[at + 1:], strict=True)
+             if v is not None]
+    best = _number(val[at])
+    if best is None or not after or max(after)[0] <= best:
         return None
-    return Rise(best_epoch, last, end - best, None, None)
+    peak, peak_epoch = max(after)
+    return Rise(best_epoch, last, peak - best, None, None, peak_epoch)
 
 
 def caption(diagnosis: dict | None, curve_of: str = "", rise: Rise | None = None) -> str:
     """The verdict's key numbers in a line or two: the rise after the best epoch, the
     generalization gap, and any other check that decided (still learning, worse than the
-    baseline, the capacity probe, too few validation rows). ``curve_of`` (e.g. ``"member 1
-    of 5"``) names whose curve the numbers read off it are, when the curve is not the scored
-    model's own. ``rise``: what :func:`rise_of` found (its numbers, when no check judged it)."""
+    baseline, the capacity probe, too few validation rows); whether the verdict is
+    borderline. ``curve_of`` (e.g. ``"member 1 of 5"``) names whose curve the numbers read
+    off it are, when the curve is not the scored model's own. ``rise``: what :func:`rise_of`
+    found (its numbers, when no check judged it)."""
     d = diagnosis or {}
     parts = [_rise_part(d, rise), _gap_part(d)]
     if curve_of and parts[0]:
@@ -107,8 +117,21 @@ def caption(diagnosis: dict | None, curve_of: str = "", rise: Rise | None = None
     for check in _checks(d, Check.VALIDATION_ROWS):
         parts.append(f"only {check.get('rows')} validation rows (the verdict needs "
                      f"{check.get('needed')})")
-    text = " · ".join(p for p in parts if p)
-    return "\n".join(textwrap.wrap(text, CAPTION_WIDTH))
+    if d.get("borderline"):
+        parts.append("borderline: another seed may flip it")
+    return _lines([p for p in parts if p])
+
+
+def _lines(parts: list[str]) -> str:
+    """The parts joined by `` · ``, broken into lines of :data:`CAPTION_WIDTH` characters
+    between parts where it can be (a part longer than a line is wrapped at its spaces)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + 3 + len(part) <= CAPTION_WIDTH:
+            lines[-1] += " · " + part
+        else:
+            lines += textwrap.wrap(part, CAPTION_WIDTH)
+    return "\n".join(lines)
 
 
 def _rise_part(d: dict, rise: Rise | None) -> str:
@@ -117,16 +140,16 @@ def _rise_part(d: dict, rise: Rise | None) -> str:
         return (f"val rose {rise.rise:.3g} after epoch {rise.start} (not judged)"
                 if rise is not None else "")
     check = checks[0]
-    best = check.get("best_epoch")
     if rise is None:
-        return f"val did not rise after epoch {best}"
-    mean = "mean_rise" in check
-    text = (f"val rose {rise.rise:.3g}{' on average' if mean else ''}{sigmas(rise.rise, rise.se)}"
-            f" after epoch {rise.start}")
+        return f"val did not rise after epoch {check.get('best_epoch')}"
+    z = f" ({rise.z:.1f} SE)" if rise.z is not None else sigmas(rise.rise, rise.se)
+    text = f"val rose {rise.rise:.3g}{z} after epoch {rise.start}"
     if rise.peak is not None:
-        text += f", peak at epoch {rise.peak}"
+        text += f" to a peak at epoch {rise.peak}"
+    if rise.mean is not None:
+        text += f"; {rise.mean:+.3g} on average"
     if check.get("train_fell") is False:
-        text += ", train did not fall"
+        text += "; train did not fall"
     return text
 
 
@@ -137,8 +160,13 @@ def _gap_part(d: dict) -> str:
             return ""
         if gap <= 0:
             return f"val {-gap:.3g} below train: no gap"
-        times = f" = {gap / train:.1f}× train" if train and train > 0 else ""
-        return f"gap {gap:.3g}{times}{sigmas(gap, check.get('se'))}"
+        ratio = _number(check.get("val_vs_train"))
+        if ratio is None and train and train > 0:
+            ratio = (train + gap) / train
+        times = f", val {ratio:.1f}× train" if ratio is not None else ""
+        z = _number(check.get("z"))
+        noise = f" ({z:.1f} SE)" if z is not None else sigmas(gap, check.get("se"))
+        return f"gap {gap:.3g}{times}{noise}"
     return ""
 
 
