@@ -74,7 +74,7 @@ def test_a_rise_judged_over_the_whole_stretch_reads_its_peak_mean_and_z():
     rise = rise_of(d, HISTORY, EPOCHS, 2)
     assert (rise.rise, rise.peak, rise.mean, rise.z) == (0.12, 4, 0.08, 3.5)
     assert caption(d, rise=rise) == ("val rose 0.12 (3.5 SE) after epoch 2 to a peak at epoch 4; "
-                                     "+0.08 on average")
+                                     "+0.08 on average (2.3 SE)")
     assert caption(_rose(train_fell=False), rise=rise_of(_rose(), HISTORY, EPOCHS, 2)).endswith(
         "; train did not fall")
     assert caption(d | {"borderline": "borderline: ..."}, rise=rise).endswith(

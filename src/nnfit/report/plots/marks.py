@@ -147,7 +147,7 @@ def _rise_part(d: dict, rise: Rise | None) -> str:
     if rise.peak is not None:
         text += f" to a peak at epoch {rise.peak}"
     if rise.mean is not None:
-        text += f"; {rise.mean:+.3g} on average"
+        text += f"; {rise.mean:+.3g} on average{sigmas(rise.mean, rise.se)}"
     if check.get("train_fell") is False:
         text += "; train did not fall"
     return text
