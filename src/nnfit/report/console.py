@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Column
 
 from ..errors import Note
+from ..evaluation.verdicts import Check, Kind
 from ..training.observers import Observer
 
 
@@ -151,20 +152,64 @@ def kept_weights(best_epoch: int) -> str:
 
 VERDICT_COLOUR = {"good fit": "green", "overfitting": "yellow", "underfitting": "yellow",
                   "diverged": "red"}
+CURVE_KINDS = (Kind.OVERFITTING_ROSE, Kind.UNDERFITTING_EPOCHS)
+CURVE_CHECKS = (Check.VAL_ROSE, Check.STILL_LEARNING)
+
+
+def quotes_curve(diagnosis: dict) -> bool:
+    """Whether a verdict's reason quotes the learning curve (its best epoch, the rise after it,
+    its trend at the end) rather than the scored losses.
+
+    Read from the verdict's kind, else from the check that decided (the last one whose
+    result is true). An inconclusive verdict decided by no check is the rise's when the
+    rise was material and the gap was not (the diagnosis prefers a material gap); without
+    those keys (an older ``metrics.json``), when its reason is about the rise.
+    """
+    kind = diagnosis.get("kind")
+    if kind in CURVE_KINDS:
+        return True
+    checks = [c for c in diagnosis.get("evidence") or [] if isinstance(c, dict)]
+    decided = [c for c in checks if c.get("result")]
+    if decided:
+        return decided[-1].get("check") in CURVE_CHECKS
+    if kind != Kind.INCONCLUSIVE:
+        return False
+    material = {c.get("check"): c["material"] for c in checks if "material" in c}
+    if material:
+        return bool(material.get(Check.VAL_ROSE)) and not material.get(Check.GAP)
+    return "rose" in str(diagnosis.get("reason", ""))
+
+
+def curve_owner(metrics: dict) -> str:
+    """``"member 1 of 5 (seed 0)"``: whose curve a seed ensemble's verdict reads (its first
+    member's); empty for a single network and for ``--cv`` (whose verdict is the folds')."""
+    ensemble = metrics.get("ensemble")
+    if not ensemble or metrics.get("cv"):
+        return ""
+    records = ensemble.get("records") or [{}]
+    seed = records[0].get("seed")
+    return f"member 1 of {ensemble['members']}" + (f" (seed {seed})" if seed is not None else "")
 
 
 def print_outcome(console, metrics: dict) -> None:
     """One line: the verdict and its reason, or for a diverged run what happened instead.
 
     ``metrics`` is ``metrics.json``'s content. The one place this line is made:
-    :func:`print_report` prints it, and ``--quiet`` runs print it alone.
+    :func:`print_report` prints it, and ``--quiet`` runs print it alone. A seed
+    ensemble's reason that quotes its curve (:func:`quotes_curve`) is labelled with the
+    member whose curve it is (:func:`curve_owner`), so that it is not read as the
+    ensemble's losses printed next to it.
     """
     if metrics.get("stop_reason") == "diverged":
         kept = kept_weights(metrics.get("best_epoch", 0))
-        console.print(f"[bold red]{diverged_message(metrics['epochs_run'])}[/]; {kept}",
+        member = curve_owner(metrics)
+        console.print(f"{escape(member + ': ') if member else ''}"
+                      f"[bold red]{diverged_message(metrics['epochs_run'])}[/]; {kept}",
                       soft_wrap=True)
         return
     diagnosis = metrics["diagnosis"]
     colour = VERDICT_COLOUR
+    label = curve_owner(metrics) if quotes_curve(diagnosis) else ""
     console.print(f"[bold {colour.get(diagnosis['verdict'], 'white')}]{escape(diagnosis['verdict'])}"
-                  f"[/]: {escape(diagnosis['reason'])}", soft_wrap=True)
+                  f"[/]: {escape(label + ': ') if label else ''}{escape(diagnosis['reason'])}",
+                  soft_wrap=True)

@@ -10,7 +10,7 @@ from rich.table import Table
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..evaluation.verdicts import Check
 from ..training.range_test import DIVERGE, warmup_steps
-from .console import VERDICT_COLOUR, escape, fmt, header, print_outcome
+from .console import VERDICT_COLOUR, curve_owner, escape, fmt, header, print_outcome
 from .plots.lr import text_plot
 
 if TYPE_CHECKING:
@@ -181,11 +181,15 @@ def print_show(console, info) -> None:
 
 def print_ensemble(console, metrics: dict) -> None:
     """``training.ensemble``: each member's seed, epochs and per-split loss and headline
-    metric, then the ensemble's (its averaged predictions) on the same splits."""
+    metric, then the ensemble's (its averaged predictions) on the same splits; a caption
+    names the member whose curve the verdict reads (:func:`~nnfit.report.console.curve_owner`)."""
     ens, metric = metrics["ensemble"], metrics["ensemble"]["metric"]
     splits = [s for s in ("val", "test") if s in metrics["splits"]] or ["train"]
+    member = curve_owner(metrics)
     table = Table(title=f"ensemble of {ens['members']} · predictions averaged",
-                  title_justify="left")
+                  title_justify="left", caption_justify="left", caption=(
+                      f"curves.png and the verdict's curve evidence (best epoch, the rise "
+                      f"after it, the trend at the end) are {member}'s" if member else None))
     for column in ("model", "seed", "best epoch", *(escape(f"{s} {c}") for s in splits
                                                     for c in ("loss", metric))):
         table.add_column(column, justify="right")

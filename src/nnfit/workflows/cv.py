@@ -56,7 +56,9 @@ from ..evaluation.diagnosis import judge
 from ..evaluation.pooling import RunRows, median_epoch, pooled_evidence
 from ..evaluation.scoring import mean_std
 from ..evaluation.task import HEADLINE_METRIC as METRIC
-from ..report.console import TrainingView, make_console, print_notes
+from ..report.console import TrainingView, diverged_message, make_console, print_notes
+from ..report.plots.fold_curves import fold_plot
+from ..report.plots.learning_curves import Line
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
@@ -210,7 +212,8 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         return _section(cv, results, probe_fold, epochs, None if scheduler else n_jobs,
                         scheduler, round(time.perf_counter() - started, 3))
 
-    metrics, result = _final_model(cv, run_dir, diagnosis, epochs, section, console, n_jobs)
+    metrics, result = _final_model(cv, run_dir, (diagnosis, results), epochs, section, console,
+                                   n_jobs)
     threads = f"BLAS threads: 1 per fold; final model {result.threads} ({result.threads_reason})"
     code = exit_code(result) or (FAILED if metrics.diagnosis.verdict == "diverged" else 0)
     return RunOutcome(metrics, run_dir,
@@ -264,10 +267,12 @@ def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold
     return [folds[i] for i in range(k)]
 
 
-def _final_model(cv: CrossValidation, run_dir: Path, diagnosis: dict, epochs: int, section,
-                 console, n_jobs: int) -> tuple[MetricsRecord, FitResult]:
+def _final_model(cv: CrossValidation, run_dir: Path, judged: tuple[dict, list[RunRows]],
+                 epochs: int, section, console, n_jobs: int) -> tuple[MetricsRecord, FitResult]:
     """Train the final model on all non-test rows for ``epochs`` (the folds' median); save it
-    with the pooled ``diagnosis`` and the ``section()`` of metrics.json."""
+    with the pooled diagnosis, the folds' curves it was judged on (``judged``, drawn in
+    curves.png with the final model's train loss) and the ``section()`` of metrics.json."""
+    diagnosis, folds = judged
     config = final_config(cv.config, epochs)
     final = replace(cv.final, config=config)
     stopper = make_stopper(config.training, has_val=False)
@@ -286,10 +291,17 @@ def _final_model(cv: CrossValidation, run_dir: Path, diagnosis: dict, epochs: in
             result = fit(final, config, stopper=stopper, stop=stop,
                          observers=[TrainingView(console, epochs, stopper)])
         scores = replace(score(final, result, config, probe="never"), diagnosis=diagnosis)
+        who = f"final ensemble's member 1 of {ensemble.members}" if ensemble else "final model"
+        curves = fold_plot([f.history for f in folds], [f.scored_epoch for f in folds], diagnosis,
+                           f"{cv.name} (--cv {k})", Line(
+                               f"{who}'s train loss ({cv.non_test.size} rows)", result.epochs,
+                               result.history.get("train_loss", [])),
+                           note=f"{who}: {diverged_message(result.epochs_run)}"
+                           if result.stop_reason == "diverged" else None)
         metrics = save(run_dir, final, result, scores, name=f"{cv.name} (--cv {k})",
                        config=config, overrides=cv.overrides,
                        config_header=cv_header(k, cv.non_test.size, epochs, cv.config),
-                       ensemble=ensemble, cv=section())
+                       ensemble=ensemble, cv=section(), curves=curves)
     return metrics, result
 
 

@@ -25,9 +25,9 @@ from ..evaluation.diagnosis import Evidence, judge
 from ..evaluation.pooling import RunRows
 from ..evaluation.scoring import Scored, row_losses, score_splits
 from ..evaluation.task import HEADLINE_METRIC, Classification
-from ..evaluation.verdicts import Check, Kind
+from ..evaluation.verdicts import Kind
 from ..report.console import diverged_message, kept_weights
-from ..report.plots.learning_curves import learning_curves
+from ..report.plots.learning_curves import CurvesPlot, learning_curves
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
 from ..store.csv_file import confusion_csv
@@ -185,12 +185,14 @@ def curves_title(name: str, result: FitResult, scores: Scores) -> str:
 def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Scores, *, name: str,
          config=None, overrides: Sequence[str] = (), history_written: bool = False,
          config_written: bool = False, config_header: str = "",
-         ensemble: EnsembleRecords | None = None, cv: dict | None = None) -> MetricsRecord:
+         ensemble: EnsembleRecords | None = None, cv: dict | None = None,
+         curves: CurvesPlot | None = None) -> MetricsRecord:
     """Write the run directory; return its ``metrics.json`` record.
 
     ``history_written`` / ``config_written``: the caller already wrote that file (a
     live run writes both before training); ``config_header`` goes above the config;
-    ``ensemble`` and ``cv``: metrics.json's sections of those runs.
+    ``ensemble`` and ``cv``: metrics.json's sections of those runs; ``curves``: what
+    ``curves.png`` shows, when not this run's own curves (``--cv``: the folds').
 
     The model and metrics are written before the plot, so a plotting failure
     cannot cost the model.
@@ -211,11 +213,15 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
         assert isinstance(task, Classification)  # the one task with a confusion matrix
         write_atomic(run_dir / "confusion.csv", confusion_csv(task.classes, scores.confusion[1]))
     diverged = result.stop_reason == "diverged"
-    rose = any(c["check"] == Check.VAL_ROSE and c["result"]
-               for c in scores.diagnosis.get("evidence", []))
-    write_atomic(run_dir / "curves.png", learning_curves(
+    members = ensemble.members if ensemble is not None else 1
+    write_atomic(run_dir / "curves.png", learning_curves(curves or CurvesPlot(
         result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
-        note=diverged_message(result.epochs_run) if diverged else None, rose=rose))
+        note=diverged_message(result.epochs_run) if diverged else None,
+        diagnosis=scores.diagnosis,
+        scored_epoch=result.best_epoch if result.restored else result.epochs_run,
+        scored_by=f"ensemble of {members}" if ensemble else
+        "restored weights" if result.restored else "final weights",
+        curve_of=f"member 1 of {members}" if ensemble else "")))
     return metrics
 
 

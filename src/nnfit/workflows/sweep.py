@@ -27,6 +27,7 @@ import numpy as np
 from ..config.load import load_config
 from ..config.overrides import parse_value
 from ..errors import FAILED, NnfitError
+from ..evaluation.scoring import baseline_scores
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..report.plots.sweep import sweep_plot
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
@@ -308,7 +309,10 @@ def _finish(config_path, prepared: Prepared, plan: Grid, run_dir: Path, rows: li
               "failed": sum(r["status"] == "failed" for r in rows), "jobs": jobs,
               "data": {"csv": prepared.source, "rows": prepared.n_rows}}
     write_json(run_dir / "sweep.json", record)
-    write_atomic(run_dir / "sweep.png", sweep_plot(rows, curves, chosen, Path(config_path).stem))
+    data = prepared.data  # every run's split: one input-ignoring baseline for all
+    baseline = float(baseline_scores(prepared.task, data, "val", data.X["val"].dtype)["loss"])
+    write_atomic(run_dir / "sweep.png", sweep_plot(rows, curves, chosen, Path(config_path).stem,
+                                                   baseline=baseline))
     return record
 
 
