@@ -98,10 +98,15 @@ def conclusion(record: dict, run_dir) -> list[str]:
         if others:
             lines.append(f"also helped: {', '.join(others)}")
         lines.append(f"reproduce: {record['reproduce']}")
+    elif record["interrupted"]:
+        lines.append("interrupted: the table holds the trainings that finished; no best run "
+                     "saved")
+        return lines
     elif record["variants"]:
-        tried = record["kind_tried"]
-        why = ("the evidence for the verdict: neither more regularization nor more capacity "
-               "did better" if tried in GOOD_FIT_KINDS else
+        both = "neither more regularization nor more capacity did better"
+        why = (f"{both}: the evidence for the verdict good fit"
+               if record["kind_tried"] in GOOD_FIT_KINDS else both
+               if record["kind_tried"] == "inconclusive" else
                "the advice did not prove itself on these rows")
         lines.append(f"nothing helped beyond the noise (2 standard errors of the paired "
                      f"difference): {why}; no best run saved")

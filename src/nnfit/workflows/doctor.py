@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
+from ..runtime.signals import noting_ctrl_c
 from ..store.atomic import write_json
 from ..store.run_dir import make_run_dir
 from .doctor_bench import Arm, Batch, FoldBench, Measured, SplitBench
@@ -52,6 +54,7 @@ from .run import save
 if TYPE_CHECKING:
     from ..config.schema import Config
 
+T = TypeVar("T")
 FEW_VAL_ROWS = 200  # fewer validation rows than this: more seeds by default
 SMALL_REPEATS = 3
 
@@ -143,10 +146,10 @@ def doctor(config_path: str | Path, csv_path: str | Path, *, overrides: Sequence
     bench = (FoldBench(config, csv_path, source, cv) if cv else
              SplitBench(config, csv_path, source, need_val=True))
     n_repeats, why = default_repeats(repeats, bench.n_val)
-    session = Session(config_path, csv_path, list(overrides), bench, n_repeats, view)
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
         run_dir = make_run_dir(out, f"{Path(config_path).stem}-doctor")
-        session.run_dir, session.n_jobs, session.cluster = run_dir, n_jobs, cluster
+        session = Session(config_path, csv_path, list(overrides), bench, n_repeats, view,
+                          run_dir, n_jobs, cluster)
         session.base_phase(Arm("base", (), config))
         if not session.interrupted:
             session.variant_phase(kind, columns, why)
@@ -155,21 +158,27 @@ def doctor(config_path: str | Path, csv_path: str | Path, *, overrides: Sequence
     return DoctorResult(record, run_dir)
 
 
+@dataclass
 class Session:
-    """One doctor run's state: the arms, what each seed measured, the verdict."""
+    """One doctor run: where and how its trainings run, the arms, what each seed measured,
+    the verdict."""
 
-    def __init__(self, config_path, csv_path, overrides: list[str], bench, repeats: int, view):
-        self.config_path, self.csv_path, self.overrides = config_path, csv_path, overrides
-        self.bench: SplitBench | FoldBench = bench
-        self.repeats, self.view = repeats, view
-        self.arms: list[Arm] = []
-        self.measured: dict[tuple[int, int], Measured | JobFailed] = {}
-        self.interrupted = False
-        self.diagnosis: dict | None = None
-        self.tried_kind: str | None = None
-        self.run_dir = Path()
-        self.n_jobs, self.cluster = 1, None
-        self.done, self.total = 0, 0
+    config_path: str | Path
+    csv_path: str | Path
+    overrides: list[str]
+    bench: SplitBench | FoldBench
+    repeats: int
+    view: Any
+    run_dir: Path
+    n_jobs: int
+    cluster: Any
+    arms: list[Arm] = field(default_factory=list)
+    measured: dict[tuple[int, int], Measured | JobFailed] = field(default_factory=dict)
+    interrupted: bool = False
+    diagnosis: dict | None = None
+    tried_kind: str | None = None
+    done: int = 0
+    total: int = 0
 
     def base_phase(self, base: Arm) -> None:
         """The base's seeds; its verdict; ``base/`` saved."""
@@ -183,7 +192,10 @@ class Session:
                              FAILED)
         if not isinstance(first, Measured):  # interrupted before the first seed finished
             return
-        self.diagnosis, (prepared, result, scores) = self.bench.diagnose(base, first)
+        diagnosed = self._here(lambda: self.bench.diagnose(base, first))
+        if diagnosed is None:
+            return
+        self.diagnosis, (prepared, result, scores) = diagnosed
         save(self.run_dir / "base", prepared, result, scores, name=Path(self.config_path).stem,
              config=base.config, overrides=self.overrides)
 
@@ -237,6 +249,21 @@ class Session:
         except Interrupted:
             self.interrupted = True
 
+    def _here(self, work: Callable[[], T]) -> T | None:
+        """``work()`` in this process (the capacity probe, a run trained to be saved); None,
+        and the session interrupted, when Ctrl-C stopped it: the trainer would otherwise
+        take the press as the end of that one training and go on."""
+        pressed = threading.Event()
+        try:
+            with noting_ctrl_c(pressed):
+                done = work()
+        except KeyboardInterrupt:
+            pressed.set()
+        if pressed.is_set():
+            self.interrupted = True
+            return None
+        return done
+
     def _finished(self, arm: int, repeat: int) -> None:
         self.done += 1
         if self.view is None:
@@ -284,8 +311,12 @@ class Session:
         split = isinstance(self.bench, SplitBench)  # its best/ is the first seed's own run
         helped = [i for i, a in enumerate(arms) if i and a.get("helped")
                   and a["status"] in ("ok", "partial") and (not split or 0 in self._seeds(i))]
-        best = min(helped, key=lambda i: (arms[i]["val_loss"], i)) if helped else None
-        reproduce = None if best is None else self._save_best(best)
+        best: int | None = None
+        reproduce = None
+        if helped:
+            chosen = min(helped, key=lambda i: (arms[i]["val_loss"], i))
+            reproduce = self._here(lambda: self._save_best(chosen))
+            best = chosen if reproduce is not None else None  # None: Ctrl-C stopped its run
         task = self.bench.base.task
         return {"config": str(self.config_path),
                 "data": {"csv": str(self.csv_path), "rows": self.bench.base.n_rows},
