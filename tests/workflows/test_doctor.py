@@ -10,8 +10,8 @@ import pytest
 import doctor_cases
 from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
-from nnfit.evaluation.diagnosis import Kind
 from nnfit.evaluation.paired import paired_change
+from nnfit.evaluation.verdicts import Kind
 from nnfit.workflows.doctor import base_config, combined, doctor, reproduce_line
 from nnfit.workflows.doctor_bench import Arm, FoldBench, SplitBench, reweighted
 from nnfit.workflows.remedies import identifier_columns, remedies
@@ -108,6 +108,7 @@ def test_identifier_columns_are_excluded_or_taken_out_of_the_features():
 def test_identifier_columns_come_from_the_verdict_or_the_audit():
     class Audit:
         identifier_columns = ["id"]
+        high_cardinality_columns: list = []
 
     class Prepared:
         audit = Audit()
@@ -217,11 +218,11 @@ def test_underfitting_is_cured_by_width(tmp_path):
 
 def test_a_collapsed_classifier_is_cured_by_class_weights(tmp_path):
     config, csv = doctor_cases.collapse(tmp_path)
-    record = doctor(config, csv, repeats=1, out=tmp_path / "out",
-                    kind=Kind.UNDERFITTING_COLLAPSE).record
+    record = doctor(config, csv, repeats=1, out=tmp_path / "out").record
     base = json.loads((tmp_path / "out" / "base" / "metrics.json").read_text())
     assert base["splits"]["val"]["balanced_accuracy"] == 0.5  # the rare class never predicted
-    assert record["kind_tried"] == "underfitting_collapse" and record["best"] == "balanced classes"
+    assert record["diagnosis"]["kind"] == "underfitting_collapse"
+    assert list(_arms(record)) == ["balanced classes"] and record["best"] == "balanced classes"
     best = json.loads((tmp_path / "out" / "best" / "metrics.json").read_text())
     assert best["class_weight"] and best["splits"]["val"]["balanced_accuracy"] > 0.8
 

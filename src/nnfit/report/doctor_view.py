@@ -8,7 +8,7 @@ import math
 from rich.table import Table
 
 from .console import escape, header
-from .tables import fmt_finite
+from .tables import fmt_finite, print_advice
 
 GOOD_FIT_KINDS = ("good_fit", "good_fit_data_limited")
 
@@ -23,7 +23,7 @@ class DoctorView:
         d = plan["diagnosis"]
         self.console.print(f"verdict: {d['verdict']} ({d['kind']}): {d['reason']}",
                            markup=False, soft_wrap=True)
-        self.console.print(f"advice: {d['advice']}", markup=False, soft_wrap=True)
+        print_advice(self.console, d)  # how close it was, the advice, notes: as train shows them
         if plan["kind"] != d["kind"]:
             self.console.print(f"trying the remedies of {plan['kind']} instead", markup=False)
         if plan["repeats_reason"]:

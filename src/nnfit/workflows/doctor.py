@@ -133,7 +133,7 @@ def doctor(config_path: str | Path, csv_path: str | Path, *, overrides: Sequence
            columns: Sequence[str] | None = None, view=None) -> DoctorResult:
     """Diagnose, try the remedies, judge them against the noise; write the run directory.
 
-    ``kind`` (a ``diagnosis.Kind``) tries that kind's remedies instead of the verdict's, and
+    ``kind`` (an ``evaluation.verdicts.Kind``) tries that kind's remedies instead of the verdict's, and
     ``columns`` names the identifier columns of ``overfitting_identifier`` (default: the
     verdict's). ``view`` (optional) is told ``diagnosed(plan)`` once the variants are
     known and ``finished(event, done, total)`` as each arm's seed finishes. Raises
@@ -212,8 +212,13 @@ class Session:
         split_seed = base.config.data.split_seed
         for variant in variants:
             labels = {o: f"doctor variant {variant.name}: {o}" for o in variant.overrides}
-            config = base_config(self.config_path, combined(self.overrides, variant.overrides),
-                                 labels, split_seed)
+            try:
+                config = base_config(self.config_path,
+                                     combined(self.overrides, variant.overrides), labels,
+                                     split_seed)
+            except NnfitError as exc:  # a change this config cannot take: that variant fails
+                self.arms.append(Arm(variant.name, variant.overrides, base.config, exc.message))
+                continue
             self.arms.append(self.bench.add(Arm(variant.name, variant.overrides, config)))
         if self.view is not None:
             self.view.diagnosed({"diagnosis": self.diagnosis, "kind": self.tried_kind,

@@ -36,10 +36,11 @@ import numpy as np
 
 from ..data.dataset import Dataset, default_split, read_dataset
 from ..errors import NnfitError
+from ..evaluation.pooling import RunRows
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.jobs import job_config
 from ..runtime.threads import blas_threads
-from .cv import FoldResult, FoldRows, _diagnose, fold_job, fold_jobs
+from .cv import FoldRows, _diagnose, fold_job, fold_jobs
 from .fit import FitResult, fit
 from .prepared import Prepared, check_layers, prepare_split
 from .run import Scores, score
@@ -319,7 +320,7 @@ class FoldBench:
     def measure(self, outcomes: list) -> Measured:
         """Pooled over the folds (``outcomes`` in fold order): the base's fold results, or a
         variant's outputs scored with each base fold's loss."""
-        if isinstance(outcomes[0], FoldResult):
+        if isinstance(outcomes[0], RunRows):
             metric = f"val_{METRIC[self.base.task.kind]}"
             records = [f.record for f in outcomes]
             return _measured([f.val_rows for f in outcomes], [r[metric] for r in records],

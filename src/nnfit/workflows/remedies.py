@@ -45,7 +45,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..evaluation.diagnosis import Kind
+from ..evaluation.verdicts import Kind
+from .run import flagged_columns
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -228,9 +229,7 @@ def remedies(kind: Any, config: Config, *, output_declared: bool,
 
 def identifier_columns(diagnosis: dict, prepared: Any) -> list[str]:
     """The identifier columns of an ``overfitting_identifier`` verdict: its ``columns``, or
-    (until the verdict carries them) the data audit's ``identifier_columns`` when the
-    prepared data has one."""
+    the columns the data checks flagged (``workflows.run.flagged_columns``)."""
     if diagnosis.get("columns"):
         return list(diagnosis["columns"])
-    audit = getattr(prepared, "audit", None)
-    return list(getattr(audit, "identifier_columns", None) or [])
+    return flagged_columns(prepared)
