@@ -7,7 +7,7 @@ the order ``nnfit --help`` lists them in.
 from .app import app, main
 
 # isort: off
-from . import init, train, summary, curve, sweep, lr_find, saved  # noqa: E402,F401  (registers the commands)
+from . import init, train, summary, curve, sweep, lr_find, doctor, saved  # noqa: E402,F401  (registers the commands)
 # isort: on
 
 __all__ = ["app", "main"]
