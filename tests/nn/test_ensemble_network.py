@@ -46,3 +46,20 @@ def test_members_must_share_the_architecture():
     with pytest.raises(ValueError, match="at least 2 members"):
         Ensemble(nets(1, 1), "identity")
     assert repr(Ensemble(nets(1, 2), "sigmoid")).startswith("Ensemble(2 × Network(")
+
+
+def test_the_scorer_scores_an_ensembles_training_rows_with_the_ensemble_not_member_1():
+    from nnfit.data.dataset import Splits
+    from nnfit.evaluation.scoring import score_splits
+    from nnfit.evaluation.task import Regression
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 3)), rng.standard_normal((40, 1))
+    spec = [{"type": "dense", "units": 4, "activation": "relu"},
+            {"type": "dense", "units": 1, "activation": "identity"}]
+    members = [build_network(spec, 3, dtype="float64", seed=s) for s in (1, 2)]
+    ensemble = Ensemble(members, "identity")
+    task = Regression("mse", ["y"], [[0.0, 1.0]])
+    scored = score_splits(ensemble, task, Splits({"train": X}, {"train": y}), census=True)
+    np.testing.assert_allclose(scored.outputs["train"], ensemble.predict(X))
+    assert scored.dead and scored.dead[0]["units"] == 4  # the first member's census

@@ -45,8 +45,13 @@ def score_splits(network, task: Task, data: Splits, names: Iterable[str] | None 
     for name in data.X if names is None else names:
         X, y = data.X[name], data.y[name]
         with np.errstate(over="ignore", invalid="ignore"):
-            if census and name == "train":  # the census rides along on the same pass
+            if census and name == "train" and not hasattr(network, "members"):
+                # the census rides along on the same pass (an ensemble's layers are its first
+                # member's: it is counted apart, so the outputs stay the ensemble's)
                 scored.outputs[name], scored.dead = outputs_and_dead_units(network, X)
+            elif census and name == "train":
+                scored.outputs[name] = network.predict(X)
+                scored.dead = dead_units(network.members[0], X)
             else:
                 scored.outputs[name] = network.predict(X)
             scored.splits[name] = {"rows": int(X.shape[0]),

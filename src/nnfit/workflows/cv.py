@@ -205,7 +205,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
         write_atomic(run_dir / "config.yaml", resolved_config(cv.final, cv.config, overrides))
         started = time.perf_counter()
         results = _run_folds(cv, run_dir, n_jobs, cluster, on_fold)
-    diagnosis, probe_fold = _diagnose(results, cv.jobs[0], probe)
+    diagnosis, probe_fold = pooled_diagnosis(results, cv.jobs[0], probe)
     epochs = max(1, median_epoch([f.scored_epoch for f in results]))
 
     def section() -> dict:  # asked for once the final model is trained: its seconds count
@@ -326,7 +326,7 @@ def _section(cv: CrossValidation, results: list[RunRows], probe_fold: int | None
     }
 
 
-def _diagnose(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[dict, int | None]:
+def pooled_diagnosis(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
     evidence = pooled_evidence(folds, flagged_columns(first.prepared))
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs

@@ -40,7 +40,7 @@ from ..evaluation.pooling import RunRows
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.jobs import job_config
 from ..runtime.threads import blas_threads
-from .cv import FoldRows, _diagnose, fold_job, fold_jobs
+from .cv import FoldRows, fold_job, fold_jobs, pooled_diagnosis
 from .fit import FitResult, fit
 from .prepared import Prepared, check_layers, prepare_split
 from .run import Scores, score
@@ -335,7 +335,7 @@ class FoldBench:
     def diagnose(self, base: Arm, first: Measured) -> tuple[dict, tuple]:
         """The verdict pooled from the base's first-seed folds, as ``nnfit train --cv``
         gives it; the run to save as ``base/``: the base trained on the usual split."""
-        diagnosis, _ = _diagnose(first.kept, self.jobs[0], "auto")
+        diagnosis, _ = pooled_diagnosis(first.kept, self.jobs[0], "auto")
         return diagnosis, self.saved(base, first)
 
     def saved(self, arm: Arm, first: Measured | None) -> tuple[Prepared, FitResult, Scores]:
