@@ -37,7 +37,7 @@ standard error from the spread of the per-row losses. The rule, in order:
    of its training rows: too rigid, or a target the features explain only partly.
    A **capacity probe** (a wider variant trained briefly on the same split)
    tells them apart: if it cuts the train loss by more than ``PROBE_GAIN·B_train``
-   with a val loss no worse, **underfitting** (more capacity helps); if not,
+   and the val loss by ``PROBE_GAIN/2·B_val``, **underfitting** (more capacity helps); if not,
    **good fit**, limited by the data. Without a probe: **inconclusive**.
 7. Otherwise **good fit** — whose advice is never "nothing to fix" when the val loss
    is over ``MEMORIZES`` times the train loss.
@@ -276,7 +276,8 @@ def _capacity(e: Evidence, has_val: bool, checks: list[dict],
                                    f"apart did not run ({e.probe_skipped or 'not run'})")
     probe = e.probe
     gain = (e.train_loss - probe["train_loss"]) / e.base_train
-    val_ok = not has_val or probe["val_loss"] <= _given(e.val_loss) + Z * _se(e.val_rows)
+    # it must generalize better too: memorizing noise also cuts the train loss
+    val_ok = not has_val or probe["val_loss"] < _given(e.val_loss) - PROBE_GAIN / 2 * _given(e.base_val)
     helps = gain > PROBE_GAIN and val_ok
     checks.append({"check": Check.PROBE, "result": helps, "gain": gain, **probe})
     what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 PROBE_BUDGET = 0.5  # the probe may cost about this share of the main training's time
 PROBE_MIN_EPOCHS = 10
+PROBE_MIN_STEPS = 600  # and at least this many updates: on a small file 10 epochs are a few
+#                        dozen steps, too few for a wide network to show what it can fit
 PROBE_LR = 3e-3  # its own optimizer settings: a probe stuck on a plateau would hide underfitting
 BATCH_OVERHEAD = 4_000  # a mini-batch's fixed cost, in parameters' worth of work (measured)
 
@@ -51,7 +53,9 @@ def capacity_probe(prepared: Prepared, config: Config, epochs_run: int, n_params
     # an epoch costs (overhead + parameters) per batch, for both networks alike.
     wide_params = sum(layer.n_params for layer in wider)
     ratio = (BATCH_OVERHEAD + wide_params) / (BATCH_OVERHEAD + n_params)
-    epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * epochs_run / ratio))
+    steps_per_epoch = -(-prepared.data.X["train"].shape[0] // config.training.batch_size)
+    epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * epochs_run / ratio),
+                 -(-PROBE_MIN_STEPS // steps_per_epoch))
     dumped = config.model_dump()
     dumped["model"]["layers"] = layers
     dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
