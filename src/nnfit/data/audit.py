@@ -1,0 +1,391 @@
+"""Data checks before any fit: what in a table makes a fit look better than it is.
+
+``workflows.prepared.prepare_split`` runs :func:`audit` on every split it prepares, so
+``train``, ``init``, ``summary``, ``curve``, ``sweep`` and ``train --cv`` all see the same
+:class:`DataAudit`: its :meth:`~DataAudit.notes` join the run's notes (warnings, each
+with the ``--set`` that acts on it) and its :meth:`~DataAudit.record` is ``metrics.json``'s
+``data_checks``. nnfit changes nothing by itself: the user's config stays as written.
+
+- **identifiers** (every row, in file order; :func:`find_identifiers`): integers, all
+  distinct, that fill most of their range (``max − min + 1 ≤ 1.2·n``), shuffled or not; or
+  that rise in file order from near zero (the row numbers of a file with rows left out);
+  or, under a row-name header (``rownames``, ``Unnamed: 0``, ``id``, ``X``, ``...1``), are
+  distinct in every row; and text with a distinct value in at least 95 % of the rows.
+- **high cardinality**: a text column whose one-hot inputs outnumber a tenth of the
+  training rows.
+- **leaks** (training rows): one feature that gives the target almost exactly — for
+  regression ``|Pearson r| > 0.99``; for classification the share of rows classified right
+  by its values (at least 5 rows per value, so identifiers are not leaks) or by one range
+  of it per class, when it is at least 99 % and leaves at most a tenth of the errors of
+  always guessing the most common class.
+- **duplicates**: validation and test rows identical to a training row (features and
+  target), by pandas' row hashes.
+- **class shares** (classification): each class's share of the training rows; a class
+  under 10 % (and under half of an even share: 5 % of ten classes) is worth a warning.
+
+No loop runs over rows. Loops run over columns, cheapest test first: most columns are
+ruled out by their min and max, or by one value. The leak checks screen each column on
+at most :data:`SCREEN_ROWS` training rows and recompute on all of them only for a column
+that comes close.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..config.overrides import parse_value
+from ..errors import Note, warning
+
+DATA_CHECK = "data_check"  # the key of every note an audit gives (cv prints a fold's only once)
+MIN_ROWS = 10  # fewer rows: any column could look like a row identifier by chance
+DENSE = 1.2  # distinct integers whose range is at most DENSE × the rows fill it: row numbers
+MIN_RISING_ROWS = 20  # rising integers that start near zero: row numbers with rows left out
+ORIGIN_STEPS = 5  # "near zero": the first value within this many average steps of zero
+TEXT_DISTINCT = 0.95  # text distinct in at least this share of the rows names them
+ROW_NAMES = re.compile(r"rownames|row\.names|row_names|Unnamed: \d+(\.\d+)?|index|level_0|"
+                       r"id|ID|Id|X(\.\d+)?|\.\.\.\d+")  # R, pandas, readr index headers
+MANY_INPUTS, MIN_MANY_INPUTS = 0.1, 10  # one-hot inputs above a tenth of the training rows
+LEAK_R = 0.99  # regression: |Pearson r| of one feature with the target above this
+LEAK_SHARE = 0.99  # classification: rows classified right by one feature, at least
+LEAK_ERRORS = 0.1  # ... leaving at most this share of the most-common-class guess's errors
+GROUP_ROWS = 5  # a value-to-class leak needs this many training rows per value on average
+TAIL = 0.005  # a class's range of a feature: its quantiles TAIL and 1 − TAIL
+SCREEN_ROWS, SCREEN_SLACK = 20_000, 0.02  # leak screening: rows, and how close counts
+DUPLICATE_SHARE, MIN_COPIES = 0.01, 3  # copies of training rows worth a warning
+RARE_CLASS = 0.1  # a class under this share of the training rows (and half an even share)
+
+
+@dataclass(frozen=True)
+class Identifier:
+    column: str
+    reason: str  # "distinct integers filling 1..1000, in file order"
+
+
+@dataclass(frozen=True)
+class ManyInputs:
+    column: str
+    inputs: int  # one-hot inputs (categories in the training rows)
+
+
+@dataclass(frozen=True)
+class Leak:
+    column: str
+    target: str
+    rule: str  # correlation (score: Pearson r), categories or ranges (score: share right)
+    score: float
+
+
+@dataclass(frozen=True)
+class Copies:
+    split: str  # val or test
+    rows: int
+    copies: int  # rows identical to a training row
+
+
+@dataclass
+class DataAudit:
+    """What the checks found on one split (empty: nothing checked, or nothing found)."""
+
+    identifiers: list[Identifier] = field(default_factory=list)
+    high_cardinality: list[ManyInputs] = field(default_factory=list)
+    leaks: list[Leak] = field(default_factory=list)
+    duplicates: list[Copies] = field(default_factory=list)
+    class_shares: dict[str, float] = field(default_factory=dict)  # classification only
+    train_rows: int = 0
+    class_weight: bool = False  # training.class_weight is set: no advice on rare classes
+    exclude: list[str] = field(default_factory=list)  # data.exclude as configured
+    features: list[str] | None = None  # data.features as configured (None: all but targets)
+
+    @property
+    def identifier_columns(self) -> list[str]:
+        return [i.column for i in self.identifiers]
+
+    @property
+    def high_cardinality_columns(self) -> list[str]:
+        return [h.column for h in self.high_cardinality]
+
+    def fix(self, column: str) -> str:
+        """The ``--set`` that leaves out ``column`` and every identifier, keeping what
+        ``data.exclude`` lists (or, when ``data.features`` names the inputs, the rest of them)."""
+        drop = [*self.identifier_columns, column]
+        if self.features is not None:
+            return set_list("data.features", [f for f in self.features if f not in drop])
+        return set_list("data.exclude", list(dict.fromkeys([*self.exclude, *drop])))
+
+    def notes(self) -> list[Note]:
+        """One warning per finding, each saying what to do."""
+        found = [warning(f"column {i.column!r} looks like a row identifier ({i.reason}); leave "
+                         f"it out: {self.fix(i.column)}", DATA_CHECK) for i in self.identifiers]
+        found += [warning(f"text column {h.column!r} becomes {h.inputs:,} one-hot inputs, more "
+                          f"than a tenth of the {self.train_rows:,} training rows: the network "
+                          f"can memorize rows through it; if it names individual records, "
+                          f"leave it out: {self.fix(h.column)}", DATA_CHECK)
+                  for h in self.high_cardinality]
+        found += [warning(f"feature {leak.column!r} predicts {leak.target!r} almost perfectly "
+                          f"({_evidence(leak)}); if it is computed from the target or known "
+                          f"only after it, leave it out: {self.fix(leak.column)}", DATA_CHECK)
+                  for leak in self.leaks]
+        return found + self._copies_notes() + self._class_notes()
+
+    def _copies_notes(self) -> list[Note]:
+        many = [c for c in self.duplicates
+                if c.copies > DUPLICATE_SHARE * c.rows and c.copies >= MIN_COPIES]
+        if not many:
+            return []
+        what = " and ".join(f"{c.copies:,} of {c.rows:,} {SPLIT_NAMES[c.split]} rows "
+                            f"({c.copies / c.rows:.1%})" for c in many)
+        return [warning(f"{what} {'are' if len(many) > 1 or many[0].copies > 1 else 'is'} "
+                        f"identical to a training row (every feature and the target): their "
+                        f"scores repeat training scores; if the file repeats records, remove "
+                        f"the copies before training", DATA_CHECK)]
+
+    def _class_notes(self) -> list[Note]:
+        even = 1 / max(len(self.class_shares), 1)  # ten balanced classes hold 10 % each
+        rare = {c: s for c, s in self.class_shares.items() if s < min(RARE_CLASS, even / 2)}
+        if not rare or self.class_weight:
+            return []
+        many = len(rare) > 1
+        names = ", ".join(map(repr, rare))
+        shares = ", ".join(f"{s:.1%}" for s in rare.values())
+        return [warning(f"class{'es' if many else ''} {names} {'are' if many else 'is'} only "
+                        f"{shares} of the training rows: the fit may neglect "
+                        f"{'them' if many else 'it'}; to weigh the classes equally: "
+                        f"--set training.class_weight=balanced", DATA_CHECK)]
+
+    def record(self) -> dict:
+        """``metrics.json``'s ``data_checks``."""
+        return {"identifiers": [asdict(i) for i in self.identifiers],
+                "high_cardinality": [asdict(h) for h in self.high_cardinality],
+                "leaks": [{**asdict(leak), "score": round(leak.score, 6)} for leak in self.leaks],
+                "duplicates": {c.split: {"rows": c.rows, "copies": c.copies}
+                               for c in self.duplicates},
+                **({"class_shares": {c: round(s, 6) for c, s in self.class_shares.items()}}
+                   if self.class_shares else {})}
+
+
+SPLIT_NAMES = {"val": "validation", "test": "test"}
+
+
+def _evidence(leak: Leak) -> str:
+    if leak.rule == "correlation":
+        return f"Pearson r = {leak.score:.4f} on the training rows"
+    how = "its values give" if leak.rule == "categories" else "one range of it per class gives"
+    return f"{how} the class of {leak.score:.1%} of the training rows"
+
+
+def set_list(key: str, names: list[str]) -> str:
+    """``--set 'KEY=[a, "b: c"]'``: pastes into a POSIX shell, and nnfit's ``--set`` reads it
+    back as ``names``."""
+    return "--set " + shlex.quote(f"{key}=[{', '.join(map(_flow_item, names))}]")
+
+
+def _flow_item(name: str) -> str:
+    """``name`` as an item of a YAML flow list: plain when it reads back as itself, else
+    double-quoted (JSON's escapes are YAML's)."""
+    for item in (name, json.dumps(name, ensure_ascii=False), json.dumps(name)):
+        if parse_value(f"[{item}]") == [name]:
+            return item
+    return json.dumps(name)
+
+
+# -- the checks --------------------------------------------------------------------------------
+
+
+def audit(frame, rows: dict[str, np.ndarray], features: list[str], config, prep,
+          y_train: np.ndarray | None) -> DataAudit:
+    """The checks on one split.
+
+    Parameters
+    ----------
+    frame : the dataset's rows in file order (features and targets, text as categoricals)
+    rows : ``train``, ``val``, ``test`` -> positions into ``frame`` (empty: no such split)
+    features : the feature columns
+    config : the run's config (``data.targets``, ``data.exclude``, ``data.features``,
+        ``training.class_weight``)
+    prep : the Preprocessor fitted on the training rows (its classes and categories)
+    y_train : the training rows' encoded targets (class indices for classification)
+    """
+    data, train = config.data, rows["train"]
+    identifiers = find_identifiers(frame, features)
+    flagged = {i.column for i in identifiers}
+    kept = [c for c in features if c not in flagged]
+    classes = prep.classes
+    if classes is not None and y_train is not None:
+        y = np.asarray(y_train, dtype=np.intp).reshape(-1)
+        leaks = class_leaks(frame, train, kept, data.targets[0], y, len(classes))
+        shares = dict(zip(classes, (np.bincount(y, minlength=len(classes)) / y.size).tolist(),
+                          strict=True))
+    else:
+        leaks, shares = correlations(frame, train, kept, data.targets), {}
+    many = [ManyInputs(c, len(cats)) for c, cats in prep.categorical.items()
+            if c not in flagged and len(cats) > max(MANY_INPUTS * train.size, MIN_MANY_INPUTS)]
+    return DataAudit(identifiers, many, leaks, copies(frame, rows, kept + list(data.targets)),
+                     shares, int(train.size), config.training.class_weight is not None,
+                     list(data.exclude), None if data.features is None else list(data.features))
+
+
+def find_identifiers(frame, columns: list[str]) -> list[Identifier]:
+    """The columns among ``columns`` that name the rows rather than describe them.
+
+    ``frame`` holds the rows in file order (a subset keeps its order); text may be plain
+    text or categoricals, as read or as prepared.
+    """
+    n = len(frame)
+    if n < MIN_ROWS:
+        return []
+    found = []
+    for col in columns:
+        series = frame[col]
+        named = bool(ROW_NAMES.fullmatch(str(col)))
+        kind = series.dtype.kind
+        reason = (_integer_reason(series.to_numpy(), n, named) if kind in "iuf" else
+                  None if kind == "b" else _text_reason(series, n))
+        if reason:
+            found.append(Identifier(str(col), reason))
+    return found
+
+
+def _integer_reason(values: np.ndarray, n: int, named: bool) -> str | None:
+    """Why these values look like row numbers, or None; the cheapest tests first."""
+    if values.dtype.kind == "f" and not float(values[0]).is_integer():
+        return None  # a measurement, or an empty first cell
+    lo, hi = values.min(), values.max()  # NaN when a cell is empty
+    span = float(hi) - float(lo) + 1
+    if not span >= n:  # some value repeats (or a cell is empty)
+        return None
+    dense = span <= DENSE * n
+    from_zero = n >= MIN_RISING_ROWS and 0 <= float(lo) <= ORIGIN_STEPS * (span - 1) / (n - 1)
+    if not (dense or from_zero or named):
+        return None
+    if values.dtype.kind == "f" and not np.array_equal(values, np.floor(values)):
+        return None
+    rising = bool((values[1:] > values[:-1]).all())
+    lo, hi = int(lo), int(hi)
+    if dense and (rising or np.bincount((values - lo).astype(np.intp)).max() == 1):
+        filled = f"{lo}..{hi}" if span == n else f"{n / span:.0%} of {lo}..{hi}"
+        return f"distinct integers filling {filled}" + (", in file order" if rising else "")
+    if rising and from_zero:
+        return f"integers rising in file order from {lo} to {hi}, like row numbers with rows left out"
+    if named and np.unique(values).size == n:
+        return f"an index header, with a distinct integer in every row ({lo}..{hi})"
+    return None
+
+
+def _text_reason(series, n: int) -> str | None:
+    """Why this text column names the rows, or None: a distinct value in nearly every row."""
+    if hasattr(series, "cat"):
+        if len(series.cat.categories) < TEXT_DISTINCT * n:  # categories in use are fewer
+            return None
+        codes = series.cat.codes.to_numpy()
+        distinct = int(np.unique(codes[codes >= 0]).size)
+    else:
+        distinct = int(series.nunique())
+    if distinct < TEXT_DISTINCT * n:
+        return None
+    return f"text with a distinct value in {distinct:,} of {n:,} rows"
+
+
+def correlations(frame, train: np.ndarray, columns: list[str], targets: list[str]) -> list[Leak]:
+    """Numeric features whose Pearson r with a target is above :data:`LEAK_R` in size."""
+    found: list[Leak] = []
+    numeric = [c for c in columns if frame[c].dtype.kind in "iufb"]
+    screen = train[_screen(train.size)]
+    for target in targets:
+        y = frame[target].to_numpy(dtype=float)
+        for col in numeric:
+            x = frame[col].to_numpy(dtype=float)
+            r = _pearson(x[screen], y[screen])
+            if screen.size < train.size and abs(r) > LEAK_R - SCREEN_SLACK:
+                r = _pearson(x[train], y[train])
+            if abs(r) > LEAK_R:
+                found.append(Leak(col, target, "correlation", r))
+    return found
+
+
+def class_leaks(frame, train: np.ndarray, columns: list[str], target: str, y: np.ndarray,
+                n_classes: int) -> list[Leak]:
+    """Features whose values, or one range of them per class, give the class of nearly every
+    training row (``y``: their class indices)."""
+    counts = np.bincount(y, minlength=n_classes)
+    need = max(LEAK_SHARE, 1 - LEAK_ERRORS * (1 - counts.max() / y.size))
+    pick = _screen(train.size)  # positions among the training rows
+    screen = train[pick]
+    found: list[Leak] = []
+    for col in columns:
+        series = frame[col]
+        if hasattr(series, "cat"):
+            x, text = series.cat.codes.to_numpy().astype(float), True
+            x[x < 0] = np.nan
+        elif series.dtype.kind in "iufb":
+            x, text = series.to_numpy(dtype=float), False
+        else:
+            continue
+        rule, share = _classified(x[screen], y[pick], n_classes, text)
+        if screen.size < train.size and share >= need - SCREEN_SLACK:
+            rule, share = _classified(x[train], y, n_classes, text)
+        if share >= need:
+            found.append(Leak(col, target, rule, share))
+    return found
+
+
+def _screen(n_train: int) -> np.ndarray:
+    """Positions of the training rows the leak checks screen: all, or :data:`SCREEN_ROWS`
+    of them (a fixed draw, in order)."""
+    if n_train <= SCREEN_ROWS:
+        return np.arange(n_train)
+    return np.sort(np.random.default_rng(0).choice(n_train, SCREEN_ROWS, replace=False))
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r over the rows where both are finite; 0 for a constant column."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    if x.size < 3:
+        return 0.0
+    x, y = x - x.mean(), y - y.mean()
+    scale = np.sqrt((x @ x) * (y @ y))
+    return float(x @ y / scale) if scale > 0 else 0.0
+
+
+def _classified(x: np.ndarray, y: np.ndarray, n_classes: int, text: bool) -> tuple[str, float]:
+    """``(rule, share)``: the share of rows (with a value) whose class one feature gives, by
+    its values (at least :data:`GROUP_ROWS` rows per value) or, for a number, by one range
+    per class; the better of the two."""
+    keep = np.isfinite(x)
+    if not keep.all():
+        x, y = x[keep], y[keep]
+    present = np.flatnonzero(np.bincount(y, minlength=n_classes))
+    if x.size < MIN_ROWS or present.size < 2:
+        return "categories", 0.0
+    values, codes = np.unique(x, return_inverse=True)
+    best = ("categories", 0.0)
+    if values.size * GROUP_ROWS <= x.size:
+        table = np.bincount(codes.reshape(-1) * n_classes + y,
+                            minlength=values.size * n_classes).reshape(-1, n_classes)
+        best = ("categories", float(table.max(axis=1).sum() / x.size))
+    if not text and values.size > 1:
+        ends = np.array([np.quantile(x[y == c], [TAIL, 0.5, 1 - TAIL]) for c in present])
+        order = np.argsort(ends[:, 1], kind="stable")
+        cuts = np.maximum.accumulate((ends[order[:-1], 2] + ends[order[1:], 0]) / 2)
+        share = float(np.mean(present[order][np.searchsorted(cuts, x)] == y))
+        best = max(best, ("ranges", share), key=lambda b: b[1])
+    return best
+
+
+def copies(frame, rows: dict[str, np.ndarray], columns: list[str]) -> list[Copies]:
+    """How many validation and test rows equal a training row on ``columns``."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
+    held = [s for s in ("val", "test") if rows[s].size]
+    if not held or rows["train"].size == 0:
+        return []
+    hashes = pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
+    seen = hashes[rows["train"]]
+    return [Copies(s, int(rows[s].size), int(np.isin(hashes[rows[s]], seen).sum()))
+            for s in held]
