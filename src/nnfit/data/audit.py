@@ -13,20 +13,15 @@ with the ``--set`` that acts on it) and its :meth:`~DataAudit.record` is ``metri
   distinct in every row; and text with a distinct value in at least 95 % of the rows.
 - **high cardinality**: a text column whose one-hot inputs outnumber a tenth of the
   training rows.
-- **leaks** (training rows): one feature that gives the target almost exactly — for
-  regression ``|Pearson r| > 0.99``; for classification the share of rows classified right
-  by its values (at least 5 rows per value, so identifiers are not leaks) or by one range
-  of it per class, when it is at least 99 % and leaves at most a tenth of the errors of
-  always guessing the most common class.
+- **leaks** (training rows; ``nnfit.data.leaks``): one feature that gives the target
+  almost exactly.
 - **duplicates**: validation and test rows identical to a training row (features and
   target), by pandas' row hashes.
 - **class shares** (classification): each class's share of the training rows; a class
   under 10 % (and under half of an even share: 5 % of ten classes) is worth a warning.
 
 No loop runs over rows. Loops run over columns, cheapest test first: most columns are
-ruled out by their min and max, or by one value. The leak checks screen each column on
-at most :data:`SCREEN_ROWS` training rows and recompute on all of them only for a column
-that comes close.
+ruled out by their min and max, or by one value.
 """
 
 from __future__ import annotations
@@ -40,6 +35,7 @@ import numpy as np
 
 from ..config.overrides import parse_value
 from ..errors import Note, warning
+from .leaks import Leak, class_leaks, correlations
 
 DATA_CHECK = "data_check"  # the key of every note an audit gives (cv prints a fold's only once)
 MIN_ROWS = 10  # fewer rows: any column could look like a row identifier by chance
@@ -50,12 +46,6 @@ TEXT_DISTINCT = 0.95  # text distinct in at least this share of the rows names t
 ROW_NAMES = re.compile(r"rownames|row\.names|row_names|Unnamed: \d+(\.\d+)?|index|level_0|"
                        r"id|ID|Id|X(\.\d+)?|\.\.\.\d+")  # R, pandas, readr index headers
 MANY_INPUTS, MIN_MANY_INPUTS = 0.1, 10  # one-hot inputs above a tenth of the training rows
-LEAK_R = 0.99  # regression: |Pearson r| of one feature with the target above this
-LEAK_SHARE = 0.99  # classification: rows classified right by one feature, at least
-LEAK_ERRORS = 0.1  # ... leaving at most this share of the most-common-class guess's errors
-GROUP_ROWS = 5  # a value-to-class leak needs this many training rows per value on average
-TAIL = 0.005  # a class's range of a feature: its quantiles TAIL and 1 − TAIL
-SCREEN_ROWS, SCREEN_SLACK = 20_000, 0.02  # leak screening: rows, and how close counts
 DUPLICATE_SHARE, MIN_COPIES = 0.01, 3  # copies of training rows worth a warning
 HASH_STEP = np.uint64(0x100000001B3)  # combines the column hashes of a row (FNV's prime)
 RARE_CLASS = 0.1  # a class under this share of the training rows (and half an even share)
@@ -71,14 +61,6 @@ class Identifier:
 class ManyInputs:
     column: str
     inputs: int  # one-hot inputs (categories in the training rows)
-
-
-@dataclass(frozen=True)
-class Leak:
-    column: str
-    target: str
-    rule: str  # correlation (score: Pearson r), categories or ranges (score: share right)
-    score: float
 
 
 @dataclass(frozen=True)
@@ -289,106 +271,6 @@ def _text_reason(series, n: int) -> str | None:
     if distinct < TEXT_DISTINCT * n:
         return None
     return f"text with a distinct value in {distinct:,} of {n:,} rows"
-
-
-def correlations(frame, train: np.ndarray, columns: list[str], targets: list[str]) -> list[Leak]:
-    """Numeric features whose Pearson r with a target is above :data:`LEAK_R` in size."""
-    found: list[Leak] = []
-    numeric = [c for c in columns if frame[c].dtype.kind in "iufb"]
-    screen = train[_screen(train.size)]
-    for target in targets:
-        y = frame[target].to_numpy()
-        for col in numeric:
-            x = frame[col].to_numpy()
-            r = _pearson(_numbers(x, screen, False), _numbers(y, screen, False))
-            if screen.size < train.size and abs(r) > LEAK_R - SCREEN_SLACK:
-                r = _pearson(_numbers(x, train, False), _numbers(y, train, False))
-            if abs(r) > LEAK_R:
-                found.append(Leak(col, target, "correlation", r))
-    return found
-
-
-def class_leaks(frame, train: np.ndarray, columns: list[str], target: str, y: np.ndarray,
-                n_classes: int) -> list[Leak]:
-    """Features whose values, or one range of them per class, give the class of nearly every
-    training row (``y``: their class indices)."""
-    counts = np.bincount(y, minlength=n_classes)
-    need = max(LEAK_SHARE, 1 - LEAK_ERRORS * (1 - counts.max() / y.size))
-    pick = _screen(train.size)  # positions among the training rows
-    screen = train[pick]
-    found: list[Leak] = []
-    for col in columns:
-        series = frame[col]
-        text = hasattr(series, "cat")
-        if not text and series.dtype.kind not in "iufb":
-            continue
-        values = series.cat.codes.to_numpy() if text else series.to_numpy()
-        rule, share = _classified(_numbers(values, screen, text), y[pick], n_classes, text)
-        if screen.size < train.size and share >= need - SCREEN_SLACK:
-            rule, share = _classified(_numbers(values, train, text), y, n_classes, text)
-        if share >= need:
-            found.append(Leak(col, target, rule, share))
-    return found
-
-
-def _numbers(values: np.ndarray, rows: np.ndarray, codes: bool) -> np.ndarray:
-    """``values`` at ``rows`` as floats; NaN where empty (for a categorical's ``codes``, -1)."""
-    x = values[rows].astype(float)
-    if codes:
-        x[x < 0] = np.nan
-    return x
-
-
-def _screen(n_train: int) -> np.ndarray:
-    """Positions of the training rows the leak checks screen: all, or :data:`SCREEN_ROWS`
-    of them (a fixed draw, in order)."""
-    if n_train <= SCREEN_ROWS:
-        return np.arange(n_train)
-    return np.sort(np.random.default_rng(0).choice(n_train, SCREEN_ROWS, replace=False))
-
-
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson r over the rows where both are finite; 0 for a constant column."""
-    keep = np.isfinite(x) & np.isfinite(y)
-    if not keep.all():
-        x, y = x[keep], y[keep]
-    if x.size < 3:
-        return 0.0
-    x, y = x - x.mean(), y - y.mean()  # sums below, not BLAS: its threads wait on a busy machine
-    scale = np.sqrt(np.sum(x * x) * np.sum(y * y))
-    return float(np.sum(x * y) / scale) if scale > 0 else 0.0
-
-
-def _classified(x: np.ndarray, y: np.ndarray, n_classes: int, text: bool) -> tuple[str, float]:
-    """``(rule, share)``: the share of rows (with a value) whose class one feature gives, by
-    its values (at least :data:`GROUP_ROWS` rows per value) or, for a number, by one range
-    per class (between its quantiles ``TAIL`` and ``1 − TAIL``, the ranges cut halfway
-    between neighbours, in the order of the classes' medians); the better of the two.
-    Two sorts of the rows, no loop over the classes."""
-    keep = np.isfinite(x)
-    if not keep.all():
-        x, y = x[keep], y[keep]
-    counts = np.bincount(y, minlength=n_classes)
-    if x.size < MIN_ROWS or np.count_nonzero(counts) < 2:
-        return "categories", 0.0
-    order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
-    codes = np.cumsum(np.r_[True, xs[1:] != xs[:-1]]) - 1  # each row's distinct value
-    best = ("categories", 0.0)
-    if (codes[-1] + 1) * GROUP_ROWS <= x.size:
-        table = np.bincount(codes * n_classes + ys, minlength=(codes[-1] + 1) * n_classes)
-        best = ("categories", float(table.reshape(-1, n_classes).max(axis=1).sum() / x.size))
-    if text or codes[-1] == 0:
-        return best
-    by_class = xs[np.argsort(ys, kind="stable")]  # grouped by class, sorted within each
-    present = np.flatnonzero(counts)
-    first = (np.cumsum(counts) - counts)[present]
-    last = counts[present] - 1
-    ends = by_class[first[:, None] + np.rint(np.outer(last, [TAIL, 0.5, 1 - TAIL])).astype(int)]
-    rank = np.argsort(ends[:, 1], kind="stable")  # the classes along the feature
-    cuts = np.maximum.accumulate((ends[rank[:-1], 2] + ends[rank[1:], 0]) / 2)
-    share = float(np.mean(present[rank][np.searchsorted(cuts, xs)] == ys))
-    return max(best, ("ranges", share), key=lambda b: b[1])
 
 
 def copies(frame, rows: dict[str, np.ndarray], columns: list[str]) -> list[Copies]:
