@@ -197,14 +197,15 @@ def audit(frame, rows: dict[str, np.ndarray], features: list[str], config, prep,
     identifiers = find_identifiers(frame, features)
     flagged = {i.column for i in identifiers}
     kept = [c for c in features if c not in flagged]
-    classes = prep.classes
-    if classes is not None and y_train is not None:
-        y = np.asarray(y_train, dtype=np.intp).reshape(-1)
-        leaks = class_leaks(frame, train, kept, data.targets[0], y, len(classes))
-        shares = dict(zip(classes, (np.bincount(y, minlength=len(classes)) / y.size).tolist(),
-                          strict=True))
-    else:
-        leaks, shares = correlations(frame, train, kept, data.targets), {}
+    classes, shares = prep.classes, {}
+    with np.errstate(over="ignore", invalid="ignore"):  # huge numbers: NaN, and no leak
+        if classes is not None and y_train is not None:
+            y = np.asarray(y_train, dtype=np.intp).reshape(-1)
+            leaks = class_leaks(frame, train, kept, data.targets[0], y, len(classes))
+            shares = dict(zip(classes, (np.bincount(y, minlength=len(classes)) / y.size).tolist(),
+                              strict=True))
+        else:
+            leaks = correlations(frame, train, kept, data.targets)
     many = [ManyInputs(c, len(cats)) for c, cats in prep.categorical.items()
             if c not in flagged and len(cats) > max(MANY_INPUTS * train.size, MIN_MANY_INPUTS)]
     return DataAudit(identifiers, many, leaks, copies(frame, rows, kept + list(data.targets)),
