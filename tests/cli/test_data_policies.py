@@ -31,8 +31,9 @@ def test_an_exported_index_column_is_flagged_and_can_be_excluded(tmp_path):
     _blobs().to_csv(data)  # pandas writes the index as an unnamed first column
     result = cli("summary", _config(tmp_path), data)
     assert result.returncode == 0, result.stderr
-    assert ("warning: column 'Unnamed: 0' equals the row number (0..n-1); "
-            "it is likely an exported index: leave it out with data.exclude") in result.stdout
+    assert ("warning: column 'Unnamed: 0' looks like a row identifier (distinct integers filling "
+            "0..89, in file order); leave it out: --set 'data.exclude=[\"Unnamed: 0\"]'"
+            ) in result.stdout
     shown = cli("summary", _config(tmp_path, ", exclude: ['Unnamed: 0']", "x.yaml"), data)
     assert "Unnamed" not in shown.stdout and "2 inputs" in shown.stdout
 
@@ -142,5 +143,5 @@ def test_quiet_training_still_shows_warnings(tmp_path):
     result = cli("train", _config(tmp_path), data, "--out", tmp_path / "run", "-q")
     assert result.returncode == 0
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("warning: column 'Unnamed: 0' equals the row number")
+    assert lines[0].startswith("warning: column 'Unnamed: 0' looks like a row identifier")
     assert len(lines) == 3 and lines[-1] == f"run directory: {tmp_path / 'run'}"

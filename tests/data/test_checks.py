@@ -1,4 +1,4 @@
-from nnfit.data.checks import _empty_cells, empty_cells_message, index_like_columns, index_warning
+from nnfit.data.checks import _empty_cells, empty_cells_message
 from nnfit.data.table import read_table
 
 
@@ -6,35 +6,6 @@ def _frame(tmp_path, text):
     path = tmp_path / "d.csv"
     path.write_text(text)
     return read_table(path)
-
-
-def test_columns_equal_to_the_row_number_are_found(tmp_path):
-    rows = "".join(f"{i},{i + 1},{i}.0,{i if i != 4 else 9},{i % 2 == 0},{i},{i * 3}\n"
-                   for i in range(8))
-    frame = _frame(tmp_path, "Unnamed: 0,id,f,off,flag,text,y\n" + rows)
-    frame["text"] = frame["text"].astype(str)
-    columns = ["Unnamed: 0", "id", "f", "off", "flag", "text"]
-    assert index_like_columns(frame, columns) == [("Unnamed: 0", 0), ("id", 1), ("f", 0)]
-    assert index_like_columns(frame, ["off", "flag", "text"]) == []
-    later = frame.iloc[2:]  # rows dropped for empty cells: the index still holds the file row
-    assert index_like_columns(later, columns) == [("Unnamed: 0", 0), ("id", 1), ("f", 0)]
-    assert index_like_columns(frame.iloc[:4], columns) == []  # too few rows to tell
-
-
-def test_an_index_column_with_a_hole_or_a_shuffle_is_not_flagged(tmp_path):
-    frame = _frame(tmp_path, "a,b,y\n" + "".join(f"{'' if i == 3 else i},{(i * 3) % 8},1\n"
-                                                  for i in range(8)))
-    assert index_like_columns(frame, ["a", "b"]) == []
-
-
-def test_index_warning_text():
-    assert index_warning("Unnamed: 0", 0).warning
-    assert str(index_warning("Unnamed: 0", 0)) == (
-        "warning: column 'Unnamed: 0' equals the row number (0..n-1); it is likely an exported index: "
-        "leave it out with data.exclude")
-    assert str(index_warning("id", 1)) == (
-        "warning: column 'id' equals the row number (1..n); it is likely an exported index: "
-        "leave it out with data.exclude")
 
 
 def first_empty_cell(frame, columns):

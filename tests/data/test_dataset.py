@@ -126,5 +126,7 @@ def test_unseen_category_becomes_all_zero_and_is_counted(tmp_path):
 def test_an_id_like_text_column_gets_a_note(tmp_path):
     path = _csv(tmp_path, "name,a,y\n" + _rows(80, lambda i: f"row{i},{i},{i * 0.5}\n"))
     ds = _load(path)
-    assert any(note.warning and "text column 'name' has" in note.text and "data.features" in note.text
-               for note in ds.notes)
+    assert ds.audit.identifier_columns == ["name", "a"]
+    assert any(note.warning and note.text.startswith(
+        "column 'name' looks like a row identifier (text with a distinct value in 80 of 80 rows)")
+        and "--set 'data.exclude=[name, a]'" in note.text for note in ds.notes)

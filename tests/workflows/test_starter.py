@@ -137,8 +137,8 @@ def test_an_exported_index_and_an_empty_column_are_excluded(tmp_path):
     assert config["data"]["exclude"] == ["Unnamed: 0", "notes"]
     assert facts.features == ["a"]
     text = starter_yaml(config, path, facts)
-    assert ("  # 'Unnamed: 0' equals the row number (0..n-1), an exported index; 'notes' is "
-            "entirely empty\n  exclude: ['Unnamed: 0', notes]") in text
+    assert ("  # 'Unnamed: 0' looks like a row identifier (distinct integers filling 0..49, in "
+            "file order)\n  # 'notes' is entirely empty\n  exclude: ['Unnamed: 0', notes]") in text
 
 
 def test_several_targets_are_a_regression_on_a_list(tmp_path):

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import NnfitError, Note, warning
+from ..errors import NnfitError, Note
 from ..nn.checks import all_finite
-from .checks import empty_cells_message, index_like_columns, index_warning
+from .checks import empty_cells_message
 from .labels import column_labels, sorted_labels, text_array
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
 from .seeds import SPLIT_STREAM, stream
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ..config.schema import Config
 
 MAX_AUTO_CLASSES = 10  # integer targets with at most this many values count as classes
-MANY_CATEGORIES = 50  # a text feature with more distinct values than this is likely an ID
 
 
 @dataclass
@@ -81,11 +80,6 @@ def text_as_categories(frame, columns: list[str]):
     return frame
 
 
-def index_notes(frame, features: list[str]) -> list[Note]:
-    """A warning for each feature that just counts the rows (an exported index)."""
-    return [index_warning(col, start) for col, start in index_like_columns(frame, features)]
-
-
 def class_labels(frame, data, task: str, source: str, notes: list[Note]):
     """``(labels (n,), classes)`` as text for classification, ``(None, None)`` for regression."""
     if task != "classification":
@@ -102,23 +96,17 @@ def split_rows(n_rows: int, data, labels, rng: np.random.Generator, source: str)
 
 
 def fit_on_train(frame, rows: dict, features: list[str], task: str, classes, labels, data,
-                 source: str, notes: list[Note]) -> Preprocessor:
-    """The Preprocessor fitted on the training rows, with notes on what it found."""
+                 source: str) -> Preprocessor:
+    """The Preprocessor fitted on the training rows."""
     if classes is not None:
         missing_in_train = sorted(set(classes) - set(np.unique(labels[rows["train"]]).tolist()))
         if missing_in_train:
             raise NnfitError(f"{source}: class {missing_in_train[0]!r} has too few rows to appear "
                              f"in the training split; add rows or drop that class")
-    prep = fit_preprocessor(frame, rows=rows["train"], task=task, targets=data.targets,
+    return fit_preprocessor(frame, rows=rows["train"], task=task, targets=data.targets,
                             features=features, classes=classes, scale=data.scale,
                             missing=data.missing, scale_target=data.scale_target, source=source,
                             reading=reading_options(data))
-    for col, cats in prep.categorical.items():
-        if len(cats) > MANY_CATEGORIES:
-            notes.append(warning(f"text column {col!r} has {len(cats)} distinct values, one "
-                                 f"input each; if it is an identifier, leave it out with "
-                                 f"data.features"))
-    return prep
 
 
 def transform_splits(prep: Preprocessor, frame, rows: dict, source: str, notes: list[Note],
@@ -244,7 +232,7 @@ def read_dataset(config: Config, csv_path: str | Path) -> Dataset:
     frame = exclude_columns(read_table(csv_path, data), data.exclude, source)
     frame, features = select_columns(frame, data, source)
     frame = text_as_categories(frame, list(frame.columns))
-    notes = index_notes(frame, features)
+    notes: list[Note] = []
     frame = handle_missing(frame, features, data, source, notes)
     kind, why = decide_task(frame, data, source, notes)
     labels, classes = class_labels(frame, data, kind, source, notes)

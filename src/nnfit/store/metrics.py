@@ -96,6 +96,38 @@ class DataSource(Loose):
     inputs: int
 
 
+class Identifier(Loose):
+    column: str
+    reason: str
+
+
+class ManyInputs(Loose):
+    column: str
+    inputs: int
+
+
+class Leak(Loose):
+    column: str
+    target: str
+    rule: str
+    score: float
+
+
+class Copies(Loose):
+    rows: int
+    copies: int
+
+
+class DataChecks(Loose):
+    """``nnfit.data.audit.DataAudit.record``: what the data checks before the fit found."""
+
+    identifiers: list[Identifier] = []
+    high_cardinality: list[ManyInputs] = []
+    leaks: list[Leak] = []
+    duplicates: dict[str, Copies] = {}  # val, test -> rows identical to a training row
+    class_shares: dict[str, float] | None = None  # classification: share of the training rows
+
+
 class MetricsRecord(Loose):
     """The whole of ``metrics.json``, in its key order; the optional sections only when set."""
 
@@ -115,6 +147,7 @@ class MetricsRecord(Loose):
     confusion_split: str | None = None
     class_weight: dict[str, float] | None = None
     data: DataSource | None = None
+    data_checks: DataChecks | None = None
     ensemble: EnsembleRecords | None = None
     cv: dict[str, Any] | None = None  # train --cv: the folds, their mean and std
 

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config.load import load_config
+from ..data.audit import DATA_CHECK
 from ..data.dataset import Dataset, default_split, read_dataset
 from ..data.seeds import FOLD_STREAM, stream
 from ..data.split import kfold_indices
@@ -231,11 +232,11 @@ def _set_up(config_path, csv_path, k: int, overrides, config_text) -> CrossValid
 
 def _print_notes(cv: CrossValidation, console, alerts) -> None:
     """The final split's notes, then what only a fold's split shows (e.g. categories its
-    training rows lack)."""
+    training rows lack); the data checks once, on the final split (a fold's only recount)."""
     print_notes(console, alerts, cv.final.notes)
     for job in cv.jobs:
         for note in job.prepared.notes:
-            if note not in cv.final.notes:
+            if note not in cv.final.notes and note.key != DATA_CHECK:
                 console.print(f"fold {job.fold}: {note}", style="dim", markup=False)
 
 

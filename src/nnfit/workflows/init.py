@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from ..config.commented import commented_yaml, flow
 from ..config.messages import format_errors
 from ..config.schema import Config
-from ..data.checks import index_like_columns
+from ..data.audit import find_identifiers
 from ..data.dataset import select_columns
 from ..data.split import split_sizes
 from ..data.table import READING_DEFAULTS, read_table
@@ -189,11 +189,11 @@ def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[d
 
 def _excluded(frame, features: list[str]) -> dict[str, str]:
     """``{column: why}`` for the features to leave out, in file order: entirely empty
-    columns (``train`` refuses them) and columns that count the rows (an exported index)."""
+    columns (``train`` refuses them) and the columns ``train``'s data checks call row
+    identifiers (``nnfit.data.audit.find_identifiers``), so the network is sized without them."""
     why = {c: "is entirely empty" for c in features if frame[c].isna().all()}
-    for column, start in index_like_columns(frame, features):
-        why[column] = (f"equals the row number ({'0..n-1' if start == 0 else '1..n'}), "
-                       f"an exported index")
+    for found in find_identifiers(frame, features):
+        why[found.column] = f"looks like a row identifier ({found.reason})"
     return {c: why[c] for c in frame.columns if c in why}
 
 
@@ -269,7 +269,7 @@ def reasons(config: dict, facts: Facts) -> dict[str, str]:
             else f"regression on {_plural(len(facts.targets), 'numeric target')}")
     why["training.loss"] = f"auto picks {facts.loss} here: {what}"
     if facts.excluded:
-        why["data.exclude"] = "; ".join(f"{c!r} {r}" for c, r in facts.excluded.items())
+        why["data.exclude"] = "\n".join(f"{c!r} {r}" for c, r in facts.excluded.items())
     if facts.empty_cells:
         dropped = facts.n_read - facts.n_rows
         why["data.missing"] = (f"{_plural(facts.empty_cells, 'empty cell')} in the used columns "
@@ -313,8 +313,8 @@ def decisions(config: dict, facts: Facts) -> list[str]:
     why = reasons(config, facts)
     for path in ("data.exclude", "data.missing", "data.val_fraction"):
         if path in why:
-            value = config["data"][path.split(".")[1]]
-            lines.append(f"{path}: {flow(value)} ({why[path]})")
+            value, reason = config["data"][path.split(".")[1]], why[path].replace("\n", "; ")
+            lines.append(f"{path}: {flow(value)} ({reason})")
     return [*lines, *facts.warnings]
 
 

@@ -1,10 +1,10 @@
 """The data side of a run, done once: read, split, preprocess — and the Prepared it gives.
 
 ``prepare`` reads as one straight line: :func:`read_dataset` (read → exclude →
-select columns → index warnings → missing cells → task → classes), then
-:func:`default_split` (the seeded, stratified train / val / test split), then
-:func:`prepare_split` (preprocessing fitted on the training rows, every split
-transformed, the model checked against the task). Commands that split the same
+select columns → missing cells → task → classes), then :func:`default_split` (the
+seeded, stratified train / val / test split), then :func:`prepare_split`
+(preprocessing fitted on the training rows, every split transformed, the data checks
+of ``nnfit.data.audit``, the model checked against the task). Commands that split the same
 rows many ways (``train --cv``) read once and call :func:`prepare_split` per
 split; ``nnfit curve`` cuts a Prepared's training split with :func:`subset`.
 
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..data.audit import DataAudit, audit
 from ..data.dataset import (
     Dataset,
     Splits,
@@ -57,6 +58,7 @@ class Prepared:
     split_seed: int
     notes: list[Note] = field(default_factory=list)
     task_reason: str | None = None  # why data.task: auto decided the task (None: set)
+    audit: DataAudit = field(default_factory=DataAudit)  # the data checks on this split
 
     def layers(self, config: Config | None = None, notes: list[Note] | None = None,
                where: str = "") -> list[dict]:
@@ -210,17 +212,19 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     data, source, notes = config.data, dataset.source, list(dataset.notes)
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
     prep = fit_on_train(dataset.frame, rows, dataset.features, dataset.kind, dataset.classes,
-                          dataset.labels, data, source, notes)
+                        dataset.labels, data, source)
     splits = transform_splits(prep, dataset.frame, rows, source, notes,
-                                dtype=np.dtype(config.training.dtype))
+                              dtype=np.dtype(config.training.dtype))
     check_finite_splits(splits, prep, dataset.frame, source)
+    checked = audit(dataset.frame, rows, dataset.features, config, prep, splits.y.get("train"))
+    notes.extend(checked.notes())
     loss = choose_loss(dataset.kind, None if dataset.classes is None else len(dataset.classes),
                        config.training.loss, data.targets, config_source)
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
     weights = resolve_class_weight(config.training.class_weight, dataset.classes,
                                    splits.y.get("train"), data.targets, config_source)
     prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
-                        dataset.n_rows, dataset.split_seed, notes, dataset.task_reason)
+                        dataset.n_rows, dataset.split_seed, notes, dataset.task_reason, checked)
     check_layers(prepared, config, f"{config_source}: ")
     notes.extend(training_notes(config, rows["train"].size))
     if check_memory:

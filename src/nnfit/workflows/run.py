@@ -153,6 +153,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
         **({"class_weight": weight_by_class} if task.class_weight else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
+        "data_checks": prepared.audit.record(),
         **({"ensemble": ensemble} if ensemble is not None else {}),
         **({"cv": cv} if cv is not None else {}),
     })
