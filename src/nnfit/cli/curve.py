@@ -46,7 +46,7 @@ def curve(
     scheduler: str | None = SCHEDULER,
     scheduler_timeout: float | None = SCHEDULER_TIMEOUT,
 ) -> None:
-    """Learning curves over training-set size: is it high bias or high variance?"""
+    """Learning curves over training-set size: the fit verdict, and whether more data helps."""
     from ..report.console import make_console
     from ..report.tables import curve_line, print_curve
     from ..workflows.curve import curve as run_curve
@@ -57,7 +57,7 @@ def curve(
                        **executor_options(jobs, scheduler, scheduler_timeout), out=out,
                        overrides=overrides(sets, seed=seed, epochs=epochs, lr=lr),
                        on_run=lambda run, done, total: messages.print(
-                           curve_line(run, done, total), markup=False))
+                           curve_line(run, done, total), markup=False), alerts=messages)
     record = result.record
     print_curve(messages if as_json else make_console(stderr=False), record)
     done = len(record["runs"])

@@ -61,7 +61,7 @@ def sweep(
     try:
         result = run_sweep(config, data, rates=rates,
                            overrides=overrides(sets, seed=seed, epochs=epochs), view=view,
-                           out=out, lr_find=lr_find,
+                           out=out, lr_find=lr_find, alerts=messages,
                            **executor_options(jobs, scheduler, scheduler_timeout))
     finally:
         view.close()

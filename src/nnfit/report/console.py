@@ -140,6 +140,11 @@ def print_notes(console, alerts, notes: list[Note]) -> None:
             str(note), style="yellow" if note.warning else "dim", markup=False)
 
 
+def print_warnings(alerts, notes: list[Note]) -> None:
+    """Only the warnings among the notes (e.g. the data checks'), for the many-run commands."""
+    print_notes(alerts, alerts, [note for note in notes if note.warning])
+
+
 def diverged_message(epoch: int) -> str:
     """What a diverged run says, in the console and on its learning curves."""
     return f"diverged at epoch {epoch}: the loss became NaN/inf — lower the learning rate"

@@ -33,6 +33,7 @@ from ..evaluation.pooling import RunRows, median_epoch, pooled_evidence
 from ..evaluation.scoring import baseline_scores
 from ..evaluation.size_curve import curve_verdict, more_data, summarize
 from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..report.console import print_warnings
 from ..report.plots.size_curve import size_curves
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
@@ -144,7 +145,7 @@ class CurveResult:
 def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[float] = SIZES,
           repeats: int = REPEATS, n_jobs: int = 1, out: str | Path | None = None,
           overrides: Sequence[str] = (), scheduler: str | None = None,
-          scheduler_timeout: float = DEFAULT_TIMEOUT, on_run=None) -> CurveResult:
+          scheduler_timeout: float = DEFAULT_TIMEOUT, on_run=None, alerts=None) -> CurveResult:
     """Run the learning curve and write its directory (``curve.json``, ``curve.csv``,
     ``curve.png``, ``config.yaml``).
 
@@ -152,11 +153,14 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
     (``run`` is its curve.csv row, or its failure's record). With ``scheduler`` the
     jobs run on that Dask cluster (``n_jobs`` is not used). Raises NnfitError for
     bad input before anything is written. After Ctrl-C, what finished is written
-    and the record says ``"interrupted": True``.
+    and the record says ``"interrupted": True``. ``alerts``: a console for the data's
+    warnings (the data checks').
     """
     sizes = _checked(sizes, repeats, n_jobs)
     config = refuse_ensemble(load_config(config_path, overrides), "nnfit curve")
     prepared = prepare(config, csv_path, str(config_path))
+    if alerts is not None:
+        print_warnings(alerts, prepared.notes)
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: nnfit curve needs a validation split, and "
                          f"data.val_fraction is 0 (try --set data.val_fraction=0.2)")

@@ -129,10 +129,7 @@ def held_classes(task, scored: Scored, data) -> dict:
 
 def flagged_columns(prepared: Prepared) -> list[str]:
     """The identifier and high-cardinality columns the data checks flagged."""
-    audit = getattr(prepared, "audit", None)  # until the data checks land
-    if audit is None:
-        return []
-    return [*audit.identifier_columns, *audit.high_cardinality_columns]
+    return [*prepared.audit.identifier_columns, *prepared.audit.high_cardinality_columns]
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,

@@ -29,6 +29,7 @@ from ..config.overrides import parse_value
 from ..errors import FAILED, NnfitError
 from ..evaluation.scoring import baseline_scores
 from ..evaluation.task import HEADLINE_METRIC as METRIC
+from ..report.console import print_warnings
 from ..report.plots.sweep import sweep_plot
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
@@ -181,14 +182,15 @@ class Grid:
 def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
           overrides: list[str], n_jobs: int = 1, out: str | Path | None = None, view=None,
           scheduler: str | None = None, scheduler_timeout: float = DEFAULT_TIMEOUT,
-          lr_find: bool = False) -> SweepResult:
+          lr_find: bool = False, alerts=None) -> SweepResult:
     """Run the sweep and write its directory; return its record (rows, chosen run).
 
     ``lr_find``: the rates are ``LR_FIND_POINTS`` log-spaced from a decade below to a
     decade above the range test's suggestion (``nnfit lr-find``), instead of ``rates``.
 
     ``view`` (optional) is told ``started(points)``, ``progress(run, epoch, logs)`` and
-    ``finished(row)``; it draws, the workflow does not.
+    ``finished(row)``; it draws, the workflow does not. ``alerts``: a console for the
+    data's warnings (the data checks').
     """
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
     base = refuse_ensemble(load_config(config_path, single), "nnfit sweep")
@@ -197,6 +199,8 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     if not lr_find:  # a bad plan fails before the data is read
         plan = _grid(config_path, rates, overrides, file_sweep)
     prepared = prepare(base, csv_path, str(config_path))
+    if alerts is not None:
+        print_warnings(alerts, prepared.notes)
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
                          f"0 (try --set data.val_fraction=0.2)")
