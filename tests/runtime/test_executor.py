@@ -3,6 +3,7 @@
 import signal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnfit.config.load import load_config
@@ -109,9 +110,13 @@ def test_two_worker_processes_give_the_numbers_of_one_in_process():
     prepared = prepare(config, IRIS)
     jobs = curve_jobs(prepared, config, [0.3, 1.0], repeats=2)
     arrived = []
-    here = run_jobs(curve_job, jobs, n_jobs=1, shared=prepared)
-    there = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i),
-                     shared=prepared)
+    here_rows = run_jobs(curve_job, jobs, n_jobs=1, shared=prepared)
+    here = [r.record for r in here_rows]
+    there_rows = run_jobs(curve_job, jobs, n_jobs=2, on_result=lambda i, r: arrived.append(i),
+                          shared=prepared)
+    there = [r.record for r in there_rows]
+    for a, b in zip(here_rows, there_rows, strict=True):  # the per-row losses the verdict pools, too
+        np.testing.assert_array_equal(a.val_rows, b.val_rows)
     assert sorted(arrived) == [0, 1, 2, 3]
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in here]
     assert [{k: v for k, v in r.items() if k != "seconds"} for r in there] == strip
