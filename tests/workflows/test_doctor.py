@@ -115,7 +115,6 @@ def test_identifier_columns_come_from_the_verdict_or_the_audit():
 
     assert identifier_columns({"columns": ["rownames"]}, Prepared()) == ["rownames"]
     assert identifier_columns({}, Prepared()) == ["id"]
-    assert identifier_columns({}, object()) == []
 
 
 def test_overrides_a_variant_replaces_are_dropped_and_the_line_is_quoted():
