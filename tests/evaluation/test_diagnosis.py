@@ -6,7 +6,7 @@ from diagnosis_cases import CASES
 
 from nnfit.config.load import load_config
 from nnfit.evaluation import diagnosis as dx
-from nnfit.evaluation.diagnosis import Evidence, diagnose, needs_probe
+from nnfit.evaluation.diagnosis import Evidence, diagnose
 from nnfit.workflows import fit, prepare, score
 
 
@@ -69,7 +69,7 @@ def test_a_rise_after_an_early_best_is_overfitting_even_with_the_early_weights_r
 def test_high_train_loss_asks_the_probe_and_its_answer_decides():
     noise = 0.1 * np.random.default_rng(4).standard_normal(300)
     rigid = _evidence(train_loss=0.8, train_rows=0.8 + noise, val_loss=0.82)
-    assert needs_probe(rigid)
+    assert diagnose(rigid).get("probe_wanted")
     assert diagnose(rigid)["verdict"] == "inconclusive"
     helped = dict(train_loss=0.3, val_loss=0.35, layers="64→64", epochs=20, seconds=0.1)
     rigid.probe = helped
@@ -178,3 +178,15 @@ def test_weights_restored_to_epoch_1_say_the_model_is_nearly_untrained():
     d = diagnose(_evidence(best_epoch=1, epochs_run=40))
     assert d["notes"] and "nearly) untrained" in d["notes"][0] and "epoch 1" in d["notes"][0]
     assert diagnose(_evidence())["notes"] == []
+
+
+def test_a_real_rise_just_under_the_material_line_is_a_borderline_good_fit():
+    val = [0.9, 0.5] + [0.56] * 38  # best at epoch 2, then a sustained rise of 0.06
+    train = list(np.linspace(0.9, 0.1, 40))
+    rows = np.random.default_rng(11).standard_normal(100)
+    rise = 0.09 + 0.02 * (rows - rows.mean()) / rows.std(ddof=1)  # 9 % of B_val, ~45 SE
+    d = diagnose(_evidence(train_loss=0.2, val_loss=0.22, best_epoch=2, epochs_run=40,
+                           peak_epoch=3, history={"train_loss": train, "val_loss": val},
+                           rise_rows=rise))
+    assert d["verdict"] == "good fit" and d["borderline"].startswith("borderline: val rose")
+    assert "under the 10% that counts" in d["borderline"] and "regularization" in d["advice"]

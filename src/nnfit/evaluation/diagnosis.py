@@ -120,10 +120,6 @@ def _ratio(value: float, se: float) -> float:
     return value / se if se > 0 else math.inf
 
 
-def _window(epochs_run: int) -> int:
-    return max(3, epochs_run // 10)
-
-
 def _given(value: float | None) -> float:
     """A validation number (``val_loss``, ``base_val``) of a run with a validation split."""
     assert value is not None
@@ -171,23 +167,24 @@ def diagnose(e: Evidence) -> dict:
 
 def _borderline(kind: Kind, checks: list[dict]) -> str | None:
     """The margin, in words, when the verdict could go the other way: the deciding rise or
-    gap within ``BORDER`` standard errors of the line ``Z``, or a good fit whose gap is real
-    (beyond ``Z``) and over half the size that counts as overfitting."""
+    gap within ``BORDER`` standard errors of the line ``Z``, or a (sustained) rise or gap
+    that is real but over 3/4 (a rise) or 1/2 (a gap) of the size that counts."""
     if VERDICT[kind] not in ("overfitting", "good fit", "inconclusive"):
         return None
     for check in checks:
         if check["check"] not in (Check.VAL_ROSE, Check.GAP):
             continue
-        z = check.get("z", math.inf)
+        z, rose = check.get("z", math.inf), check["check"] == Check.VAL_ROSE
         if check.get("material") and abs(z - Z) < BORDER:
             side = "overfitting" if z >= Z else "not yet overfitting"
             return (f"borderline: {check['check']} is {z:.1f} standard errors, the line is {Z:g} "
                     f"({side}); another seed or more validation rows may flip it")
-        share = check.get("gap_vs_baseline", 0.0)
-        if VERDICT[kind] == "good fit" and z > Z and share > GAP / 2:
-            return (f"borderline: the generalization gap is real ({z:.1f} standard errors) but "
-                    f"{share:.0%} of the baseline's loss, under the {GAP:.0%} that counts as "
-                    f"overfitting")
+        share = check.get("rise_vs_baseline" if rose else "gap_vs_baseline", 0.0)
+        line, near = (RISE, 0.75) if rose else (GAP, 0.5)
+        if VERDICT[kind] != "overfitting" and not check.get("material") and z > Z and \
+                share > near * line and check.get("sustained", True):
+            return (f"borderline: {check['check']} is real ({z:.1f} standard errors) but "
+                    f"{share:.1%} of the baseline's loss, under the {line:.0%} that counts")
     return None
 
 
@@ -323,13 +320,15 @@ def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     mean_rise = float(np.mean(_finite(after))) - best
     train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
     z = _ratio(rise, se)
-    sustained = _ratio(mean_rise, se) > 1  # the stretch's mean is beyond one epoch's noise
-    material = mean_rise > RISE / 2 * _given(e.base_val) and rise > RISE * _given(e.base_val) \
-        and train_fell and sustained
+    # sustained: the stretch's mean beyond one epoch's noise while train fell, not a spike
+    sustained = _ratio(mean_rise, se) > 1 and train_fell
+    material = sustained and mean_rise > RISE / 2 * _given(e.base_val) and \
+        rise > RISE * _given(e.base_val)
     result = bool(material and z > Z)
     checks.append({"check": Check.VAL_ROSE, "result": result, "best_epoch": e.best_epoch,
                    "best_val_loss": best, "peak_epoch": peak_epoch, "peak_val_loss": peak,
                    "end_val_loss": val[-1], "rise": rise, "mean_rise": mean_rise, "se": se,
+                   "rise_vs_baseline": rise / _given(e.base_val), "sustained": sustained,
                    "z": z, "paired": paired, "train_fell": train_fell, "material": material,
                    "epochs_after_best": len(after)})
     if result:
@@ -373,7 +372,7 @@ def _gap(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
 def _still_falling(e: Evidence) -> dict:
     """Whether the train loss was still dropping clearly over the last epochs."""
     train = _finite(e.history.get("train_loss", []))
-    w = _window(e.epochs_run)
+    w = max(3, e.epochs_run // 10)  # a tenth of the epochs
     if len(train) < 2 * w:
         return {"check": Check.STILL_LEARNING, "result": False, "window": w, "drop": 0.0,
                 "why": f"fewer than {2 * w} epochs"}
@@ -381,11 +380,6 @@ def _still_falling(e: Evidence) -> dict:
     late_best = e.best_epoch > e.epochs_run - w
     return {"check": Check.STILL_LEARNING, "result": bool(drop > FALLING * e.base_train and late_best),
             "window": w, "drop": drop, "best_epoch_in_last_window": late_best}
-
-
-def needs_probe(e: Evidence) -> bool:
-    """Whether the cheaper evidence leaves rigid-vs-data-limited open (rule 6)."""
-    return e.probe is None and diagnose(e).get("probe_wanted", False)
 
 
 def judge(e: Evidence, mode: str, train_probe: Callable[[], dict | None]) -> tuple[dict, bool]:
