@@ -14,8 +14,9 @@ standard error from the spread of the per-row losses. The rule, in order:
    - *the curve turned* (``overfitting_rose``): over the whole stretch after the
      best epoch, the val loss at its peak sits above the best by more than
      ``RISE·B_val`` and ``Z`` standard errors of the row-by-row difference (the
-     same rows at both epochs), the stretch's mean rise exceeds ``RISE/2·B_val``
-     and one such standard error (sustained, not a spike), and the train loss fell —
+     same rows at both epochs), the rise is sustained (the stretch's mean above one
+     such standard error, or the end still up by half the peak's rise: not one
+     spike), and the train loss fell —
      even when early stopping restored the best epoch's weights, and even when
      the last epoch happened to dip back; one noisy spike is not enough. Or
    - *the gap* (``overfitting``): the restored weights' ``L_val − L_train`` exceeds
@@ -320,10 +321,10 @@ def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     mean_rise = float(np.mean(_finite(after))) - best
     train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
     z = _ratio(rise, se)
-    # sustained: the stretch's mean beyond one epoch's noise while train fell, not a spike
-    sustained = _ratio(mean_rise, se) > 1 and train_fell
-    material = sustained and mean_rise > RISE / 2 * _given(e.base_val) and \
-        rise > RISE * _given(e.base_val)
+    # sustained, not one spike: the stretch's mean beyond one epoch's noise, or the curve
+    # still up at the end by half the peak's rise; and train fell meanwhile
+    sustained = train_fell and (_ratio(mean_rise, se) > 1 or val[-1] - best > rise / 2)
+    material = sustained and rise > RISE * _given(e.base_val)
     result = bool(material and z > Z)
     checks.append({"check": Check.VAL_ROSE, "result": result, "best_epoch": e.best_epoch,
                    "best_val_loss": best, "peak_epoch": peak_epoch, "peak_val_loss": peak,
