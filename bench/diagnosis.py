@@ -39,8 +39,10 @@ percent of the baseline is not "something to fix".
 
 **Truth** (in this order):
 
-- ``diverged``: the base network's test loss is non-finite or above ``BLOWN_UP`` × ``B`` for
-  most seeds.
+- ``diverged``: for most seeds the base run's loss became NaN or infinite (training stopped
+  as diverged) or its test outputs are not finite. (A loss that grew huge but finite is left
+  to the remedies: a lower rate is then a training remedy, underfitting, as nnfit labels a
+  training that failed.)
 - ``good fit``: no remedy helps.
 - ``overfitting``: a regularizing remedy helps and no capacity/training one does — or both do
   and the best regularizing one helps more by ``Z`` SE of their paired difference;
@@ -84,15 +86,17 @@ from diagnosis_cases import BY_NAME, CASES, QUICK, Case, case_files
 from tables import render  # bench/ is on the path: python bench/diagnosis.py
 
 Z = 2.0  # standard errors a change must exceed
-MATERIAL = 0.01  # and this share of the baseline's test loss
-BLOWN_UP = 10.0  # a base test loss this many times the baseline's: it diverged
+MATERIAL = 0.02  # and this share of the baseline's test loss (R² +0.02 for regression)
+SENSITIVITY = (0.01, 0.05)  # the scores are also printed with these floors
 CAP = 100.0  # per-row test losses are capped at this many times the baseline's
+MAX_UNITS = 256  # a widened layer stops here (a wider one would cost most of the run)
 
-REGULARIZE = ("l2_10x", "dropout", "half_width", "exclude")
+REGULARIZE = ("l2_10x", "dropout", "half_width", "early_stop", "exclude")
 CAPACITY = ("width_2x", "width_4x", "epochs_2x", "lr_3x", "class_weight")
-COMMON = ("l2_10x", "dropout", "half_width", "width_2x", "width_4x", "epochs_2x", "lr_3x")
-FAMILY = {**dict.fromkeys(REGULARIZE, "regularize"), **dict.fromkeys(CAPACITY, "capacity"),
-          "lr_div3": "rate", "lr_div10": "rate"}
+COMMON = ("l2_10x", "dropout", "half_width", "early_stop", "width_2x", "width_4x", "epochs_2x",
+          "lr_3x")
+FAMILY = {**dict.fromkeys(REGULARIZE, "regularize"),
+          **dict.fromkeys((*CAPACITY, "lr_div3", "lr_div10"), "capacity")}
 #: the verdict's kind → the remedy its first advice names
 ADVICE_REMEDY = {"overfitting": "l2_10x", "overfitting_rose": "l2_10x",
                  "overfitting_identifier": "exclude", "underfitting_collapse": "class_weight",
@@ -116,8 +120,10 @@ def _widen(layers: list[dict], factor: float, linear_units: int) -> list[dict] |
                 if factor > 1 else None)
     out = copy.deepcopy(layers)
     for i in hidden:
-        out[i]["units"] = max(1, int(out[i]["units"] * factor))
-    return out
+        units = out[i]["units"]
+        out[i]["units"] = max(1, int(units * factor)) if factor < 1 else max(
+            units, min(MAX_UNITS, int(units * factor)))
+    return None if out == layers else out
 
 
 def _dropout(layers: list[dict]) -> list[dict] | None:
@@ -146,6 +152,10 @@ def remedy_config(base: dict, remedy: str, column: str | None = None) -> dict | 
     elif remedy in ("half_width", "width_2x", "width_4x"):
         factor = {"half_width": 0.5, "width_2x": 2, "width_4x": 4}[remedy]
         changed = _widen(layers, factor, 32 if factor == 2 else 128)
+    elif remedy == "early_stop":
+        es = t.get("early_stopping", True)
+        patience = (es.get("patience", 50) if isinstance(es, dict) else 50) if es else None
+        t["early_stopping"] = {"patience": max(5, patience // 3) if patience else 20}
     elif remedy == "epochs_2x":
         t["epochs"] = 2 * t.get("epochs", 300)
     elif remedy in ("lr_3x", "lr_div3", "lr_div10"):
@@ -198,7 +208,7 @@ def _run(job: dict) -> dict:
     raw = copy.deepcopy(job["config"])
     raw.setdefault("training", {}).update(seed=job["seed"], threads=1)
     config = Config.model_validate(raw)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     prepared = prepare(config, job["train_csv"])
     result = fit(prepared, config)
     out: dict = {"epochs_run": result.epochs_run, "stop_reason": result.stop_reason}
@@ -209,6 +219,7 @@ def _run(job: dict) -> dict:
         out["flags"] = data_flags(prepared, job["planted"])
     out.update(test_losses(prepared, result, config, job["test_csv"], job["metric"]))
     out["seconds"] = time.perf_counter() - started
+    out["cpu_seconds"] = time.process_time() - cpu
     return out
 
 
@@ -309,16 +320,17 @@ def baseline_loss(runs: dict) -> float:
     return statistics.fmean(r["baseline"] for r in runs["base"].values())
 
 
-def helps(stat: dict | None, b: float) -> bool:
-    return stat is not None and stat["delta"] < -Z * stat["se"] and stat["delta"] < -MATERIAL * b
+def helps(stat: dict | None, b: float, material: float = MATERIAL) -> bool:
+    return stat is not None and stat["delta"] < -Z * stat["se"] and stat["delta"] < -material * b
 
 
-def find_truth(case: Case, runs: dict) -> tuple[str, dict, list[str]]:
+def find_truth(case: Case, runs: dict, material: float = MATERIAL
+               ) -> tuple[str, dict, list[str]]:
     """``(truth, {remedy: change}, helping remedies)`` of ``case`` from its fixed set."""
     b = baseline_loss(runs)
     stats = {r: change(case, runs, r) for r in case_remedies(case) if r in runs}
-    helping = [r for r, s in stats.items() if helps(s, b)]
-    blown = [not math.isfinite(run["raw_mean"]) or run["raw_mean"] > BLOWN_UP * run["baseline"]
+    helping = [r for r, s in stats.items() if helps(s, b, material)]
+    blown = [run["stop_reason"] == "diverged" or not math.isfinite(run["raw_mean"])
              for run in runs["base"].values()]
     if sum(blown) * 2 > len(blown):
         return "diverged", stats, helping
@@ -366,11 +378,13 @@ def plan_jobs(cases: list[Case], seeds: list[int], folder: Path, test_rows: int,
     for case in cases:
         for seed in seeds:
             train, test, cfg = case_files(case, seed, folder / case.name, test_rows)
+            seen = []
             for remedy in remedies_of(case):
                 column = (columns or {}).get(case.name, case.planted)
                 changed = remedy_config(cfg, remedy, column)
-                if changed is None:
+                if changed is None or changed in seen:  # width_4x capped to width_2x's
                     continue
+                seen.append(changed)
                 jobs.append({"case": case.name, "remedy": remedy, "seed": seed,
                              "config": changed, "train_csv": str(train), "test_csv": str(test),
                              "metric": case.metric, "planted": case.planted,
@@ -401,15 +415,16 @@ def run_all(jobs: list[dict], n_jobs: int, results: dict, errors: list, quiet: b
                   file=sys.stderr)
 
 
-def judge_cases(cases: list[Case], results: dict) -> list[dict]:
-    """One record per case: its verdicts per seed, truth, remedies' changes, advice results."""
+def judge_cases(cases: list[Case], results: dict, material: float = MATERIAL) -> list[dict]:
+    """One record per case: its verdicts per seed, truth, remedies' changes, advice results
+    (``material``: the floor a remedy's gain must pass, a share of the baseline's loss)."""
     judged = []
     for case in cases:
         runs = results.get(case.name, {})
         if not runs.get("base"):
             judged.append({"case": case.name, "missing": True})
             continue
-        truth, stats, helping = find_truth(case, runs)
+        truth, stats, helping = find_truth(case, runs, material)
         b = baseline_loss(runs)
         verdicts = {s: run["verdict"] for s, run in sorted(runs["base"].items())}
         advice = {}
@@ -418,7 +433,7 @@ def judge_cases(cases: list[Case], results: dict) -> list[dict]:
             if remedy is None:
                 continue
             stat = change(case, runs, remedy) if remedy in runs else None
-            advice[seed] = {"remedy": remedy, "helps": helps(stat, b),
+            advice[seed] = {"remedy": remedy, "helps": helps(stat, b, material),
                             "tested": stat is not None,
                             "delta": stat["delta"] if stat else None}
         first = runs["base"][min(runs["base"])]
@@ -433,7 +448,9 @@ def judge_cases(cases: list[Case], results: dict) -> list[dict]:
             "changes": {r: s for r, s in stats.items() if s is not None},
             "helping": helping, "verdicts": verdicts, "advice": advice,
             "flags": first["flags"],
-            "epochs_run": {s: r["epochs_run"] for s, r in runs["base"].items()}})
+            "epochs_run": {s: r["epochs_run"] for s, r in runs["base"].items()},
+            "seconds": {r: statistics.fmean(x["seconds"] for x in runs[r].values())
+                        for r in runs}})
     return judged
 
 
@@ -452,6 +469,7 @@ def summary(judged: list[dict]) -> dict:
     false_good = sum(bool(j["helping"]) for j, _ in good)
     clear = [(j, v) for j, _, v in pairs if j["truth"] != "unclear"]
     return {"verdicts": len(pairs), "agree": agree,
+            "truths": dict(Counter(j["truth"] for j in judged if not j.get("missing"))),
             "agreement": agree / len(pairs) if pairs else math.nan,
             "clear_truth_verdicts": len(clear),
             "clear_agreement": (sum(agrees(v["verdict"], j["truth"]) for j, v in clear)
@@ -514,7 +532,7 @@ def matrix_table(s: dict, markdown: bool) -> str:
 
 
 def scores_text(s: dict) -> str:
-    pct = lambda x: "n/a" if isinstance(x, float) and math.isnan(x) else f"{x:.0%}"  # noqa: E731
+    pct = _pct
     return "\n".join([
         f"verdict agreement: {pct(s['agreement'])} ({s['agree']} of {s['verdicts']} case-seed "
         f"verdicts; inconclusive agrees only with an unclear truth); on clear truths only: "
@@ -527,6 +545,23 @@ def scores_text(s: dict) -> str:
         f"false 'nothing to fix': {pct(s['false_nothing_to_fix_rate'])} "
         f"({s['false_nothing_to_fix']} of {s['good_fit_verdicts']} good-fit verdicts where a "
         f"remedy helps)   [target ≤ 5%]"])
+
+
+def sensitivity_table(by_floor: dict, markdown: bool) -> str:
+    header = ["floor", "cases: over", "under", "good", "unclear", "diverged", "agreement",
+              "advice precision", "false 'nothing to fix'"]
+    lines = []
+    for m, s in sorted(by_floor.items()):
+        truths = s["truths"]
+        lines.append([f"{m:.0%}", *(str(truths.get(t, 0)) for t in ("overfitting", "underfitting",
+                                                                "good fit", "unclear", "diverged")),
+                      _pct(s["agreement"]), _pct(s["advice_precision"]),
+                      _pct(s["false_nothing_to_fix_rate"])])
+    return render(header, lines, markdown)
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.0%}"
 
 
 def evidence_text(v: dict) -> str:
@@ -647,20 +682,26 @@ def main(argv=None) -> int:
     print(matrix_table(s, args.markdown))
     print()
     print(scores_text(s))
+    floors = {m: summary(judge_cases(args.cases, results, m)) for m in SENSITIVITY}
+    print(f"\nthe same scores with another floor for 'helps' (default {MATERIAL:.0%} of the "
+          f"baseline's test loss):\n")
+    print(sensitivity_table({MATERIAL: s, **floors}, args.markdown))
     print("\nwhere the verdict differs from the truth (reason and evidence):\n")
     print(wrong_text(judged))
     fits = sum(len(runs_by_seed) for runs in results.values() for runs_by_seed in runs.values())
-    cpu = sum(r["seconds"] for runs in results.values() for by_seed in runs.values()
+    busy = sum(r["seconds"] for runs in results.values() for by_seed in runs.values()
+               for r in by_seed.values())
+    cpu = sum(r["cpu_seconds"] for runs in results.values() for by_seed in runs.values()
               for r in by_seed.values())
-    print(f"\nwall time {wall:.0f} s for {fits} fits on {args.jobs} worker(s) "
-          f"({cpu:.0f} s of fitting and scoring)")
+    print(f"\nwall time {wall:.0f} s for {fits} fits on {args.jobs} worker(s): {busy:.0f} s in "
+          f"the jobs, {cpu:.0f} s of it on a CPU")
     for e in errors:
         print(f"error: {e['case']} {e['remedy']} seed {e['seed']}: {e['error']}")
     if args.json:
         args.json.write_text(json.dumps(jsonable({
             "summary": s, "cases": judged, "seeds": args.seeds, "test_rows": args.test_rows,
             "wall_seconds": wall, "errors": errors,
-            "rule": {"Z": Z, "MATERIAL": MATERIAL, "BLOWN_UP": BLOWN_UP, "CAP": CAP}}),
+            "rule": {"Z": Z, "MATERIAL": MATERIAL, "CAP": CAP}, "sensitivity": floors}),
             indent=1))
     return 1 if errors else 0
 
