@@ -43,12 +43,15 @@ percent of the baseline is not "something to fix".
   as diverged) or its test outputs are not finite. (A loss that grew huge but finite is left
   to the remedies: a lower rate is then a training remedy, underfitting, as nnfit labels a
   training that failed.)
-- ``good fit``: no remedy helps.
+- ``good fit``: no remedy helps, and none could have gained more than ``UNRESOLVED`` × ``B``
+  within its noise (``Δ − Z·SE ≥ −UNRESOLVED·B`` for every remedy); ``unclear`` when one could
+  (the test rows or the seeds are too few to tell: the small shipped files).
 - ``overfitting``: a regularizing remedy helps and no capacity/training one does — or both do
   and the best regularizing one helps more by ``Z`` SE of their paired difference;
   ``underfitting`` the other way round (for a collapse, ``class_weight`` is the capacity/
   training remedy that helps; for an identifier or a leak, ``exclude`` the regularizing one).
-- ``unclear``: both kinds help and the best of each are within ``Z`` SE of each other.
+- ``unclear`` also when both kinds help and the best of each are within ``Z`` SE of each
+  other.
 
 **Scores.** Each seed's verdict is one answer (what a user running that seed sees): the
 confusion matrix, agreement and the rates count (case, seed) pairs. *Verdict agreement*: the
@@ -88,6 +91,7 @@ from tables import render  # bench/ is on the path: python bench/diagnosis.py
 Z = 2.0  # standard errors a change must exceed
 MATERIAL = 0.02  # and this share of the baseline's test loss (R² +0.02 for regression)
 SENSITIVITY = (0.01, 0.05)  # the scores are also printed with these floors
+UNRESOLVED = 0.1  # no remedy helps, but one may still gain this share of the baseline's loss
 CAP = 100.0  # per-row test losses are capped at this many times the baseline's
 MAX_UNITS = 256  # a widened layer stops here (a wider one would cost most of the run)
 
@@ -337,7 +341,9 @@ def find_truth(case: Case, runs: dict, material: float = MATERIAL
     reg = [r for r in helping if FAMILY[r] == "regularize"]
     cap = [r for r in helping if FAMILY[r] == "capacity"]
     if not reg and not cap:
-        return "good fit", stats, helping
+        unresolved = [r for r, st in stats.items()
+                      if st is not None and st["delta"] - Z * st["se"] < -UNRESOLVED * b]
+        return ("unclear" if unresolved else "good fit"), stats, helping
     if not cap:
         return "overfitting", stats, helping
     if not reg:
@@ -438,7 +444,8 @@ def judge_cases(cases: list[Case], results: dict, material: float = MATERIAL) ->
                             "delta": stat["delta"] if stat else None}
         first = runs["base"][min(runs["base"])]
         judged.append({
-            "case": case.name, "intent": case.intent, "task": case.task, "rows": case.n,
+            "case": case.name, "intent": case.intent, "task": case.task,
+            "rows": round(case.n * (1 - case.holdout)),  # the rows nnfit gets
             "metric": case.metric, "planted": case.planted, "truth": truth,
             "baseline_test_loss": b,
             "base_test_loss": statistics.fmean(r["mean"] for r in runs["base"].values()),
@@ -638,6 +645,35 @@ def parse_args(argv=None):
     return args
 
 
+def run(cases: list[Case], seeds: list[int], folder: Path, test_rows: int, n_jobs: int,
+        quiet: bool = True) -> tuple[dict, list]:
+    """Train every case's base and fixed remedies for every seed, then the first advice of
+    any verdict the fixed set lacks: ``(results[case][remedy][seed], failed jobs)``."""
+    jobs = plan_jobs(cases, seeds, folder, test_rows, lambda c: ["base", *case_remedies(c)])
+    print(f"{len(jobs)} fits: {len(cases)} cases × {len(seeds)} seeds × base and remedies on "
+          f"{n_jobs} worker(s)", file=sys.stderr)
+    results: dict = {}
+    errors: list = []
+    run_all(jobs, n_jobs, results, errors, quiet)
+    wanted: dict[str, set] = {}
+    columns: dict[str, str | None] = {}
+    for case in cases:
+        for v in results.get(case.name, {}).get("base", {}).values():
+            remedy = ADVICE_REMEDY.get(v["verdict"]["kind"])
+            if remedy and remedy not in results[case.name]:
+                wanted.setdefault(case.name, set()).add(remedy)
+                if remedy == "exclude":
+                    columns[case.name] = advice_column(case, v["verdict"])
+    if wanted:
+        more = plan_jobs([c for c in cases if c.name in wanted], seeds, folder, test_rows,
+                         lambda c: sorted(wanted[c.name]), columns)
+        print(f"{len(more)} more fits for the advice: "
+              + ", ".join(f"{n} {'/'.join(sorted(r))}" for n, r in wanted.items()),
+              file=sys.stderr)
+        run_all(more, n_jobs, results, errors, quiet)
+    return results, errors
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.list:
@@ -646,31 +682,8 @@ def main(argv=None) -> int:
         return 0
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nnfit-bench-") as tmp:
-        folder = args.keep or Path(tmp)
-        jobs = plan_jobs(args.cases, args.seeds, folder, args.test_rows,
-                         lambda c: ["base", *case_remedies(c)])
-        print(f"{len(jobs)} fits: {len(args.cases)} cases × {len(args.seeds)} seeds × base and "
-              f"remedies on {args.jobs} worker(s)", file=sys.stderr)
-        results: dict = {}
-        errors: list = []
-        run_all(jobs, args.jobs, results, errors, args.quiet)
-        # the first advice of a verdict, where the fixed set does not have it: trained now
-        wanted: dict[str, set] = {}
-        columns: dict[str, str | None] = {}
-        for case in args.cases:
-            for v in results.get(case.name, {}).get("base", {}).values():
-                remedy = ADVICE_REMEDY.get(v["verdict"]["kind"])
-                if remedy and remedy not in results[case.name]:
-                    wanted.setdefault(case.name, set()).add(remedy)
-                    if remedy == "exclude":
-                        columns[case.name] = advice_column(case, v["verdict"])
-        if wanted:
-            more = plan_jobs([BY_NAME[n] for n in wanted], args.seeds, folder, args.test_rows,
-                             lambda c: sorted(wanted[c.name]), columns)
-            print(f"{len(more)} more fits for the advice: "
-                  + ", ".join(f"{n} {'/'.join(sorted(r))}" for n, r in wanted.items()),
-                  file=sys.stderr)
-            run_all(more, args.jobs, results, errors, args.quiet)
+        results, errors = run(args.cases, args.seeds, args.keep or Path(tmp), args.test_rows,
+                              args.jobs, args.quiet)
     wall = time.perf_counter() - started
     judged = judge_cases(args.cases, results)
     s = summary(judged)
@@ -701,7 +714,8 @@ def main(argv=None) -> int:
         args.json.write_text(json.dumps(jsonable({
             "summary": s, "cases": judged, "seeds": args.seeds, "test_rows": args.test_rows,
             "wall_seconds": wall, "errors": errors,
-            "rule": {"Z": Z, "MATERIAL": MATERIAL, "CAP": CAP}, "sensitivity": floors}),
+            "rule": {"Z": Z, "MATERIAL": MATERIAL, "UNRESOLVED": UNRESOLVED, "CAP": CAP},
+            "sensitivity": floors}),
             indent=1))
     return 1 if errors else 0
 
