@@ -1,6 +1,6 @@
 """How often nnfit's fit verdict is right: cases whose truth is found by experiment.
 
-Each case (``bench/diagnosis_cases.py``) is a training CSV, a config and a large, separate
+Each case (``bench/fit_cases.py``) is a training CSV, a config and a large, separate
 test set: 20,000 fresh rows from the same function and noise for a constructed case, a
 held-out part cut off before nnfit sees the rest for a shipped dataset. For every case and
 seed the benchmark trains the **base** config through nnfit's public path (``prepare`` →
@@ -85,7 +85,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from diagnosis_cases import BY_NAME, CASES, QUICK, Case, case_files
+from fit_cases import BY_NAME, CASES, QUICK, Case, case_files
 from tables import render  # bench/ is on the path: python bench/diagnosis.py
 
 Z = 2.0  # standard errors a change must exceed

@@ -16,7 +16,7 @@ BENCH = Path(__file__).parent.parent / "bench"
 def bench():
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(BENCH))
-        yield importlib.import_module("diagnosis"), importlib.import_module("diagnosis_cases")
+        yield importlib.import_module("diagnosis"), importlib.import_module("fit_cases")
 
 
 def tiny_cases(cases):
