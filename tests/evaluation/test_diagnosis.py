@@ -75,7 +75,7 @@ def test_high_train_loss_asks_the_probe_and_its_answer_decides():
     rigid.probe = helped
     d = diagnose(rigid)
     assert d["verdict"] == "underfitting" and "64→64" in d["reason"]
-    rigid.probe = {**helped, "train_loss": 0.75}
+    rigid.probe = {**helped, "train_loss": 0.78}
     d = diagnose(rigid)
     assert d["verdict"] == "good fit" and d["advice"] == dx.ADVICE[dx.Kind.GOOD_FIT_DATA_LIMITED]
     assert d["kind"] == dx.Kind.GOOD_FIT_DATA_LIMITED
@@ -190,3 +190,11 @@ def test_a_real_rise_just_under_the_material_line_is_a_borderline_good_fit():
                            rise_rows=rise))
     assert d["verdict"] == "good fit" and d["borderline"].startswith("borderline: val rose")
     assert "under the 10% that counts" in d["borderline"] and "regularization" in d["advice"]
+
+
+def test_a_row_identifier_column_makes_the_advice_to_exclude_it_before_anything_else():
+    d = diagnose(_evidence(identifiers=["rownames"], row_ids=["rownames"]))
+    assert d["kind"] == dx.Kind.OVERFITTING_IDENTIFIER and d["columns"] == ["rownames"]
+    assert "row identifier column(s) rownames" in d["reason"]
+    high = diagnose(_evidence(identifiers=["city"]))  # many values, but rows share them
+    assert high["kind"] == dx.Kind.GOOD_FIT

@@ -71,7 +71,7 @@ FALLING = 0.02  # share of the baseline's train loss still lost per window at th
 BLOWN_UP = 10.0  # a train loss this many times the baseline's: it blew up, as good as NaN
 WORSE = 0.05  # a train loss this share above the baseline's (and 2 SE) means training failed
 PROBE_ABOVE = 0.25  # train loss above this share of the baseline's: ask the probe
-PROBE_GAIN = 0.2  # the probe must cut the train loss by this share of the baseline's
+PROBE_GAIN = 0.05  # the probe must cut the train loss by this share of the baseline's
 MEMORIZES = 4.0  # val loss this many times the train loss: the network memorizes its rows ...
 SMALL_GAP = 0.05  # ... and a gap above this share of B_val then counts as material
 NEAR_ZERO = 0.1  # train loss under this share of B_train: the training rows are memorized
@@ -103,6 +103,7 @@ class Evidence:
     held_pred: np.ndarray | None = None  # class indices, for the collapse check
     class_weighted: bool = False  # the loss already weighs the classes
     identifiers: list[str] = field(default_factory=list)  # columns the data checks flagged
+    row_ids: list[str] = field(default_factory=list)  # of them, the row identifiers
     checks: list[dict] = field(default_factory=list)
 
     @property
@@ -122,8 +123,7 @@ def _ratio(value: float, se: float) -> float:
 
 
 def _given(value: float | None) -> float:
-    """A validation number (``val_loss``, ``base_val``) of a run with a validation split."""
-    assert value is not None
+    assert value is not None  # a validation number of a run with a validation split
     return value
 
 
@@ -142,6 +142,12 @@ def diagnose(e: Evidence) -> dict:
              or (has_val and _overfitting(e, checks)) or _training_failed(e, checks)
              or _still_learning(e, checks) or _capacity(e, has_val, checks, skipped))
     kind, reason = found
+    columns = list(e.identifiers)
+    if e.row_ids and kind in (Kind.GOOD_FIT, Kind.GOOD_FIT_DATA_LIMITED, Kind.OVERFITTING,
+                              Kind.OVERFITTING_ROSE):  # a column no row shares: exclude it first
+        kind, columns = Kind.OVERFITTING_IDENTIFIER, list(e.row_ids)
+        reason += (f"; the data has row identifier column(s) {', '.join(e.row_ids)}, a distinct "
+                   f"value per row: the network can only memorize rows by them")
     if not has_val:
         skipped.append({"check": Check.OVERFITTING, "why": "no validation split"})
     numbers = {"train_loss": e.train_loss, "val_loss": e.val_loss,
@@ -160,16 +166,15 @@ def diagnose(e: Evidence) -> dict:
     borderline = _borderline(kind, checks)
     if borderline and VERDICT[kind] == "good fit" and not memorizes:
         advice = "nothing clearly wrong; a little regularization may help (nnfit doctor tries it)"
-    columns = {"columns": list(e.identifiers)} if kind == Kind.OVERFITTING_IDENTIFIER else {}
+    named = {"columns": columns} if kind == Kind.OVERFITTING_IDENTIFIER else {}
     return {"verdict": VERDICT[kind], "reason": reason, "advice": advice, "kind": kind,
             "borderline": borderline, "notes": _untrained(e),
-            "evidence": checks, "not_checked": skipped, **columns, **numbers, **wanted}
+            "evidence": checks, "not_checked": skipped, **named, **numbers, **wanted}
 
 
 def _borderline(kind: Kind, checks: list[dict]) -> str | None:
-    """The margin, in words, when the verdict could go the other way: the deciding rise or
-    gap within ``BORDER`` standard errors of the line ``Z``, or a (sustained) rise or gap
-    that is real but over 3/4 (a rise) or 1/2 (a gap) of the size that counts."""
+    """The margin, in words, when the verdict could go either way: the rise or gap within ``BORDER``
+    SE of ``Z``, or real but over 3/4 (a rise) or 1/2 (a gap) of the size that counts."""
     if VERDICT[kind] not in ("overfitting", "good fit", "inconclusive"):
         return None
     for check in checks:

@@ -42,7 +42,7 @@ def median_epoch(epochs: Sequence[int]) -> int:
 
 
 def pooled_evidence(folds: Sequence[RunRows], identifiers: Sequence[str] = (), *,
-                    same_rows: bool = False) -> Evidence:
+                    same_rows: bool = False, row_ids: Sequence[str] = ()) -> Evidence:
     """One ``Evidence`` from several runs; ``identifiers``: the columns the data checks flagged.
 
     ``--cv``'s folds hold out different rows, so their per-row losses are concatenated
@@ -81,7 +81,8 @@ def pooled_evidence(folds: Sequence[RunRows], identifiers: Sequence[str] = (), *
         base_val=_mean(f.record["baseline_val_loss"] for f in folds),
         val_rows=join([f.val_rows for f in folds]),
         rise_rows=join(rises) if len(rises) == len(folds) else None,
-        identifiers=list(identifiers), **_pooled_classes(folds[:1] if same_rows else folds))
+        identifiers=list(identifiers), row_ids=list(row_ids),
+        **_pooled_classes(folds[:1] if same_rows else folds))
 
 
 def _averaged(arrays: list) -> np.ndarray:

@@ -230,7 +230,8 @@ def judge_curve(prepared: Prepared, config, runs: list[RunRows]) -> dict:
     sizes = sorted(by_size)
     largest = by_size[sizes[-1]]
     identifiers = flagged_columns(prepared)
-    evidence = pooled_evidence(largest, identifiers, same_rows=True)
+    row_ids = prepared.audit.identifier_columns
+    evidence = pooled_evidence(largest, identifiers, same_rows=True, row_ids=row_ids)
     epochs = median_epoch([r.record["epochs_run"] for r in largest])
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, _ = judge(evidence, "auto", lambda: capacity_probe(

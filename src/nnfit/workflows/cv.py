@@ -329,7 +329,8 @@ def _section(cv: CrossValidation, results: list[RunRows], probe_fold: int | None
 
 def pooled_diagnosis(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
-    evidence = pooled_evidence(folds, flagged_columns(first.prepared))
+    evidence = pooled_evidence(folds, flagged_columns(first.prepared),
+                               row_ids=first.prepared.audit.identifier_columns)
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(

@@ -89,6 +89,7 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
         val_rows=row_losses(task, scored, ds, "val") if has_val else None,
         rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None,
         peak_epoch=result.peak_epoch, identifiers=flagged_columns(prepared),
+        row_ids=prepared.audit.identifier_columns,
         **held_classes(task, scored, ds))
 
 
