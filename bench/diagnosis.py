@@ -218,8 +218,7 @@ def _run(job: dict) -> dict:
     out: dict = {"epochs_run": result.epochs_run, "stop_reason": result.stop_reason}
     if job["remedy"] == "base":
         d = score(prepared, result, config).diagnosis
-        out["verdict"] = jsonable({k: d.get(k) for k in ("verdict", "kind", "reason", "advice",
-                                                         "evidence", "not_checked")})
+        out["verdict"] = jsonable(d)
         out["flags"] = data_flags(prepared, job["planted"])
     out.update(test_losses(prepared, result, config, job["test_csv"], job["metric"]))
     out["seconds"] = time.perf_counter() - started
@@ -278,10 +277,9 @@ def data_flags(prepared, planted: str | None) -> dict:
     audit = getattr(prepared, "audit", None)  # the one place the audit is looked for
     found = None
     if audit is not None:
-        found = {what: sorted(map(str, getattr(audit, attr, None) or ()))
-                 for what, attr in (("identifier", "identifier_columns"),
-                                    ("leak", "leak_columns"), ("leak", "leaking_columns"))
-                 if hasattr(audit, attr)}
+        found = {"identifier": sorted(map(str, audit.identifier_columns)),
+                 "high_cardinality": sorted(map(str, audit.high_cardinality_columns)),
+                 "leak": sorted({str(leak.column) for leak in audit.leaks})}
     return {"warnings": warnings, "audit": found,
             "noted": bool(planted) and any(f"'{planted}'" in w for w in warnings)}
 
@@ -362,7 +360,9 @@ def agrees(label: str, truth: str) -> bool:
 
 def advice_column(case: Case, verdict: dict) -> str | None:
     """The column an ``overfitting_identifier`` verdict says to leave out: the one its
-    evidence names, else the case's planted column."""
+    verdict names, else the case's planted column."""
+    if verdict.get("columns"):
+        return str(verdict["columns"][0])
     for check in verdict.get("evidence") or []:
         for key in ("column", "columns", "identifier_columns"):
             value = check.get(key) if isinstance(check, dict) else None
@@ -486,7 +486,23 @@ def summary(judged: list[dict]) -> dict:
             "diverged_verdicts": len(div), "diverged_advice_helped": good_div,
             "good_fit_verdicts": len(good), "false_nothing_to_fix": false_good,
             "false_nothing_to_fix_rate": false_good / len(good) if good else math.nan,
-            "matrix": {t: {label: matrix[t][label] for label in LABELS} for t in TRUTHS}}
+            "matrix": {t: {label: matrix[t][label] for label in LABELS} for t in TRUTHS},
+            **flag_counts([j for j in judged if not j.get("missing")])}
+
+
+def flag_counts(judged: list[dict]) -> dict:
+    """How many planted columns the audit named (None without an audit), and the cases where
+    it flagged a column nobody planted (the first seed's split)."""
+    if any(j["flags"]["audit"] is None for j in judged):
+        return {"planted": sum(bool(j["planted"]) for j in judged), "planted_flagged": None,
+                "other_flags": None}
+    return {"planted": sum(bool(j["planted"]) for j in judged),
+            "planted_flagged": sum(bool(j["planted"]) and any(
+                j["planted"] in cols for cols in j["flags"]["audit"].values()) for j in judged),
+            "other_flags": {j["case"]: sorted({c for cols in j["flags"]["audit"].values()
+                                               for c in cols if c != j["planted"]})
+                            for j in judged if any(c != j["planted"] for cols in
+                                                   j["flags"]["audit"].values() for c in cols)}}
 
 
 SHORT = {"diverged": "div", "overfitting": "over", "overfitting_rose": "over·rose",
@@ -523,12 +539,15 @@ def case_table(judged: list[dict], markdown: bool) -> str:
 
 
 def flag_text(j: dict) -> str:
-    if not j["planted"]:
-        return ""
+    """Whether the data checks named the planted column (``audit <which list>``), and any
+    other column the audit flagged (``also ...``)."""
     audit = j["flags"]["audit"]
-    audit_text = "n/a" if audit is None else (
-        "yes" if any(j["planted"] in cols for cols in audit.values()) else "no")
-    return f"note {'yes' if j['flags']['noted'] else 'no'}, audit {audit_text}"
+    if audit is None:
+        return f"note {'yes' if j['flags']['noted'] else 'no'}, audit n/a" if j["planted"] else ""
+    named = [what for what, cols in audit.items() if j["planted"] in cols]
+    others = sorted({c for cols in audit.values() for c in cols if c != j["planted"]})
+    text = (f"audit {'/'.join(named) if named else 'no'}") if j["planted"] else ""
+    return "; ".join(t for t in (text, f"also {', '.join(others)}" if others else "") if t)
 
 
 def matrix_table(s: dict, markdown: bool) -> str:
@@ -551,7 +570,13 @@ def scores_text(s: dict) -> str:
         f"{s['diverged_advice_helped']}",
         f"false 'nothing to fix': {pct(s['false_nothing_to_fix_rate'])} "
         f"({s['false_nothing_to_fix']} of {s['good_fit_verdicts']} good-fit verdicts where a "
-        f"remedy helps)   [target ≤ 5%]"])
+        f"remedy helps)   [target ≤ 5%]",
+        "data checks: " + ("n/a (no Prepared.audit)" if s["planted_flagged"] is None else
+                           f"the audit named {s['planted_flagged']} of {s['planted']} planted "
+                           f"identifier/leak columns; it flagged other columns in "
+                           f"{len(s['other_flags'])} case(s)"
+                           + "".join(f"; {c}: {', '.join(cols)}"
+                                     for c, cols in s["other_flags"].items()))])
 
 
 def sensitivity_table(by_floor: dict, markdown: bool) -> str:
