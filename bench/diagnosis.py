@@ -70,8 +70,8 @@ checks named them (``Prepared.audit``: its identifier, high-cardinality and leak
                               [--test-rows 20000] [--json FILE] [--markdown] [--list]
 
 Runs in joblib worker processes, one BLAS thread each: all 62 cases × 3 seeds (1,626
-trainings) took 17 min 39 s with ``--jobs 2`` on two cores shared with other work (1,014 s
-of CPU in the jobs); ``--quick`` 1.5 min. The exit code is 0 unless a job failed (its
+trainings) took 17–19 min with ``--jobs 2`` on two cores shared with other work (about
+1,050 s of CPU in the jobs); ``--quick`` 1.5 min. The exit code is 0 unless a job failed (its
 error is printed under the tables).
 """
 
