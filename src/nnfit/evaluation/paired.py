@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-Z = 2.0  # standard errors a change must exceed to count
+from .diagnosis import Z  # standard errors a change must exceed to count: the verdict's
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,8 @@ def median_epoch(epochs: Sequence[int]) -> int:
     return int(math.floor(statistics.median(epochs) + 0.5))
 
 
-def pooled_evidence(folds: Sequence[RunRows], identifiers: Sequence[str] = (), *,
-                    same_rows: bool = False, row_ids: Sequence[str] = ()) -> Evidence:
+def pooled_evidence(folds: Sequence[RunRows], *, same_rows: bool = False,
+                    identifiers: Sequence[str] = (), row_ids: Sequence[str] = ()) -> Evidence:
     """One ``Evidence`` from several runs; ``identifiers``: the columns the data checks flagged.
 
     ``--cv``'s folds hold out different rows, so their per-row losses are concatenated

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from .diagnosis import MIN_VAL_ROWS, Z
+from .paired import paired_change
 from .scoring import mean_std
 from .verdicts import Kind
 
@@ -47,13 +48,9 @@ def more_data(before: np.ndarray, after: np.ndarray, rows: tuple[int, int],
               base_val: float) -> dict:
     """Whether the val loss still falls from the second-largest size to the largest:
     ``before`` and ``after`` are the per-row val losses ``(n_val,)`` of the same rows."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        drop_rows = np.asarray(before, float) - np.asarray(after, float)
-    drop = float(np.mean(drop_rows))
-    se = float(np.std(drop_rows, ddof=1) / math.sqrt(drop_rows.size)) if drop_rows.size > 1 \
-        else math.inf
-    z = drop / se if se > 0 else math.inf
-    falling = bool(drop > DATA_GAIN * base_val and z > Z and drop_rows.size >= MIN_VAL_ROWS)
+    paired = paired_change(before, after)  # after − before, row by row
+    drop, se, z = -paired.change, paired.se, -paired.z
+    falling = bool(drop > DATA_GAIN * base_val and z > Z and paired.rows >= MIN_VAL_ROWS)
     return {"from_rows": rows[0], "to_rows": rows[1], "drop": drop, "se": se, "z": z,
             "drop_vs_baseline": drop / base_val if base_val > 0 else math.nan,
             "result": falling}

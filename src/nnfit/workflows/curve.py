@@ -45,7 +45,7 @@ from ..store.run_dir import make_run_dir
 from .fit import fit, refuse_ensemble
 from .prepared import Prepared, prepare, subset
 from .probe import capacity_probe
-from .run import flagged_columns, resolved_config, run_rows
+from .run import audit_columns, resolved_config, run_rows
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -229,20 +229,19 @@ def judge_curve(prepared: Prepared, config, runs: list[RunRows]) -> dict:
         return {"verdict": "no verdict", "reason": "no size has a finished run"}
     sizes = sorted(by_size)
     largest = by_size[sizes[-1]]
-    identifiers = flagged_columns(prepared)
-    row_ids = prepared.audit.identifier_columns
-    evidence = pooled_evidence(largest, identifiers, same_rows=True, row_ids=row_ids)
+    identifiers, row_ids = audit_columns(prepared)
+    evidence = pooled_evidence(largest, same_rows=True, identifiers=identifiers, row_ids=row_ids)
     epochs = median_epoch([r.record["epochs_run"] for r in largest])
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, _ = judge(evidence, "auto", lambda: capacity_probe(
             prepared, config, epochs, prepared.n_params(config)))
     trend = None
     if len(sizes) > 1:
-        before = pooled_evidence(by_size[sizes[-2]], identifiers, same_rows=True)
-        assert before.val_rows is not None and evidence.val_rows is not None  # curve has val
-        assert evidence.base_val is not None
-        rows = (by_size[sizes[-2]][0].record["rows"], largest[0].record["rows"])
-        trend = more_data(before.val_rows, evidence.val_rows, rows, evidence.base_val)
+        before = by_size[sizes[-2]]  # its repeats' val losses, averaged row by row as above
+        assert evidence.val_rows is not None and evidence.base_val is not None  # curve has val
+        rows = (before[0].record["rows"], largest[0].record["rows"])
+        trend = more_data(np.mean([r.val_rows for r in before], axis=0), evidence.val_rows,
+                          rows, evidence.base_val)
     return curve_verdict(diagnosis, trend, sizes[-1], largest[0].record["rows"])
 
 

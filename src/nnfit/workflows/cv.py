@@ -75,8 +75,8 @@ from .prepared import Prepared, prepare_split
 from .probe import capacity_probe
 from .run import (
     RunOutcome,
+    audit_columns,
     exit_code,
-    flagged_columns,
     resolved_config,
     run_rows,
     save,
@@ -329,8 +329,8 @@ def _section(cv: CrossValidation, results: list[RunRows], probe_fold: int | None
 
 def pooled_diagnosis(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
-    evidence = pooled_evidence(folds, flagged_columns(first.prepared),
-                               row_ids=first.prepared.audit.identifier_columns)
+    identifiers, row_ids = audit_columns(first.prepared)
+    evidence = pooled_evidence(folds, identifiers=identifiers, row_ids=row_ids)
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(

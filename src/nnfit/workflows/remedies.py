@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..evaluation.verdicts import Kind
-from .run import flagged_columns
+from .run import audit_columns
 
 if TYPE_CHECKING:
     from ..config.schema import Config
@@ -229,7 +229,7 @@ def remedies(kind: Any, config: Config, *, output_declared: bool,
 
 def identifier_columns(diagnosis: dict, prepared: Any) -> list[str]:
     """The identifier columns of an ``overfitting_identifier`` verdict: its ``columns``, or
-    the columns the data checks flagged (``workflows.run.flagged_columns``)."""
+    the columns the data checks flagged (``workflows.run.audit_columns``)."""
     if diagnosis.get("columns"):
         return list(diagnosis["columns"])
-    return flagged_columns(prepared)
+    return audit_columns(prepared)[0]

@@ -79,6 +79,7 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
     ds, task = prepared.data, prepared.task
     splits, baseline = scored.splits, scored.baseline
     has_val = "val" in splits
+    identifiers, row_ids = audit_columns(prepared)
     return Evidence(
         train_loss=splits["train"]["loss"], base_train=baseline["train"]["loss"],
         train_rows=row_losses(task, scored, ds, "train"), history=result.history,
@@ -88,8 +89,7 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
         base_val=baseline["val"]["loss"] if has_val else None,
         val_rows=row_losses(task, scored, ds, "val") if has_val else None,
         rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None,
-        peak_epoch=result.peak_epoch, identifiers=flagged_columns(prepared),
-        row_ids=prepared.audit.identifier_columns,
+        peak_epoch=result.peak_epoch, identifiers=identifiers, row_ids=row_ids,
         **held_classes(task, scored, ds))
 
 
@@ -128,9 +128,12 @@ def held_classes(task, scored: Scored, data) -> dict:
             "held_pred": task.decide(scored.outputs[name])}
 
 
-def flagged_columns(prepared: Prepared) -> list[str]:
-    """The identifier and high-cardinality columns the data checks flagged."""
-    return [*prepared.audit.identifier_columns, *prepared.audit.high_cardinality_columns]
+def audit_columns(prepared: Prepared) -> tuple[list[str], list[str]]:
+    """The columns the data checks flagged, as ``Evidence`` takes them: its ``identifiers``
+    (row identifiers and high-cardinality columns) and ``row_ids`` (row identifiers alone)."""
+    audit = prepared.audit
+    return [*audit.identifier_columns, *audit.high_cardinality_columns], \
+        list(audit.identifier_columns)
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
