@@ -410,15 +410,60 @@ def _cost(case: Case, cfg: dict) -> float:
     return case.n * t.get("epochs", 300) * (width + 8) * (t.get("ensemble", 1) or 1)
 
 
-def run_all(jobs: list[dict], n_jobs: int, results: dict, errors: list, quiet: bool) -> None:
-    """Run ``jobs``; results into ``results[case][remedy][seed]``, failures into ``errors``."""
+def _cache_key(job: dict) -> str:
+    import hashlib
+
+    what = {k: job[k] for k in ("case", "remedy", "seed", "config", "metric")}
+    what["data"] = [hashlib.sha256(Path(job[k]).read_bytes()).hexdigest()
+                    for k in ("train_csv", "test_csv")]
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _cached(job: dict, cache: Path | None) -> dict | None:
+    """A remedy's stored result (never the base's: its verdict is what is being judged)."""
+    if cache is None or job["remedy"] == "base":
+        return None
+    key = _cache_key(job)
+    path, rows = cache / f"{key}.json", cache / f"{key}.npy"
+    if not (path.exists() and rows.exists()):
+        return None
+    return {**json.loads(path.read_text()), "rows": np.load(rows, allow_pickle=False)}
+
+
+def _store(job: dict, out: dict, cache: Path | None) -> None:
+    if cache is None or job["remedy"] == "base" or "error" in out:
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    key = _cache_key(job)
+    np.save(cache / f"{key}.npy", out["rows"], allow_pickle=False)
+    (cache / f"{key}.json").write_text(
+        json.dumps(jsonable({k: v for k, v in out.items() if k != "rows"})))
+
+
+def run_all(jobs: list[dict], n_jobs: int, results: dict, errors: list, quiet: bool,
+            cache: Path | None = None) -> None:
+    """Run ``jobs``; results into ``results[case][remedy][seed]``, failures into ``errors``.
+    With ``cache`` a remedy's result is read from it when its config and data are unchanged
+    (the engine is assumed unchanged: clear the folder after changing it)."""
     from joblib import Parallel, delayed
 
+    todo = []
+    for job in jobs:
+        hit = _cached(job, cache)
+        if hit is None:
+            todo.append(job)
+        else:
+            results.setdefault(hit["case"], {}).setdefault(hit["remedy"], {})[hit["seed"]] = hit
+    if cache is not None:
+        print(f"  {len(jobs) - len(todo)} of {len(jobs)} fits from {cache}", file=sys.stderr)
+    jobs = todo
+    by_key = {(j["case"], j["remedy"], j["seed"]): j for j in jobs}
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     for i, out in enumerate(parallel(delayed(run_job)(job) for job in jobs), 1):
         if "error" in out:
             errors.append(out)
         else:
+            _store(by_key[(out["case"], out["remedy"], out["seed"])], out, cache)
             results.setdefault(out["case"], {}).setdefault(out["remedy"], {})[out["seed"]] = out
         if not quiet:
             what = out.get("error", "").splitlines()[0][:80] if "error" in out else (
@@ -662,6 +707,10 @@ def parse_args(argv=None):
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="write the cases' CSVs to DIR (default: a temporary directory)")
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="keep the remedies' results in DIR and reuse them when their config "
+                             "and data are unchanged (the base runs always run: their verdict "
+                             "is what is judged); clear DIR after changing the engine")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
@@ -683,7 +732,7 @@ def parse_args(argv=None):
 
 
 def run(cases: list[Case], seeds: list[int], folder: Path, test_rows: int, n_jobs: int,
-        quiet: bool = True) -> tuple[dict, list]:
+        quiet: bool = True, cache: Path | None = None) -> tuple[dict, list]:
     """Train every case's base and fixed remedies for every seed, then the first advice of
     any verdict the fixed set lacks: ``(results[case][remedy][seed], failed jobs)``."""
     jobs = plan_jobs(cases, seeds, folder, test_rows, lambda c: ["base", *case_remedies(c)])
@@ -691,7 +740,7 @@ def run(cases: list[Case], seeds: list[int], folder: Path, test_rows: int, n_job
           f"{n_jobs} worker(s)", file=sys.stderr)
     results: dict = {}
     errors: list = []
-    run_all(jobs, n_jobs, results, errors, quiet)
+    run_all(jobs, n_jobs, results, errors, quiet, cache)
     wanted: dict[str, set] = {}
     columns: dict[str, str | None] = {}
     for case in cases:
@@ -707,7 +756,7 @@ def run(cases: list[Case], seeds: list[int], folder: Path, test_rows: int, n_job
         print(f"{len(more)} more fits for the advice: "
               + ", ".join(f"{n} {'/'.join(sorted(r))}" for n, r in wanted.items()),
               file=sys.stderr)
-        run_all(more, n_jobs, results, errors, quiet)
+        run_all(more, n_jobs, results, errors, quiet, cache)
     return results, errors
 
 
@@ -720,7 +769,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nnfit-bench-") as tmp:
         results, errors = run(args.cases, args.seeds, args.keep or Path(tmp), args.test_rows,
-                              args.jobs, args.quiet)
+                              args.jobs, args.quiet, args.cache)
     wall = time.perf_counter() - started
     judged = judge_cases(args.cases, results)
     s = summary(judged)

@@ -54,82 +54,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-import numpy as np
-
+from . import curve_checks
 from .collapse import collapse
 from .collapse import describe as describe_collapse
+from .evidence import (
+    BLOWN_UP,
+    BORDER,
+    GAP,
+    MEMORIZES,
+    MIN_VAL_ROWS,
+    NEAR_ZERO,
+    PROBE_ABOVE,
+    PROBE_GAIN,
+    RISE,
+    WORSE,
+    Evidence,
+    Z,
+    given,
+    se,
+)
 from .verdicts import ADVICE, VERDICT, Check, Kind
 
-MIN_VAL_ROWS = 20  # fewer validation rows: the verdict would be the noise's
-Z = 2.0  # standard errors a gap or rise must exceed to count
-GAP = 0.2  # share of the baseline's val loss a generalization gap must reach
-RATIO = 2.0  # and val must exceed train by this factor
-RISE = 0.1  # share of the baseline's val loss the val curve must climb after its best
-FALLING = 0.02  # share of the baseline's train loss still lost per window at the end
-BLOWN_UP = 10.0  # a train loss this many times the baseline's: it blew up, as good as NaN
-WORSE = 0.05  # a train loss this share above the baseline's (and 2 SE) means training failed
-PROBE_ABOVE = 0.25  # train loss above this share of the baseline's: ask the probe
-PROBE_GAIN = 0.05  # the probe must cut the train loss by this share of the baseline's
-MEMORIZES = 4.0  # val loss this many times the train loss: the network memorizes its rows ...
-SMALL_GAP = 0.05  # ... and a gap above this share of B_val then counts as material
-NEAR_ZERO = 0.1  # train loss under this share of B_train: the training rows are memorized
-BORDER = 1.0  # standard errors either side of Z within which a verdict is borderline
-
-
-
-@dataclass
-class Evidence:
-    """What the diagnosis reads: the restored weights' losses, the curve, and the probe."""
-
-    train_loss: float
-    base_train: float
-    train_rows: np.ndarray  # per-row train losses of the restored weights
-    history: dict[str, list[float]]
-    best_epoch: int
-    epochs_run: int
-    stop_reason: str
-    patience: int | None = None
-    val_loss: float | None = None
-    base_val: float | None = None
-    val_rows: np.ndarray | None = None  # per-row val losses of the restored weights
-    rise_rows: np.ndarray | None = None  # per row: val loss at the peak after the best − at it
-    peak_epoch: int = 0  # that peak: the epoch with the highest val loss after the best one
-    probe: dict | None = None  # {"train_loss", "val_loss", "layers", "epochs", "seconds"}
-    probe_skipped: str | None = None  # why no probe ran, when one was wanted
-    classes: list[str] | None = None  # classification: the class labels, and of the held-out
-    held_true: np.ndarray | None = None  # rows (val, else train) the true and the predicted
-    held_pred: np.ndarray | None = None  # class indices, for the collapse check
-    class_weighted: bool = False  # the loss already weighs the classes
-    identifiers: list[str] = field(default_factory=list)  # columns the data checks flagged
-    row_ids: list[str] = field(default_factory=list)  # of them, the row identifiers
-    checks: list[dict] = field(default_factory=list)
-
-    @property
-    def n_val(self) -> int:
-        return 0 if self.val_rows is None else int(self.val_rows.size)
-
-
-def _se(rows: np.ndarray | None) -> float:
-    if rows is None or rows.size < 2:
-        return math.inf
-    return float(np.std(rows, ddof=1) / math.sqrt(rows.size))
-
-
-def _ratio(value: float, se: float) -> float:
-    """How many standard errors ``value`` is (infinite when there is no spread at all)."""
-    return value / se if se > 0 else math.inf
-
-
-def _given(value: float | None) -> float:
-    assert value is not None  # a validation number of a run with a validation split
-    return value
-
-
-def _finite(values) -> list[float]:
-    return [v for v in values if v is not None and math.isfinite(v)]
-
+__all__ = ["MIN_VAL_ROWS", "Z", "Evidence", "diagnose", "judge"]
 
 def diagnose(e: Evidence) -> dict:
     """``{"verdict", "reason", "advice", "kind", "evidence": [...], "not_checked": [...],
@@ -158,9 +105,9 @@ def diagnose(e: Evidence) -> dict:
         s["check"] == Check.PROBE for s in skipped) else {}
     advice = ADVICE[kind]
     memorizes = has_val and kind in (Kind.GOOD_FIT, Kind.GOOD_FIT_DATA_LIMITED) and \
-        _given(e.val_loss) > MEMORIZES * e.train_loss
+        given(e.val_loss) > MEMORIZES * e.train_loss
     if memorizes:  # a small gap in the baseline's units, but a network that memorizes
-        advice = (f"val loss is {_given(e.val_loss) / max(e.train_loss, 1e-300):.0f}× the train "
+        advice = (f"val loss is {given(e.val_loss) / max(e.train_loss, 1e-300):.0f}× the train "
                   f"loss: the network memorizes its training rows; regularization may still "
                   f"help (nnfit doctor tries it)")
     borderline = _borderline(kind, checks)
@@ -226,7 +173,7 @@ def _before_the_fit(e: Evidence, has_val: bool, checks: list[dict]) -> tuple[Kin
                                f"{e.base_train:.4g}: the loss blew up without becoming NaN")
     if e.epochs_run == 0:
         return Kind.INCONCLUSIVE, "no epoch finished: these are the initial weights"
-    if not e.base_train > 0 or has_val and not _given(e.base_val) > 0:
+    if not e.base_train > 0 or has_val and not given(e.base_val) > 0:
         return Kind.INCONCLUSIVE, ("the target is constant, so ignoring the inputs is already "
                                    "exact: there is nothing to learn or to judge")
     if has_val and e.n_val < MIN_VAL_ROWS:
@@ -240,7 +187,7 @@ def _before_the_fit(e: Evidence, has_val: bool, checks: list[dict]) -> tuple[Kin
 def _training_failed(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     """Rule 4: the model fits its training rows clearly worse than the baseline."""
     excess = e.train_loss - e.base_train
-    if not excess > max(WORSE * e.base_train, Z * _se(e.train_rows)):
+    if not excess > max(WORSE * e.base_train, Z * se(e.train_rows)):
         return None
     checks.append({"check": Check.WORSE, "result": True, "train_loss": e.train_loss,
                    "baseline_train_loss": e.base_train})
@@ -252,7 +199,7 @@ def _training_failed(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None
 
 def _still_learning(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     """Rule 5: the train loss was still falling clearly at the end."""
-    falling = _still_falling(e)
+    falling = curve_checks.still_falling(e)
     checks.append(falling)
     if not falling["result"]:
         return None
@@ -280,7 +227,7 @@ def _capacity(e: Evidence, has_val: bool, checks: list[dict],
     probe = e.probe
     gain = (e.train_loss - probe["train_loss"]) / e.base_train
     # it must generalize better too: memorizing noise also cuts the train loss
-    val_ok = not has_val or probe["val_loss"] < _given(e.val_loss) - PROBE_GAIN / 2 * _given(e.base_val)
+    val_ok = not has_val or probe["val_loss"] < given(e.val_loss) - PROBE_GAIN / 2 * given(e.base_val)
     helps = gain > PROBE_GAIN and val_ok
     checks.append({"check": Check.PROBE, "result": helps, "gain": gain, **probe})
     what = (f"a wider network ({probe['layers']}, {probe['epochs']} epochs) reached train loss "
@@ -296,8 +243,8 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     """Rule 3: the curve test and the gap test; ``(kind, reason)`` or None. Overfitting on a
     run whose training rows are memorized and whose data has flagged identifier columns is
     memorization through them (``OVERFITTING_IDENTIFIER``)."""
-    rose = _rose(e, checks)
-    found = rose if rose and rose[0] != Kind.INCONCLUSIVE else _gap(e, checks)
+    rose = curve_checks.rose(e, checks)
+    found = rose if rose and rose[0] != Kind.INCONCLUSIVE else curve_checks.gap(e, checks)
     if found is None or found[0] == Kind.INCONCLUSIVE:
         return found or rose  # a material rise or gap within the noise: inconclusive
     if e.identifiers and e.train_loss <= NEAR_ZERO * e.base_train:
@@ -307,85 +254,6 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
             f"{e.train_loss / e.base_train:.1%} of the baseline's) and the data has identifier "
             f"or high-cardinality column(s) {names} to memorize them by")
     return found
-
-
-def _rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
-    """The curve turned: judged over the whole stretch after the best epoch — its mean rise
-    above the best, against the noise of the row-by-row difference at its peak — not at
-    the last epoch alone (which may dip back) nor at one noisy spike."""
-    val, train = e.history.get("val_loss", []), e.history.get("train_loss", [])
-    after = val[e.best_epoch:] if e.best_epoch else []
-    if len(_finite(after)) < 3 or not e.best_epoch:
-        return None
-    best = val[e.best_epoch - 1]
-    peak_epoch = e.peak_epoch or e.best_epoch + 1 + int(np.nanargmax(np.asarray(after, float)))
-    peak = val[peak_epoch - 1]
-    paired = e.rise_rows is not None
-    rise = float(e.rise_rows.mean()) if e.rise_rows is not None else peak - best
-    se = _se(e.rise_rows) if paired else _se(e.val_rows)  # same rows: smaller noise
-    mean_rise = float(np.mean(_finite(after))) - best
-    train_fell = bool(_finite(train[-1:])) and train[-1] < train[e.best_epoch - 1]
-    z = _ratio(rise, se)
-    # sustained, not one spike: the stretch's mean beyond one epoch's noise, or the curve
-    # still up at the end by half the peak's rise; and train fell meanwhile
-    sustained = train_fell and (_ratio(mean_rise, se) > 1 or val[-1] - best > rise / 2)
-    material = sustained and rise > RISE * _given(e.base_val)
-    result = bool(material and z > Z)
-    checks.append({"check": Check.VAL_ROSE, "result": result, "best_epoch": e.best_epoch,
-                   "best_val_loss": best, "peak_epoch": peak_epoch, "peak_val_loss": peak,
-                   "end_val_loss": val[-1], "rise": rise, "mean_rise": mean_rise, "se": se,
-                   "rise_vs_baseline": rise / _given(e.base_val), "sustained": sustained,
-                   "z": z, "paired": paired, "train_fell": train_fell, "material": material,
-                   "epochs_after_best": len(after)})
-    if result:
-        return Kind.OVERFITTING_ROSE, (
-            f"val loss rose after its best {best:.4g} (epoch {e.best_epoch}) to {peak:.4g} at "
-            f"epoch {peak_epoch} ({z:.1f} standard errors), {mean_rise:+.3g} on average over "
-            f"the {len(after)} epochs after the best, while train loss kept falling: the "
-            f"network memorizes its training rows")
-    if material:
-        return Kind.INCONCLUSIVE, (f"val loss rose by {rise:.3g} after epoch {e.best_epoch}, "
-                                   f"only {z:.1f} standard errors, on {e.n_val} "
-                                   f"validation rows")
-    return None
-
-
-def _gap(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
-    """The gap: the restored weights' val loss well above their train loss."""
-    val_loss, base_val = _given(e.val_loss), _given(e.base_val)
-    gap = val_loss - e.train_loss
-    se_gap = math.hypot(_se(e.val_rows), _se(e.train_rows))
-    z = _ratio(gap, se_gap)
-    wide = gap > GAP * base_val and val_loss > RATIO * e.train_loss
-    memorized = gap > SMALL_GAP * base_val and val_loss > MEMORIZES * e.train_loss
-    material = wide or memorized
-    checks.append({"check": Check.GAP, "result": bool(material and z > Z), "gap": gap,
-                   "gap_vs_baseline": gap / base_val if base_val else math.nan, "se": se_gap,
-                   "z": z, "material": material, "val_vs_train": val_loss / e.train_loss
-                   if e.train_loss > 0 else math.inf})
-    if material and z > Z:
-        return Kind.OVERFITTING, (
-            f"val loss {val_loss:.4g} is {val_loss / e.train_loss:.1f}× the train loss "
-            f"{e.train_loss:.4g}; the gap {gap:.4g} is {gap / base_val:.0%} of the baseline's "
-            f"{base_val:.4g} and {z:.1f} standard errors")
-    if material:
-        return Kind.INCONCLUSIVE, (f"the gap {gap:.4g} between val and train loss is "
-                                   f"{gap / base_val:.0%} of the baseline's but only {z:.1f} "
-                                   f"standard errors on {e.n_val} validation rows")
-    return None
-
-
-def _still_falling(e: Evidence) -> dict:
-    """Whether the train loss was still dropping clearly over the last epochs."""
-    train = _finite(e.history.get("train_loss", []))
-    w = max(3, e.epochs_run // 10)  # a tenth of the epochs
-    if len(train) < 2 * w:
-        return {"check": Check.STILL_LEARNING, "result": False, "window": w, "drop": 0.0,
-                "why": f"fewer than {2 * w} epochs"}
-    drop = float(np.mean(train[-2 * w:-w]) - np.mean(train[-w:]))
-    late_best = e.best_epoch > e.epochs_run - w
-    return {"check": Check.STILL_LEARNING, "result": bool(drop > FALLING * e.base_train and late_best),
-            "window": w, "drop": drop, "best_epoch_in_last_window": late_best}
 
 
 def judge(e: Evidence, mode: str, train_probe: Callable[[], dict | None]) -> tuple[dict, bool]:
