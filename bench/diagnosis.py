@@ -108,9 +108,11 @@ FAMILY = {**dict.fromkeys(REGULARIZE, "regularize"),
           **dict.fromkeys((*CAPACITY, "lr_div3", "lr_div10"), "capacity")}
 #: the verdict's kind → the remedy its first advice names
 ADVICE_REMEDY = {"overfitting": "l2_10x", "overfitting_rose": "l2_10x",
-                 "overfitting_identifier": "exclude", "underfitting_collapse": "class_weight",
+                 "overfitting_identifier": "exclude", "overfitting_leak": "exclude",
+                 "underfitting_collapse": "class_weight",
                  "underfitting_epochs": "epochs_2x", "underfitting_capacity": "width_2x",
-                 "underfitting_failed": "lr_div3", "diverged": "lr_div10"}
+                 "underfitting_failed": "lr_div3", "underfitting_rate": "lr_div10",
+                 "diverged": "lr_div10"}
 LABELS = ("diverged", "overfitting", "underfitting", "good fit", "inconclusive")
 TRUTHS = ("diverged", "overfitting", "underfitting", "good fit", "unclear")
 

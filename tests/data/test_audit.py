@@ -159,6 +159,20 @@ def test_a_category_that_names_the_class_is_a_leak_and_a_threshold_feature_too(t
     assert "(one range of it per class gives the class of 100.0%" in _checks(prepared)[1]
 
 
+def test_a_code_copying_the_class_on_96_percent_of_rows_is_a_leak_but_many_values_are_not(
+        tmp_path):
+    frame = _classes()
+    rng = np.random.default_rng(8)
+    flipped = rng.random(len(frame)) < 0.04
+    frame["flag"] = np.where((frame["y"] == "k1") ^ flipped, 1, 0)  # the label as 0/1, 4 % off
+    # 24 values sorting the classes as well: what a strong measured feature looks like
+    frame["width"] = np.where((frame["y"] == "k1") ^ flipped, 12, 0) + rng.integers(12, size=len(frame))
+    leaks = _prepare(tmp_path, frame).audit.leaks
+    assert [(leak.column, leak.rule, leak.copies) for leak in leaks] == [("flag", "copy", True)]
+    assert leaks[0].score == pytest.approx(1 - flipped[: len(frame)].mean(), abs=0.02)
+    assert "(its values, one per class, give the class of" in _checks(_prepare(tmp_path, frame))[0]
+
+
 def test_strong_but_honest_features_and_identifiers_are_not_leaks(tmp_path):
     frame = _classes(shares=(0.97, 0.03))
     rng = np.random.default_rng(7)

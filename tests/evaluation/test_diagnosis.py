@@ -109,7 +109,8 @@ def test_a_classifier_that_never_gets_the_minority_right_is_a_collapse_not_overf
     d = diagnose(_evidence(val_loss=0.9, val_rows=0.9 + 0.1 * np.random.default_rng(5)
                            .standard_normal(200), **_collapsed_classes()))
     assert d["kind"] == dx.Kind.UNDERFITTING_COLLAPSE and d["verdict"] == "underfitting"
-    assert "predicts 'no' for 100%" in d["reason"] and "gets no row of 'yes' right" in d["reason"]
+    assert "predicts 'no' for 100%" in d["reason"]
+    assert "gets 0 of the 12 rows of 'yes' right" in d["reason"]
     assert "class_weight: balanced" in d["advice"]
     weighted = diagnose(_evidence(class_weighted=True, **_collapsed_classes()))
     assert weighted["kind"] != dx.Kind.UNDERFITTING_COLLAPSE  # already weighted: not the advice
@@ -198,3 +199,53 @@ def test_a_row_identifier_column_makes_the_advice_to_exclude_it_before_anything_
     assert "row identifier column(s) rownames" in d["reason"]
     high = diagnose(_evidence(identifiers=["city"]))  # many values, but rows share them
     assert high["kind"] == dx.Kind.GOOD_FIT
+
+
+def test_too_few_rare_rows_held_out_are_judged_on_the_training_rows():
+    few = _collapsed_classes(n=60, minority=0.06)  # 3 rare val rows: too few to tell
+    assert diagnose(_evidence(**few))["kind"] == dx.Kind.GOOD_FIT
+    train = _collapsed_classes(n=300, minority=0.06)
+    train["held_pred"][:1] = 1  # 1 of its 18 rare training rows right: (almost) never
+    d = diagnose(_evidence(**few, train_true=train["held_true"], train_pred=train["held_pred"]))
+    assert d["kind"] == dx.Kind.UNDERFITTING_COLLAPSE
+    assert "of the 300 training rows and gets 1 of the 18 rows of 'yes' right" in d["reason"]
+    train["held_pred"][:4] = 1  # 4 of 18: the class is found now and then, no collapse
+    d = diagnose(_evidence(**few, train_true=train["held_true"], train_pred=train["held_pred"]))
+    assert d["kind"] == dx.Kind.GOOD_FIT
+
+
+@pytest.mark.parametrize("kind", [dx.Kind.GOOD_FIT, dx.Kind.OVERFITTING])
+def test_a_column_that_copies_the_target_turns_a_fit_into_overfitting_through_the_leak(kind):
+    gap = {} if kind == dx.Kind.GOOD_FIT else dict(
+        val_loss=0.9, val_rows=0.9 + 0.1 * np.random.default_rng(9).standard_normal(100))
+    assert diagnose(_evidence(**gap))["kind"] == kind
+    d = diagnose(_evidence(leaks=["flag"], row_ids=["rownames"], **gap))
+    assert d["kind"] == dx.Kind.OVERFITTING_LEAK and d["verdict"] == "overfitting"
+    assert d["columns"] == ["flag"] and d["borderline"] is None
+    assert d["reason"].startswith("column(s) flag give the target almost exactly")
+    assert "data.exclude" in d["advice"]
+
+
+def _rigid_probe(same_val: float, main_lr: float = 1e-3) -> dict:
+    return dict(train_loss=0.3, val_loss=0.35, layers="64→64", epochs=20, seconds=0.1,
+                lr=3e-3, main_lr=main_lr,
+                same_width={"train_loss": same_val - 0.05, "val_loss": same_val, "epochs": 20})
+
+
+@pytest.mark.parametrize("same_val,main_lr,history,kind", [
+    (0.75, 1e-3, None, dx.Kind.UNDERFITTING_CAPACITY),  # same width gains little: the size
+    (0.45, 1e-3, None, dx.Kind.UNDERFITTING_EPOCHS),  # most of the gain: the training
+    (0.45, 3.0, [1.0] * 50, dx.Kind.UNDERFITTING_RATE),  # stuck at the baseline, a high rate
+    (0.45, 3.0, None, dx.Kind.UNDERFITTING_EPOCHS),  # it did learn: longer, not lower
+])
+def test_the_probe_tells_the_training_from_the_size(same_val, main_lr, history, kind):
+    noise = 0.1 * np.random.default_rng(4).standard_normal(300)
+    e = _evidence(train_loss=0.8, train_rows=0.8 + noise, val_loss=0.82,
+                  probe=_rigid_probe(same_val, main_lr))
+    if history:
+        e.history = {"train_loss": history, "val_loss": history}
+        e.train_loss, e.train_rows = 0.97, 0.97 + noise
+    d = diagnose(e)
+    assert d["kind"] == kind and d["verdict"] == "underfitting", d["reason"]
+    same = next(c for c in d["evidence"] if c["check"] == "same network, probe's recipe")
+    assert same["result"] == (kind != dx.Kind.UNDERFITTING_CAPACITY)

@@ -109,6 +109,7 @@ def test_identifier_columns_come_from_the_verdict_or_the_audit():
     class Audit:
         identifier_columns = ["id"]
         high_cardinality_columns: list = []
+        leaks: list = []
 
     class Prepared:
         audit = Audit()

@@ -157,7 +157,8 @@ SPLIT_NAMES = {"val": "validation", "test": "test"}
 def _evidence(leak: Leak) -> str:
     if leak.rule == "correlation":
         return f"Pearson r = {leak.score:.4f} on the training rows"
-    how = "its values give" if leak.rule == "categories" else "one range of it per class gives"
+    how = {"copy": "its values, one per class, give", "categories": "its values give"}.get(
+        leak.rule, "one range of it per class gives")
     return f"{how} the class of {leak.score:.1%} of the training rows"
 
 

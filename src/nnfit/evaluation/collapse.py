@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_ROWS = 5  # a class needs this many held-out rows before "never predicted" means something
+MIN_ROWS = 5  # a class needs this many rows before "never predicted" means something
+NEGLECTED = 0.1  # a minority class with at most this share of its rows right: (almost) never
 MINORITY = 0.5  # a class under this share of its fair 1/K is a minority
 DOMINANT = 0.9  # one class given to this share of the rows: the predictions collapsed onto it
 
 
-def collapse(true: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict | None:
-    """The collapse record when no held-out row of a minority class (one with at least
-    ``MIN_ROWS`` of them) is predicted right while one class takes ``DOMINANT`` of the
-    predictions; else None.
+def collapse(true: np.ndarray, pred: np.ndarray, classes: list[str],
+             rows: str = "held-out") -> dict | None:
+    """The collapse record when at most ``NEGLECTED`` of the rows of a minority class (one
+    with at least ``MIN_ROWS`` of them) are predicted right while one class takes
+    ``DOMINANT`` of the predictions; else None.
 
-    ``true``, ``pred``: class indices ``(n,)`` of the same held-out rows.
+    ``true``, ``pred``: class indices ``(n,)`` of the same rows; ``rows``: which rows they
+    are, in words (held-out, or training when too few rare rows were held out).
     """
     k = len(classes)
     n = int(true.size)
@@ -32,7 +35,7 @@ def collapse(true: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict | N
     given = np.bincount(pred, minlength=k)
     share = counts / n
     right = np.bincount(true, weights=(true == pred), minlength=k)
-    missed = [i for i in range(k) if counts[i] >= MIN_ROWS and right[i] == 0
+    missed = [i for i in range(k) if counts[i] >= MIN_ROWS and right[i] <= NEGLECTED * counts[i]
               and share[i] < MINORITY / k]
     top = int(np.argmax(given))
     if not missed or given[top] < DOMINANT * n:
@@ -41,16 +44,19 @@ def collapse(true: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict | N
     recall = np.divide(right, counts, out=np.zeros(k), where=present)
     return {"predicted": classes[top], "predicted_share": float(given[top] / n),
             "never_predicted": [classes[i] for i in missed],
+            "right": {classes[i]: int(right[i]) for i in missed},
+            "of": {classes[i]: int(counts[i]) for i in missed}, "which_rows": rows,
             "shares": {classes[i]: float(share[i]) for i in range(k)},
             "balanced_accuracy": float(recall[present].mean()),
             "chance": 1.0 / int(present.sum()), "rows": n}
 
 
 def describe(found: dict) -> str:
-    """The reason in words: which class it predicts, which it never does, and what that costs."""
-    never = ", ".join(repr(c) for c in found["never_predicted"])
-    shares = ", ".join(f"{found['shares'][c]:.0%}" for c in found["never_predicted"])
+    """The reason in words: which class it predicts, which it (almost) never does, and what
+    that costs."""
+    missed = [f"{found['right'][c]} of the {found['of'][c]} rows of {c!r}"
+              for c in found["never_predicted"]]
     return (f"the model predicts {found['predicted']!r} for {found['predicted_share']:.0%} of "
-            f"the {found['rows']} held-out rows and gets no row of {never} right ({shares} of "
-            f"them): balanced "
-            f"accuracy {found['balanced_accuracy']:.2f}, chance is {found['chance']:.2f}")
+            f"the {found['rows']} {found['which_rows']} rows and gets {', '.join(missed)} "
+            f"right: balanced accuracy {found['balanced_accuracy']:.2f}, chance is "
+            f"{found['chance']:.2f}")

@@ -55,7 +55,7 @@ def rose(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
                    "end_val_loss": val[-1], "rise": rise, "mean_rise": mean_rise, "se": noise,
                    "rise_vs_baseline": rise / given(e.base_val), "sustained": sustained,
                    "z": z, "paired": paired, "train_fell": train_fell, "material": material,
-                   "epochs_after_best": len(after)})
+                   "epochs_after_best": len(after), "restored": e.restored})
     if result:
         return Kind.OVERFITTING_ROSE, (
             f"val loss rose after its best {best:.4g} (epoch {e.best_epoch}) to {peak:.4g} at "

@@ -8,7 +8,8 @@ standard error from the spread of the per-row losses. The rule, in order:
 2. **inconclusive** when no epoch finished, or the validation split has fewer than
    ``MIN_VAL_ROWS`` rows: its noise would decide (``--cv`` pools all the rows).
    **underfitting (collapse)** when a classifier predicts one class for ``DOMINANT``
-   of the held-out rows and never a minority class (``nnfit.evaluation.collapse``):
+   of the held-out rows and (almost) never a minority class right — on the training
+   rows when too few of the class were held out (``nnfit.evaluation.collapse``):
    the advice is class weights, whatever the curves look like.
 3. **overfitting** (needs a validation split) when either
    - *the curve turned* (``overfitting_rose``): over the whole stretch after the
@@ -16,16 +17,20 @@ standard error from the spread of the per-row losses. The rule, in order:
      ``RISE·B_val`` and ``Z`` standard errors of the row-by-row difference (the
      same rows at both epochs), the rise is sustained (the stretch's mean above one
      such standard error, or the end still up by half the peak's rise: not one
-     spike), and the train loss fell —
-     even when early stopping restored the best epoch's weights, and even when
-     the last epoch happened to dip back; one noisy spike is not enough. Or
+     spike), and the train loss fell — even when early stopping restored the best
+     epoch's weights (the evidence says so), and even when the last epoch happened
+     to dip back; one noisy spike is not enough. Or
    - *the gap* (``overfitting``): the restored weights' ``L_val − L_train`` exceeds
      ``Z·se_gap`` and either ``GAP·B_val`` with ``L_val > RATIO·L_train``, or
      ``SMALL_GAP·B_val`` with ``L_val > MEMORIZES·L_train`` (a network that
      memorizes its rows, in a task whose baseline loss is large).
    When the training rows are memorized (``L_train ≤ NEAR_ZERO·B_train``) and the
    data checks flagged identifier or high-cardinality columns, it is
-   **overfitting through them** (``overfitting_identifier``): exclude them.
+   **overfitting through them** (``overfitting_identifier``): exclude them. A good
+   fit or overfitting on data with a row identifier is ``overfitting_identifier`` too,
+   and on data with a column that copies the target (the data checks' leaks, but for
+   a range one) **overfitting through the leak** (``overfitting_leak``): the validation
+   rows share the copy, so their loss measures it, not the fit.
    A rise or gap that is material but within ``Z`` standard errors is
    **inconclusive**. (Before the next rule: weights restored from an early best
    epoch can be worse than the baseline on train while the curve says overfitting.)
@@ -39,7 +44,12 @@ standard error from the spread of the per-row losses. The rule, in order:
    A **capacity probe** (a wider variant trained briefly on the same split)
    tells them apart: if it cuts the train loss by more than ``PROBE_GAIN·B_train``
    and the val loss by ``PROBE_GAIN/2·B_val``, **underfitting** (more capacity helps); if not,
-   **good fit**, limited by the data. Without a probe: **inconclusive**.
+   **good fit**, limited by the data. Without a probe: **inconclusive**. When the same
+   network trained with the probe's recipe gets half the wider one's gain (and more
+   than ``PROBE_GAIN/2``), the training is what held it back: too high a rate
+   (``underfitting_rate``: the train loss never fell ``PROBE_GAIN`` below the
+   baseline's, at a rate above the probe's), else too few epochs or too low a rate
+   (``underfitting_epochs``).
 7. Otherwise **good fit** — whose advice is never "nothing to fix" when the val loss
    is over ``MEMORIZES`` times the train loss.
 
@@ -71,10 +81,11 @@ from .evidence import (
     WORSE,
     Evidence,
     Z,
+    finite,
     given,
     se,
 )
-from .verdicts import ADVICE, VERDICT, Check, Kind
+from .verdicts import ADVICE, EXCLUDES, VERDICT, Check, Kind
 
 __all__ = ["MIN_VAL_ROWS", "Z", "Evidence", "diagnose", "judge"]
 
@@ -90,8 +101,14 @@ def diagnose(e: Evidence) -> dict:
              or _still_learning(e, checks) or _capacity(e, has_val, checks, skipped))
     kind, reason = found
     columns = list(e.identifiers)
-    if e.row_ids and kind in (Kind.GOOD_FIT, Kind.GOOD_FIT_DATA_LIMITED, Kind.OVERFITTING,
-                              Kind.OVERFITTING_ROSE):  # a column no row shares: exclude it first
+    settled = (Kind.GOOD_FIT, Kind.GOOD_FIT_DATA_LIMITED, Kind.OVERFITTING, Kind.OVERFITTING_ROSE)
+    if e.leaks and kind in settled:  # the scores lean on the target's copy: nothing else counts
+        kind, columns = Kind.OVERFITTING_LEAK, list(e.leaks)
+        reason = (f"column(s) {', '.join(e.leaks)} give the target almost exactly on the "
+                  f"training rows (the data checks' leak warning), so the validation loss "
+                  f"{given(e.val_loss) if has_val else e.train_loss:.4g} measures the copy, not "
+                  f"the fit; new rows without it will do worse ({reason})")
+    elif e.row_ids and kind in settled:  # a column no row shares: exclude it first
         kind, columns = Kind.OVERFITTING_IDENTIFIER, list(e.row_ids)
         reason += (f"; the data has row identifier column(s) {', '.join(e.row_ids)}, a distinct "
                    f"value per row: the network can only memorize rows by them")
@@ -110,10 +127,10 @@ def diagnose(e: Evidence) -> dict:
         advice = (f"val loss is {given(e.val_loss) / max(e.train_loss, 1e-300):.0f}× the train "
                   f"loss: the network memorizes its training rows; regularization may still "
                   f"help (nnfit doctor tries it)")
-    borderline = _borderline(kind, checks)
+    borderline = None if kind == Kind.OVERFITTING_LEAK else _borderline(kind, checks)
     if borderline and VERDICT[kind] == "good fit" and not memorizes:
         advice = "nothing clearly wrong; a little regularization may help (nnfit doctor tries it)"
-    named = {"columns": columns} if kind == Kind.OVERFITTING_IDENTIFIER else {}
+    named = {"columns": columns} if kind in EXCLUDES else {}
     return {"verdict": VERDICT[kind], "reason": reason, "advice": advice, "kind": kind,
             "borderline": borderline, "notes": _untrained(e),
             "evidence": checks, "not_checked": skipped, **named, **numbers, **wanted}
@@ -157,6 +174,8 @@ def _collapsed(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     if e.classes is None or e.held_true is None or e.held_pred is None or e.class_weighted:
         return None
     found = collapse(e.held_true, e.held_pred, e.classes)
+    if found is None and e.train_true is not None and e.train_pred is not None:
+        found = collapse(e.train_true, e.train_pred, e.classes, "training")  # few rare rows held
     if found is None:
         return None
     checks.append({"check": Check.COLLAPSE, "result": True, **found})
@@ -234,9 +253,41 @@ def _capacity(e: Evidence, has_val: bool, checks: list[dict],
             f"{probe['train_loss']:.4g}"
             + (f" and val loss {probe['val_loss']:.4g}" if has_val else ""))
     if helps:
-        return Kind.UNDERFITTING_CAPACITY, f"{high}, and {what}: {gain:.0%} of the baseline lower"
+        return _training_or_size(e, has_val, checks) or (
+            Kind.UNDERFITTING_CAPACITY, f"{high}, and {what}: {gain:.0%} of the baseline lower")
     return Kind.GOOD_FIT_DATA_LIMITED, (f"{high}, but {what}, no clear improvement: the fit is "
                                         f"limited by the data")
+
+
+def _training_or_size(e: Evidence, has_val: bool, checks: list[dict]
+                      ) -> tuple[Kind, str] | None:
+    """When the wider probe helps: does the same network, trained with the probe's recipe,
+    get at least half of that gain (and a clear one)? Then the training held it back, not
+    its size: a rate too high when its train loss never fell clearly below the baseline's
+    at a rate above the probe's, else too few epochs or too low a rate."""
+    same, probe = (e.probe or {}).get("same_width"), e.probe or {}
+    if not same:
+        return None
+    split, base = ("val", given(e.base_val)) if has_val else ("train", e.base_train)
+    now = given(e.val_loss) if has_val else e.train_loss
+    wide_gain = (now - probe[f"{split}_loss"]) / base
+    same_gain = (now - same[f"{split}_loss"]) / base
+    result = same_gain > PROBE_GAIN / 2 and same_gain >= wide_gain / 2
+    checks.append({"check": Check.SAME_WIDTH, "result": result, "gain": same_gain,
+                   "wide_gain": wide_gain, "split": split, **same})
+    if not result:
+        return None
+    lowest = min(finite(e.history.get("train_loss", [])), default=e.train_loss)
+    stuck = lowest > (1 - PROBE_GAIN) * e.base_train
+    lr = probe.get("main_lr")
+    what = (f"the same network trained with Adam at lr {probe.get('lr')} for {same['epochs']} "
+            f"epochs reached {split} loss {same[f'{split}_loss']:.4g} against "
+            f"{now:.4g} ({same_gain:.0%} of the baseline's lower; the wider one "
+            f"{wide_gain:.0%}): the training, not the size, holds it back")
+    if stuck and lr is not None and lr > probe.get("lr", math.inf):
+        return Kind.UNDERFITTING_RATE, (
+            f"{what}; at lr {lr:g} the train loss never fell clearly below the baseline's")
+    return Kind.UNDERFITTING_EPOCHS, what
 
 
 def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:

@@ -42,8 +42,10 @@ def median_epoch(epochs: Sequence[int]) -> int:
 
 
 def pooled_evidence(folds: Sequence[RunRows], *, same_rows: bool = False,
-                    identifiers: Sequence[str] = (), row_ids: Sequence[str] = ()) -> Evidence:
-    """One ``Evidence`` from several runs; ``identifiers``: the columns the data checks flagged.
+                    identifiers: Sequence[str] = (), row_ids: Sequence[str] = (),
+                    leaks: Sequence[str] = ()) -> Evidence:
+    """One ``Evidence`` from several runs; ``identifiers``, ``row_ids``, ``leaks``: the
+    columns the data checks flagged (``workflows.run.audit_columns``).
 
     ``--cv``'s folds hold out different rows, so their per-row losses are concatenated
     (every non-test row once). A learning curve's repeats at one size are scored on the
@@ -81,7 +83,8 @@ def pooled_evidence(folds: Sequence[RunRows], *, same_rows: bool = False,
         base_val=_mean(f.record["baseline_val_loss"] for f in folds),
         val_rows=join([f.val_rows for f in folds]),
         rise_rows=join(rises) if len(rises) == len(folds) else None,
-        identifiers=list(identifiers), row_ids=list(row_ids),
+        restored=all(f.scored_epoch == f.record["best_epoch"] for f in folds),
+        identifiers=list(identifiers), row_ids=list(row_ids), leaks=list(leaks),
         **_pooled_classes(folds[:1] if same_rows else folds))
 
 
@@ -96,8 +99,8 @@ def _pooled_classes(folds: Sequence) -> dict:
     if not held[0]:
         return {}
     return {"classes": held[0]["classes"], "class_weighted": held[0]["class_weighted"],
-            "held_true": np.concatenate([h["held_true"] for h in held]),
-            "held_pred": np.concatenate([h["held_pred"] for h in held])}
+            **{key: np.concatenate([h[key] for h in held])
+               for key in ("held_true", "held_pred", "train_true", "train_pred")}}
 
 
 def _mean(values) -> float:

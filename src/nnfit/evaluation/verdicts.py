@@ -17,10 +17,12 @@ class Kind(StrEnum):
     OVERFITTING = "overfitting"  # from the gap: val loss well above train loss
     OVERFITTING_ROSE = "overfitting_rose"  # val rose after its best epoch while train fell
     OVERFITTING_IDENTIFIER = "overfitting_identifier"  # memorized through an identifier column
+    OVERFITTING_LEAK = "overfitting_leak"  # leans on a column that copies the target
     UNDERFITTING_COLLAPSE = "underfitting_collapse"  # a classifier that predicts one class
     UNDERFITTING_EPOCHS = "underfitting_epochs"  # still learning at the end
     UNDERFITTING_CAPACITY = "underfitting_capacity"  # the probe shows more capacity helps
     UNDERFITTING_FAILED = "underfitting_failed"  # worse than ignoring the inputs
+    UNDERFITTING_RATE = "underfitting_rate"  # a rate too high kept it at the baseline
     GOOD_FIT = "good_fit"
     GOOD_FIT_DATA_LIMITED = "good_fit_data_limited"  # the probe gains nothing: the data limits
     INCONCLUSIVE = "inconclusive"
@@ -35,6 +37,7 @@ class Check(StrEnum):
     WORSE = "worse than the baseline"
     STILL_LEARNING = "still learning"
     PROBE = "capacity probe"
+    SAME_WIDTH = "same network, probe's recipe"
     OVERFITTING = "overfitting"
     COLLAPSE = "predicts one class"
 
@@ -47,10 +50,15 @@ ADVICE = {
                            "earlier: early stopping with less patience",
     Kind.OVERFITTING_IDENTIFIER: "leave the identifier column out (data.exclude): the network "
                                  "memorizes rows through it; regularizing will not help",
+    Kind.OVERFITTING_LEAK: "leave the leaking column out (data.exclude) unless it is known when "
+                           "you predict: the validation score leans on it and new rows will "
+                           "not have it",
     Kind.UNDERFITTING_COLLAPSE: "weigh the classes (training.class_weight: balanced) so the rare "
                                 "classes count",
     Kind.UNDERFITTING_EPOCHS: "train longer (training.epochs) or with a higher learning rate",
     Kind.UNDERFITTING_CAPACITY: "a larger network: more units or layers",
+    Kind.UNDERFITTING_RATE: "lower the learning rate (training.lr ÷10), or find one with "
+                            "nnfit lr-find",
     Kind.UNDERFITTING_FAILED: "training made the model worse than ignoring the inputs: lower the "
                               "learning rate",
     Kind.GOOD_FIT: "nothing to fix in the fit",
@@ -60,10 +68,16 @@ ADVICE = {
 }
 VERDICT = {Kind.DIVERGED: "diverged", Kind.OVERFITTING: "overfitting",
            Kind.OVERFITTING_ROSE: "overfitting", Kind.OVERFITTING_IDENTIFIER: "overfitting",
+           Kind.OVERFITTING_LEAK: "overfitting",
            Kind.UNDERFITTING_COLLAPSE: "underfitting",
            Kind.UNDERFITTING_EPOCHS: "underfitting", Kind.UNDERFITTING_CAPACITY: "underfitting",
-           Kind.UNDERFITTING_FAILED: "underfitting", Kind.GOOD_FIT: "good fit",
+           Kind.UNDERFITTING_FAILED: "underfitting", Kind.UNDERFITTING_RATE: "underfitting",
+           Kind.GOOD_FIT: "good fit",
            Kind.GOOD_FIT_DATA_LIMITED: "good fit", Kind.INCONCLUSIVE: "inconclusive"}
+
+
+#: the kinds whose advice is to leave named columns out (the verdict's ``columns``)
+EXCLUDES = (Kind.OVERFITTING_IDENTIFIER, Kind.OVERFITTING_LEAK)
 
 
 def contradicts(a: dict, b: dict) -> bool:

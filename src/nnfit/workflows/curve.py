@@ -229,8 +229,7 @@ def judge_curve(prepared: Prepared, config, runs: list[RunRows]) -> dict:
         return {"verdict": "no verdict", "reason": "no size has a finished run"}
     sizes = sorted(by_size)
     largest = by_size[sizes[-1]]
-    identifiers, row_ids = audit_columns(prepared)
-    evidence = pooled_evidence(largest, same_rows=True, identifiers=identifiers, row_ids=row_ids)
+    evidence = pooled_evidence(largest, same_rows=True, **audit_columns(prepared))
     epochs = median_epoch([r.record["epochs_run"] for r in largest])
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, _ = judge(evidence, "auto", lambda: capacity_probe(

@@ -329,8 +329,7 @@ def _section(cv: CrossValidation, results: list[RunRows], probe_fold: int | None
 
 def pooled_diagnosis(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[dict, int | None]:
     """The pooled diagnosis, with the capacity probe on the first fold when it is wanted."""
-    identifiers, row_ids = audit_columns(first.prepared)
-    evidence = pooled_evidence(folds, identifiers=identifiers, row_ids=row_ids)
+    evidence = pooled_evidence(folds, **audit_columns(first.prepared))
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
         diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(

@@ -2,12 +2,15 @@
 
 The fit diagnosis asks for it when a model explains little of its training rows:
 too rigid, or a target the features explain only partly? If the wider network cuts
-the train loss clearly (with a val loss no worse), more capacity helps.
+the train loss clearly (with a val loss no worse), more capacity helps — unless the
+same network trained with the probe's recipe (Adam at ``PROBE_LR``, the probe's
+epochs; ``same_width`` in the result) gets most of that gain too: then the training
+held it back (too few epochs, a rate too low or too high), not its size.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..evaluation.scoring import score_splits
 from ..nn.build import LAYERS, plan_layers
@@ -56,18 +59,33 @@ def capacity_probe(prepared: Prepared, config: Config, epochs_run: int, n_params
     steps_per_epoch = -(-prepared.data.X["train"].shape[0] // config.training.batch_size)
     epochs = max(PROBE_MIN_EPOCHS, int(PROBE_BUDGET * epochs_run / ratio),
                  -(-PROBE_MIN_STEPS // steps_per_epoch))
-    dumped = config.model_dump()
-    dumped["model"]["layers"] = layers
-    dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
-                              schedule="constant", clip_norm=None, epochs=epochs)
-    probe_config = type(config).model_validate(dumped)
+    probe_config = _recipe(config, layers, epochs)
     available = memory.available_memory()
     if available is not None and prepared.memory(probe_config).total > available:
         return None
-    fitted = fit(prepared, probe_config)
+    losses, fitted = _trained(prepared, probe_config)
+    widths = "→".join(str(layer["units"]) for layer in layers if layer["type"] == "dense")
+    # the same network with the probe's recipe: is it the width that helps, or the training?
+    same, same_fit = _trained(prepared, _recipe(config, full[:-1], epochs))
+    return {"train_loss": losses["train"], "val_loss": losses.get("val"), "layers": widths,
+            "epochs": fitted.epochs_run, "seconds": round(fitted.seconds + same_fit.seconds, 3),
+            "lr": PROBE_LR, "main_lr": config.training.lr,
+            "same_width": {"train_loss": same["train"], "val_loss": same.get("val"),
+                           "epochs": same_fit.epochs_run}}
+
+
+def _recipe(config: Config, hidden: list[dict], epochs: int) -> Config:
+    """``config`` with these hidden layers and the probe's own optimizer settings."""
+    dumped = config.model_dump()
+    dumped["model"]["layers"] = hidden
+    dumped["training"].update(optimizer="adam", lr=PROBE_LR, weight_decay=0.0, l2=0.0,
+                              schedule="constant", clip_norm=None, epochs=epochs)
+    return type(config).model_validate(dumped)
+
+
+def _trained(prepared: Prepared, config: Config) -> tuple[dict, Any]:
+    """Fit ``config`` on the prepared split: its restored losses per split, and the fit."""
+    fitted = fit(prepared, config)
     held = [name for name in ("train", "val") if name in prepared.data.X]
     scored = score_splits(fitted.network, prepared.task, prepared.data, held, baseline=False)
-    losses = {name: scores["loss"] for name, scores in scored.splits.items()}
-    widths = "→".join(str(layer["units"]) for layer in layers if layer["type"] == "dense")
-    return {"train_loss": losses["train"], "val_loss": losses.get("val"), "layers": widths,
-            "epochs": fitted.epochs_run, "seconds": round(fitted.seconds, 3)}
+    return {name: scores["loss"] for name, scores in scored.splits.items()}, fitted

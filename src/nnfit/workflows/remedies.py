@@ -11,9 +11,10 @@ kind                                       variants
 =========================================  ===============================================
 ``overfitting``                            penalty ×10, dropout 0.2, half width
 ``overfitting_rose``                       the same, and patience ÷4 (with early stopping)
-``overfitting_identifier``                 the identifier columns left out
+``overfitting_identifier``, ``_leak``     the identifier or leaking columns left out
 ``underfitting_epochs``, ``_capacity``     width ×2, width ×4, epochs ×2, lr ×3
 ``underfitting_failed``                    lr ÷3, lr ÷10
+``underfitting_rate``                      lr ÷10, lr ÷3
 ``underfitting_collapse``                  balanced class weights
 ``diverged``                               lr ÷10, lr ÷3
 good fit, inconclusive, any other          penalty ×10, dropout 0.2, width ×2, epochs ×2
@@ -29,7 +30,7 @@ good fit, inconclusive, any other          penalty ×10, dropout 0.2, width ×2,
   ``hidden 64→64`` (two of 64, the capacity probe's choice) for ×4; halving and dropout
   have nothing to act on there and are left out.
 - **patience ÷4**: ``training.early_stopping.patience`` ÷4 (at least 1).
-- **the identifier columns left out**: ``data.exclude`` extended with them (or, when the
+- **the columns left out** (the verdict's ``columns``): ``data.exclude`` extended with them (or, when the
   config lists ``data.features``, taken out of that list).
 - A variant that would change nothing (class weights already balanced, no new column to
   leave out) is not tried.
@@ -45,7 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..evaluation.verdicts import Kind
+from ..evaluation.verdicts import EXCLUDES, Kind
 from .run import audit_columns
 
 if TYPE_CHECKING:
@@ -198,9 +199,11 @@ REMEDIES: dict[str, tuple[str, ...]] = {
     Kind.OVERFITTING: REGULARIZE,
     Kind.OVERFITTING_ROSE: (*REGULARIZE, "patience"),
     Kind.OVERFITTING_IDENTIFIER: (),  # the columns: see remedies()
+    Kind.OVERFITTING_LEAK: (),
     Kind.UNDERFITTING_EPOCHS: MORE,
     Kind.UNDERFITTING_CAPACITY: MORE,
     Kind.UNDERFITTING_FAILED: ("lr_div_3", "lr_div_10"),
+    Kind.UNDERFITTING_RATE: ("lr_div_10", "lr_div_3"),
     Kind.UNDERFITTING_COLLAPSE: ("balanced",),
     Kind.DIVERGED: ("lr_div_10", "lr_div_3"),
 }
@@ -218,7 +221,7 @@ def remedies(kind: Any, config: Config, *, output_declared: bool,
     shape = shape_of(config, output_declared)
     names = REMEDIES.get(str(kind), BOTH_SIDES)
     found = [BUILDERS[name](shape) for name in names]
-    if str(kind) == Kind.OVERFITTING_IDENTIFIER:
+    if str(kind) in EXCLUDES:
         found.append(excluded(config, columns))
     unique: dict[tuple[str, ...], Variant] = {}
     for variant in found:
@@ -232,4 +235,4 @@ def identifier_columns(diagnosis: dict, prepared: Any) -> list[str]:
     the columns the data checks flagged (``workflows.run.audit_columns``)."""
     if diagnosis.get("columns"):
         return list(diagnosis["columns"])
-    return audit_columns(prepared)[0]
+    return audit_columns(prepared)["identifiers"]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import yaml
@@ -79,7 +79,6 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
     ds, task = prepared.data, prepared.task
     splits, baseline = scored.splits, scored.baseline
     has_val = "val" in splits
-    identifiers, row_ids = audit_columns(prepared)
     return Evidence(
         train_loss=splits["train"]["loss"], base_train=baseline["train"]["loss"],
         train_rows=row_losses(task, scored, ds, "train"), history=result.history,
@@ -89,7 +88,7 @@ def evidence_of(prepared: Prepared, result: FitResult, scored: Scored) -> Eviden
         base_val=baseline["val"]["loss"] if has_val else None,
         val_rows=row_losses(task, scored, ds, "val") if has_val else None,
         rise_rows=result.val_rise(task, ds.y["val"]) if has_val else None,
-        peak_epoch=result.peak_epoch, identifiers=identifiers, row_ids=row_ids,
+        peak_epoch=result.peak_epoch, restored=result.restored, **audit_columns(prepared),
         **held_classes(task, scored, ds))
 
 
@@ -125,15 +124,27 @@ def held_classes(task, scored: Scored, data) -> dict:
     name = "val" if "val" in scored.outputs else "train"
     return {"classes": list(task.classes), "class_weighted": task.class_weight is not None,
             "held_true": np.asarray(data.y[name], dtype=np.intp).reshape(-1),
-            "held_pred": task.decide(scored.outputs[name])}
+            "held_pred": task.decide(scored.outputs[name]),
+            "train_true": np.asarray(data.y["train"], dtype=np.intp).reshape(-1),
+            "train_pred": task.decide(scored.outputs["train"])}
 
 
-def audit_columns(prepared: Prepared) -> tuple[list[str], list[str]]:
+class AuditColumns(TypedDict):
+    """The data checks' columns, as ``Evidence`` and ``pooled_evidence`` take them."""
+
+    identifiers: list[str]
+    row_ids: list[str]
+    leaks: list[str]
+
+
+def audit_columns(prepared: Prepared) -> AuditColumns:
     """The columns the data checks flagged, as ``Evidence`` takes them: its ``identifiers``
-    (row identifiers and high-cardinality columns) and ``row_ids`` (row identifiers alone)."""
+    (row identifiers and high-cardinality columns), ``row_ids`` (row identifiers alone) and
+    ``leaks`` (columns that copy the target; not a range leak, which only warns)."""
     audit = prepared.audit
-    return [*audit.identifier_columns, *audit.high_cardinality_columns], \
-        list(audit.identifier_columns)
+    return {"identifiers": [*audit.identifier_columns, *audit.high_cardinality_columns],
+            "row_ids": list(audit.identifier_columns),
+            "leaks": list(dict.fromkeys(leak.column for leak in audit.leaks if leak.copies))}
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
