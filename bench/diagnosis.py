@@ -68,6 +68,11 @@ checks named them (``Prepared.audit``: its identifier, high-cardinality and leak
 
     python bench/diagnosis.py [--quick] [--cases NAME,...] [--seeds 0,1,2] [--jobs 2]
                               [--test-rows 20000] [--json FILE] [--markdown] [--list]
+                              [--cache DIR]
+
+``--cache DIR`` keeps every remedy's result and reuses it while its config and data are
+unchanged, so a change to the verdict's rules reruns only the base runs (about a tenth of
+the fits); clear DIR after changing the engine.
 
 Runs in joblib worker processes, one BLAS thread each: all 62 cases × 3 seeds (1,626
 trainings) took 17–19 min with ``--jobs 2`` on two cores shared with other work (about
@@ -566,7 +571,8 @@ def flag_counts(judged: list[dict]) -> dict:
 SHORT = {"diverged": "div", "overfitting": "over", "overfitting_rose": "over·rose",
          "overfitting_identifier": "over·id", "underfitting_collapse": "under·collapse",
          "underfitting_epochs": "under·epochs", "underfitting_capacity": "under·capacity",
-         "underfitting_failed": "under·failed", "good_fit": "good",
+         "underfitting_failed": "under·failed", "underfitting_rate": "under·rate",
+         "overfitting_leak": "over·leak", "good_fit": "good",
          "good_fit_data_limited": "good·data", "inconclusive": "inconcl"}
 
 

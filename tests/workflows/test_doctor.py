@@ -283,3 +283,17 @@ def test_bad_counts_are_one_line_before_anything_is_written(tmp_path):
         with pytest.raises(NnfitError, match=message):
             doctor(config, csv, out=tmp_path / "out", **kwargs)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_leak_that_did_not_prove_itself_says_why_validation_cannot_show_it():
+    from nnfit.report.doctor_view import conclusion
+
+    arm = {"name": "exclude flag", "status": "ok", "helped": False}
+    record = {"variants": [arm], "best": None, "interrupted": False, "helped": [],
+              "kind_tried": "overfitting_leak", "diagnosis": {"verdict": "overfitting"}}
+    assert conclusion(record, "out") == [
+        "nothing helped beyond the noise (2 standard errors of the paired difference): the "
+        "validation rows carry the leaking column too, so they cannot show what leaving it out "
+        "is worth; keep it only if it is known when you predict; no best run saved"]
+    assert remedies(Kind.OVERFITTING_LEAK, _config("data: {target: y}\n"), output_declared=False,
+                    columns=["flag"])[0].overrides == ('data.exclude=["flag"]',)

@@ -107,7 +107,7 @@ def diagnose(e: Evidence) -> dict:
         reason = (f"column(s) {', '.join(e.leaks)} give the target almost exactly on the "
                   f"training rows (the data checks' leak warning), so the validation loss "
                   f"{given(e.val_loss) if has_val else e.train_loss:.4g} measures the copy, not "
-                  f"the fit; new rows without it will do worse ({reason})")
+                  f"the fit; rows that lack it will score worse ({reason})")
     elif e.row_ids and kind in settled:  # a column no row shares: exclude it first
         kind, columns = Kind.OVERFITTING_IDENTIFIER, list(e.row_ids)
         reason += (f"; the data has row identifier column(s) {', '.join(e.row_ids)}, a distinct "

@@ -107,6 +107,9 @@ def conclusion(record: dict, run_dir) -> list[str]:
         why = (f"{both}: the evidence for the verdict good fit"
                if record["kind_tried"] in GOOD_FIT_KINDS else both
                if record["kind_tried"] == "inconclusive" else
+               "the validation rows carry the leaking column too, so they cannot show what "
+               "leaving it out is worth; keep it only if it is known when you predict"
+               if record["kind_tried"] == "overfitting_leak" else
                "the advice did not prove itself on these rows")
         lines.append(f"nothing helped beyond the noise (2 standard errors of the paired "
                      f"difference): {why}; no best run saved")
