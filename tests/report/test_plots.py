@@ -170,7 +170,7 @@ def test_fold_curves_are_aligned_as_the_pooled_evidence_aligns_them():
 
     from nnfit.evaluation.pooling import pooled_evidence
 
-    folds = [SimpleNamespace(history=h, patience=None, train_rows=np.zeros(2),
+    folds = [SimpleNamespace(history=h, patience=None, scored_epoch=b, train_rows=np.zeros(2),
                              val_rows=np.zeros(2), rise_rows=None, held={},
                              record={"best_epoch": b, "stop_reason": "early_stopping",
                                      "train_loss": 0.3, "val_loss": 0.5,
