@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -66,6 +66,21 @@ def refuse_ensemble(config, command: str):
         raise NnfitError(f"training.ensemble: {command} trains single networks; set "
                          f"training.ensemble to 1 (--set training.ensemble=1)")
     return config
+
+
+def single_network(config, command: str) -> tuple[Any, str | None]:
+    """``config`` as one network, and a note when it asked for an ensemble: ``command``
+    trains (and compares) single networks, so a starter config with ``ensemble: K`` runs
+    as its first member would. The note says so, and how to train the ensemble."""
+    k = config.training.ensemble
+    if k <= 1:
+        return config, None
+    dumped = config.model_dump()
+    dumped["training"]["ensemble"] = 1
+    return type(config).model_validate(dumped), (
+        f"training.ensemble is {k}: {command} trains single networks, so each run is one "
+        f"network (seed {config.training.seed}); train the chosen config as the ensemble "
+        f"of {k} with nnfit train")
 
 
 def make_stopper(training, has_val: bool):
