@@ -12,8 +12,16 @@ from nnfit.config.load import load_config
 from nnfit.errors import NnfitError
 from nnfit.evaluation.paired import paired_change
 from nnfit.evaluation.verdicts import Kind
-from nnfit.workflows.doctor import base_config, combined, doctor, reproduce_line
-from nnfit.workflows.doctor_bench import Arm, FoldBench, SplitBench, reweighted
+from nnfit.workflows.arms import (
+    Arm,
+    FoldBench,
+    SplitBench,
+    base_config,
+    combined,
+    reproduce_line,
+    reweighted,
+)
+from nnfit.workflows.doctor import doctor
 from nnfit.workflows.remedies import identifier_columns, remedies
 
 TWO_HIDDEN = ("data: {target: y}\n"

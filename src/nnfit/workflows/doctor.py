@@ -7,7 +7,7 @@
    the capacity probe included where it is wanted. The first seed's run is saved as
    ``base/``.
 2. **The variants** the verdict's kind names (:mod:`nnfit.workflows.remedies`) train the
-   same ``R`` seeds on the same rows (:mod:`nnfit.workflows.doctor_bench`), all through the
+   same ``R`` seeds on the same rows (:mod:`nnfit.workflows.arms`), all through the
    shared executor (``--jobs``, ``--scheduler``): one BLAS thread per training, so
    ``--jobs 2`` gives the numbers of ``--jobs 1``.
 3. **The judgement.** Each variant's per-row val losses (the base's loss, on the same
@@ -27,7 +27,6 @@ the record then holds what finished (exit 130); a failed variant is marked with 
 from __future__ import annotations
 
 import math
-import shlex
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,27 +35,24 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from ..config.load import load_config
 from ..errors import FAILED, NnfitError
 from ..evaluation.paired import paired_change
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
-from ..runtime.jobs import Interrupted, JobFailed, job_config
+from ..runtime.jobs import Interrupted, JobFailed
 from ..runtime.signals import noting_ctrl_c
 from ..store.atomic import write_json
 from ..store.run_dir import make_run_dir
-from .doctor_bench import Arm, Batch, FoldBench, Measured, SplitBench
-from .fit import refuse_ensemble
+from .arms import Arm, Batch, FoldBench, Measured, SplitBench, base_config, combined, reproduce_line
 from .remedies import identifier_columns, remedies
+from .repeats import check_counts, default_repeats
 from .run import save
 
 if TYPE_CHECKING:
-    from ..config.schema import Config
+    pass
 
 T = TypeVar("T")
-FEW_VAL_ROWS = 200  # fewer validation rows than this: more seeds by default
-SMALL_REPEATS = 3
 
 
 @dataclass
@@ -75,55 +71,6 @@ class DoctorResult:
 
     def json(self) -> dict:
         return self.record
-
-
-def check_counts(repeats, cv) -> None:
-    """NnfitError (one line) for a ``--repeats`` or ``--cv`` that is not a count."""
-    if repeats is not None and (isinstance(repeats, bool) or not isinstance(repeats, int)
-                                or repeats < 1):
-        raise NnfitError(f"--repeats must be a positive integer (got {repeats!r})")
-    if cv is not None and (isinstance(cv, bool) or not isinstance(cv, int) or cv < 2):
-        raise NnfitError(f"--cv must be a number of folds of at least 2 (got {cv!r})")
-
-
-def default_repeats(repeats: int | None, n_val: int) -> tuple[int, str | None]:
-    """``(seeds per arm, why when chosen here)``: ``repeats``, else 1, or ``SMALL_REPEATS``
-    when the validation rows are few."""
-    if repeats is not None:
-        return repeats, None
-    if n_val < FEW_VAL_ROWS:
-        return SMALL_REPEATS, (f"{n_val} validation rows (fewer than {FEW_VAL_ROWS}): "
-                               f"{SMALL_REPEATS} seeds per variant (--repeats to choose)")
-    return 1, None
-
-
-def base_config(config_path, overrides: Sequence[str], labels: dict | None = None,
-                split_seed: int | None = None) -> Config:
-    """The config with ``overrides``, its split seed pinned (the base's, or its own seed's),
-    one BLAS thread: the seeds of the repeats then never move the split."""
-    config = refuse_ensemble(load_config(config_path, overrides, labels=labels), "nnfit doctor")
-    config.sweep = None
-    seed = config.data.split_seed
-    pinned = split_seed if split_seed is not None else seed if seed is not None \
-        else config.training.seed
-    config.data = config.data.model_copy(update={"split_seed": pinned})
-    return job_config(config)
-
-
-def combined(given: Sequence[str], variant: Sequence[str]) -> list[str]:
-    """``given`` then ``variant`` overrides, less the given ones a variant's override replaces
-    (the same key, or a key inside it: ``model.layers[0].units`` inside ``model.layers``)."""
-    paths = [o.partition("=")[0].strip() for o in variant]
-    kept = [o for o in given if not any(
-        (key := o.partition("=")[0].strip()) == p or key.startswith((p + ".", p + "["))
-        for p in paths)]
-    return [*kept, *variant]
-
-
-def reproduce_line(config_path, csv_path, overrides: Sequence[str]) -> str:
-    """``nnfit train CONFIG DATA --set ... --set ...``, quoted for a shell."""
-    sets = "".join(f" --set {shlex.quote(o)}" for o in overrides)
-    return f"nnfit train {shlex.quote(str(config_path))} {shlex.quote(str(csv_path))}{sets}"
 
 
 def doctor(config_path: str | Path, csv_path: str | Path, *, overrides: Sequence[str] = (),

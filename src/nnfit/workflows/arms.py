@@ -1,5 +1,6 @@
-"""Where ``nnfit doctor`` judges its variants: one split (:class:`SplitBench`) or ``K`` folds
-(:class:`FoldBench`), the same rows for the base and every variant.
+"""Where configs are judged against each other — ``nnfit doctor``'s variants, ``nnfit sweep``'s
+grid points (the *arms*): one split (:class:`SplitBench`) or ``K`` folds (:class:`FoldBench`),
+the same rows for the base and every arm.
 
 **The same rows.** The base config is read and split once, as ``nnfit train`` would (its
 split seed pinned, so the seeds of the repeats never move it). A variant with the same
@@ -28,12 +29,15 @@ gives the verdict; a variant's fold is prepared in its worker from the rows it i
 from __future__ import annotations
 
 import json
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..config.load import load_config
 from ..data.dataset import Dataset, default_split, read_dataset
 from ..errors import NnfitError
 from ..evaluation.pooling import RunRows
@@ -41,7 +45,7 @@ from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.jobs import job_config
 from ..runtime.threads import blas_threads
 from .cv import FoldRows, fold_job, fold_jobs, pooled_diagnosis
-from .fit import FitResult, fit
+from .fit import FitResult, fit, refuse_ensemble
 from .prepared import Prepared, check_layers, prepare_split
 from .run import Scores, score
 
@@ -344,3 +348,38 @@ class FoldBench:
         prepared = self.split.prepared[prepared_key(arm.config)]
         result = fit(prepared, arm.config)
         return prepared, result, score(prepared, result, arm.config)
+
+
+def base_config(config_path, overrides: Sequence[str], labels: dict | None = None,
+                split_seed: int | None = None) -> Config:
+    """The config with ``overrides`` (an ensemble refused: the doctor compares single
+    networks), pinned (:func:`pinned`)."""
+    config = refuse_ensemble(load_config(config_path, overrides, labels=labels), "nnfit doctor")
+    return pinned(config, split_seed)
+
+
+def pinned(config: Config, split_seed: int | None = None) -> Config:
+    """``config`` with its split seed pinned (``split_seed``, or its own), no sweep section,
+    one BLAS thread: the seeds of the repeats then never move the split."""
+    config.sweep = None
+    seed = config.data.split_seed
+    pinned = split_seed if split_seed is not None else seed if seed is not None \
+        else config.training.seed
+    config.data = config.data.model_copy(update={"split_seed": pinned})
+    return job_config(config)
+
+
+def combined(given: Sequence[str], variant: Sequence[str]) -> list[str]:
+    """``given`` then ``variant`` overrides, less the given ones a variant's override replaces
+    (the same key, or a key inside it: ``model.layers[0].units`` inside ``model.layers``)."""
+    paths = [o.partition("=")[0].strip() for o in variant]
+    kept = [o for o in given if not any(
+        (key := o.partition("=")[0].strip()) == p or key.startswith((p + ".", p + "["))
+        for p in paths)]
+    return [*kept, *variant]
+
+
+def reproduce_line(config_path, csv_path, overrides: Sequence[str]) -> str:
+    """``nnfit train CONFIG DATA --set ... --set ...``, quoted for a shell."""
+    sets = "".join(f" --set {shlex.quote(o)}" for o in overrides)
+    return f"nnfit train {shlex.quote(str(config_path))} {shlex.quote(str(csv_path))}{sets}"
