@@ -7,12 +7,20 @@ import pytest
 from conftest import ROOT, cli
 
 SINE = ROOT / "sample_data" / "noisy_sine.csv"
+IRIS = ROOT / "sample_data" / "iris.csv"
 UNDERFIT = ROOT / "configs" / "bias_variance" / "underfit.yaml"
 
 
 def _rows(run_dir):
     with open(run_dir / "curve.csv") as fh:
         return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(fh)]
+
+
+def _timeless(value):
+    """``value`` with every ``seconds`` entry left out, at any depth (the runs', the probe's)."""
+    if isinstance(value, dict):
+        return {k: _timeless(v) for k, v in value.items() if k != "seconds"}
+    return [_timeless(v) for v in value] if isinstance(value, list) else value
 
 
 def test_two_processes_give_the_numbers_of_one(tmp_path):
@@ -77,3 +85,24 @@ def test_counts_below_one_are_one_line_errors(tmp_path, monkeypatch, option, val
     assert shown.returncode == 2
     assert shown.stderr == f"{option} must be a positive integer (got {value})\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_starter_config_with_an_ensemble_runs_as_single_networks_and_says_so_once(tmp_path):
+    starter = tmp_path / "iris.yaml"
+    assert cli("init", IRIS, "--target", "species", "-o", starter).returncode == 0
+    assert "ensemble: 5 " in starter.read_text()  # what nnfit init writes for 98 training rows
+    args = ("curve", starter, IRIS, "--sizes", "0.5,1", "--repeats", "2", "--jobs", "1",
+            "--set", "training.epochs=3", "--json")
+    five = cli(*args, "-o", tmp_path / "five")
+    one = cli(*args, "--set", "training.ensemble=1", "-o", tmp_path / "one")
+    assert five.returncode == one.returncode == 0, five.stderr + one.stderr
+    note = ("training.ensemble is 5: nnfit curve trains single networks, so each run is one "
+            "network (seeds 0…1, one per repeat); train the chosen config as the ensemble of 5 "
+            "with nnfit train")
+    assert five.stderr.splitlines().count(note) == 1 and five.stderr.count("training.ensemble") == 1
+    assert "ensemble" not in one.stderr
+    records = [json.loads(shown.stdout) for shown in (five, one)]  # stdout: the JSON alone
+    assert [r.pop("notes") for r in records] == [[note], []]
+    assert [r.pop("run_dir") for r in records] == [str(tmp_path / "five"), str(tmp_path / "one")]
+    assert _timeless(records[0]) == _timeless(records[1])
+    assert _rows(tmp_path / "five") == _rows(tmp_path / "one")

@@ -3,6 +3,8 @@
 import json
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT, cli, metrics
@@ -63,10 +65,25 @@ def test_init_writes_csv_stem_yaml_here_and_says_what_it_decided(tmp_path, monke
         "task: classification, 3 classes in 'species': setosa, versicolor, virginica → loss "
         "cross_entropy",
         "model: one hidden layer of 32 ReLU units (98 training rows)",
+        "ensemble: 5 networks averaged (up to 10,000 training rows, an ensemble is cheap and "
+        "steadies a small table's fit; set training.ensemble: 1 for one network)",
         "data.val_fraction: 0.15 (the default 0.1 leaves 15 validation rows, fewer than the 20 "
         "the fit verdict needs; 0.15 leaves 22)",
         f"wrote iris.yaml; train it: nnfit train iris.yaml {IRIS}",
     ]
+
+
+def test_init_says_why_a_table_above_10000_training_rows_gets_one_network(tmp_path):
+    data = tmp_path / "big.csv"
+    x = np.random.default_rng(0).normal(size=15_000)
+    pd.DataFrame({"x": x, "y": 2 * x}).to_csv(data, index=False)
+    result = cli("init", data, "--target", "y", "-o", tmp_path / "big.yaml")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load((tmp_path / "big.yaml").read_text())["training"]["ensemble"] == 1
+    assert result.stderr.splitlines()[2:4] == [
+        "model: two hidden layers of 256 ReLU units (10,500 training rows)",
+        "ensemble: 1 network (above 10,000 training rows, an ensemble costs 5× the training "
+        "time; set training.ensemble: 5 to average 5 networks)"]
 
 
 def test_init_to_stdout(tmp_path, monkeypatch):

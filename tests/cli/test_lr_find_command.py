@@ -89,3 +89,22 @@ def test_a_bad_range_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch
     assert shown.stderr.startswith(message) and shown.stderr.count("\n") == 1
     assert shown.stdout == ""
     assert not (tmp_path / "out").exists() and not (tmp_path / "runs").exists()
+
+
+def test_a_starter_config_with_an_ensemble_is_tested_as_one_network_and_says_so_once(tmp_path):
+    starter = tmp_path / "iris.yaml"
+    assert cli("init", IRIS, "--target", "species", "-o", starter).returncode == 0
+    assert "ensemble: 5 " in starter.read_text()  # what nnfit init writes for 98 training rows
+    args = ("lr-find", starter, IRIS, "--steps", "30", "--json")
+    five = cli(*args, "-o", tmp_path / "five")
+    one = cli(*args, "--set", "training.ensemble=1", "-o", tmp_path / "one")
+    assert five.returncode == one.returncode == 0, five.stderr + one.stderr
+    note = ("training.ensemble is 5: nnfit lr-find trains single networks, so each run is one "
+            "network (seed 0); train the chosen config as the ensemble of 5 with nnfit train")
+    assert five.stderr.splitlines().count(note) == 1 and five.stderr.count("training.ensemble") == 1
+    assert "ensemble" not in one.stderr
+    records = [json.loads(shown.stdout) for shown in (five, one)]  # stdout: the JSON alone
+    assert [r.pop("notes") for r in records] == [[note], []]
+    assert [r.pop("run_dir") for r in records] == [str(tmp_path / "five"), str(tmp_path / "one")]
+    assert records[0] == records[1] and records[0]["suggested_lr"] is not None
+    assert _rows(tmp_path / "five") == _rows(tmp_path / "one")

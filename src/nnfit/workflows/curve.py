@@ -27,13 +27,13 @@ import numpy as np
 from ..config.load import load_config
 from ..data.seeds import SUBSET_STREAM, stream
 from ..data.split import first_rows, stratified_order
-from ..errors import FAILED, NnfitError
+from ..errors import FAILED, NnfitError, Note
 from ..evaluation.diagnosis import judge
 from ..evaluation.pooling import RunRows, median_epoch, pooled_evidence
 from ..evaluation.scoring import baseline_scores
 from ..evaluation.size_curve import curve_verdict, more_data, summarize
 from ..evaluation.task import HEADLINE_METRIC as METRIC
-from ..report.console import print_warnings
+from ..report.console import print_notes, print_warnings
 from ..report.plots.size_curve import size_curves
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
@@ -42,7 +42,7 @@ from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic, write_json
 from ..store.csv_file import write_csv
 from ..store.run_dir import make_run_dir
-from .fit import fit, refuse_ensemble
+from .fit import fit, single_network
 from .prepared import Prepared, prepare, subset
 from .probe import capacity_probe
 from .run import audit_columns, resolved_config, run_rows
@@ -154,27 +154,39 @@ def curve(config_path: str | Path, csv_path: str | Path, *, sizes: Sequence[floa
     jobs run on that Dask cluster (``n_jobs`` is not used). Raises NnfitError for
     bad input before anything is written. After Ctrl-C, what finished is written
     and the record says ``"interrupted": True``. ``alerts``: a console for the data's
-    warnings (the data checks').
+    warnings (the data checks') and the command's own notes, which the record keeps
+    (``"notes"``): a config with ``training.ensemble: K`` is trained as single networks.
     """
     sizes = _checked(sizes, repeats, n_jobs)
-    config = refuse_ensemble(load_config(config_path, overrides), "nnfit curve")
+    config, notes = _single_networks(load_config(config_path, overrides), repeats)
     prepared = prepare(config, csv_path, str(config_path))
     if alerts is not None:
         print_warnings(alerts, prepared.notes)
     if "val" not in prepared.data.X:
         raise NnfitError(f"{config_path}: nnfit curve needs a validation split, and "
                          f"data.val_fraction is 0 (try --set data.val_fraction=0.2)")
+    if alerts is not None:
+        print_notes(alerts, None, notes)
     jobs = curve_jobs(prepared, config, sizes, repeats)
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
         run_dir = make_run_dir(out, f"{Path(config_path).stem}-curve")
         write_atomic(run_dir / "config.yaml", resolved_config(prepared, config, overrides))
         runs, failed, interrupted = _run_points(prepared, jobs, run_dir, n_jobs, cluster, on_run)
     record = _record(prepared, sizes, repeats, runs, failed, interrupted,
-                     None if scheduler else n_jobs, scheduler)
+                     None if scheduler else n_jobs, scheduler, notes)
     record["verdict"] = judge_curve(prepared, config, runs)
     write_json(run_dir / "curve.json", record)
     write_atomic(run_dir / "curve.png", _plot(record, Path(config_path).stem))
     return CurveResult(record, run_dir)
+
+
+def _single_networks(config, repeats: int) -> tuple[Config, list[Note]]:
+    """``config`` with ``training.ensemble: 1``, and the note that says so when it asked for
+    an ensemble (naming the repeats' seeds ``seed … seed + repeats − 1``)."""
+    seed = config.training.seed
+    config, note = single_network(config, "nnfit curve", seeds=None if repeats == 1 else
+                                  f"seeds {seed}…{seed + repeats - 1}, one per repeat")
+    return config, [] if note is None else [Note(note, key="single_network")]
 
 
 def _checked(sizes: Sequence[float], repeats: int, n_jobs: int) -> list[float]:
@@ -245,9 +257,10 @@ def judge_curve(prepared: Prepared, config, runs: list[RunRows]) -> dict:
 
 
 def _record(prepared: Prepared, sizes: list[float], repeats: int, runs: list[RunRows],
-            failed: list[dict], interrupted: bool, jobs: int | None, scheduler: str | None
-            ) -> dict:
-    """``curve.json``: the plan, the baseline, the summary per size and its verdict, the runs."""
+            failed: list[dict], interrupted: bool, jobs: int | None, scheduler: str | None,
+            notes: list[Note]) -> dict:
+    """``curve.json``: the plan, the baseline, the summary per size and its verdict, the runs,
+    and the command's notes (their text)."""
     data, task = prepared.data, prepared.task
     base = {name: float(baseline_scores(task, data, name, data.X[name].dtype)["loss"])
             for name in ("train", "val")}  # fitted on the whole training part
@@ -262,7 +275,7 @@ def _record(prepared: Prepared, sizes: list[float], repeats: int, runs: list[Run
         "val_rows": int(data.X["val"].shape[0]),
         "baseline": {"train_loss": base["train"], "val_loss": base["val"]},
         "summary": summary, "runs": [r.record for r in runs], "failed": failed,
-        "interrupted": interrupted,
+        "interrupted": interrupted, "notes": [note.text for note in notes],
         "data": {"csv": prepared.source, "rows": prepared.n_rows},
     }
 

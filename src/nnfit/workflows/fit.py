@@ -68,10 +68,15 @@ def refuse_ensemble(config, command: str):
     return config
 
 
-def single_network(config, command: str) -> tuple[Any, str | None]:
+def single_network(config, command: str, *, seeds: str | None = None
+                   ) -> tuple[Any, str | None]:
     """``config`` as one network, and a note when it asked for an ensemble: ``command``
     trains (and compares) single networks, so a starter config with ``ensemble: K`` runs
-    as its first member would. The note says so, and how to train the ensemble."""
+    as its first member would. The note says so, and how to train the ensemble.
+
+    ``seeds``: the seeds the runs train from, in words, when not all train from the
+    config's (``nnfit curve``'s repeats: ``"seeds 0…2, one per repeat"``).
+    """
     k = config.training.ensemble
     if k <= 1:
         return config, None
@@ -79,8 +84,8 @@ def single_network(config, command: str) -> tuple[Any, str | None]:
     dumped["training"]["ensemble"] = 1
     return type(config).model_validate(dumped), (
         f"training.ensemble is {k}: {command} trains single networks, so each run is one "
-        f"network (seed {config.training.seed}); train the chosen config as the ensemble "
-        f"of {k} with nnfit train")
+        f"network ({seeds or f'seed {config.training.seed}'}); train the chosen config as "
+        f"the ensemble of {k} with nnfit train")
 
 
 def make_stopper(training, has_val: bool):

@@ -310,12 +310,24 @@ def decisions(config: dict, facts: Facts) -> list[str]:
     lines.append(f"task: {facts.kind}, {what} → loss {facts.loss}")
     lines.append(f"model: {layers_phrase(config['model']['layers'])} "
                  f"({facts.n_train:,} training rows)")
+    lines.append(ensemble_line(config["training"]["ensemble"]))
     why = reasons(config, facts)
     for path in ("data.exclude", "data.missing", "data.val_fraction"):
         if path in why:
             value, reason = config["data"][path.split(".")[1]], why[path].replace("\n", "; ")
             lines.append(f"{path}: {flow(value)} ({reason})")
     return [*lines, *facts.warnings]
+
+
+def ensemble_line(members: int) -> str:
+    """The ensemble choice and its rule (:data:`ENSEMBLE`, :data:`ENSEMBLE_UP_TO`), one line."""
+    if members > 1:
+        return (f"ensemble: {members} networks averaged (up to {ENSEMBLE_UP_TO:,} training rows, "
+                f"an ensemble is cheap and steadies a small table's fit; set "
+                f"training.ensemble: 1 for one network)")
+    return (f"ensemble: 1 network (above {ENSEMBLE_UP_TO:,} training rows, an ensemble costs "
+            f"{ENSEMBLE}× the training time; set training.ensemble: {ENSEMBLE} to average "
+            f"{ENSEMBLE} networks)")
 
 
 def train_command(config_path: str | Path | None, csv_path: str | Path) -> str:

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +57,7 @@ import numpy as np
 
 from ..config.load import load_config
 from ..data.seeds import TRAIN_STREAM, stream
-from ..errors import FAILED, NnfitError
+from ..errors import FAILED, NnfitError, Note
 from ..report.console import print_notes
 from ..report.plots.lr import lr_find_plot
 from ..runtime.threads import blas_threads
@@ -74,7 +74,7 @@ from ..training.range_test import (
     warmup_steps,
 )
 from ..training.trainer import Trainer
-from .fit import optimizer_for, refuse_ensemble, threads_for
+from .fit import optimizer_for, single_network, threads_for
 from .prepared import Prepared, prepare
 from .run import resolved_config
 
@@ -201,10 +201,12 @@ def record(result: LrFindResult) -> dict:
 
 @dataclass
 class LrFindRun:
-    """What ``nnfit lr-find`` returns: the range test's result and where it was written."""
+    """What ``nnfit lr-find`` returns: the range test's result, where it was written, and the
+    command's notes (a config with ``training.ensemble: K`` is tested as one network)."""
 
     result: LrFindResult
     run_dir: Path
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -212,7 +214,8 @@ class LrFindRun:
         return FAILED if self.result.suggested is None else 0
 
     def json(self) -> dict:
-        return {**record(self.result), "run_dir": str(self.run_dir)}
+        return {**record(self.result), "notes": [note.text for note in self.notes],
+                "run_dir": str(self.run_dir)}
 
 
 def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = START,
@@ -221,14 +224,15 @@ def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = STA
     """The command: prepare (the split of ``train``), run the range test, and write
     ``lr_find.csv``, ``lr_find.png`` and the resolved ``config.yaml``.
 
-    ``console`` shows the data notes. Raises NnfitError for bad input before anything
-    is written.
+    ``console`` shows the data notes and the command's own (also in the result). Raises
+    NnfitError for bad input before anything is written.
     """
     check_range(start, end, steps)
-    config = refuse_ensemble(load_config(config_path, overrides), "nnfit lr-find")
+    config, single = single_network(load_config(config_path, overrides), "nnfit lr-find")
+    notes = [] if single is None else [Note(single, key="single_network")]
     prepared = prepare(config, csv_path, str(config_path))
     if console is not None:
-        print_notes(console, None, prepared.notes)
+        print_notes(console, None, [*prepared.notes, *notes])
     result = find_lr(prepared, config, start=start, end=end, steps=steps)
     name, t = Path(config_path).stem, config.training
     run_dir = make_run_dir(out, f"{name}-lr-find")
@@ -238,4 +242,4 @@ def lr_find(config_path: str | Path, csv_path: str | Path, *, start: float = STA
         result.lrs, result.smoothed, result.index,
         f"{name}: learning-rate range test ({t.optimizer}, batch {t.batch_size}, seed {t.seed})",
         skip=warmup_steps(steps)))
-    return LrFindRun(result, run_dir)
+    return LrFindRun(result, run_dir, notes)
