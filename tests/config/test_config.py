@@ -316,9 +316,9 @@ def test_class_weight_is_balanced_or_a_mapping_with_labels_as_text(tmp_path):
 
 
 @pytest.mark.parametrize("value,expected", [
-    ("balancd", "must be balanced or a mapping of class label to weight, e.g. {malignant: 2.0} "
+    ("balancd", "must be balanced, none or a mapping of class label to weight, e.g. {malignant: 2.0} "
                 "(got 'balancd') (did you mean 'balanced'?)"),
-    ("[1, 2]", "must be balanced or a mapping of class label to weight, e.g. {malignant: 2.0} "
+    ("[1, 2]", "must be balanced, none or a mapping of class label to weight, e.g. {malignant: 2.0} "
                "(got [1, 2])"),
     ("{a: 0}", "the weight of class 'a' must be a positive number (got 0)"),
     ("{a: -1.5}", "the weight of class 'a' must be a positive number (got -1.5)"),

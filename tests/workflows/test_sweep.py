@@ -4,7 +4,7 @@ import pytest
 
 from nnfit.cli.sweep import parse_lr_range
 from nnfit.errors import NnfitError
-from nnfit.workflows.sweep import choose, grid, split_values
+from nnfit.workflows.sweep_plan import grid, split_values
 
 
 def test_a_log_spaced_range_keeps_both_ends():
@@ -36,17 +36,14 @@ def test_a_sweep_section_alone_gives_the_rates():
                                                               ["training.lr=0.2"]]
 
 
-def test_nothing_to_sweep_and_data_keys_are_refused():
+def test_nothing_to_sweep_and_keys_that_move_the_split_are_refused():
     with pytest.raises(NnfitError, match="nothing to sweep: give rates, e.g. --lr 0.001"):
         grid([], ["training.epochs=5"], None)
-    with pytest.raises(NnfitError, match="sweep over data.scale: data settings change the split"):
-        grid([0.1], ["data.scale=standard,minmax"], None)
-
-
-def test_the_chosen_run_has_the_lowest_val_loss_among_usable_runs():
-    rows = [{"run": 1, "status": "diverged", "val_loss": 0.01},
-            {"run": 2, "status": "ok", "val_loss": 0.3},
-            {"run": 3, "status": "ok", "val_loss": 0.2},
-            {"run": 4, "status": "failed", "val_loss": float("nan")}]
-    assert choose(rows)["run"] == 3
-    assert choose(rows[:1]) is None
+    with pytest.raises(NnfitError, match=r"^sweep over data.val_fraction: it changes which rows "
+                                         r"train and validate, so the points could not be "
+                                         r"judged on the same rows; run a sweep per value "
+                                         r"instead$"):
+        grid([0.1], ["data.val_fraction=0.1,0.2"], None)
+    fixed, points = grid([0.1], ["data.scale=standard,quantile"], None)  # any other data key
+    assert points == [["training.lr=0.1", "data.scale=standard"],
+                      ["training.lr=0.1", "data.scale=quantile"]]

@@ -49,6 +49,16 @@ def sweep(
     lr_find: bool = typer.Option(False, "--lr-find",
                                  help="Rates from the range test: 5 from a decade below to a "
                                       "decade above its suggestion."),
+    repeats: int | None = typer.Option(
+        None, "--repeats", metavar="R", show_default=False,
+        help="Seeds per grid point, compared as mean ± SE (default: 3 when the validation "
+             "split has fewer than 200 rows, else 1)."),
+    cv: int | None = typer.Option(None, "--cv", metavar="K", show_default=False,
+                                  help="Judge every grid point on K folds; the chosen one is "
+                                       "then trained as nnfit train --cv K into best/."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Continue the sweep in --out DIR: keep its finished "
+                                     "points, run the rest."),
 ) -> None:
     """Train one config at many learning rates (and any grid of settings) and pick the best."""
     from ..report.console import make_console
@@ -61,7 +71,8 @@ def sweep(
     try:
         result = run_sweep(config, data, rates=rates,
                            overrides=overrides(sets, seed=seed, epochs=epochs), view=view,
-                           out=out, lr_find=lr_find, alerts=messages,
+                           out=out, lr_find=lr_find, alerts=messages, repeats=repeats,
+                           cv=cv, resume=resume,
                            **executor_options(jobs, scheduler, scheduler_timeout))
     finally:
         view.close()
@@ -91,15 +102,27 @@ def _report(result, messages, as_json: bool) -> None:
                        f"({record['lr_find']['rule']})", markup=False, soft_wrap=True)
     report = messages if as_json else make_console(stderr=False)
     report.print(results_table(record["rows"]))
-    chosen = record["chosen"]
+    chosen, choice = record["chosen"], record["choice"]
+    if record["resumed_seeds"]:
+        messages.print(f"resumed: {record['resumed_seeds']} finished seed(s) kept from "
+                       f"{result.run_dir}", markup=False, soft_wrap=True)
     if chosen is None:
-        messages.print("no run finished without diverging or failing: nothing to choose",
+        messages.print("no point finished without diverging or failing: nothing to choose",
                        markup=False)
     else:
         values = ", ".join(f"{k}={chosen[k]}" for k in record["keys"])
+        seeds = f" over {chosen['seeds']} seeds" if chosen["seeds"] > 1 else ""
+        judged = f" (pooled over {record['cv']} folds)" if record["cv"] else ""
         messages.print(f"chosen: run {chosen['run']} ({values}), val loss "
-                       f"{chosen['val_loss']:.4g}; its run directory is "
-                       f"{Path(result.run_dir) / 'best'}", markup=False, soft_wrap=True)
+                       f"{chosen['val_loss']:.4g} ± {chosen['val_loss_se']:.2g}{seeds}{judged}: "
+                       f"{choice['why']}", markup=False, soft_wrap=True)
+        if choice["edge"]:
+            messages.print(f"warning: {choice['edge']}", style="yellow", markup=False,
+                           soft_wrap=True)
+        where = Path(result.run_dir) / "best"
+        if (where / "model.json").exists():
+            messages.print(f"its run directory is {where}; to reproduce: {choice['reproduce']}",
+                           markup=False, soft_wrap=True)
     if record["interrupted"]:
         messages.print("interrupted: the table holds the runs that finished", markup=False)
 

@@ -258,13 +258,13 @@ class TrainingConfig(Strict):
     @field_validator("class_weight", mode="before")
     @classmethod
     def _balanced_or_weights(cls, value):
-
-
         if value is None or value == "balanced":
             return value
+        if value == "none":  # as in a sweep's --set training.class_weight=none,balanced
+            return None
         if not isinstance(value, dict):
-            hint = did_you_mean(value, ["balanced"]) if isinstance(value, str) else ""
-            raise ValueError(f"must be balanced or a mapping of class label to weight, e.g. "
+            hint = did_you_mean(value, ["balanced", "none"]) if isinstance(value, str) else ""
+            raise ValueError(f"must be balanced, none or a mapping of class label to weight, e.g. "
                              f"{{malignant: 2.0}} (got {shown(value)}){hint}")
         if not value:
             raise ValueError("an empty mapping: give a weight per class label, or leave "

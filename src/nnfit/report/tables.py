@@ -3,6 +3,7 @@ folds, learning curves, sweeps; and the one-line progress of many-run commands."
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -248,26 +249,58 @@ def most_confused(classes: list[str], matrix, top: int = 10) -> list[tuple[str, 
 # -- many-run commands: their tables and progress lines ---------------------------------
 
 
-def results_table(rows: list[dict], title: str = "runs, best val loss first"):
-    """The finished runs as a rich Table (rows already sorted by val loss): the swept values,
-    val and test loss, the task's metric, epochs, seconds, and the verdict — or ``diverged``,
-    or ``failed`` (its error is in ``sweep.csv``)."""
+def results_table(rows: list[dict], title: str = "grid points, best val loss first"):
+    """The sweep's points as a rich Table (rows already sorted by val loss): the swept
+    values, the seeds, the val loss ± its standard error, the paired difference to the best
+    point ± its standard error (``≈``: tied with it, within the noise), the first seed's test
+    loss and metric, epochs, seconds and verdict — or ``diverged``, ``failed`` (its error is
+    in ``sweep.csv``), ``partial``."""
     table = Table(title=title, title_justify="left")
     if not rows:
         return table
     swept = [k for k in rows[0] if "." in k]
-    metric = next(k for k in METRIC.values() if k in rows[0])
-    columns = [("run", "run"), *((k, k.split(".")[-1]) for k in swept), ("val_loss", "val loss"),
-               ("test_loss", "test loss"), (metric, metric), ("epochs", "epochs"),
-               ("seconds", "s")]
-    for _, title in columns:
-        table.add_column(title, justify="right", no_wrap=True)
+    metric = next((k for k in rows[0] if k.startswith("test_") and k != "test_loss"), None)
+    seeds = max(int(r.get("seeds", 1) or 0) for r in rows) > 1
+    head = [("run", "run"), *((k, k.split(".")[-1]) for k in swept)]
+    tail = [("test_loss", "test loss"), *([(metric, metric.replace("_", " "))] if metric else []),
+            ("epochs", "epochs")]
+    for _, name in head:
+        table.add_column(name, justify="right", no_wrap=True)
+    if seeds:
+        table.add_column("seeds", justify="right", no_wrap=True, min_width=5)
+    table.add_column("val loss ± se", justify="right", no_wrap=True)
+    table.add_column("vs best ± se", justify="right", no_wrap=True)
+    for _, name in tail:
+        table.add_column(name, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for row in rows:
         verdict = row["verdict"] if row["status"] == "ok" else row["status"]
         style = {"diverged": "yellow", "failed": "red"}.get(row["status"])
-        table.add_row(*(fmt_finite(row[key]) for key, _ in columns), verdict, style=style)
+        cells = [fmt_finite(row[key]) for key, _ in head]
+        if seeds:
+            cells.append(str(row.get("seeds", "")))
+        cells += [_plus_minus(row.get("val_loss"), row.get("val_loss_se")), _vs_best(row)]
+        cells += [fmt_finite(row.get(key)) for key, _ in tail]
+        table.add_row(*cells, verdict, style=style)
     return table
+
+
+def _plus_minus(value, se) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return fmt_finite(value)
+    return f"{fmt_finite(value)} ± {float(se):.2g}" if se is not None and math.isfinite(
+        float(se)) else fmt_finite(value)
+
+
+def _vs_best(row: dict) -> str:
+    change, se = row.get("vs_best"), row.get("vs_best_se")
+    if change is None or not math.isfinite(float(change)):
+        return ""
+    if change == 0 and se == 0:
+        return "best"
+    mark = "≈ " if row.get("tied") else ""
+    return f"{mark}{change:+.3g} ± {float(se):.2g}" if se is not None and math.isfinite(
+        float(se)) else f"{mark}{change:+.3g}"
 
 
 def print_curve(console, record: dict) -> None:

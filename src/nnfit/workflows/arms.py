@@ -150,8 +150,10 @@ def data_key(config: Config) -> str:
 
 
 def prepared_key(config: Config) -> str:
-    """What a prepared data depends on besides the rows: the data section, the class weights."""
-    return json.dumps([data_key(config), config.training.class_weight], sort_keys=True)
+    """What a prepared data depends on besides the rows: the data section, the class weights
+    and the loss (its task)."""
+    return json.dumps([data_key(config), config.training.class_weight, config.training.loss],
+                      sort_keys=True)
 
 
 def same_rows(base: Dataset, rows: dict[str, np.ndarray], other: Dataset,
@@ -201,14 +203,16 @@ class SplitBench:
     """The variants judged on the base's train / val / test split."""
 
     folds = 1
+    noun = "variant"  # what an arm is called in messages (a sweep's: "grid point")
 
-    def __init__(self, config: Config, csv_path: str | Path, source: str, *, need_val: bool):
+    def __init__(self, config: Config, csv_path: str | Path, source: str, *, need_val: bool,
+                 purpose: str = "the doctor judges variants by their val loss"):
         self.source, self.csv_path = source, csv_path
         self.dataset = read_dataset(config, csv_path)
         self.rows = default_split(self.dataset)
         self.base = prepare_split(self.dataset, self.rows, config, source)
         if need_val and "val" not in self.base.data.X:
-            raise NnfitError(f"{source}: the doctor judges variants by their val loss, and "
+            raise NnfitError(f"{source}: {purpose}, and "
                              f"data.val_fraction is 0 (try --set data.val_fraction=0.2, or "
                              f"--cv 5)")
         self.datasets = {data_key(config): self.dataset}
@@ -231,7 +235,7 @@ class SplitBench:
         """``arm`` with its data prepared (once per distinct section, on the base's rows)
         and its model checked on it; or with ``error`` saying why it cannot run."""
         key = prepared_key(arm.config)
-        where = f"{self.source}: variant {arm.name}"
+        where = f"{self.source}: {self.noun} {arm.name}"
         try:
             if key not in self.prepared:
                 dataset = self.dataset_for(arm.config)
@@ -302,7 +306,7 @@ class FoldBench:
         key = data_key(arm.config)
         if not arm.error and key not in self.fold_rows:
             dataset = self.split.dataset_for(arm.config)
-            where = f"{self.split.source}: variant {arm.name}"
+            where = f"{self.split.source}: {self.split.noun} {arm.name}"
             self.fold_rows[key] = [same_rows(self.split.dataset, job.rows, dataset, where)
                                    for job in self.jobs]
         return arm

@@ -1,149 +1,60 @@
-"""``nnfit sweep``: one config trained at many learning rates (and any other grid), side by side.
+"""``nnfit sweep``: one config trained over a grid of settings, chosen within the noise.
 
-The plan is a grid of config overrides: the rates (``--lr``, ``--lr-range A:B:N``
-log-spaced, or ``sweep: {training.lr: [...]}`` in the YAML) times any other swept
-key (``--set training.batch_size=16,64``: a comma separates the grid's values).
-The data is prepared once — same split, preprocessing and seed for every run —
-and each grid point is one ``fit`` + ``score`` through the shared executor (one
-BLAS thread per run, so ``--jobs 2`` gives the numbers of ``--jobs 1``). The
-parent saves each finished run in its own sub-directory, appends it to
-``sweep.csv``, and at the end copies the chosen run — the lowest val loss among
-the runs that did not diverge or fail — to ``best/``.
+The plan is a grid of config overrides (``workflows.sweep_plan``): the rates, times any
+other swept key. Every grid point is an *arm* judged on **the same rows**
+(``workflows.arms``): one split, with ``R`` seeds per point (``--repeats``; by default 3
+when the validation split has fewer than 200 rows, else 1), or ``K`` folds of the
+non-test rows (``--cv K``). A point whose ``data`` section, class weights or loss differ
+is prepared once per distinct setting, on the base's rows, and scored with the base's
+loss. Each training is one job through the shared executor (one BLAS thread, so
+``--jobs 2`` gives the numbers of ``--jobs 1``).
+
+As each point finishes, its first seed's run is saved in its own sub-directory (on one
+split) and its per-row val losses in ``points/`` (for ``--resume``); ``sweep.csv`` is
+rewritten. At the end the choice (``evaluation.selection``: the best mean val loss, the
+middle of the points tied with it within one paired standard error, a warning at the
+edge of the range) goes to ``best/``: the chosen point's first-seed run, or with ``--cv``
+that point cross-validated and trained on all non-test rows as ``nnfit train --cv`` does.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import queue
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..config.load import load_config
-from ..config.overrides import parse_value
 from ..errors import FAILED, NnfitError
 from ..evaluation.scoring import baseline_scores
+from ..evaluation.selection import Point, against_best, choose, loss_and_se
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..report.console import print_warnings
 from ..report.plots.sweep import sweep_plot
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
-from ..runtime.executor import check_jobs, run_jobs
-from ..runtime.jobs import Interrupted, JobFailed, job_config
-from ..runtime.progress import ProgressReporter, ProgressServer
+from ..runtime.executor import check_jobs
+from ..runtime.jobs import Interrupted
+from ..runtime.progress import ProgressServer
+from ..store import sweep_points as stored
 from ..store.atomic import write_atomic, write_json
 from ..store.csv_file import write_csv
 from ..store.run_dir import make_run_dir
-from .fit import fit, refuse_ensemble
+from .arms import Arm, FoldBench, SplitBench, pinned, prepared_key, reproduce_line
+from .fit import single_network
 from .lr_find import find_lr
-from .prepared import Prepared, prepare
-from .run import save, score
+from .repeats import check_counts, default_repeats
+from .run import Scores, save
+from .sweep_jobs import relay, run_missing
+from .sweep_plan import Grid, plan_grid, point_label, point_values, split_values
 
 if TYPE_CHECKING:
     from ..config.schema import Config
 
 LR_FIND_POINTS = 5
-
-
-def split_values(text: str) -> list[str]:
-    """The grid values of a ``--set PATH=V1,V2`` value (a YAML list or mapping is one value)."""
-    value = text.strip()
-    if value.startswith(("[", "{")) or "," not in value:
-        return [value]
-    return [v.strip() for v in value.split(",")]
-
-
-def grid(rates: list[float], sets: list[str], file_sweep: dict | None,
-         source: str = "config") -> tuple[list[str], list[list[str]]]:
-    """``(fixed overrides, one override list per grid point)``, the rate first.
-
-    Rates given on the command line replace a ``training.lr`` of the file's ``sweep:``
-    section; giving them twice on the command line is an error. Raises NnfitError
-    naming where a bad plan came from.
-    """
-    swept: dict[str, list[str]] = {}
-    for path, values in (file_sweep or {}).items():
-        values = values if isinstance(values, list) else [values]
-        if not values:
-            raise NnfitError(f"{source}: sweep.{path}: an empty list of values")
-        swept[path] = [str(v) for v in values]
-    fixed = []
-    for text in sets:
-        path, sep, value = text.partition("=")
-        values = split_values(value) if sep else [value]
-        if len(values) > 1:
-            if path.strip() == "training.lr" and rates:
-                raise NnfitError(f"--set {text}: the rates are given twice (also by --lr or "
-                                 f"--lr-range); give them one way")
-            swept[path.strip()] = values
-        else:
-            fixed.append(text)
-    if rates:
-        swept["training.lr"] = [repr(r) for r in dict.fromkeys(rates)]  # each rate once
-    if not swept:
-        raise NnfitError("nothing to sweep: give rates, e.g. --lr 0.001 --lr 0.01, or "
-                         "--lr-range 1e-4:1e-1:5, other values with --set PATH=V1,V2, or a "
-                         "sweep: section in the config")
-    for path in swept:
-        if path.startswith("data."):
-            raise NnfitError(f"sweep over {path}: data settings change the split itself; sweep "
-                             f"training and model settings, or run train per data setting")
-    keys = sorted(swept, key=lambda k: k != "training.lr")  # the rate first, when swept
-    points = [[f"{k}={v}" for k, v in zip(keys, combo, strict=False)]
-              for combo in itertools.product(*(swept[k] for k in keys))]
-    return fixed, points
-
-
-@dataclass
-class SweepJob:
-    """One grid point: small, since the prepared data travels once (``shared``)."""
-
-    config: Config
-    index: int
-    channel: tuple | None
-
-
-def sweep_job(prepared: Prepared, job: SweepJob):
-    """One grid point: fit and score (no files, no printing); runs in a worker."""
-    reporter = ProgressReporter(job.channel, job.index + 1)  # runs count from 1, as in the table
-    result = fit(prepared, job.config, observers=[reporter])
-    return result, score(prepared, result, job.config)
-
-
-def _values(point: list[str], config) -> dict:
-    """The swept values of a grid point, typed as YAML reads them, the rate always first."""
-    values = {"training.lr": config.training.lr}
-    values.update({p.split("=")[0]: parse_value(p.split("=", 1)[1]) for p in point})
-    return values
-
-
-def _label(point: list[str]) -> str:
-    """``training.lr=0.01, training.batch_size=16`` -> ``lr=0.01_batch_size=16``."""
-    return "_".join(f"{p.split('=')[0].split('.')[-1]}={p.split('=', 1)[1]}" for p in point)
-
-
-def _row(index: int, values: dict, prepared: Prepared, result, scores) -> dict:
-    metric = METRIC[prepared.task.kind]
-    splits = scores.splits
-    diverged = result.stop_reason == "diverged" or scores.diagnosis["verdict"] == "diverged"
-    status = "diverged" if diverged else "ok"
-    return {"run": index + 1, **values,
-            "status": status, "val_loss": splits["val"]["loss"],
-            "test_loss": splits.get("test", {}).get("loss", math.nan),
-            metric: splits.get("test", splits["val"])[metric],
-            "epochs": result.epochs_run, "best_epoch": result.best_epoch,
-            "seconds": round(result.seconds, 3), "verdict": scores.diagnosis["verdict"],
-            "error": ""}
-
-
-def choose(rows: list[dict]) -> dict | None:
-    """The run with the lowest finite val loss among those that neither diverged nor failed."""
-    usable = [r for r in rows if r["status"] == "ok" and math.isfinite(r["val_loss"])]
-    return min(usable, key=lambda r: (r["val_loss"], r["run"])) if usable else None
 
 
 @dataclass
@@ -155,175 +66,308 @@ class SweepResult:
 
     @property
     def exit_code(self) -> int:
-        """130 after Ctrl-C, 1 when no run finished well enough to choose, else 0."""
+        """130 after Ctrl-C, 1 when no point finished well enough to choose, else 0."""
         if self.record["interrupted"]:
             return 130
         return FAILED if self.record["chosen"] is None else 0
 
     def json(self) -> dict:
-        """What ``--json`` prints: the runs, the chosen one and the swept settings."""
-        return {k: self.record[k] for k in ("rows", "chosen", "keys")}
-
-
-@dataclass
-class Grid:
-    """A sweep's plan: the overrides every run shares, one list per grid point, their configs."""
-
-    fixed: list[str]
-    points: list[list[str]]
-    configs: list
-
-    @property
-    def keys(self) -> list[str]:
-        """The swept settings, in the order of sweep.csv's columns."""
-        return list(_values(self.points[0], self.configs[0]))
+        """What ``--json`` prints: the points, the chosen one, the swept keys, the choice."""
+        return {k: self.record[k] for k in ("rows", "chosen", "keys", "choice", "notes")}
 
 
 def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
           overrides: list[str], n_jobs: int = 1, out: str | Path | None = None, view=None,
           scheduler: str | None = None, scheduler_timeout: float = DEFAULT_TIMEOUT,
-          lr_find: bool = False, alerts=None) -> SweepResult:
-    """Run the sweep and write its directory; return its record (rows, chosen run).
+          lr_find: bool = False, alerts=None, repeats: int | None = None,
+          cv: int | None = None, resume: bool = False) -> SweepResult:
+    """Run the sweep and write its directory; return its record (rows, choice).
 
     ``lr_find``: the rates are ``LR_FIND_POINTS`` log-spaced from a decade below to a
-    decade above the range test's suggestion (``nnfit lr-find``), instead of ``rates``.
+    decade above the range test's suggestion, instead of ``rates``. ``repeats``: seeds per
+    point (default: module docstring); ``cv``: judge each point on that many folds.
+    ``resume``: continue the sweep in ``out``, keeping the points already finished there.
 
-    ``view`` (optional) is told ``started(points)``, ``progress(run, epoch, logs)`` and
+    ``view`` (optional) is told ``started(labels)``, ``progress(run, epoch, logs)`` and
     ``finished(row)``; it draws, the workflow does not. ``alerts``: a console for the
-    data's warnings (the data checks').
+    data's warnings and the sweep's notes.
     """
-    single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
-    base = refuse_ensemble(load_config(config_path, single), "nnfit sweep")
-    file_sweep, base.sweep = base.sweep, None  # the plan, not a setting of any one run
     check_jobs(n_jobs)
+    check_counts(repeats, cv)
+    if resume and out is None:
+        raise NnfitError("--resume needs --out DIR: the sweep to continue")
+    single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
+    loaded = load_config(config_path, single)
+    base, ensemble_note = single_network(loaded, "nnfit sweep")
+    file_sweep = base.sweep
+    base = pinned(base)
+    source = str(config_path)
     if not lr_find:  # a bad plan fails before the data is read
-        plan = _grid(config_path, rates, overrides, file_sweep)
-    prepared = prepare(base, csv_path, str(config_path))
+        plan = plan_grid(config_path, rates, overrides, file_sweep, base.data.split_seed)
+    bench = (FoldBench(base, csv_path, source, cv) if cv else
+             SplitBench(base, csv_path, source, need_val=True,
+                        purpose="a sweep chooses by val loss"))
+    (bench.split if isinstance(bench, FoldBench) else bench).noun = "grid point"
     if alerts is not None:
-        print_warnings(alerts, prepared.notes)
-    if "val" not in prepared.data.X:
-        raise NnfitError(f"{config_path}: a sweep chooses by val loss, and data.val_fraction is "
-                         f"0 (try --set data.val_fraction=0.2)")
+        print_warnings(alerts, bench.base.notes)
     found = None
     if lr_find:
-        found = find_lr(prepared, base)
+        found = find_lr(bench.base, base)
         if found.suggested is None:
             raise NnfitError(f"--lr-find: the range test found no clear fall of the loss in "
                              f"{found.steps} mini-batches, so no rate to start from; give rates "
                              f"with --lr or --lr-range", FAILED)
         rates = [float(f"{r:.3g}") for r in np.geomspace(found.suggested / 10,
                                                          found.suggested * 10, LR_FIND_POINTS)]
-        plan = _grid(config_path, rates, overrides, file_sweep)
+        plan = plan_grid(config_path, rates, overrides, file_sweep, base.data.split_seed)
+    n_repeats, why = default_repeats(repeats, bench.n_val, "point")
+    notes = [n for n in (ensemble_note, why) if n]
+    if alerts is not None:
+        for note in notes:
+            alerts.print(f"note: {note}", style="dim", markup=False, soft_wrap=True)
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
-        run_dir = make_run_dir(out, f"{Path(config_path).stem}-sweep")
-        rows, curves, interrupted = _run(config_path, prepared, plan, run_dir, view, n_jobs,
-                                         cluster)
-    record = _finish(config_path, prepared, plan, run_dir, rows, curves, interrupted, found,
-                     None if cluster is not None else n_jobs)
+        run_dir = (Path(out) if resume and out is not None
+                   else make_run_dir(out, f"{Path(config_path).stem}-sweep"))
+        session = Session(config_path, csv_path, plan, bench, n_repeats, cv, run_dir, view,
+                          n_jobs, cluster)
+        session.start(base, resume)
+        session.run()
+    record = session.finish(found, notes, None if cluster is not None else n_jobs, scheduler)
     return SweepResult(record, run_dir)
 
 
-def _grid(config_path, rates: list[float], overrides: list[str], file_sweep) -> Grid:
-    """The grid's points and each point's config (one BLAS thread each, no sweep section)."""
-    fixed, points = grid(rates, overrides, file_sweep, str(config_path))
-    configs = [_point_config(config_path, fixed, point, overrides) for point in points]
-    for config in configs:
-        config.sweep = None
-    return Grid(fixed, points, [job_config(config) for config in configs])
+@dataclass
+class Session:
+    """One sweep: the grid's arms on their bench, what each seed measured, the rows."""
 
+    config_path: str | Path
+    csv_path: str | Path
+    plan: Grid
+    bench: SplitBench | FoldBench
+    repeats: int
+    cv: int | None
+    run_dir: Path
+    view: Any
+    n_jobs: int
+    cluster: Any
+    arms: list[Arm] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    seeds: dict[int, dict[int, tuple]] = field(default_factory=dict)  # arm -> repeat -> stored
+    shown: dict[int, dict] = field(default_factory=dict)  # arm -> its first seed's run numbers
+    failed: dict[int, str] = field(default_factory=dict)
+    interrupted: bool = False
+    resumed: int = 0
 
-def _point_config(config_path, fixed: list[str], point: list[str], given: list[str]):
-    """The config of one grid point; a bad value is blamed on where it came from: ``--set``
-    for a value given on the command line, the config's ``sweep:`` section for the others."""
-    from_file = {override: f"{config_path}: sweep: {override}" for override in point
-                 if not any(g.partition("=")[0] == override.partition("=")[0] for g in given)}
-    return load_config(config_path, [*fixed, *point], labels=from_file)
+    @property
+    def names(self) -> list[str]:
+        return [f"{i + 1:02d}-{point_label(p)}" for i, p in enumerate(self.plan.points)]
 
+    def start(self, base: Config, resume: bool) -> None:
+        """The arms (each point's data prepared on the base's rows); the plan written, or
+        checked against the sweep being resumed and its finished points read back."""
+        for label, point, config in zip(self.names, self.plan.points, self.plan.configs,
+                                        strict=True):
+            arm = self.bench.add(Arm(label, tuple(point), config))
+            self.arms.append(arm)
+            self.hashes.append(stored.settings_hash(
+                {"config": config.model_dump(mode="json"), "cv": self.cv}))
+        data_hash = stored.file_sha256(self.csv_path)
+        plan = {"csv": str(self.csv_path), "data_sha256": data_hash,
+                "config": str(self.config_path), "base": base.model_dump(mode="json"),
+                "cv": self.cv, "repeats": self.repeats,
+                "points": [{"name": n, "hash": h} for n, h in zip(self.names, self.hashes,
+                                                                   strict=True)]}
+        if resume:
+            self._check_resumable(stored.read_plan(self.run_dir), plan)
+            n_val = self._n_rows()
+            for i, (name, config_hash) in enumerate(zip(self.names, self.hashes, strict=True)):
+                kept = stored.read_point(self.run_dir, name, config_hash, n_val)
+                if kept is not None:
+                    seeds, shown = kept
+                    self.seeds[i] = {r: s for r, s in seeds.items() if r < self.repeats}
+                    self.shown[i] = shown
+                    self.resumed += len(self.seeds[i])
+        stored.write_plan(self.run_dir, plan)
+        self._write_csv()
 
-def _run(config_path, prepared: Prepared, plan: Grid, run_dir: Path, view, n_jobs: int,
-         cluster) -> tuple[list[dict], dict[int, list[float]], bool]:
-    """The runs through the executor, each saved and added to ``sweep.csv`` as it finishes;
-    the rows (best val loss first), the val curves, and whether Ctrl-C stopped them."""
-    points, configs = plan.points, plan.configs
-    metric = METRIC[prepared.task.kind]
-    columns = ["run", *plan.keys, "status", "val_loss", "test_loss", metric, "epochs",
-               "best_epoch", "seconds", "verdict", "error"]
-    rows: list[dict] = []
-    curves: dict[int, list[float]] = {}
-    write_csv(run_dir / "sweep.csv", columns, rows, nonfinite="")
-    if view is not None:
-        view.started([_label(p) for p in points])
+    def _n_rows(self) -> int:
+        return self.bench.n_val
 
-    def arrived(index, outcome):
-        point, values = points[index], _values(points[index], configs[index])
-        if isinstance(outcome, JobFailed):
-            row = {"run": index + 1, **values, "status": "failed", "val_loss": math.nan,
-                   "test_loss": math.nan, metric: math.nan, "epochs": 0, "best_epoch": 0,
-                   "seconds": 0.0, "verdict": "", "error": outcome.message}
-        else:
-            result, scores = outcome
-            save(run_dir / _run_name(index, point), prepared, result, scores,
-                 name=Path(config_path).stem, config=configs[index],
-                 overrides=[*plan.fixed, *point])
-            row = _row(index, values, prepared, result, scores)
-            curves[index + 1] = result.history.get("val_loss", [])
-        rows.append(row)
+    def _check_resumable(self, old: dict, new: dict) -> None:
+        where = f"--resume {self.run_dir}"
+        if old.get("data_sha256") != new["data_sha256"]:
+            raise NnfitError(f"{where}: {self.csv_path} changed since that sweep started "
+                             f"(SHA-256 {str(old.get('data_sha256'))[:12]}… → "
+                             f"{new['data_sha256'][:12]}…); start a new sweep")
+        changed = stored.changed_settings(old.get("base") or {}, new["base"])
+        if changed:
+            raise NnfitError(f"{where}: the config changed since that sweep started "
+                             f"({', '.join(changed[:5])}); start a new sweep")
+        if old.get("cv") != new["cv"]:
+            raise NnfitError(f"{where}: that sweep was judged "
+                             f"{_judged(old.get('cv'))}, this one {_judged(new['cv'])}; "
+                             f"give the same")
+
+    def run(self) -> None:
+        """Every seed not yet finished, through the executor; each point saved as it ends."""
+        todo = [(i, arm) for i, arm in enumerate(self.arms) if not arm.error]
+        for i, arm in enumerate(self.arms):
+            if arm.error:
+                self.failed[i] = arm.error
+        if self.view is not None:
+            self.view.started([point_label(p) for p in self.plan.points])
+            for i in range(len(self.arms)):
+                if self._complete(i) or i in self.failed:
+                    self.view.finished(self.row(i))
+        missing = [(i, r) for i, _ in todo for r in range(self.repeats)
+                   if r not in self.seeds.get(i, {})]
+        if not missing:
+            return
+        with ProgressServer() as server:
+            stop = threading.Event()
+            if self.view is not None:
+                threading.Thread(target=relay, args=(server, self.view, stop),
+                                 daemon=True).start()
+            try:
+                run_missing(self, missing, server.channel)
+            except Interrupted:
+                self.interrupted = True
+            finally:
+                stop.set()
+
+    def _failed(self, arm: int, message: str) -> None:
+        if arm not in self.failed:
+            self.failed[arm] = message
+            self._write_csv()
+            if self.view is not None:
+                self.view.finished(self.row(arm))
+
+    def _measured(self, arm: int, repeat: int, outcomes: list, scores: Scores | None) -> None:
+        """One seed of a point is in: kept, its first seed's run saved; the point's files
+        and the table rewritten; the view told when the point is complete."""
+        m = self.bench.measure(outcomes)
+        numbers = {"loss": m.loss, "metric": m.metric, "epochs": m.epochs,
+                   "seconds": m.seconds, "diverged": m.diverged}
+        self.seeds.setdefault(arm, {})[repeat] = (m.rows, numbers)
+        if scores is not None:
+            self.shown[arm] = self._save_run(arm, outcomes[0].result, scores)
+        stored.write_point(self.run_dir, self.names[arm], self.hashes[arm], self.seeds[arm],
+                           self.shown.get(arm, {}))
+        self._write_csv()
+        if self.view is not None and self._complete(arm):
+            self.view.finished(self.row(arm))
+
+    def _save_run(self, arm: int, result, scores: Scores) -> dict:
+        """The first seed's run directory; what the table shows of it."""
+        config = self.arms[arm].config
+        assert isinstance(self.bench, SplitBench)  # with --cv no point's run is saved
+        prepared = self.bench.prepared[prepared_key(config)]
+        save(self.run_dir / self.names[arm], prepared, result, scores,
+             name=Path(self.config_path).stem, config=config,
+             overrides=[*self.plan.fixed, *self.plan.points[arm]])
+        metric = METRIC[prepared.task.kind]
+        held = scores.splits.get("test", {})
+        return {"test_loss": held.get("loss", math.nan), f"test_{metric}": held.get(metric, math.nan),
+                "best_epoch": result.best_epoch, "verdict": scores.diagnosis["verdict"],
+                "val_curve": list(result.history.get("val_loss", []))}
+
+    def _complete(self, arm: int) -> bool:
+        return len(self.seeds.get(arm, {})) >= self.repeats
+
+    def _rows_of(self, arm: int) -> np.ndarray | None:
+        seeds = self.seeds.get(arm, {})
+        done = [r for r in range(self.repeats) if r in seeds]
+        return np.stack([seeds[r][0] for r in done]) if done else None
+
+    def points(self) -> list[Point]:
+        return [Point(i, point_values(p, c), self._rows_of(i), self._ok(i))
+                for i, (p, c) in enumerate(zip(self.plan.points, self.plan.configs, strict=True))]
+
+    def _ok(self, arm: int) -> bool:
+        seeds = self.seeds.get(arm, {})
+        return bool(seeds) and arm not in self.failed and not any(
+            n["diverged"] for _, n in seeds.values())
+
+    def row(self, arm: int, vs: tuple[float, float] | None = None, tied: bool = False) -> dict:
+        """Point ``arm``'s row of the table (``vs``: its paired difference to the best)."""
+        metric = f"test_{METRIC[self.bench.base.task.kind]}"
+        seeds = self.seeds.get(arm, {})
+        rows = self._rows_of(arm)
+        loss, se = loss_and_se(rows) if rows is not None else (math.nan, math.nan)
+        shown = self.shown.get(arm, {})
+        numbers = [n for _, n in seeds.values()]
+        status = ("failed" if arm in self.failed else "not run" if not seeds else
+                  "diverged" if any(n["diverged"] for n in numbers) else
+                  "partial" if len(seeds) < self.repeats else "ok")
+        return {"run": arm + 1, **point_values(self.plan.points[arm], self.plan.configs[arm]),
+                "status": status, "seeds": len(seeds), "val_loss": loss, "val_loss_se": se,
+                "vs_best": vs[0] if vs else math.nan, "vs_best_se": vs[1] if vs else math.nan,
+                "tied": tied, "test_loss": shown.get("test_loss", math.nan),
+                metric: shown.get(metric, math.nan),
+                "epochs": float(np.mean([n["epochs"] for n in numbers])) if numbers else 0,
+                "best_epoch": shown.get("best_epoch", 0),
+                "seconds": round(sum(n["seconds"] for n in numbers), 3),
+                "verdict": shown.get("verdict", ""), "error": self.failed.get(arm, "")}
+
+    def table(self) -> tuple[list[dict], Any]:
+        """Every point's row, best val loss first, with the choice applied."""
+        points = self.points()
+        choice = choose(points, self.plan.keys)
+        vs = against_best(points, choice.best)
+        rows = [self.row(i, vs.get(i), i in choice.tied) for i in range(len(self.arms))]
         rows.sort(key=lambda r: (not math.isfinite(r["val_loss"]), r["val_loss"], r["run"]))
-        write_csv(run_dir / "sweep.csv", columns, rows, nonfinite="")
-        if view is not None:
-            view.finished(row)
+        return rows, choice
 
-    interrupted = _run_jobs(prepared, configs, view, n_jobs, cluster, arrived)
-    return rows, curves, interrupted
+    def _write_csv(self) -> None:
+        rows, _ = self.table()
+        columns = list(rows[0]) if rows else ["run"]
+        write_csv(self.run_dir / "sweep.csv", columns, rows, nonfinite="")
+
+    def finish(self, found, notes: list[str], jobs: int | None, scheduler: str | None) -> dict:
+        """The choice to ``best/``; ``sweep.json`` and ``sweep.png``."""
+        rows, choice = self.table()
+        chosen = next((r for r in rows if r["run"] - 1 == choice.chosen), None)
+        reproduce = None
+        if chosen is not None and not self.interrupted:
+            index = choice.chosen
+            assert index is not None  # a chosen row has its point
+            overrides = [*self.plan.fixed, *self.plan.points[index]]
+            reproduce = reproduce_line(self.config_path, self.csv_path, overrides)
+            if (self.run_dir / "best").exists():  # a resumed sweep's earlier choice: redone
+                shutil.rmtree(self.run_dir / "best")
+            if self.cv:
+                from .cv import cross_validate
+
+                cross_validate(self.config_path, self.csv_path, k=self.cv, n_jobs=self.n_jobs,
+                               out=self.run_dir / "best", overrides=overrides)
+                reproduce += f" --cv {self.cv}"
+            elif (self.run_dir / self.names[index]).is_dir():
+                shutil.copytree(self.run_dir / self.names[index], self.run_dir / "best")
+        task = self.bench.base.task
+        record = {"task": task.kind, "loss": task.loss_name, "keys": self.plan.keys,
+                  "lr_find": None if found is None else {"suggested": found.suggested,
+                                                         "rule": found.rule},
+                  "rows": rows, "chosen": chosen,
+                  "choice": {"rule": "lowest mean val loss; the middle of the points within 1 "
+                                     "paired SE of it when one numeric setting is swept",
+                             "why": choice.why, "tied": [i + 1 for i in choice.tied],
+                             "edge": choice.edge, "reproduce": reproduce},
+                  "repeats": self.repeats, "cv": self.cv, "val_rows": self.bench.n_val,
+                  "notes": notes, "resumed_seeds": self.resumed,
+                  "interrupted": self.interrupted,
+                  "failed": sum(r["status"] == "failed" for r in rows), "jobs": jobs,
+                  "scheduler": scheduler,
+                  "data": {"csv": str(self.csv_path), "rows": self.bench.base.n_rows}}
+        write_json(self.run_dir / "sweep.json", record)
+        data = self.bench.base.data
+        baseline = float(baseline_scores(task, data, "val", data.X["val"].dtype)["loss"]) \
+            if "val" in data.X else None
+        curves = {i + 1: s["val_curve"] for i, s in self.shown.items() if s.get("val_curve")}
+        write_atomic(self.run_dir / "sweep.png", sweep_plot(rows, curves, chosen,
+                                                            Path(self.config_path).stem,
+                                                            baseline=baseline))
+        return record
 
 
-def _run_jobs(prepared: Prepared, configs: list, view, n_jobs: int, cluster, arrived) -> bool:
-    """The jobs, with their live progress relayed to ``view``; whether Ctrl-C stopped them."""
-    with ProgressServer() as server:
-        stop = threading.Event()
-        if view is not None:
-            threading.Thread(target=_relay, args=(server, view, stop), daemon=True).start()
-        jobs = [SweepJob(config, i, server.channel) for i, config in enumerate(configs)]
-        try:
-            run_jobs(sweep_job, jobs, n_jobs=n_jobs, on_result=arrived, scheduler=cluster,
-                     shared=prepared)
-        except Interrupted:
-            return True
-        finally:
-            stop.set()
-    return False
-
-
-def _run_name(index: int, point: list[str]) -> str:
-    """A run's directory: ``03-lr=0.01_batch_size=16``."""
-    return f"{index + 1:02d}-{_label(point)}"
-
-
-def _finish(config_path, prepared: Prepared, plan: Grid, run_dir: Path, rows: list[dict],
-            curves: dict[int, list[float]], interrupted: bool, found, jobs: int | None) -> dict:
-    """Copy the chosen run to ``best/``; write ``sweep.json`` and ``sweep.png``."""
-    chosen = choose(rows)
-    if chosen is not None:
-        index = chosen["run"] - 1
-        shutil.copytree(run_dir / _run_name(index, plan.points[index]), run_dir / "best")
-    record = {"task": prepared.task.kind, "loss": prepared.task.loss_name, "keys": plan.keys,
-              "lr_find": None if found is None else {"suggested": found.suggested,
-                                                     "rule": found.rule},
-              "rows": rows, "chosen": chosen, "interrupted": interrupted,
-              "failed": sum(r["status"] == "failed" for r in rows), "jobs": jobs,
-              "data": {"csv": prepared.source, "rows": prepared.n_rows}}
-    write_json(run_dir / "sweep.json", record)
-    data = prepared.data  # every run's split: one input-ignoring baseline for all
-    baseline = float(baseline_scores(prepared.task, data, "val", data.X["val"].dtype)["loss"])
-    write_atomic(run_dir / "sweep.png", sweep_plot(rows, curves, chosen, Path(config_path).stem,
-                                                   baseline=baseline))
-    return record
-
-
-def _relay(server, view, stop: threading.Event):
-    while not stop.is_set():
-        try:
-            run, epoch, logs = server.events.get(timeout=0.1)
-        except queue.Empty:
-            continue
-        view.progress(run, epoch, logs)
+def _judged(cv) -> str:
+    return f"on {cv} folds (--cv {cv})" if cv else "on the validation split"

@@ -94,6 +94,10 @@ def _rates(ax, rows: list[dict], chosen: dict | None, title: str, baseline: floa
                    label=f"chosen: {_values(chosen, swept)}")
     reference(ax, axis, baseline, f"baseline val loss ({baseline:.3g})" if baseline is not None else "",
               color="gray")
+    rates = {float(r["training.lr"]) for r in rows if _finite(r.get("training.lr")) is not None}
+    if len(rates) == 1:  # one rate: the grid is over other settings, side by side at it
+        rate = rates.pop()
+        ax.set_xlim(rate / 2, rate * 2)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (training.lr)")
     ax.set_ylabel("val loss")
