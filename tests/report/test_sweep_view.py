@@ -43,3 +43,20 @@ def test_a_failed_or_diverged_run_shows_its_status_as_the_verdict():
     console = _console(False)
     console.print(table)
     assert "diverged" in console.file.getvalue() and "failed" in console.file.getvalue()
+
+
+def test_off_a_terminal_a_status_line_names_the_running_points_every_few_seconds():
+    import time
+
+    console = _console(False)
+    view = SweepView(console, every=0.05)
+    view.started(["lr=0.01", "lr=0.1"])
+    view.progress(1, 37, {"train_loss": 0.5, "val_loss": 0.21})
+    deadline = time.monotonic() + 5
+    while "running:" not in console.file.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    view.close()
+    line = console.file.getvalue().splitlines()[0]
+    assert line.startswith("running: run 1 lr=0.01 epoch 37  train 0.5  val 0.21; 0 of 2 "
+                           "points done (")
+    assert SweepView(console).every == 10.0  # what nnfit sweep uses: within 15 s of the start

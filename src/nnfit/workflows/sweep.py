@@ -121,6 +121,10 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                                                          found.suggested * 10, LR_FIND_POINTS)]
         plan = plan_grid(config_path, rates, overrides, file_sweep, base.data.split_seed)
     n_repeats, why = default_repeats(repeats, bench.n_val, "point")
+    if ensemble_note and n_repeats > 1:
+        first = loaded.training.seed
+        ensemble_note = single_network(loaded, "nnfit sweep", seeds=f"seeds {first}…"
+                                       f"{first + n_repeats - 1}, one per repeat")[1]
     notes = [n for n in (ensemble_note, why) if n]
     if alerts is not None:
         for note in notes:
