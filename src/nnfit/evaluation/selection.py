@@ -142,8 +142,12 @@ def _edge(points: list[Point], chosen: Point, varied: list[str]) -> str | None:
 
 
 def _listed(at: dict[int, Point], indices: list[int], key: str) -> str:
-    names = [f"{key.split('.')[-1]} {at[i].values[key]}" for i in indices]
+    names = [f"{key.split('.')[-1]} {_shown(at[i].values[key])}" for i in indices]
     return ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _shown(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _number(value) -> float | None:

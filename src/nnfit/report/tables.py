@@ -260,10 +260,14 @@ def results_table(rows: list[dict], title: str = "grid points, best val loss fir
         return table
     swept = [k for k in rows[0] if "." in k]
     metric = next((k for k in rows[0] if k.startswith("test_") and k != "test_loss"), None)
-    seeds = max(int(r.get("seeds", 1) or 0) for r in rows) > 1
+    counts = {int(r.get("seeds", 1) or 0) for r in rows if r["status"] != "failed"}
+    seeds = len(counts) > 1  # a column only when the points differ (a partial one)
+    if len(counts) == 1 and max(counts) > 1:
+        table.title = f"grid points ({max(counts)} seeds each), best val loss first"
     head = [("run", "run"), *((k, k.split(".")[-1]) for k in swept)]
-    tail = [("test_loss", "test loss"), *([(metric, metric.replace("_", " "))] if metric else []),
-            ("epochs", "epochs")]
+    tail = [(key, name) for key, name in [
+        ("test_loss", "test loss"), *([(metric, metric.replace("_", " "))] if metric else []),
+        ("epochs", "epochs")] if any(_shown(r.get(key)) for r in rows)]  # --cv: no test
     for _, name in head:
         table.add_column(name, justify="right", no_wrap=True)
     if seeds:
@@ -280,9 +284,14 @@ def results_table(rows: list[dict], title: str = "grid points, best val loss fir
         if seeds:
             cells.append(str(row.get("seeds", "")))
         cells += [_plus_minus(row.get("val_loss"), row.get("val_loss_se")), _vs_best(row)]
-        cells += [fmt_finite(row.get(key)) for key, _ in tail]
+        cells += [f"{row['epochs']:.0f}" if key == "epochs" and isinstance(row.get(key), float)
+                  else fmt_finite(row.get(key)) for key, _ in tail]
         table.add_row(*cells, verdict, style=style)
     return table
+
+
+def _shown(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def _plus_minus(value, se) -> str:
