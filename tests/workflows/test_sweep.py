@@ -44,6 +44,9 @@ def test_nothing_to_sweep_and_keys_that_move_the_split_are_refused():
                                          r"judged on the same rows; run a sweep per value "
                                          r"instead$"):
         grid([0.1], ["data.val_fraction=0.1,0.2"], None)
+    with pytest.raises(NnfitError, match=r"^sweep over data.scale_target: it changes the target "
+                                         r"the val loss is measured on, so"):
+        grid([0.1], ["data.scale_target=true,false"], None)
     fixed, points = grid([0.1], ["data.scale=standard,quantile"], None)  # any other data key
     assert points == [["training.lr=0.1", "data.scale=standard"],
                       ["training.lr=0.1", "data.scale=quantile"]]

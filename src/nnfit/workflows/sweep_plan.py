@@ -19,9 +19,9 @@ from ..errors import NnfitError
 from .arms import pinned
 from .fit import single_network
 
-#: the keys that move the split: a sweep over them could not compare on the same rows
-SPLIT_KEYS = ("data.val_fraction", "data.test_fraction", "data.split_seed", "data.stratify",
-              "data.group")
+#: the keys a sweep cannot compare on the same rows: they move the split, or the target
+SPLIT_KEYS = ("data.val_fraction", "data.test_fraction", "data.split_seed")
+TARGET_KEYS = ("data.target", "data.task", "data.scale_target")
 
 
 def split_values(text: str) -> list[str]:
@@ -64,10 +64,11 @@ def grid(rates: list[float], sets: list[str], file_sweep: dict | None,
                          "--lr-range 1e-4:1e-1:5, other values with --set PATH=V1,V2, or a "
                          "sweep: section in the config")
     for path in swept:
-        if path in SPLIT_KEYS or path.startswith("data.target"):
-            raise NnfitError(f"sweep over {path}: it changes which rows train and validate, so "
-                             f"the points could not be judged on the same rows; run a sweep "
-                             f"per value instead")
+        what = ("which rows train and validate" if path in SPLIT_KEYS else
+                "the target the val loss is measured on" if path in TARGET_KEYS else None)
+        if what:
+            raise NnfitError(f"sweep over {path}: it changes {what}, so the points could not "
+                             f"be judged on the same rows; run a sweep per value instead")
     keys = sorted(swept, key=lambda k: k != "training.lr")  # the rate first, when swept
     points = [[f"{k}={v}" for k, v in zip(keys, combo, strict=False)]
               for combo in itertools.product(*(swept[k] for k in keys))]
