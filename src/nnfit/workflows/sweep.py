@@ -98,7 +98,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
         raise NnfitError("--resume needs --out DIR: the sweep to continue")
     single = [o for o in overrides if len(split_values(o.partition("=")[2])) == 1]
     loaded = load_config(config_path, single)
-    base, ensemble_note = single_network(loaded, "nnfit sweep")
+    base, _ = single_network(loaded, "nnfit sweep")
     file_sweep = base.sweep
     base = pinned(base)
     source = str(config_path)
@@ -121,14 +121,7 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
                                                          found.suggested * 10, LR_FIND_POINTS)]
         plan = plan_grid(config_path, rates, overrides, file_sweep, base.data.split_seed)
     n_repeats, why = default_repeats(repeats, bench.n_val, "point")
-    if ensemble_note and n_repeats > 1:
-        first = loaded.training.seed
-        ensemble_note = single_network(loaded, "nnfit sweep", seeds=f"seeds {first}…"
-                                       f"{first + n_repeats - 1}, one per repeat")[1]
-    notes = [n for n in (ensemble_note, why) if n]
-    if alerts is not None:
-        for note in notes:
-            alerts.print(f"note: {note}", style="dim", markup=False, soft_wrap=True)
+    notes = _notes(loaded, n_repeats, why, alerts)
     with connected(scheduler, scheduler_timeout) as cluster:  # a wrong address writes nothing
         run_dir = (Path(out) if resume and out is not None
                    else make_run_dir(out, f"{Path(config_path).stem}-sweep"))
@@ -138,6 +131,18 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
         session.run()
     record = session.finish(found, notes, None if cluster is not None else n_jobs, scheduler)
     return SweepResult(record, run_dir)
+
+
+def _notes(loaded: Config, n_repeats: int, why: str | None, alerts) -> list[str]:
+    """The sweep's notes (an ensemble run as single networks, the seeds chosen here), shown
+    on ``alerts``."""
+    first = loaded.training.seed
+    seeds = f"seeds {first}…{first + n_repeats - 1}, one per repeat" if n_repeats > 1 else None
+    notes = [n for n in (single_network(loaded, "nnfit sweep", seeds=seeds)[1], why) if n]
+    if alerts is not None:
+        for note in notes:
+            alerts.print(f"note: {note}", style="dim", markup=False, soft_wrap=True)
+    return notes
 
 
 @dataclass
