@@ -202,3 +202,34 @@ def test_a_later_row_wider_than_the_header_names_its_line_too(tmp_path):
         read_table(path)
     assert info.value.message == (f"{path}: line 3 has 3 fields but the header has 2; a stray "
                                   f"delimiter, or a header that lacks a name")
+
+
+# -- chunked reading (nnfit predict streams big files) -----------------------------------
+def _chunk_error(path, chunk_rows):
+    from nnfit.data.table import read_table_chunks
+
+    with pytest.raises(NnfitError) as info:
+        list(read_table_chunks(path, None, chunk_rows))
+    return info.value.message.replace(str(path), path.name)
+
+
+def test_chunks_continue_the_row_index_and_raise_what_a_whole_read_raises(tmp_path):
+    from nnfit.data.table import read_table_chunks
+
+    path = _csv(tmp_path, "a;y\n" + "".join(f"{i};{i % 3}\n" for i in range(10)))
+    chunks = list(read_table_chunks(path, None, 4))
+    assert [c.index.tolist() for c in chunks] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert all(c.attrs["delimiter"] == ";" and c.columns.tolist() == ["a", "y"] for c in chunks)
+    whole = read_table(path)
+    assert [c["a"].tolist() for c in read_table_chunks(path)] == [whole["a"].tolist()]
+    cases = [
+        "",
+        "a,y\n",
+        "a, a,y\n1,2,3\n",
+        "a,y\n1,2\n3,4\n5,6\n7,8,9\n",  # wider, in the second chunk
+        'a,y\n"x\ny",2\n3,4\n5,6,7\n',  # after a quoted line break: the file's line
+        b"a,y\n1,x\n2,x\n3,x\n2,caf\xe9\n",
+    ]
+    for i, content in enumerate(cases):
+        path = _csv(tmp_path, content, f"c{i}.csv")
+        assert _chunk_error(path, 2) == _error(path), content

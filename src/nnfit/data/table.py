@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import NnfitError, did_you_mean
@@ -40,9 +42,18 @@ def read_table(path: str | Path, options=None):
 
     The delimiter used is in ``frame.attrs["delimiter"]``.
     """
-    import pandas as pd  # local: workers' jobs get arrays, not tables
+    return next(read_table_chunks(path, options))
 
 
+def read_table_chunks(path: str | Path, options=None, chunk_rows: int | None = None):
+    """:func:`read_table` as an iterator of DataFrames of ``chunk_rows`` rows each (None: one,
+    the whole file), for a file too big to hold at once (``nnfit predict``).
+
+    Each chunk is read by the same reader and passes the same checks, with the same
+    messages; the header's are made on the first. A chunk's index continues the file's
+    data rows, so an error names the same line as in a whole read. Each chunk's column
+    types are inferred from its own cells, as pandas' ``low_memory`` reading does.
+    """
     path = Path(path)
     opts = _resolve(options)
     encoding = opts["encoding"]
@@ -51,9 +62,41 @@ def read_table(path: str | Path, options=None):
     na_values = list(opts["na_values"] or [])
     if not opts["keep_default_na"]:
         na_values.append("")  # without pandas' list, empty cells are still missing
-    try:
+    with _reading_errors(path, encoding):
         delimiter = opts["delimiter"] or sniff_delimiter(path, encoding)
-        frame = _read_csv(path, delimiter, encoding, na_values, opts["keep_default_na"])
+        frames = _read_csv(path, delimiter, encoding, na_values, opts["keep_default_na"],
+                           chunk_rows)
+    for at in itertools.count():
+        with _reading_errors(path, encoding):
+            frame = next(frames, None)
+        if frame is None:
+            return
+        frame.columns = [str(c).strip() for c in frame.columns]
+        if at == 0:
+            _check_header(frame, path, encoding, delimiter)
+        frame.attrs["delimiter"] = delimiter
+        yield frame
+
+
+def _check_header(frame, path: Path, encoding: str, delimiter: str) -> None:
+    """The checks of a CSV's first chunk: one column split on the wrong delimiter, no rows,
+    a column name twice."""
+    if frame.shape[1] == 1:
+        _check_single_column(frame.columns[0], delimiter, path)
+    if frame.empty:
+        raise NnfitError(f"{path}: the CSV has a header but no rows")
+    duplicated = _duplicated_header(path, encoding, delimiter)
+    if duplicated:
+        raise NnfitError(f"{path}: duplicate column names: {', '.join(duplicated)}")
+
+
+@contextmanager
+def _reading_errors(path: Path, encoding: str):
+    """What reading a CSV raises, as one line naming the file."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
+
+    try:
+        yield
     except FileNotFoundError:
         raise NnfitError(f"{path}: no such data file") from None
     except pd.errors.EmptyDataError:
@@ -73,32 +116,47 @@ def read_table(path: str | Path, options=None):
         raise NnfitError(f"{path}: unknown encoding {encoding!r}; set data.encoding") from None
     except OSError as exc:
         raise NnfitError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.shape[1] == 1:
-        _check_single_column(frame.columns[0], delimiter, path)
-    if frame.empty:
-        raise NnfitError(f"{path}: the CSV has a header but no rows")
-    duplicated = _duplicated_header(path, encoding, delimiter)
-    if duplicated:
-        raise NnfitError(f"{path}: duplicate column names: {', '.join(duplicated)}")
-    frame.attrs["delimiter"] = delimiter
-    return frame
 
 
 WIDER = "a stray delimiter, or a header that lacks a name"
 
 
 def _read_csv(path: Path, delimiter: str, encoding: str, na_values: list[str],
-              keep_default_na: bool):
-    """pandas' ``read_csv``; a data row wider than the header is an error, never a column
-    silently turned into the index (``index_col=False`` makes pandas warn instead)."""
+              keep_default_na: bool, chunk_rows: int | None = None):
+    """pandas' ``read_csv``, as an iterator of frames (one, or ``chunk_rows`` rows each); a
+    data row wider than the header is an error naming it, never a column silently turned
+    into the index (``index_col=False`` makes pandas warn instead, or fail in a chunk)."""
     import pandas as pd  # local: workers' jobs get arrays, not tables
 
+    if chunk_rows is None:
+        return iter([_no_wider_row(lambda: pd.read_csv(
+            path, sep=delimiter, encoding=encoding, index_col=False, na_values=na_values or None,
+            keep_default_na=keep_default_na), path, encoding, delimiter)])
+    reader = pd.read_csv(path, sep=delimiter, encoding=encoding, index_col=False,
+                         na_values=na_values or None, keep_default_na=keep_default_na,
+                         chunksize=chunk_rows)
+    return _chunks(reader, path, encoding, delimiter)
+
+
+def _chunks(reader, path: Path, encoding: str, delimiter: str):
+    with reader:
+        while (frame := _no_wider_row(lambda: next(reader, None), path, encoding,
+                                      delimiter)) is not None:
+            yield frame
+
+
+def _no_wider_row(read, path: Path, encoding: str, delimiter: str):
+    """``read()``, or the error naming the first data row wider than the header."""
+    import pandas as pd  # local: workers' jobs get arrays, not tables
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
-        frame = pd.read_csv(path, sep=delimiter, encoding=encoding, index_col=False,
-                            na_values=na_values or None, keep_default_na=keep_default_na)
+        try:
+            frame = read()
+        except pd.errors.ParserError as exc:
+            if "Expected" not in str(exc) or "fields in line" not in str(exc):
+                raise
+            raise NnfitError(_wider_row(path, encoding, delimiter)) from None
     if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
         raise NnfitError(_wider_row(path, encoding, delimiter))
     return frame
