@@ -17,6 +17,8 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
      "invalid YAML at line 2, column 16: cannot read float value 'xyz' (ValueError)"),
     ("training: {epochs: !!timestamp 2020-13-45}",
      "invalid YAML at line 2, column 20: cannot read timestamp value '2020-13-45' (ValueError)"),
+    ("training: {epochs: !!timestamp foo}",
+     "invalid YAML at line 2, column 20: cannot read timestamp value 'foo' (AttributeError)"),
     ("training: {early_stopping: !!bool maybe}",
      "invalid YAML at line 2, column 28: cannot read bool value 'maybe' (KeyError)"),
     ("training: {lr: 0.1, lr: 0.2}",

@@ -2,7 +2,8 @@
 
 PyYAML's ``SafeLoader`` never runs code, but on its own it still lets through what a
 config must not be: duplicate keys (the last silently wins), tagged values whose
-constructor raises a plain ``ValueError`` (``!!int abc``, ``!!timestamp 2020-13-45``),
+constructor raises a plain ``ValueError`` (``!!int abc``, ``!!timestamp 2020-13-45``,
+``!!timestamp foo``),
 recursive aliases, and alias "billion laughs" documents that are small on disk and
 huge once expanded (validation then walks the expansion). :func:`load` refuses each
 as a :class:`yaml.YAMLError`, with the line where it is.
@@ -41,7 +42,8 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
+            # AttributeError: PyYAML's timestamp constructor on a value its pattern rejects
             raise yaml.constructor.ConstructorError(
                 None, None,
                 f"cannot read {node.tag.rsplit(':', 1)[-1]} value {shown(node.value)} "
