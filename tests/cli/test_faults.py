@@ -29,10 +29,31 @@ def test_an_unwritable_out_fails_before_training(tmp_path, small_config, monkeyp
 
     monkeypatch.setattr(store.Path, "touch", refuse)
     done = cli("train", small_config, IRIS, "--out", tmp_path / "run")
-    assert done.returncode == 1
+    assert done.returncode == 2  # the user's --out to fix, as every misplaced --out
     assert done.stderr.strip().splitlines()[-1] == (
         f"{tmp_path / 'run'}: cannot write into the run directory (Permission denied)")
     assert _no_partial_files(tmp_path / "run") == set()  # nothing trained, nothing written
+
+
+@pytest.mark.parametrize("place,message", [
+    ("dangling", "--out {out}: a symbolic link to {tmp}/gone, which does not exist; give a "
+                 "directory"),
+    ("inside", "--out {out}: is inside the run directory {tmp}/run, which nnfit never writes to "
+               "after training; choose a directory outside it"),
+    ("proc", "{out}: cannot create the run directory (No such file or directory)"),
+])
+def test_a_misplaced_out_is_one_line_and_exit_2(tmp_path, small_config, place, message):
+    out = {"dangling": tmp_path / "link", "inside": tmp_path / "run" / "sub",
+           "proc": Path("/proc/nnfit-no-such")}[place]
+    if place == "dangling":
+        out.symlink_to(tmp_path / "gone")
+    if place == "inside":
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / "model.json").write_text("{}")
+    done = cli("train", small_config, IRIS, "--out", out)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == message.format(out=out, tmp=tmp_path)
+    assert not (tmp_path / "gone").exists() and not (tmp_path / "run" / "sub").exists()
 
 
 def test_a_full_disk_during_the_save_is_one_line_and_leaves_no_partial_model(tmp_path, small_config,

@@ -43,7 +43,8 @@ class OneLineErrors(TyperGroup):
             exc.show()
             sys.exit(exc.exit_code)
         except UsageError as exc:
-            where = exc.ctx.command_path if exc.ctx is not None else "nnfit"
+            path = exc.ctx.command_path.split(" ", 1) if exc.ctx is not None else [""]
+            where = " ".join(["nnfit", *path[1:]])  # whatever name it was started by
             typer.echo(f"{where}: {' '.join(exc.format_message().split())} ({where} -h for "
                        f"help)", err=True)
             sys.exit(exc.exit_code)

@@ -20,6 +20,7 @@ def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -
     try:
         if out is not None:
             run_dir = Path(out)
+            _check_place(run_dir)
             if run_dir.exists() and not run_dir.is_dir():
                 raise NnfitError(f"--out {run_dir}: exists and is not a directory")
             if run_dir.is_dir() and any(run_dir.iterdir()):
@@ -37,10 +38,22 @@ def make_run_dir(out: str | Path | None, name: str, root: str | Path = "runs") -
             except FileExistsError:
                 continue
         raise NnfitError(f"{root}: too many runs named {name}-{stamp}", FAILED)
-    except OSError as exc:
+    except OSError as exc:  # a path the user gave, or the default runs/ here: theirs to fix
         where = exc.filename or out or root
-        raise NnfitError(f"{where}: cannot create the run directory ({exc.strerror or exc})",
-                         FAILED) from None
+        raise NnfitError(f"{where}: cannot create the run directory ({exc.strerror or exc})"
+                         ) from None
+
+
+def _check_place(run_dir: Path) -> None:
+    """Refuse a dangling symbolic link, and a directory inside another run's directory."""
+    if run_dir.is_symlink() and not run_dir.exists():
+        raise NnfitError(f"--out {run_dir}: a symbolic link to {os.readlink(run_dir)}, which "
+                         f"does not exist; give a directory")
+    for parent in run_dir.absolute().parents:
+        if (parent / "model.json").is_file():
+            raise NnfitError(f"--out {run_dir}: is inside the run directory {parent}, which "
+                             f"nnfit never writes to after training; choose a directory "
+                             f"outside it")
 
 
 def _writable(run_dir: Path) -> Path:
@@ -52,7 +65,7 @@ def _writable(run_dir: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         raise NnfitError(f"{run_dir}: cannot write into the run directory "
-                         f"({exc.strerror or exc})", FAILED) from None
+                         f"({exc.strerror or exc})") from None
     return run_dir
 
 
