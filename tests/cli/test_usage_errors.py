@@ -3,7 +3,9 @@
 import subprocess
 
 import pytest
-from conftest import NNFIT, cli
+from conftest import NNFIT, ROOT, cli
+
+IRIS = ROOT / "sample_data" / "iris.csv"
 
 
 @pytest.mark.parametrize("args,line", [
@@ -31,3 +33,21 @@ def test_the_installed_command_says_it_in_one_line_too():
     assert done.stderr.splitlines() == [
         "nnfit train: Invalid value for '--lr': Input should be a valid number, unable to parse "
         "string as a number (nnfit train -h for help)"]
+
+
+@pytest.mark.parametrize("args,line", [
+    (("train", "{c}", "{d}", "--threads", "99999"),
+     "--set training.threads=99999: training.threads: at most 1024 BLAS threads (got 99999); "
+     "more threads than cores only wait on each other"),
+    (("sweep", "{c}", "{d}", "--lr-range", "1e-4:1:100000"),
+     "--lr-range 1e-4:1:100000: at most 100 rates (got 100000); a few per decade tell the rates "
+     "apart"),
+    (("sweep", "{c}", "{d}", "--set", "training.batch_size=" + ",".join(map(str, range(1, 12))),
+      "--set", "training.seed=" + ",".join(map(str, range(100)))),
+     "a grid of 1,100 points (11 × 100); at most 1,000: sweep fewer values at a time"),
+], ids=["threads", "lr-range", "grid"])
+def test_unbounded_values_are_refused_in_one_line(tmp_path, small_config, args, line):
+    out = tmp_path / "out"
+    done = cli(*(a.format(c=small_config, d=IRIS) for a in args), "--out", out)
+    assert (done.returncode, done.stderr.strip().splitlines()[-1]) == (2, line)
+    assert not out.exists()

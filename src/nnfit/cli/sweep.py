@@ -23,6 +23,8 @@ from .options import (
     overrides,
 )
 
+MAX_RATES = 100  # --lr-range: more rates than this are a typo, not a plan
+
 
 @app.command()
 @guarded
@@ -141,4 +143,7 @@ def parse_lr_range(text: str) -> list[float]:
         raise NnfitError(f"--lr-range {text}: expected LOW:HIGH:N, e.g. 1e-5:1e-1:9") from None
     if not (0 < low < high) or n < 2 or not math.isfinite(high):
         raise NnfitError(f"--lr-range {text}: needs 0 < LOW < HIGH and N ≥ 2")
+    if n > MAX_RATES:
+        raise NnfitError(f"--lr-range {text}: at most {MAX_RATES} rates (got {n}); a few per "
+                         f"decade tell the rates apart")
     return [float(f"{v:.3g}") for v in np.geomspace(low, high, n)]  # readable: 0.00464

@@ -41,6 +41,9 @@ MissingPolicy: TypeAlias = Literal["error", "drop", "mean"]
 ACTIVATION_OPTIONS = {"leaky_relu": {"slope"}}  # options other activations take: none
 
 
+
+MAX_THREADS = 1024  # training.threads: a bound no machine nnfit runs on reaches
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
@@ -151,6 +154,8 @@ class DataConfig(Strict):
     na_values: list[str] | None = None  # more strings that mean "missing"
     keep_default_na: bool = True  # pandas' own list: NA, N/A, null, NaN, ...
     encoding: str = "utf-8"
+    decimal: str = "."  # the decimal mark: "," reads 1,5 as 1.5
+    thousands: str | None = None  # a thousands separator to drop: "," reads 1,344.5 as 1344.5
     split_seed: Annotated[int, Field(ge=0)] | None = None  # None: training.seed
 
     @field_validator("target", mode="before")
@@ -203,6 +208,14 @@ class DataConfig(Strict):
                              f"(got {shown(value)})")
         return value
 
+    @field_validator("decimal", "thousands")
+    @classmethod
+    def _separator(cls, value):
+        if value is not None and (len(value) != 1 or value in '"\r\n' or value.isdigit()):
+            raise ValueError(f"must be one character, not a digit, quote or line break "
+                             f"(got {shown(value)})")
+        return value
+
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value):
@@ -215,6 +228,13 @@ class DataConfig(Strict):
         return value
 
     @model_validator(mode="after")
+    def _separators_differ(self):
+        clash = separator_clash(self.decimal, self.thousands)
+        if clash:
+            raise ValueError(clash)
+        return self
+
+    @model_validator(mode="after")
     def _fractions_leave_training_rows(self):
         if self.test_fraction + self.val_fraction >= 1:
             raise ValueError(f"test_fraction + val_fraction must be below 1 "
@@ -224,6 +244,14 @@ class DataConfig(Strict):
     @property
     def targets(self) -> list[str]:
         return [self.target] if isinstance(self.target, str) else list(self.target)
+
+
+def separator_clash(decimal: str, thousands: str | None) -> str | None:
+    """Why ``data.decimal`` and ``data.thousands`` cannot go together, or None. (Either may
+    be the delimiter too: a CSV quotes such numbers, ``"1,343.6"``.)"""
+    if decimal == thousands:
+        return f"decimal and thousands are both {decimal!r}; set one of them apart"
+    return None
 
 
 class ModelConfig(Strict):
@@ -284,8 +312,12 @@ class TrainingConfig(Strict):
     @field_validator("threads", mode="before")
     @classmethod
     def _auto_or_count(cls, value):
-        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        count = isinstance(value, int) and not isinstance(value, bool)
+        if value == "auto" or (count and 0 < value <= MAX_THREADS):
             return value
+        if count and value > MAX_THREADS:
+            raise ValueError(f"at most {MAX_THREADS} BLAS threads (got {value}); more threads "
+                             f"than cores only wait on each other")
         raise ValueError(f"must be auto or a positive integer (got {shown(value)})")
 
     @field_validator("schedule", mode="before")

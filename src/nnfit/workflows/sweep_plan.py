@@ -11,6 +11,7 @@ judged on the same rows.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 from ..config.load import load_config
@@ -18,6 +19,8 @@ from ..config.overrides import parse_value
 from ..errors import NnfitError
 from .arms import pinned
 from .fit import single_network
+
+MAX_POINTS = 1000  # grid points in one sweep
 
 #: the keys a sweep cannot compare on the same rows: they move the split, or the target
 SPLIT_KEYS = ("data.val_fraction", "data.test_fraction", "data.split_seed")
@@ -69,6 +72,10 @@ def grid(rates: list[float], sets: list[str], file_sweep: dict | None,
         if what:
             raise NnfitError(f"sweep over {path}: it changes {what}, so the points could not "
                              f"be judged on the same rows; run a sweep per value instead")
+    size = math.prod(len(v) for v in swept.values())
+    if size > MAX_POINTS:
+        raise NnfitError(f"a grid of {size:,} points ({' × '.join(str(len(v)) for v in swept.values())}"
+                         f"); at most {MAX_POINTS:,}: sweep fewer values at a time")
     keys = sorted(swept, key=lambda k: k != "training.lr")  # the rate first, when swept
     points = [[f"{k}={v}" for k, v in zip(keys, combo, strict=False)]
               for combo in itertools.product(*(swept[k] for k in keys))]
