@@ -216,7 +216,7 @@ def cross_validate(config_path: str | Path, csv_path: str | Path, *, k: int, n_j
     metrics, result = _final_model(cv, run_dir, (diagnosis, results), epochs, section, console,
                                    n_jobs)
     threads = f"BLAS threads: 1 per fold; final model {result.threads} ({result.threads_reason})"
-    code = exit_code(result) or (FAILED if metrics.diagnosis.verdict == "diverged" else 0)
+    code = exit_code(result, metrics.diagnosis.verdict)
     return RunOutcome(metrics, run_dir,
                       [*stop_messages(result, cv.config.training.lr), threads], code)
 

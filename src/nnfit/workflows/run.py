@@ -253,9 +253,11 @@ class RunOutcome:
         return {**self.metrics.dump(), "run_dir": str(self.run_dir)}
 
 
-def exit_code(result: FitResult) -> int:
-    """1 for a run that diverged, 130 for one interrupted (everything saved), else 0."""
-    return {"diverged": FAILED, "interrupted": 130}.get(result.stop_reason, 0)
+def exit_code(result: FitResult, verdict: str | None = None) -> int:
+    """1 for a run that diverged — its loss became NaN, or the verdict says so (a loss that
+    blew up without becoming NaN) — 130 for one interrupted (everything saved), else 0."""
+    code = {"diverged": FAILED, "interrupted": 130}.get(result.stop_reason, 0)
+    return code or (FAILED if verdict == "diverged" else 0)
 
 
 def stop_messages(result: FitResult, lr: float) -> list[str]:

@@ -77,7 +77,7 @@ def _train_one(prepared: Prepared, run_dir: Path, name: str, overrides: Sequence
                        overrides=overrides, history_written=True, config_written=True)
     threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
     return RunOutcome(metrics, run_dir, [*stop_messages(result, t.lr), threads],
-                      exit_code(result))
+                      exit_code(result, metrics.diagnosis.verdict))
 
 
 def _train_ensemble(prepared: Prepared, run_dir: Path, name: str, overrides: Sequence[str],
@@ -104,4 +104,4 @@ def _train_ensemble(prepared: Prepared, run_dir: Path, name: str, overrides: Seq
     return RunOutcome(metrics, run_dir,
                       [*stop_messages(result, t.lr), "BLAS threads: 1 per member; the curves and "
                        f"verdict's epochs are the first member's (seed {t.seed})"],
-                      exit_code(result))
+                      exit_code(result, metrics.diagnosis.verdict))
