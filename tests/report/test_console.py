@@ -72,3 +72,25 @@ def test_no_best_is_shown_before_the_tracker_has_one():
     out = _run(_console(160, False), [{"train_loss": float("nan"), "val_loss": float("nan")}],
                tracker)
     assert out.splitlines() == ["epoch 1/1  train —  val —"]
+
+
+def test_a_table_too_wide_for_a_narrow_terminal_prints_row_by_row_with_every_digit():
+    import io
+
+    from rich.table import Table
+
+    from nnfit.report.console import NarrowConsole
+
+    table = Table(title="scores")
+    for name in ("split", "loss", "balanced accuracy", "f1 macro"):
+        table.add_column(name)
+    table.add_row("train", "0.123456", "0.987654", "0.5")
+    table.add_row("val", "0.234567", "0.876543", "0.4")
+    narrow = NarrowConsole(file=io.StringIO(), width=40, color_system=None)
+    narrow.print(table)
+    assert narrow.file.getvalue() == ("scores\n\nsplit: train\nloss: 0.123456\nbalanced "
+                                      "accuracy: 0.987654\nf1 macro: 0.5\n\nsplit: val\nloss: "
+                                      "0.234567\nbalanced accuracy: 0.876543\nf1 macro: 0.4\n")
+    wide = NarrowConsole(file=io.StringIO(), width=120, color_system=None)
+    wide.print(table)
+    assert "┃ split" in wide.file.getvalue() and "0.987654" in wide.file.getvalue()

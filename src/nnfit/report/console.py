@@ -20,7 +20,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Column
+from rich.table import Column, Table
+from rich.text import Text
 
 from ..errors import Note
 from ..evaluation.verdicts import Check, Kind
@@ -35,10 +36,38 @@ def escape(text) -> str:
 PIPE_WIDTH = 120  # a pipe or a log file has no width: rich's 80 would cut wide tables
 
 
+class NarrowConsole(Console):
+    """A Console that prints a table too wide for it as one block per row (``column:
+    value`` lines) instead of cutting every number to ``0.…``: on a narrow terminal
+    (``COLUMNS=40``) every digit stays readable."""
+
+    def print(self, *objects, **kwargs):
+        if len(objects) == 1 and isinstance(objects[0], Table) and self._too_wide(objects[0]):
+            return super().print(vertical(objects[0]), **kwargs)
+        return super().print(*objects, **kwargs)
+
+    def _too_wide(self, table: Table) -> bool:
+        from rich.measure import Measurement
+
+        table_width = Measurement.get(self, self.options, table).minimum
+        widest = [max((len(str(c)) for c in column.cells), default=0) for column in table.columns]
+        needed = sum(max(w, len(str(c.header))) for w, c in zip(widest, table.columns,
+                                                                  strict=True))
+        return table_width > self.width or needed + 3 * len(table.columns) + 1 > self.width
+
+
+def vertical(table: Table) -> Text:
+    """``table`` as text: its title, then per row ``header: value`` lines, rows apart."""
+    lines = [str(table.title)] if table.title else []
+    columns = [(str(c.header), [str(v) for v in c.cells]) for c in table.columns]
+    for i in range(table.row_count):
+        lines.append("")
+        lines += [f"{name}: {cells[i]}" for name, cells in columns if i < len(cells)]
+    return Text("\n".join(lines))
+
+
 def make_console(stderr: bool = True, quiet: bool = False):
-
-
-    console = Console(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=True)
+    console = NarrowConsole(stderr=stderr, quiet=quiet, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPE_WIDTH
     return console
