@@ -214,3 +214,47 @@ def test_a_loss_that_blew_up_without_nan_exits_1_like_any_diverged_run(tmp_path,
     assert done.returncode == 1, done.stderr
     assert "the loss blew up without becoming NaN" in done.stdout + done.stderr
     assert (tmp_path / "run" / "model.json").exists()  # saved all the same, to look at
+
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("command,written,signum,code", [
+    (["train"], "model.npz", signal.SIGTERM, 143),
+    (["sweep", "--lr", "0.001", "--repeats", "1"], "sweep.csv", "ignored SIGINT", 130),
+    (["sweep", "--lr", "0.001", "--lr", "0.002", "--jobs", "2", "--repeats", "1"], "sweep.csv",
+     signal.SIGTERM, 143),
+    (["curve", "--jobs", "2"], "curve.csv", signal.SIGHUP, 129),
+], ids=["train TERM", "sweep started with SIGINT ignored", "sweep TERM", "curve HUP"])
+def test_sigterm_and_sighup_to_the_parent_stop_like_ctrl_c(tmp_path, command, written, signum,
+                                                           code):
+    """``kill PID`` reaches the parent alone (no process group): it must save what is done,
+    stop its workers and exit 128 + the signal's number. A command started from a script
+    with SIGINT ignored still answers it."""
+    config = tmp_path / "long.yaml"
+    config.write_text(LONG)
+    out = tmp_path / "out"
+    ignored = signum == "ignored SIGINT"
+
+    def ignore_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = subprocess.Popen([str(NNFIT), command[0], str(config), str(IRIS), *command[1:],
+                             "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=ignore_sigint if ignored else None)
+    signum = signal.SIGINT if ignored else signum
+    wanted = 3 if "--jobs" in command else 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_session_processes(proc.pid)) < wanted \
+            and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(2.0)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    assert (out / written).exists()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _session_processes(proc.pid):
+        time.sleep(0.1)
+    assert _session_processes(proc.pid) == []

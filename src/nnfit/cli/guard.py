@@ -4,7 +4,8 @@ A workflow raises NnfitError for anything the user can fix; the guard prints its
 message and exits with its code. Any other exception is one line too, unless
 ``--debug`` or ``NNFIT_DEBUG=1`` asks for the traceback. A MemoryError exits 1 (a run
 that failed): a config whose training the memory estimate shows will not fit is
-refused before, with 2. Ctrl-C exits 130.
+refused before, with 2. Ctrl-C exits 130, SIGTERM 143, SIGHUP 129 (each stops the run
+as Ctrl-C does: ``runtime.signals``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import typer
 
 from ..errors import FAILED, NnfitError
+from ..runtime.signals import handled, interrupt_code
 
 STATE = {"debug": bool(os.environ.get("NNFIT_DEBUG"))}  # --debug sets it too
 
@@ -25,7 +27,8 @@ def guarded(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with handled():
+                return command(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
         except NnfitError as exc:
@@ -35,7 +38,7 @@ def guarded(command):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(interrupt_code()) from None
         except MemoryError as exc:  # the last resort: train refuses what it can foresee (exit 2)
             if STATE["debug"]:
                 raise

@@ -38,6 +38,7 @@ from ..report.plots.size_curve import size_curves
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
+from ..runtime.signals import interrupt_code
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic, write_json
 from ..store.csv_file import write_csv
@@ -136,7 +137,8 @@ class CurveResult:
     @property
     def exit_code(self) -> int:
         """130 after Ctrl-C, 1 when a job failed, else 0."""
-        return 130 if self.record["interrupted"] else FAILED if self.record["failed"] else 0
+        return interrupt_code() if self.record["interrupted"] else \
+            FAILED if self.record["failed"] else 0
 
     def json(self) -> dict:
         return {**self.record, "run_dir": str(self.run_dir)}

@@ -63,7 +63,7 @@ from ..report.plots.learning_curves import Line
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
-from ..runtime.signals import ctrl_c_stops
+from ..runtime.signals import ctrl_c_stops, interrupt_code
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
 from ..store.csv_file import write_csv
@@ -264,7 +264,7 @@ def _run_folds(cv: CrossValidation, run_dir: Path, n_jobs: int, cluster, on_fold
     except Interrupted:
         raise NnfitError(f"interrupted: {len(folds)} of {k} folds had finished (their "
                          f"numbers are in {run_dir / 'cv.csv'}); no final model was "
-                         f"trained", 130) from None
+                         f"trained", interrupt_code()) from None
     return [folds[i] for i in range(k)]
 
 

@@ -41,7 +41,7 @@ from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs, run_jobs
 from ..runtime.jobs import Interrupted, JobFailed
-from ..runtime.signals import noting_ctrl_c
+from ..runtime.signals import interrupt_code, noting_ctrl_c
 from ..store.atomic import write_json
 from ..store.run_dir import make_run_dir
 from .arms import Arm, Batch, FoldBench, Measured, SplitBench, base_config, combined, reproduce_line
@@ -66,7 +66,7 @@ class DoctorResult:
     def exit_code(self) -> int:
         """130 after Ctrl-C, 1 when a training failed, else 0."""
         if self.record["interrupted"]:
-            return 130
+            return interrupt_code()
         return FAILED if self.record["failed"] else 0
 
     def json(self) -> dict:

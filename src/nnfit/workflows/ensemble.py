@@ -21,6 +21,7 @@ from ..evaluation.task import HEADLINE_METRIC
 from ..nn.ensemble import Ensemble
 from ..runtime.executor import run_jobs
 from ..runtime.jobs import Interrupted, JobFailed, job_config
+from ..runtime.signals import interrupt_code
 from ..store.metrics import EnsembleRecords
 from .fit import FitResult, fit
 
@@ -65,7 +66,7 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
                  n_jobs=n_jobs, on_result=arrived, scheduler=scheduler, shared=prepared)
     except Interrupted:
         raise NnfitError(f"interrupted: {len(members)} of {k} ensemble members had finished; "
-                         f"no model was saved", 130) from None
+                         f"no model was saved", interrupt_code()) from None
     ordered = [members[i] for i in range(k)]
     # each member is one fit(), whose network is a Network (FitResult also holds Ensembles)
     networks = cast("list[Network]", [m.result.network for m in ordered])

@@ -28,6 +28,7 @@ from ..evaluation.task import HEADLINE_METRIC, Classification
 from ..evaluation.verdicts import Kind
 from ..report.console import diverged_message, kept_weights
 from ..report.plots.learning_curves import CurvesPlot, learning_curves
+from ..runtime.signals import interrupt_code
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
 from ..store.csv_file import confusion_csv
@@ -256,7 +257,7 @@ class RunOutcome:
 def exit_code(result: FitResult, verdict: str | None = None) -> int:
     """1 for a run that diverged — its loss became NaN, or the verdict says so (a loss that
     blew up without becoming NaN) — 130 for one interrupted (everything saved), else 0."""
-    code = {"diverged": FAILED, "interrupted": 130}.get(result.stop_reason, 0)
+    code = {"diverged": FAILED, "interrupted": interrupt_code()}.get(result.stop_reason, 0)
     return code or (FAILED if verdict == "diverged" else 0)
 
 

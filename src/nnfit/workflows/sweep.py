@@ -39,6 +39,7 @@ from ..runtime.cluster import DEFAULT_TIMEOUT, connected
 from ..runtime.executor import check_jobs
 from ..runtime.jobs import Interrupted
 from ..runtime.progress import ProgressServer
+from ..runtime.signals import interrupt_code
 from ..store import sweep_points as stored
 from ..store.atomic import write_atomic, write_json
 from ..store.csv_file import write_csv
@@ -68,7 +69,7 @@ class SweepResult:
     def exit_code(self) -> int:
         """130 after Ctrl-C, 1 when no point finished well enough to choose, else 0."""
         if self.record["interrupted"]:
-            return 130
+            return interrupt_code()
         return FAILED if self.record["chosen"] is None else 0
 
     def json(self) -> dict:
