@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -24,26 +23,20 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a starter config for a CSV: a network sized for the data, every key commented."""
-    from ..store.atomic import write_atomic
-    from ..store.run_dir import check_output_path
+    from ..store.output import output_target, write_output
     from ..workflows.init import decisions, starter, starter_yaml, train_command
 
     if not targets:
         raise NnfitError(f"--target: name the column to predict: nnfit init {data} --target COLUMN")
-    to_stdout = output is not None and str(output) == "-"
-    path = None if to_stdout else Path(f"{data.stem}.yaml") if output is None else output
-    if path is not None:
-        check_output_path(path, data, "-o")
-        if path.exists() and not force:
-            raise NnfitError(f"{path}: already exists; pass --force to overwrite it, or -o "
-                             f"another file")
+    target = output_target(f"{data.stem}.yaml" if output is None else output, "-o",
+                           csv_path=data, force=force)
+    path = Path(target.name) if target.kind == "file" else None  # a file train can read again
     config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
     text = starter_yaml(config, data, facts, path)
     for line in decisions(config, facts):
         typer.echo(line, err=True)
+    write_output(target, text)
     if path is None:
-        sys.stdout.write(text)
         typer.echo(f"save it, then train it: {train_command(None, data)}", err=True)
     else:
-        write_atomic(path, text)
         typer.echo(f"wrote {path}; train it: {train_command(path, data)}", err=True)
