@@ -217,3 +217,36 @@ def test_a_sweep_on_the_cluster_gives_the_table_of_the_local_sweep(scheduler, ir
     assert result.exit_code == 0, result.output
     assert _rows(remote / "sweep.csv") == _rows(local / "sweep.csv")
     assert (remote / "best" / "model.npz").read_bytes() == (local / "best" / "model.npz").read_bytes()
+
+
+def test_a_listener_that_never_answers_is_refused_within_the_timeout(tmp_path):
+    """An address where something accepts connections but never speaks Dask (an HTTP
+    server, a half-open port) used to hang until killed: one overall deadline now."""
+    import subprocess
+    import threading
+    import time
+
+    from nnfit.runtime.cluster import GRACE, connect
+
+    pytest.importorskip("distributed")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list = []
+    threading.Thread(target=lambda: [held.append(listener.accept()) for _ in range(8)],
+                     daemon=True).start()
+    address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+    started = time.monotonic()
+    with pytest.raises(NnfitError, match=r"no answer from a Dask scheduler within 1 s"):
+        connect(address, 1.0)
+    assert time.monotonic() - started < 1.0 + GRACE + 1.0  # the timeout + 2 s at most
+    nnfit = Path(sys.executable).parent / "nnfit"
+    done = subprocess.run([str(nnfit), "train", str(ROOT / "configs" / "iris.yaml"), str(IRIS),
+                           "--cv", "3", "--scheduler", address, "--scheduler-timeout", "1",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        f"{address}: no answer from a Dask scheduler within 1 s")
+    assert "Traceback" not in done.stderr
+    listener.close()

@@ -40,6 +40,7 @@ and is imported only here, only when a scheduler is given.
 from __future__ import annotations
 
 import math
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ from ..errors import FAILED, NnfitError, shorten
 from .jobs import JobFailed
 
 DEFAULT_TIMEOUT = 10.0  # seconds: --scheduler-timeout
+GRACE = 1.0  # seconds past the timeouts before a silent scheduler is given up on
 INSTALL = 'pip install "nnfit[distributed]"'
 
 
@@ -74,8 +76,51 @@ def connect(address: str, timeout: float = DEFAULT_TIMEOUT):
     Raises NnfitError, one line naming the address, when ``distributed`` is not
     installed, the address is malformed, the scheduler does not answer within
     ``timeout`` seconds, no worker joins it within that time, or the workers fail
-    :func:`check_cluster`.
+    :func:`check_cluster`. Connecting and the handshake run under one overall deadline
+    (``timeout`` + :data:`GRACE`): a listener that accepts and never answers (an HTTP
+    server, a half-open port) is refused in time instead of hanging.
     """
+    _quiet_logs()
+    done: dict[str, Any] = {}
+    abandoned = threading.Event()
+
+    reached = threading.Event()  # the handshake is done: now it waits for workers
+
+    def attempt() -> None:
+        try:
+            done["client"] = _connect(address, timeout, reached)
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller's thread
+            done["error"] = exc
+        if abandoned.is_set() and "client" in done:  # too late: nobody will use it
+            done["client"].close()
+
+    thread = threading.Thread(target=attempt, daemon=True, name="nnfit-dask-connect")
+    thread.start()
+    thread.join(timeout + GRACE)
+    if thread.is_alive() and reached.is_set():  # connected: waiting for a worker, checking
+        thread.join(timeout + GRACE)
+    if thread.is_alive():
+        abandoned.set()
+        raise NnfitError(f"{address}: no answer from a Dask scheduler within {timeout:g} s "
+                         f"(something listens there but does not speak Dask's protocol); is "
+                         f"`dask scheduler` running at that address?")
+    if "error" in done:
+        raise done["error"]
+    return done["client"]
+
+
+def _quiet_logs() -> None:
+    """Keep ``distributed``'s own logging off stderr: its tracebacks (a lost scheduler, a
+    dead worker) would bury the one line nnfit says about them."""
+    import logging
+
+    for name in ("distributed", "tornado"):
+        logger = logging.getLogger(name)
+        logger.handlers = [logging.NullHandler()]
+        logger.propagate = False
+
+
+def _connect(address: str, timeout: float, reached: threading.Event):
     if not isinstance(address, str) or not address.strip():
         raise NnfitError(f"--scheduler: give the address of a running Dask scheduler, e.g. "
                          f"tcp://host:8786 (got {address!r})")
@@ -91,6 +136,7 @@ def connect(address: str, timeout: float = DEFAULT_TIMEOUT):
     try:
         _check_address(address)
         client = Client(address, timeout=timeout, set_as_default=False)
+        reached.set()
     except ValueError as exc:  # a malformed address: unknown scheme, no port, ...
         raise NnfitError(f"--scheduler {address}: not a Dask scheduler address "
                          f"({_said(exc)}); e.g. tcp://host:8786") from None
