@@ -250,3 +250,18 @@ def test_a_listener_that_never_answers_is_refused_within_the_timeout(tmp_path):
         f"{address}: no answer from a Dask scheduler within 1 s")
     assert "Traceback" not in done.stderr
     listener.close()
+
+
+def test_a_cancelled_job_names_the_real_cause():
+    from types import SimpleNamespace
+
+    from nnfit.runtime.cluster import _cancelled_cause
+
+    gone = SimpleNamespace(status="closed", scheduler=SimpleNamespace(address="tcp://s:1"))
+    assert _cancelled_cause(gone, 2, RuntimeError("x")) == (
+        "tcp://s:1: the Dask scheduler went away while job 3 ran (the connection to it was "
+        "lost); the jobs that finished are kept")
+    alive = SimpleNamespace(status="running", scheduler=SimpleNamespace(address="tcp://s:1"))
+    assert _cancelled_cause(alive, 0, RuntimeError("by hand")) == (
+        "tcp://s:1: the cluster cancelled job 1 (by hand) while the scheduler still answers; "
+        "the jobs that finished are kept")

@@ -259,13 +259,22 @@ def run_on_cluster(run_one: Callable, fn: Callable, jobs: Sequence, shared: Any,
                 result = JobFailed(index, "KilledWorker",
                                    f"the Dask workers running it died ({_said(exc)})")
             except _cancelled() as exc:
-                raise NnfitError(f"{client.scheduler.address}: the cluster cancelled job "
-                                 f"{index + 1} ({_said(exc)}); lost the scheduler?",
-                                 FAILED) from None
+                raise NnfitError(_cancelled_cause(client, index, exc), FAILED) from None
             collect(index, result)
     finally:  # Ctrl-C, a bug in a job, or done: nothing left to run, the data released
         if client.status == "running":  # not after the scheduler went away
             client.cancel([*futures, *([shared] if shared is not None else [])])
+
+
+def _cancelled_cause(client, index: int, exc: BaseException) -> str:
+    """Why the cluster cancelled a job, in one line: the scheduler went away (the client
+    lost it), or the cluster cancelled it while the scheduler still answers."""
+    address = getattr(client.scheduler, "address", "the Dask scheduler")
+    if client.status != "running":
+        return (f"{address}: the Dask scheduler went away while job {index + 1} ran (the "
+                f"connection to it was lost); the jobs that finished are kept")
+    return (f"{address}: the cluster cancelled job {index + 1} ({_said(exc)}) while the "
+            f"scheduler still answers; the jobs that finished are kept")
 
 
 def _cancelled() -> tuple[type[BaseException], ...]:
