@@ -72,3 +72,51 @@ def test_init_leaves_the_identifier_out_and_sizes_the_network_without_it(tmp_pat
     assert run.returncode == 0, run.stderr
     assert metrics(tmp_path / "r")["data"]["inputs"] == 3
     assert metrics(tmp_path / "r")["data_checks"]["identifiers"] == []
+
+
+# -- numbers written as text ------------------------------------------------------------------
+def _decimal_commas(tmp_path):
+    """201 rows written with ';' and decimal commas: a feature 'a', a regression target 'y'."""
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0, 10, 200), rng.uniform(0, 1, 200)
+    rows = [f"{x:.2f};{z:.3f};{2 * x + z:.3f}".replace(".", ",") for x, z in zip(a, b, strict=True)]
+    path = tmp_path / "comma.csv"
+    path.write_text("a;b;y\n0,10;0,300;0,5\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_target_of_numbers_written_with_a_decimal_comma_is_refused_naming_the_key(tmp_path):
+    data = _decimal_commas(tmp_path)
+    result = cli("train", data, "--target", "y", "--out", tmp_path / "run")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{data}: target 'y' holds numbers written as text (e.g. '0,5'), which task auto "
+        f"would make classes of; to read them as numbers, set data.decimal: ',' (--set "
+        f"data.decimal=,); to keep them as classes, set data.task: classification\n")
+    fixed = cli("train", data, "--target", "y", "--set", "data.decimal=,", "--epochs", "2",
+                "--no-probe", "-q", "--out", tmp_path / "run")
+    assert fixed.returncode == 0, fixed.stderr
+    assert metrics(tmp_path / "run")["task"] == "regression"
+    assert "written as text" not in fixed.stderr
+    predicted = cli("predict", tmp_path / "run", data, "-o", tmp_path / "p.csv")
+    assert predicted.returncode == 0, predicted.stderr  # the model reads with its data.decimal
+
+
+def test_a_feature_of_numbers_written_as_text_gets_a_warning_naming_the_key(tmp_path):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 1, 300)
+    path = tmp_path / "shares.csv"
+    path.write_text("share,price,y\n" + "".join(
+        f'{v:.0%},"${1000 + 900 * v:,.2f}",{v + rng.normal(scale=0.1):.4f}\n' for v in x))
+    result = cli("train", _config(tmp_path), path, "--out", tmp_path / "run", "--no-probe")
+    assert result.returncode == 0, result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    assert ("warning: column 'share' holds numbers written as text (e.g. '26%'), read as "
+            "categories (one-hot); to read them as numbers, take the '%' sign out of the file "
+            "(no data key does)") in lines
+    assert ("warning: column 'price' holds numbers written as text (e.g. '$1,235.45'), read as "
+            "categories (one-hot); to read them as numbers, take the '$' sign out of the file "
+            "(no data key does); set data.thousands: ',' (--set data.thousands=,)") in lines
+    assert not any("row identifier" in line or "one-hot inputs" in line for line in lines)
+    checks = metrics(tmp_path / "run")["data_checks"]
+    assert [n["column"] for n in checks["number_text"]] == ["share", "price"]

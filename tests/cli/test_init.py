@@ -197,3 +197,76 @@ def test_train_with_config_and_data_swapped():
     assert (result.returncode, result.stderr) == (
         2, f"{config} is a config and {IRIS} is not: the config comes first, "
            f"nnfit train {config} {IRIS}\n")
+
+
+# -- --set without a config, and nnfit init --set -----------------------------------------------
+
+
+def _latin1(tmp_path):
+    """A ';' CSV in latin-1 with '?' for a missing number: 'café' is not UTF-8."""
+    path = tmp_path / "cafe.csv"
+    rows = [f"{i % 7};{'?' if i == 5 else i % 5};{'café' if i % 2 else 'thé'}" for i in range(80)]
+    path.write_bytes(("a;b;y\n" + "\n".join(rows) + "\n").encode("latin-1"))
+    return path
+
+
+def test_train_without_a_config_reads_the_csv_with_the_set_data_keys(tmp_path):
+    data = _latin1(tmp_path)
+    refused = cli("train", data, "--target", "y", "--out", tmp_path / "run")
+    assert refused.returncode == 2 and refused.stderr.endswith("; set data.encoding\n")
+    half = cli("train", data, "--target", "y", "--set", "data.encoding=latin-1",
+               "--out", tmp_path / "run")
+    assert (half.returncode, half.stderr) == (
+        2, f"{data}: column 'b', line 7: '?' is not a number\n")
+    result = cli("train", data, "--target", "y", "--set", "data.encoding=latin-1", "--set",
+                 'data.na_values=["?"]', "--epochs", "2", "--no-probe", "--out", tmp_path / "run")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        f"no config: using the starter config (to edit it: nnfit init {data} --target y "
+        f"--set data.encoding=latin-1 --set 'data.na_values=[\"?\"]')")
+    resolved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["data"]
+    assert (resolved["encoding"], resolved["na_values"], resolved["missing"]) == (
+        "latin-1", ["?"], "mean")  # the starter saw the '?' as an empty cell: mean
+    assert "classes: café, thé" in result.stderr
+
+
+def test_init_takes_set_and_says_so_in_the_config(tmp_path):
+    data, out = _latin1(tmp_path), tmp_path / "cafe.yaml"
+    result = cli("init", data, "--target", "y", "-o", out, "--set", "data.encoding=latin-1",
+                 "--set", 'data.na_values=["?"]', "--set", "data.missing=drop", "--set",
+                 "training.lr=0.01")
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    config = yaml.safe_load(text)
+    assert (config["data"]["encoding"], config["data"]["missing"], config["training"]["lr"]) == (
+        "latin-1", "drop", 0.01)
+    assert text.startswith(f"# nnfit starter config for {data}, from: nnfit init {data} "
+                           f"--target y --set data.encoding=latin-1 --set 'data.na_values=[\"?\"]' "
+                           f"--set data.missing=drop --set training.lr=0.01\n")
+    assert "  # --set data.missing=drop\n  missing: drop" in text
+    assert "  # --set training.lr=0.01\n  lr: 0.01" in text
+    assert "data.missing: drop (--set data.missing=drop)" in result.stderr
+    bad = cli("init", data, "--target", "y", "-o", tmp_path / "x.yaml", "--set",
+              "data.encoding=latin-1", "--set", 'data.na_values=["?"]', "--set", "training.lr=-1")
+    assert (bad.returncode, bad.stderr) == (
+        2, "--set training.lr=-1: training.lr: must be positive (got -1)\n")
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_column_left_out_with_set_is_left_out_of_the_starter(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("x,code,y\n" + "".join(f"{i % 7},c{i % 100:03d},{'ab'[i % 2]}\n"
+                                           for i in range(400)))
+    result = cli("init", path, "--target", "y", "-o", "-", "--set", "data.exclude=[code]")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["data"]["exclude"] == ["code"]
+    assert "  # 'code' left out by --set\n  exclude: [code]" in result.stdout
+    assert result.stderr.splitlines()[0] == f"{path}: 400 rows, 1 feature column → 1 input"
+
+
+def test_an_unknown_target_among_long_names_is_one_short_line(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(f"{'a' * 5000},{'b' * 5000},y\n1,2,p\n3,4,q\n")
+    result = cli("train", path, "--target", "z", "--out", tmp_path / "run")
+    assert (result.returncode, result.stderr) == (
+        2, f"{path}: target column not found: z; the CSV has: {'a' * 39}…, {'b' * 39}…, y\n")

@@ -145,3 +145,63 @@ def test_a_memory_error_is_one_line_and_exit_1(tmp_path, monkeypatch):
     assert (result.returncode, result.stderr) == (1, (
         "nnfit: out of memory: Unable to allocate 29.8 GiB for an array with shape (8000000003,) "
         "and data type float32 (a smaller model, training.batch_size or data set needs less)\n"))
+
+
+# -- a text column of many distinct values: refused before its one-hot inputs are built ------
+def _many_names(tmp_path):
+    """2,000 rows; 'code' has 100 distinct values, 20 rows each (every split sees them all)."""
+    path = tmp_path / "names.csv"
+    path.write_text("x,code,y\n" + "".join(f"{i % 7},c{i % 100:03d},{'ab'[i % 2]}\n"
+                                           for i in range(2000)))
+    return path
+
+
+WIDE = ("text column 'code' has 100 distinct values in the training rows, one input each: "
+        "2,000 rows × 101 inputs need ~810 kB and this machine has 100 kB available; leave it "
+        "out: --set 'data.exclude=[code]'")
+
+
+@pytest.mark.parametrize("command", [
+    ("train",), ("train", "--cv", "3"), ("summary",), ("curve",), ("sweep", "--lr", "0.1"),
+    ("lr-find",), ("doctor",), ("init",), ("train", "--starter")])
+def test_a_text_column_too_wide_for_memory_is_refused_before_its_inputs_are_built(
+        tmp_path, monkeypatch, command):
+    data = _many_names(tmp_path)
+    config = _config(tmp_path, "[{type: dense, units: 4, activation: relu}]", name="c.yaml")
+    config.write_text(config.read_text().replace("species", "y"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: 100_000)
+
+    def built(*args, **kwargs):
+        raise AssertionError("the inputs were built before the refusal")
+
+    monkeypatch.setattr("nnfit.data.preprocess.Preprocessor.transform", built)
+    if command[0] == "init":
+        args = ("init", data, "--target", "y", "-o", tmp_path / "out.yaml")
+    elif command[-1] == "--starter":
+        args = ("train", data, "--target", "y", "--out", tmp_path / "out")
+    else:
+        out = () if command[0] == "summary" else ("--out", tmp_path / "out")
+        args = (command[0], config, data, *command[1:], *out)
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    expected = f"{data}: {WIDE}"
+    if "--cv" in command:  # a fold's rows: the 1,600 outside the test split
+        expected = expected.replace("2,000 rows × 101 inputs need ~810", "1,600 rows × 101 "
+                                    "inputs need ~650")
+    assert result.stderr.splitlines()[-1] == expected
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.yaml").exists()
+
+
+def test_predict_refuses_inputs_too_wide_for_memory_before_building_them(tmp_path, monkeypatch):
+    data = _many_names(tmp_path)
+    config = _config(tmp_path, "[{type: dense, units: 4, activation: relu}]", name="c.yaml")
+    config.write_text(config.read_text().replace("species", "y"))
+    assert cli("train", config, data, "--out", tmp_path / "run", "-q").returncode == 0
+    monkeypatch.setattr("nnfit.runtime.memory.available_memory", lambda: 300_000)  # the model fits
+    result = cli("predict", tmp_path / "run", data, "-o", tmp_path / "p.csv")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"{data}: text column 'code' has 100 distinct values, one input each: 2,000 rows × 101 "
+        f"inputs need ~1.6 MB and this machine has 300 kB available")
+    assert not (tmp_path / "p.csv").exists()

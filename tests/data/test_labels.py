@@ -198,3 +198,17 @@ def test_class_labels_are_the_text_array_the_per_cell_code_made(tmp_path):
     old = pd.read_csv(path)["y"].map(label_text).to_numpy(dtype=str)
     assert dataset.labels.dtype == old.dtype and dataset.labels.tolist() == old.tolist()
     assert dataset.classes == ["0", "1", "2.5"]
+
+
+def test_padding_around_a_label_is_not_part_of_it(tmp_path):
+    from nnfit.config.schema import Config
+    from nnfit.workflows.prepared import read_dataset
+
+    assert label_text("  p ") == "p" and label_text(" 1") == "1"
+    codes, labels = column_labels(pd.Series([" p", "p", "q ", None], dtype=object))
+    assert labels == ["p", "q"] and codes.tolist() == [0, 0, 1, -1]
+    path = tmp_path / "padded.csv"
+    path.write_text("a, b, y\n" + "".join(f"{i}, {i % 3}, {'pq'[i % 2]}\n" for i in range(30)))
+    dataset = read_dataset(Config(data={"target": "y"}), path)
+    assert dataset.classes == ["p", "q"]
+    assert [n.text for n in dataset.notes if n.text.startswith("classes")] == ["classes: p, q"]

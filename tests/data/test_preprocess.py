@@ -30,7 +30,8 @@ def test_missing_policy_and_reading_options_are_stored_as_json():
     prep = _fitted("drop", reading=reading)
     stored = json.loads(json.dumps(prep.to_dict()))
     assert stored["missing"] == "drop" and stored["reading"] == {
-        "delimiter": ";", "na_values": None, "keep_default_na": False, "encoding": "utf-8"}
+        "delimiter": ";", "na_values": None, "keep_default_na": False, "encoding": "utf-8",
+        "decimal": ".", "thousands": None}
     assert Preprocessor.from_dict(stored) == prep
     assert _fitted().reading == READING_DEFAULTS
 

@@ -74,7 +74,8 @@ def test_reading_options_are_json_and_read_table_takes_them(tmp_path):
                       encoding="latin-1")
     options = reading_options(data)
     assert json.loads(json.dumps(options)) == options == {
-        "delimiter": ";", "na_values": ["?"], "keep_default_na": False, "encoding": "latin-1"}
+        "delimiter": ";", "na_values": ["?"], "keep_default_na": False, "encoding": "latin-1",
+        "decimal": ".", "thousands": None}
     path = _csv(tmp_path, "a;y\n?;NA\n2;caf\xe9\n".encode("latin-1"))
     for given in (data, options):
         frame = read_table(path, given)
@@ -233,3 +234,92 @@ def test_chunks_continue_the_row_index_and_raise_what_a_whole_read_raises(tmp_pa
     for i, content in enumerate(cases):
         path = _csv(tmp_path, content, f"c{i}.csv")
         assert _chunk_error(path, 2) == _error(path), content
+
+
+# -- decimal and thousands separators ----------------------------------------------------
+def test_decimal_and_thousands_separators_are_read_as_numbers(tmp_path):
+    comma = _csv(tmp_path, "a;y\n1,5;2\n-0,25;3\n", "comma.csv")
+    assert read_table(comma, {"decimal": ","})["a"].tolist() == [1.5, -0.25]
+    groups = _csv(tmp_path, 'a,y\n"1,343.6",2\n12,3\n', "groups.csv")
+    assert read_table(groups, {"thousands": ","})["a"].tolist() == [1343.6, 12.0]
+    european = _csv(tmp_path, "a;y\n1.343,6;2\n12;3\n", "eu.csv")
+    frame = read_table(european, DataConfig(target="y", decimal=",", thousands="."))
+    assert frame["a"].tolist() == [1343.6, 12.0]
+    assert read_table(comma)["a"].tolist() == ["1,5", "-0,25"]  # by default: text
+
+
+@pytest.mark.parametrize("data_yaml,expected", [
+    ("{target: y, decimal: ',,'}",
+     "config.yaml: data.decimal: must be one character, not a digit, quote or line break "
+     "(got ',,')"),
+    ("{target: y, thousands: '1'}",
+     "config.yaml: data.thousands: must be one character, not a digit, quote or line break "
+     "(got '1')"),
+    ("{target: y, thousands: '.'}",
+     "config.yaml: data: decimal and thousands are both '.'; set one of them apart"),
+])
+def test_separator_keys_are_checked(tmp_path, data_yaml, expected):
+    assert _config_errors(tmp_path, data_yaml) == [expected]
+
+
+# -- line numbers are the file's own lines -------------------------------------------------
+def test_errors_name_the_files_line_after_quoted_line_breaks_and_blank_lines(tmp_path):
+    from nnfit.data.checks import empty_cells_message
+    from nnfit.data.preprocess import numeric_column
+    from nnfit.data.table import file_line
+
+    rows = ['"one\nnote",1,p', '"two\n\nnotes",2,q', "", "plain,,p", "plain,x,q"]
+    path = _csv(tmp_path, "note,a,y\n" + "\n".join(rows) + "\n")
+    frame = read_table(path)
+    assert [file_line(frame, row) for row in frame.index] == [2, 4, 8, 9]
+    assert empty_cells_message(frame, ["a"], "d.csv").startswith(
+        "d.csv: 1 row(s) have empty cells, the first at line 8, column 'a'")
+    with pytest.raises(NnfitError) as info:
+        numeric_column(frame["a"].iloc[[0, 1, 3]], "d.csv")
+    assert info.value.message == "d.csv: column 'a', line 9: 'x' is not a number"
+    import pandas as pd
+    assert file_line(pd.DataFrame({"a": [1, 2]}), 1) == 3  # not read from a file: row + 2
+
+
+def test_a_wider_row_after_a_quoted_line_break_names_its_line(tmp_path):
+    path = _csv(tmp_path, 'a,y\n"x\ny",2\n\n3,4\n5,6,7\n')
+    assert _error(path) == ("d.csv: line 6 has 3 fields but the header has 2; a stray "
+                            "delimiter, or a header that lacks a name")
+
+
+# -- Excel's quirks --------------------------------------------------------------------------
+@pytest.mark.parametrize("first", ["sep=;\n", "\ufeffsep=;\r\n"])
+def test_a_sep_line_names_the_delimiter_and_is_skipped(tmp_path, first):
+    from nnfit.data.table import file_line
+
+    path = _csv(tmp_path, f"{first}a;b;y\n1,5;2;p\n3;;q\n")
+    frame = read_table(path, {"decimal": ","})
+    assert frame.columns.tolist() == ["a", "b", "y"] and frame.attrs["delimiter"] == ";"
+    assert frame["a"].tolist() == [1.5, 3.0]
+    assert [file_line(frame, row) for row in frame.index] == [3, 4]
+    from nnfit.data.checks import empty_cells_message
+    assert empty_cells_message(frame, ["b"], "d.csv").startswith(
+        "d.csv: 1 row(s) have empty cells, the first at line 4, column 'b'")
+
+
+def test_header_names_left_empty_are_named_by_position(tmp_path):
+    assert _error(_csv(tmp_path, "a,b,,\n1,2,3,4\n")) == (
+        "d.csv: columns 3 and 4 have no name in the header (a trailing delimiter?); name them, "
+        "or remove the delimiters that make them")
+    assert _error(_csv(tmp_path, ",a,,b,\n1,2,3,4,5\n", "e.csv")) == (
+        "e.csv: columns 1, 3 and 5 have no name in the header (a trailing delimiter?); name "
+        "them, or remove the delimiters that make them")
+    assert _error(_csv(tmp_path, "a,b,a\n1,2,3\n", "f.csv")) == "f.csv: duplicate column names: a"
+
+
+# -- long names --------------------------------------------------------------------------
+def test_an_unknown_column_lists_the_names_shortened(tmp_path):
+    from nnfit.data.table import require_columns
+
+    long = ["a" * 5000, "b" * 5000, *(f"c{i}" for i in range(30))]
+    path = _csv(tmp_path, ",".join(long) + ",y\n" + ",".join(["1"] * 33) + "\n")
+    with pytest.raises(NnfitError) as info:
+        require_columns(read_table(path), ["z" * 5000], "d.csv", "target")
+    assert info.value.message == (
+        f"d.csv: target column not found: {'z' * 39}…; the CSV has: {'a' * 39}…, {'b' * 39}…, "
+        f"{', '.join(f'c{i}' for i in range(18))}, … (13 more)")

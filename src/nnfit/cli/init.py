@@ -9,7 +9,7 @@ import typer
 from ..errors import NnfitError
 from .app import app
 from .guard import guarded
-from .options import DATA, TARGET
+from .options import DATA, SET, TARGET
 
 
 @app.command()
@@ -21,6 +21,7 @@ def init(
         None, "--output", "-o", show_default=False,
         help="Where to write the config [default: <DATA name>.yaml here]; - for stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    sets: list[str] = SET,
 ) -> None:
     """Write a starter config for a CSV: a network sized for the data, every key commented."""
     from ..store.output import output_target, write_output
@@ -31,7 +32,7 @@ def init(
     target = output_target(f"{data.stem}.yaml" if output is None else output, "-o",
                            csv_path=data, force=force)
     path = Path(target.name) if target.kind == "file" else None  # a file train can read again
-    config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
+    config, facts = starter(data, targets[0] if len(targets) == 1 else targets, sets)
     text = starter_yaml(config, data, facts, path)
     for line in decisions(config, facts):
         typer.echo(line, err=True)

@@ -69,7 +69,7 @@ def train(
     from ..report.console import make_console
 
     messages = make_console(stderr=True, quiet=quiet)
-    config, data, config_text = _config_and_data(config, data, targets, messages)
+    config, data, config_text = _config_and_data(config, data, targets, sets, messages)
     options = dict(out=out, overrides=overrides(sets, seed=seed, epochs=epochs, lr=lr,
                                                 threads=threads),
                    console=messages, alerts=make_console(stderr=True),
@@ -84,12 +84,14 @@ def train(
     finish(outcome.run_dir, outcome.json() if as_json else None, outcome.exit_code)
 
 
-def _config_and_data(config: Path, data: Path | None, targets: list[str], messages):
+def _config_and_data(config: Path, data: Path | None, targets: list[str], sets: list[str],
+                     messages):
     """``(config path, data path, config text or None)``: a config and a CSV, or a CSV and
-    ``--target`` (the starter config, whose text is made here)."""
+    ``--target`` (the starter config, whose text is made here, reading the CSV with the
+    ``--set data.*`` overrides)."""
     if data is None:
         data = config
-        config, config_text, init = _starter_run(data, targets)
+        config, config_text, init = _starter_run(data, targets, sets)
         messages.print(f"no config: using the starter config (to edit it: {init})",
                        markup=False, soft_wrap=True)
         return config, data, config_text
@@ -160,16 +162,17 @@ def _is_config(path: Path) -> bool:
         return False
 
 
-def _starter_run(data: Path, targets: list[str]) -> tuple[Path, str, str]:
+def _starter_run(data: Path, targets: list[str], sets: list[str]) -> tuple[Path, str, str]:
     """For ``nnfit train DATA.csv --target T``: the name, YAML text and ``nnfit init``
-    command of the starter config the run trains."""
-    from ..workflows.init import init_command, starter, starter_yaml
+    command of the starter config the run trains (the run applies every ``--set`` again)."""
+    from ..workflows.init import data_overrides, init_command, starter, starter_yaml
 
     if _is_config(data):
         raise NnfitError(f"missing DATA: nnfit train {data} DATA.csv")
     if not targets:
         raise NnfitError(f"{data}: no config given; pass --target COLUMN to train the starter "
                          f"config, or a config first: nnfit train CONFIG.yaml {data}")
-    config, facts = starter(data, targets[0] if len(targets) == 1 else targets)
+    config, facts = starter(data, targets[0] if len(targets) == 1 else targets,
+                            data_overrides(sets))
     name = Path(f"{data.stem}.yaml")
     return name, starter_yaml(config, data, facts, name), init_command(facts)

@@ -34,6 +34,8 @@ COMMENTS = {
     "data.na_values": "more strings meaning an empty cell, e.g. ['?', '-999']",
     "data.keep_default_na": "pandas' NA, N/A, null, NaN ... mean an empty cell",
     "data.encoding": "the file's text encoding, e.g. utf-8, latin-1, cp1252",
+    "data.decimal": "the decimal mark; ',' reads 1,5 as 1.5",
+    "data.thousands": "a thousands separator to drop, e.g. ',' in 1,344.5; null: none",
     "data.split_seed": "seeds which rows go to train / val / test; null: training.seed",
     "model": "the network",
     "model.layers": "hidden layers, first to last; nnfit adds the output layer",

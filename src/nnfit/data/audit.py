@@ -19,6 +19,10 @@ with the ``--set`` that acts on it) and its :meth:`~DataAudit.record` is ``metri
   target), by pandas' row hashes.
 - **class shares** (classification): each class's share of the training rows; a class
   under 10 % (and under half of an even share: 5 % of ten classes) is worth a warning.
+- **numbers written as text** (``nnfit.data.number_text``): a text feature (or class
+  target) whose cells read as numbers once a ``%``, a currency sign or separators come
+  off; the warning names the ``data.decimal`` / ``data.thousands`` that reads them. Such
+  a column is not also called an identifier or of high cardinality.
 
 No loop runs over rows. Loops run over columns, cheapest test first: most columns are
 ruled out by their min and max, or by one value.
@@ -36,6 +40,7 @@ import numpy as np
 from ..config.overrides import parse_value
 from ..errors import Note, warning
 from .leaks import Leak, class_leaks, correlations
+from .number_text import NumberText, numbers_as_text
 
 DATA_CHECK = "data_check"  # the key of every note an audit gives (cv prints a fold's only once)
 MIN_ROWS = 10  # fewer rows: any column could look like a row identifier by chance
@@ -83,6 +88,8 @@ class DataAudit:
     class_weight: bool = False  # training.class_weight is set: no advice on rare classes
     exclude: list[str] = field(default_factory=list)  # data.exclude as configured
     features: list[str] | None = None  # data.features as configured (None: all but targets)
+    number_text: list[NumberText] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)  # data.target, for the words
 
     @property
     def identifier_columns(self) -> list[str]:
@@ -113,6 +120,11 @@ class DataAudit:
                           f"({_evidence(leak)}); if it is computed from the target or known "
                           f"only after it, leave it out: {self.fix(leak.column)}", DATA_CHECK)
                   for leak in self.leaks]
+        found += [warning(f"{'target' if n.column in self.targets else 'column'} {n.column!r} "
+                          f"holds numbers written as text (e.g. {n.example!r}), read as "
+                          f"{'classes' if n.column in self.targets else 'categories (one-hot)'}; "
+                          f"to read them as numbers, {n.remedy()}", DATA_CHECK)
+                  for n in self.number_text]
         return found + self._copies_notes() + self._class_notes()
 
     def _copies_notes(self) -> list[Note]:
@@ -148,7 +160,9 @@ class DataAudit:
                 "duplicates": {c.split: {"rows": c.rows, "copies": c.copies}
                                for c in self.duplicates},
                 **({"class_shares": {c: round(s, 6) for c, s in self.class_shares.items()}}
-                   if self.class_shares else {})}
+                   if self.class_shares else {}),
+                **({"number_text": [asdict(n) for n in self.number_text]}
+                   if self.number_text else {})}
 
 
 SPLIT_NAMES = {"val": "validation", "test": "test"}
@@ -195,6 +209,7 @@ def audit(frame, rows: dict[str, np.ndarray], features: list[str], config, prep,
     y_train : the training rows' encoded targets (class indices for classification)
     """
     data, train = config.data, rows["train"]
+    written = numbers_as_text(frame, features + (data.targets if prep.classes else []))
     identifiers = find_identifiers(frame, features)
     flagged = {i.column for i in identifiers}
     kept = [c for c in features if c not in flagged]
@@ -207,11 +222,14 @@ def audit(frame, rows: dict[str, np.ndarray], features: list[str], config, prep,
                               strict=True))
         else:
             leaks = correlations(frame, train, kept, data.targets)
+    numbers = {n.column for n in written}  # their warning says what to do
     many = [ManyInputs(c, len(cats)) for c, cats in prep.categorical.items()
-            if c not in flagged and len(cats) > max(MANY_INPUTS * train.size, MIN_MANY_INPUTS)]
+            if c not in flagged | numbers
+            and len(cats) > max(MANY_INPUTS * train.size, MIN_MANY_INPUTS)]
     return DataAudit(identifiers, many, leaks, copies(frame, rows, kept + list(data.targets)),
                      shares, int(train.size), config.training.class_weight is not None,
-                     list(data.exclude), None if data.features is None else list(data.features))
+                     list(data.exclude), None if data.features is None else list(data.features),
+                     written, list(data.targets))
 
 
 def find_identifiers(frame, columns: list[str]) -> list[Identifier]:
@@ -262,7 +280,8 @@ def _integer_reason(values: np.ndarray, n: int, named: bool) -> str | None:
 
 
 def _text_reason(series, n: int) -> str | None:
-    """Why this text column names the rows, or None: a distinct value in nearly every row."""
+    """Why this text column names the rows, or None: a distinct value in nearly every row
+    (numbers written as text are measurements, not names)."""
     if hasattr(series, "cat"):
         if len(series.cat.categories) < TEXT_DISTINCT * n:  # categories in use are fewer
             return None
@@ -270,7 +289,7 @@ def _text_reason(series, n: int) -> str | None:
         distinct = int(np.unique(codes[codes >= 0]).size)
     else:
         distinct = int(series.nunique())
-    if distinct < TEXT_DISTINCT * n:
+    if distinct < TEXT_DISTINCT * n or numbers_as_text(series.to_frame(), [series.name]):
         return None
     return f"text with a distinct value in {distinct:,} of {n:,} rows"
 

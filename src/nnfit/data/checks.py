@@ -1,13 +1,15 @@
 """Checks on a freshly read table that point at one place in the file.
 
 Each works on a frame straight from :func:`nnfit.data.table.read_table` (or a row
-subset of it): its index holds the 0-based data row, so data row ``i`` is file line
-``i + 2`` (line 1 is the header), and its columns are in the CSV's order.
+subset of it): its index holds the 0-based data row, whose line in the file
+:func:`~nnfit.data.table.file_line` gives, and its columns are in the CSV's order.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .table import file_line
 
 NA_HINT = ("cells reading NA, N/A, null and the like count as empty unless "
            "data.keep_default_na is false")
@@ -33,4 +35,5 @@ def _empty_cells(frame, columns):
     if not rows.any():
         return None
     row = int(np.argmax(rows))
-    return int(rows.sum()), int(frame.index[row]) + 2, ordered[int(np.argmax(holes[row]))]
+    return (int(rows.sum()), file_line(frame, int(frame.index[row])),
+            ordered[int(np.argmax(holes[row]))])

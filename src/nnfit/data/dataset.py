@@ -20,10 +20,11 @@ from ..errors import NnfitError, Note
 from ..nn.checks import all_finite
 from .checks import empty_cells_message
 from .labels import column_labels, sorted_labels, text_array
+from .number_text import numbers_as_text
 from .preprocess import Preprocessor, fit_preprocessor, looks_numeric
 from .seeds import SPLIT_STREAM, stream
 from .split import split_indices
-from .table import exclude_columns, read_table, reading_options, require_columns
+from .table import exclude_columns, file_line, read_table, reading_options, require_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -171,6 +172,7 @@ def decide_task(frame, data, source: str, notes: list[Note]) -> tuple[str, str |
             column = frame[targets[0]]
             n_distinct = column.nunique()
             if not looks_numeric(column):
+                _no_numbers_as_classes(frame, targets[0], source)
                 task, why = "classification", f"{targets[0]!r} holds text"
             elif n_distinct == 2:
                 task, why = "classification", f"{targets[0]!r} has 2 distinct values"
@@ -183,6 +185,16 @@ def decide_task(frame, data, source: str, notes: list[Note]) -> tuple[str, str |
     if task == "classification" and len(targets) > 1:
         raise NnfitError(f"{source}: classification takes one target column, got {len(targets)}")
     return task, why
+
+
+def _no_numbers_as_classes(frame, target: str, source: str) -> None:
+    """Refuse a text target that holds numbers (``1,5``, ``13%``): ``task: auto`` would make
+    classes of them (a regression target read with the wrong ``data.decimal``)."""
+    for found in numbers_as_text(frame, [target]):
+        raise NnfitError(f"{source}: target {target!r} holds numbers written as text (e.g. "
+                         f"{found.example!r}), which task auto would make classes of; to read "
+                         f"them as numbers, {found.remedy()}; to keep them as classes, set "
+                         f"data.task: classification")
 
 
 def _check_classes(classes, target, source, notes) -> list[str]:
@@ -266,7 +278,8 @@ def _raise_infinite(column: str, frame, source: str) -> None:
     infinite = np.flatnonzero(np.isinf(values))
     if infinite.size:
         row = frame.index[infinite[0]]
-        raise NnfitError(f"{source}: column {column!r}, line {row + 2}: {frame[column][row]} is "
+        raise NnfitError(f"{source}: column {column!r}, line {file_line(frame, row)}: "
+                         f"{frame[column][row]} is "
                          f"not a finite number ({infinite.size} such cell"
                          f"{'s' if infinite.size > 1 else ''}); remove the rows, or empty the "
                          f"cells and set data.missing")

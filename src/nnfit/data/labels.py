@@ -2,9 +2,10 @@
 
 A label is what a cell reads as text, the same whichever way a CSV wrote it:
 ``1.0`` and ``1`` are both ``"1"``, booleans are ``"true"`` / ``"false"``, text is
-kept as it is (surrounding spaces included). :func:`label_text` says it for one
-value; :func:`column_labels` for a whole column at the cost of a hash pass over
-the cells plus one :func:`label_text` call per distinct value.
+kept as it is but for surrounding spaces (`` p`` and ``p`` are one label).
+:func:`label_text` says it for one value; :func:`column_labels` for a whole column at
+the cost of a hash pass over the cells plus one :func:`label_text` call per distinct
+value.
 """
 
 from __future__ import annotations

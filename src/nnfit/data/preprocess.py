@@ -26,7 +26,8 @@ from ..errors import NnfitError
 from .checks import empty_cells_message
 from .labels import column_labels, sorted_labels
 from .quantile import check_quantiles, fit_quantiles, to_normal
-from .table import READING_DEFAULTS
+from .table import READING_DEFAULTS, file_line
+from .width import design_refusal
 
 CHUNK_ROWS = 4096  # rows of X written at a time (4096 × 100 float32 inputs: 1.6 MB, in cache)
 
@@ -34,7 +35,6 @@ CHUNK_ROWS = 4096  # rows of X written at a time (4096 × 100 float32 inputs: 1.
 def numeric_column(series, source: str):
     """The column as floats; text where a number belongs is an error naming the line."""
     import pandas as pd  # local: workers' jobs get arrays, not tables
-
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         values = series.astype(float)
@@ -44,13 +44,13 @@ def numeric_column(series, source: str):
         bad = values.isna() & series.notna()
         if bad.any():
             row = bad.idxmax()
-            raise NnfitError(f"{source}: column {series.name!r}, line {row + 2}: "
-                             f"{series[row]!r} is not a number")
+            raise NnfitError(f"{source}: column {series.name!r}, line "
+                             f"{file_line(series, row)}: {series[row]!r} is not a number")
         values = values.astype(float)
     infinite = np.isinf(values.to_numpy())
     if infinite.any():  # "inf", or a number beyond float64 such as 1e400
         row = values.index[int(np.argmax(infinite))]
-        raise NnfitError(f"{source}: column {series.name!r}, line {row + 2}: "
+        raise NnfitError(f"{source}: column {series.name!r}, line {file_line(series, row)}: "
                          f"{values[row]:g} is not a finite number ({int(infinite.sum())} such "
                          f"cell{'s' if infinite.sum() > 1 else ''}); remove the rows, or empty the "
                          f"cells and set data.missing")
@@ -60,7 +60,6 @@ def numeric_column(series, source: str):
 def looks_numeric(series) -> bool:
     """Numbers, or text of which at least half the filled cells are numbers (a stray typo)."""
     import pandas as pd  # local: workers' jobs get arrays, not tables
-
 
     if pd.api.types.is_numeric_dtype(series):  # bool included
         return True
@@ -77,14 +76,12 @@ def plain(series):
     """``series`` with a categorical's codes turned back into its values (objects)."""
     import pandas as pd  # local: workers' jobs get arrays, not tables
 
-
     return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
 def _mostly_numbers(codes: np.ndarray, texts) -> bool:
     """Whether at least half the filled cells (``codes >= 0``) of ``texts[codes]`` parse as numbers."""
     import pandas as pd  # local: workers' jobs get arrays, not tables
-
 
     filled = codes[codes >= 0]
     if filled.size == 0:
@@ -99,7 +96,6 @@ def text_labels(series) -> tuple[np.ndarray, list[str]] | None:
     Plain text is hashed once for both questions (its labels are its distinct cells).
     """
     import pandas as pd  # local: workers' jobs get arrays, not tables
-
 
     if pd.api.types.is_numeric_dtype(series):
         return None
@@ -162,6 +158,8 @@ class Preprocessor:
         """
         columns, unseen = self._columns(frame, source, rows)
         n_rows = len(frame) if rows is None else len(rows)
+        if (refusal := design_refusal(self, n_rows, dtype)) is not None:  # before allocating
+            raise NnfitError(f"{source}: {refusal[0]}")
         X = np.zeros((n_rows, self.n_inputs), dtype=dtype)
         # Row chunks, each column within a chunk: the chunk stays in cache while its
         # columns are written, where whole strided columns would stream X once per column.
@@ -177,7 +175,6 @@ class Preprocessor:
         """Each feature checked over the rows (the first problem, column by column, raises)
         and ready to write: one-hot codes per row, or numbers with their scaling."""
         import pandas as pd  # local: workers' jobs get arrays, not tables
-
 
         columns: list[_OneHot | _Numbers] = []
         unseen, at = {}, 0
@@ -220,14 +217,13 @@ class Preprocessor:
         """
         import pandas as pd  # local: workers' jobs get arrays, not tables
 
-
         if unseen not in ("error", "mark"):
             raise ValueError(f"unseen must be 'error' or 'mark' (got {unseen!r})")
         for target in self.targets:
             empty = frame[target].isna()
             if empty.any():
-                raise NnfitError(f"{source}: target {target!r}, line {empty.idxmax() + 2}: "
-                                 f"empty cell")
+                raise NnfitError(f"{source}: target {target!r}, line "
+                                 f"{file_line(frame, empty.idxmax())}: empty cell")
         new_labels: list[str] = []
         if self.task == "classification":
             assert self.classes is not None  # fitted with the task: a classification has them
@@ -239,8 +235,9 @@ class Preprocessor:
             if new.any() and unseen == "error":
                 first = np.flatnonzero(new)[0]
                 raise NnfitError(f"{source}: target {self.targets[0]!r}, line "
-                                 f"{frame.index[first] + 2}: class {labels[codes[first]]!r} was "
-                                 f"not among the training classes ({', '.join(self.classes)})")
+                                 f"{file_line(frame, frame.index[first])}: class "
+                                 f"{labels[codes[first]]!r} was not among the training classes "
+                                 f"({', '.join(self.classes)})")
             new_labels = sorted_labels(label for label, w in zip(labels, where, strict=False) if w < 0)
         else:
             values = np.column_stack([numeric_column(frame[t], source).to_numpy()
@@ -334,8 +331,8 @@ def _no_fill(col: str, series, source: str) -> None:
     if empty.size == 0:
         return
     row = series.index[empty[0]]
-    raise NnfitError(f"{source}: column {col!r}, line {row + 2}: empty cell, and this model "
-                     f"has no fill value (train with data.missing: mean to get one)")
+    raise NnfitError(f"{source}: column {col!r}, line {file_line(series, row)}: empty cell, "
+                     f"and this model has no fill value (train with data.missing: mean to get one)")
 
 
 def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str],

@@ -12,9 +12,17 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Literal, TypeAlias, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..config.schema import LAYER_LISTS, DataConfig, DTypeName, LayerConfig, MissingPolicy, ScaleName
+from ..config.schema import (
+    LAYER_LISTS,
+    DataConfig,
+    DTypeName,
+    LayerConfig,
+    MissingPolicy,
+    ScaleName,
+    separator_clash,
+)
 from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
 from ..nn.build import LayerError, plan_layers
@@ -78,9 +86,19 @@ class Reading(Strict):
     na_values: list[str] | None = None
     keep_default_na: bool = True
     encoding: str = "utf-8"
+    decimal: str = "."  # absent from older model files: what they were read with
+    thousands: str | None = None
 
     _delimiter = field_validator("delimiter")(lambda cls, v: DataConfig._one_character(v))
     _encoding = field_validator("encoding")(lambda cls, v: DataConfig._known_encoding(v))
+    _separator = field_validator("decimal", "thousands")(lambda cls, v: DataConfig._separator(v))
+
+    @model_validator(mode="after")
+    def _separators_differ(self):
+        clash = separator_clash(self.decimal, self.thousands)
+        if clash:
+            raise ValueError(clash)
+        return self
 
 
 class Preprocessing(Strict):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..config.commented import commented_yaml, flow
-from ..config.messages import format_errors
+from ..config.messages import blame, format_errors
+from ..config.overrides import apply_override, location, parse_override
 from ..config.schema import Config
 from ..data.audit import find_identifiers
 from ..data.dataset import select_columns
 from ..data.split import split_sizes
-from ..data.table import READING_DEFAULTS, read_table
+from ..data.table import READING_DEFAULTS, exclude_columns, read_table
 from ..errors import NnfitError
 from ..evaluation.diagnosis import MIN_VAL_ROWS
 from .prepared import prepare
@@ -127,64 +129,91 @@ class Facts:
     excluded: dict[str, str] = field(default_factory=dict)  # column -> why
     output_layer: str = ""  # prepare's note on the output layer it adds
     warnings: list[str] = field(default_factory=list)  # prepare's warnings on this data
+    overrides: list[str] = field(default_factory=list)  # --set PATH=VALUE, applied on top
 
 
 def starter_config(csv_path: str | Path, target: str | list[str], **reading) -> dict:
     """The starter config for ``csv_path``: a plain dict that ``Config.model_validate`` takes.
 
     ``reading``: the CSV's reading options (``delimiter``, ``na_values``,
-    ``keep_default_na``, ``encoding``), written into ``data`` as given. Raises
-    NnfitError for an unknown target (with a close match) or data ``train`` refuses.
+    ``keep_default_na``, ``encoding``, ``decimal``, ``thousands``), written into ``data``
+    as given. Raises NnfitError for an unknown target (with a close match) or data
+    ``train`` refuses.
     """
     return starter(csv_path, target, **reading)[0]
 
 
-def starter(csv_path: str | Path, target: str | list[str], **reading) -> tuple[dict, Facts]:
+def starter(csv_path: str | Path, target: str | list[str], overrides: Sequence[str] = (),
+            **reading) -> tuple[dict, Facts]:
     """:func:`starter_config`'s dict and the :class:`Facts` behind its choices.
 
     Every key is present: the data-dependent choices (``data.exclude``,
     ``data.missing``, ``data.val_fraction``, ``model.layers``) and, for the rest, the
-    defaults of ``nnfit.config``'s models (``sweep`` left out).
+    defaults of ``nnfit.config``'s models (``sweep`` left out). ``overrides``
+    (``--set PATH=VALUE``) apply on top: the ``data`` ones before the CSV is read (how
+    it is read, which columns; a data key set so is not chosen here), the others to the
+    config returned.
     """
     unknown = sorted(set(reading) - set(READING_DEFAULTS))
     if unknown:
         raise TypeError(f"starter_config got unknown reading options: {', '.join(unknown)}")
     source = str(csv_path)
-    data: dict[str, Any] = {"target": target, **reading}
-    default = _validated({"data": data}, source).data  # config/schema.py's defaults around the target
-    frame = read_table(csv_path, default)
-    n_read, delimiter = len(frame), frame.attrs["delimiter"]
-    frame, features = select_columns(frame, default, source)  # an unknown target: did you mean
-    excluded = _excluded(frame, features)
-    empty_cells = int(frame.drop(columns=list(excluded)).isna().sum().sum())
-    if excluded:
-        data["exclude"] = list(excluded)
-    if empty_cells:
-        data["missing"] = "mean"
-    n_labelled = int(frame[default.targets].notna().all(axis=1).sum())  # the rows train keeps
-    val_fraction = _val_fraction(n_labelled, default.test_fraction, default.val_fraction)
-    if val_fraction != default.val_fraction:
-        data["val_fraction"] = val_fraction
-
-    prepared = prepare(_validated({"data": data}, source), csv_path, source)
+    given = data_overrides(overrides)
+    raw: dict[str, Any] = {"data": {"target": target, **reading}}
+    for override in given:
+        apply_override(raw, override)
+    data, found = _data_choices(csv_path, raw["data"], given, source)
+    prepared = prepare(_validated({"data": data}, source, given), csv_path, source)
     task, splits = prepared.task, prepared.data.X
     n_train = int(splits["train"].shape[0])
     layers = hidden_layers(n_train, prepared.prep.n_inputs, task.kind)
-    training = {"ensemble": ENSEMBLE} if n_train <= ENSEMBLE_UP_TO else {}
-    config = _validated({"data": data, "model": {"layers": layers}, "training": training},
-                        source).model_dump(mode="json")
+    raw = {"data": data, "model": {"layers": layers},
+           "training": {"ensemble": ENSEMBLE} if n_train <= ENSEMBLE_UP_TO else {}}
+    for override in overrides:
+        if override not in given:
+            apply_override(raw, override)
+    config = _validated(raw, source, overrides).model_dump(mode="json")
     config.pop("sweep", None)
     facts = Facts(
-        csv=source, targets=default.targets, delimiter=delimiter, n_read=n_read,
-        n_rows=prepared.n_rows, n_train=n_train,
+        **found, n_rows=prepared.n_rows, n_train=n_train,
         n_val=int(splits["val"].shape[0]) if "val" in splits else 0,
-        val_default=default.val_fraction, features=[f for f in features if f not in excluded],
         n_inputs=prepared.prep.n_inputs, kind=task.kind, loss=task.loss_name,
         task_reason=prepared.task_reason or "", classes=getattr(task, "classes", None),
-        empty_cells=empty_cells, excluded=excluded,
         output_layer=next((n.text for n in prepared.notes if n.key == "output_layer"), ""),
-        warnings=[str(n) for n in prepared.notes if n.warning])
+        warnings=[str(n) for n in prepared.notes if n.warning], overrides=list(overrides))
     return config, facts
+
+
+def data_overrides(overrides: Sequence[str]) -> list[str]:
+    """The ``--set`` overrides of ``data`` keys: those the starter reads the CSV with."""
+    return [o for o in overrides if parse_override(o)[0][:1] == ["data"]]
+
+
+def _data_choices(csv_path: str | Path, data: dict, given: Sequence[str],
+                  source: str) -> tuple[dict, dict]:
+    """``data`` with the starter's choices for the keys ``given`` leaves open, and what the
+    CSV showed (:class:`Facts`' fields)."""
+    default = _validated({"data": data}, source, given).data  # the defaults around the target
+    chosen = {str(parse_override(o)[0][1]) for o in given if len(parse_override(o)[0]) > 1}
+    frame = exclude_columns(read_table(csv_path, default), default.exclude, source)
+    n_read, delimiter = len(frame), frame.attrs["delimiter"]
+    frame, features = select_columns(frame, default, source)  # an unknown target: did you mean
+    excluded = {} if "features" in chosen else _excluded(frame, features)
+    empty_cells = int(frame.drop(columns=list(excluded)).isna().sum().sum())
+    data = dict(data)
+    if excluded:
+        data["exclude"] = [*default.exclude, *excluded]
+    if empty_cells and "missing" not in chosen:
+        data["missing"] = "mean"
+    n_labelled = int(frame[default.targets].notna().all(axis=1).sum())  # the rows train keeps
+    val_fraction = _val_fraction(n_labelled, default.test_fraction, default.val_fraction)
+    if val_fraction != default.val_fraction and "val_fraction" not in chosen:
+        data["val_fraction"] = val_fraction
+    given_out = {c: "left out by --set" for c in default.exclude}
+    return data, dict(csv=source, targets=default.targets, delimiter=delimiter, n_read=n_read,
+                      val_default=default.val_fraction, empty_cells=empty_cells,
+                      features=[f for f in features if f not in excluded],
+                      excluded={**given_out, **excluded})
 
 
 def _excluded(frame, features: list[str]) -> dict[str, str]:
@@ -214,14 +243,14 @@ def _val_fraction(n_rows: int, test_fraction: float, default: float) -> float:
     return next((f for f in VAL_FRACTIONS if f > default and n_val(f) >= MIN_VAL_ROWS), default)
 
 
-def _validated(raw: dict, source: str):
-
-
+def _validated(raw: dict, source: str, overrides: Sequence[str] = ()):
+    """``raw`` as a Config; each problem one line, naming the ``--set`` that caused it."""
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise NnfitError("\n".join(f"starter config for {source}: {line}"
-                                   for _, line in format_errors(exc))) from None
+        where = Path(f"starter config for {source}")
+        raise NnfitError("\n".join(f"{blame(loc, where, overrides)}: {line}"
+                                   for loc, line in format_errors(exc))) from None
 
 
 # -- the decisions, in words -------------------------------------------------------------------
@@ -298,6 +327,18 @@ def reasons(config: dict, facts: Facts) -> dict[str, str]:
         why["training.ensemble"] = (f"{facts.n_train:,} training rows, at most "
                                     f"{ENSEMBLE_UP_TO:,} → {config['training']['ensemble']} "
                                     f"seeds averaged: small data gains the most from it")
+    return _set_by_hand(why, facts.overrides)
+
+
+def _set_by_hand(why: dict[str, str], overrides: Sequence[str]) -> dict[str, str]:
+    """``why`` with each key an override set saying so (below a key, after the reason)."""
+    for override in overrides:
+        path = parse_override(override)[0]
+        key = location(path[:2])
+        if len(path) < 2 or key == "data.exclude" and key in why:  # its columns say which
+            continue
+        said = f"--set {override}"
+        why[key] = f"{why[key]}; then {said}" if key in why and len(path) > 2 else said
     return why
 
 
@@ -339,7 +380,8 @@ def train_command(config_path: str | Path | None, csv_path: str | Path) -> str:
 def init_command(facts: Facts) -> str:
     """The ``nnfit init`` command that writes this starter config."""
     targets = " ".join(f"--target {shlex.quote(t)}" for t in facts.targets)
-    return f"nnfit init {shlex.quote(facts.csv)} {targets}"
+    sets = "".join(f" --set {shlex.quote(o)}" for o in facts.overrides)
+    return f"nnfit init {shlex.quote(facts.csv)} {targets}{sets}"
 
 
 # -- the YAML ----------------------------------------------------------------------------------

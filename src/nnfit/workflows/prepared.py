@@ -32,6 +32,7 @@ from ..data.dataset import (
     transform_splits,
 )
 from ..data.seeds import TRAIN_STREAM, stream
+from ..data.width import design_refusal
 from ..errors import NnfitError, Note, warning
 from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
 from ..nn.build import LAYERS, LayerError, build_network, plan_layers
@@ -213,6 +214,7 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     rows = {name: np.asarray(rows.get(name, ()), dtype=np.intp) for name in ("train", "val", "test")}
     prep = fit_on_train(dataset.frame, rows, dataset.features, dataset.kind, dataset.classes,
                         dataset.labels, data, source)
+    check_width(prep, rows, config, source)
     splits = transform_splits(prep, dataset.frame, rows, source, notes,
                               dtype=np.dtype(config.training.dtype))
     check_finite_splits(splits, prep, dataset.frame, source)
@@ -230,6 +232,22 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     if check_memory:
         prepared.check_memory(config, config_source)
     return prepared
+
+
+def check_width(prep: Preprocessor, rows: dict[str, np.ndarray], config: Config,
+                source: str) -> None:
+    """Refuse (NnfitError) every split's inputs before they are built, when they would not
+    fit in the memory available now: one line naming the text column whose one-hot
+    inputs make them so wide, with the ``--set`` that leaves it out."""
+    refusal = design_refusal(prep, sum(int(r.size) for r in rows.values()),
+                             config.training.dtype, " in the training rows")
+    if refusal is None:
+        return
+    message, column = refusal
+    if column is not None:
+        leave_out = DataAudit(exclude=list(config.data.exclude), features=config.data.features)
+        message += f"; leave it out: {leave_out.fix(column)}"
+    raise NnfitError(f"{source}: {message}")
 
 
 def check_layers(prepared: Prepared, config: Config, where: str = "") -> None:
