@@ -323,3 +323,11 @@ def test_an_unknown_column_lists_the_names_shortened(tmp_path):
     assert info.value.message == (
         f"d.csv: target column not found: {'z' * 39}…; the CSV has: {'a' * 39}…, {'b' * 39}…, "
         f"{', '.join(f'c{i}' for i in range(18))}, … (13 more)")
+
+
+def test_cells_longer_than_the_csv_modules_limit_are_read(tmp_path):
+    wide = _csv(tmp_path, f'a,y\n"{"x" * 200_000}",1\n2,3,4\n', "wide.csv")
+    assert _error(wide) == ("wide.csv: line 3 has 3 fields but the header has 2; a stray "
+                            "delimiter, or a header that lacks a name")
+    named = _csv(tmp_path, f"a,{'b' * 200_000},a\n1,2,3\n", "named.csv")
+    assert _error(named) == "named.csv: duplicate column names: a"

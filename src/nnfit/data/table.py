@@ -29,6 +29,7 @@ DELIMITERS = ",;\t|"  # what sniffing chooses among
 SNIFF_BYTES = 64 * 1024
 SEP_HINT = re.compile(r"\ufeff?sep=(.)\r?\n?")  # Excel's first line: the delimiter
 NAME_CHARS, MAX_NAMES = 40, 20  # how much of the CSV's columns an error lists
+FIELD_LIMIT = 1 << 30  # characters in a cell the csv module reads (its default: 131,072)
 
 
 def reading_options(data_config) -> dict:
@@ -104,6 +105,7 @@ class Layout:
     def records(self):
         """``(line, fields)`` per record as pandas reads them, the header first: ``line`` is
         where the record starts in the file; blank lines are passed over."""
+        csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))  # pandas has no limit
         with open(self.path, encoding=self.encoding, newline="") as fh:
             rows = csv.reader(fh, delimiter=self.delimiter)
             end = 0
