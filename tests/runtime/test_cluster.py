@@ -265,3 +265,43 @@ def test_a_cancelled_job_names_the_real_cause():
     assert _cancelled_cause(alive, 0, RuntimeError("by hand")) == (
         "tcp://s:1: the cluster cancelled job 1 (by hand) while the scheduler still answers; "
         "the jobs that finished are kept")
+
+
+def test_a_scheduler_that_dies_mid_sweep_is_one_line_not_a_traceback(tmp_path):
+    import subprocess
+    import time
+
+    pytest.importorskip("distributed")
+    bin_dir = Path(sys.executable).parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1",
+                                  "--port", str(port), "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nworkers", "1",
+                               "--nthreads", "1", "--no-dashboard"], **quiet)
+    config = tmp_path / "long.yaml"
+    config.write_text("data: {target: species}\n"
+                      "training: {epochs: 100000, batch_size: 1, early_stopping: false}\n")
+    try:
+        sweep = subprocess.Popen([str(bin_dir / "nnfit"), "sweep", str(config), str(IRIS),
+                                  "--lr", "0.001", "--repeats", "1", "--scheduler", address,
+                                  "--scheduler-timeout", "20", "--out", str(tmp_path / "s")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (tmp_path / "s" / "sweep_plan.json").exists():
+            time.sleep(0.2)  # connected: its jobs are on the cluster
+        time.sleep(2)
+        scheduler.kill()
+        _, stderr = sweep.communicate(timeout=60)
+    finally:
+        for process in (scheduler, worker):
+            process.kill()
+            process.wait()
+    assert sweep.returncode == 1
+    assert stderr.strip().splitlines()[-1] == (
+        f"{address}: the Dask scheduler went away while job 1 ran (the connection to it was "
+        f"lost); the jobs that finished are kept")
+    assert "Traceback" not in stderr and " - ERROR - " not in stderr

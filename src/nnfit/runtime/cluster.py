@@ -114,7 +114,13 @@ def _quiet_logs() -> None:
     dead worker) would bury the one line nnfit says about them."""
     import logging
 
-    for name in ("distributed", "tornado"):
+    try:
+        import distributed  # noqa: F401 — its import sets up its logging: quieted after it
+    except ImportError:
+        return  # connect says what to install
+    names = [n for n in logging.root.manager.loggerDict
+             if n.split(".")[0] in ("distributed", "tornado", "asyncio")]
+    for name in ("distributed", "tornado", *names):  # each may hold a handler of its own
         logger = logging.getLogger(name)
         logger.handlers = [logging.NullHandler()]
         logger.propagate = False
