@@ -72,18 +72,19 @@ def predict(
 ) -> None:
     """Write predictions for a CSV: labels and class probabilities, or predicted values."""
     from ..store.csv_file import frame_csv
-    from ..store.output import output_target, write_output
+    from ..store.output import output_target, writing
     from ..workflows.inference import predict as run_predict
 
     target = output_target("-" if output is None else output, "-o", csv_path=data, force=force,
                            run_dir=run_dir)
     predictions = run_predict(run_dir, data, id_column)
+    with writing(target) as writer:  # as the rows are predicted: memory stays one chunk's
+        for i, table in enumerate(predictions):
+            writer.write(frame_csv(table, header=i == 0))
     for warning in predictions.warnings:
         typer.echo(str(warning), err=True)
-    frame = predictions.frame
-    write_output(target, frame_csv(frame))
     if target.kind != "stdout":
-        typer.echo(f"wrote {len(frame)} predictions to {target}", err=True)
+        typer.echo(f"wrote {predictions.n_rows} predictions to {target}", err=True)
 
 
 @app.command()

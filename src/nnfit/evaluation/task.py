@@ -88,6 +88,10 @@ class Task:
         """The columns ``nnfit predict`` writes, by name."""
         raise NotImplementedError
 
+    def prediction_names(self) -> list[str]:
+        """The names of :meth:`prediction_columns`, in order, known before any row."""
+        return list(self.prediction_columns(np.zeros((0, self.n_outputs), dtype=np.float32)))
+
 
 @dataclass
 class Classification(Task):

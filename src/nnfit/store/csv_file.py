@@ -63,7 +63,9 @@ def confusion_csv(classes: Sequence[str], matrix) -> str:
                      for cls, row in zip(classes, matrix, strict=False)])
 
 
-def frame_csv(frame) -> str:
+def frame_csv(frame, header: bool = True) -> str:
     """A pandas DataFrame as CSV text, as pandas writes it (``nnfit predict``'s table: its
-    columns keep their own types, an empty cell for a missing value)."""
-    return frame.to_csv(index=False)
+    columns keep their own types, an empty cell for a missing value). Each value's text
+    depends on that value alone, so a table written a piece at a time (``header=False``
+    after the first) reads as the whole table would."""
+    return frame.to_csv(index=False, header=header)
