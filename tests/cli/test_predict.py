@@ -164,3 +164,22 @@ def test_an_id_named_like_a_prediction_column_is_refused(tmp_path, id_column):
         f"--id {id_column}: clashes with the prediction column {id_column} that predict "
         f"writes; rename the column in the CSV, or copy another\n"))
     assert not out.exists()
+
+
+@pytest.mark.parametrize("cell", ["inf", "1e400"])
+def test_an_infinite_cell_is_one_line_in_predict_and_eval(tmp_path, cell):
+    config = tmp_path / "iris.yaml"
+    config.write_text("data: {target: species}\ntraining: {epochs: 1}\n")
+    run = tmp_path / "run"
+    assert cli("train", config, DATA / "iris.csv", "--out", run, "-q", "--no-probe"
+               ).returncode == 0
+    data = tmp_path / "bad.csv"
+    lines = (DATA / "iris.csv").read_text().splitlines()
+    lines[3] = cell + lines[3][lines[3].index(","):]
+    data.write_text("\n".join(lines) + "\n")
+    message = (f"{data}: column 'sepal_length', line 4: inf is not a finite number (1 such "
+               f"cell); remove the rows, or empty the cells and set data.missing\n")
+    for args in (("predict", run, data, "-o", tmp_path / "p.csv"), ("eval", run, data)):
+        result = cli(*args)
+        assert (result.returncode, result.stderr) == (2, message)
+    assert not (tmp_path / "p.csv").exists()

@@ -197,6 +197,8 @@ class Preprocessor:
                 if fill is None and series.dtype.kind == "f" and np.isnan(values).any():
                     # a hole in the column: raise if it is among these rows
                     _no_fill(col, series if rows is None else series.iloc[rows], source)
+                if series.dtype.kind == "f" and np.isinf(values).any():  # inf, 1e400
+                    numeric_column(series if rows is None else series.iloc[rows], source)
             else:  # booleans, or text where numbers belong: converted (and checked) once
                 part = plain(series if rows is None else series.iloc[rows])
                 if fill is not None:
