@@ -95,7 +95,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from fit_cases import BY_NAME, CASES, QUICK, Case, case_files
+from fit_cases import CASES, QUICK, Case, case_files, chosen_cases
 from tables import render  # bench/ is on the path: python bench/diagnosis.py
 
 Z = 2.0  # standard errors a change must exceed
@@ -722,12 +722,7 @@ def parse_args(argv=None):
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
-    names = ([c.strip() for c in args.cases.split(",") if c.strip()] if args.cases
-             else list(QUICK) if args.quick else [c.name for c in CASES])
-    unknown = [n for n in names if n not in BY_NAME]
-    if unknown:
-        parser.error(f"unknown case {unknown[0]!r}; --list shows them")
-    args.cases = [BY_NAME[n] for n in names]
+    args.cases = chosen_cases(parser, args.cases, args.quick, CASES, QUICK)
     try:
         args.seeds = [int(s) for s in (args.seeds or ("0,1" if args.quick else "0,1,2")).split(",")
                       if s.strip()]

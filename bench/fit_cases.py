@@ -453,6 +453,18 @@ QUICK = ("sine_linear_1k", "sine_3epochs_5k", "sine_overfit_50", "moons_overfit_
 # -- files ---------------------------------------------------------------------------------
 
 
+def chosen_cases(parser, text: str | None, quick: bool, cases: list, quick_names) -> list:
+    """The cases a benchmark's ``--cases NAME,...`` (or ``--quick``, or all) names, in that
+    order; ``parser.error`` for a name ``cases`` lacks."""
+    by_name = {case.name: case for case in cases}
+    names = ([c.strip() for c in text.split(",") if c.strip()] if text
+             else list(quick_names) if quick else list(by_name))
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; --list shows them")
+    return [by_name[n] for n in names]
+
+
 def _rng(name: str, *stream: int) -> np.random.Generator:
     return np.random.default_rng([zlib.crc32(name.encode()), *stream])
 

@@ -78,6 +78,7 @@ import numpy as np
 from fit_cases import (
     Maker,
     blobs3,
+    chosen_cases,
     circles,
     dense,
     friedman,
@@ -525,12 +526,7 @@ def parse_args(argv=None):
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
-    names = ([c.strip() for c in args.cases.split(",") if c.strip()] if args.cases
-             else list(QUICK) if args.quick else [c.name for c in CASES])
-    unknown = [n for n in names if n not in BY_NAME]
-    if unknown:
-        parser.error(f"unknown case {unknown[0]!r}; --list shows them")
-    args.cases = [BY_NAME[n] for n in names]
+    args.cases = chosen_cases(parser, args.cases, args.quick, CASES, QUICK)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not methods or any(m not in METHODS for m in methods):
         parser.error(f"--methods takes some of {', '.join(METHODS)} (got {args.methods!r})")
