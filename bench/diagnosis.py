@@ -95,7 +95,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from fit_cases import CASES, QUICK, Case, case_files, chosen_cases
+from fit_cases import CASES, QUICK, Case, case_files, checked_counts, chosen_cases
 from tables import render  # bench/ is on the path: python bench/diagnosis.py
 
 Z = 2.0  # standard errors a change must exceed
@@ -723,14 +723,7 @@ def parse_args(argv=None):
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     args.cases = chosen_cases(parser, args.cases, args.quick, CASES, QUICK)
-    try:
-        args.seeds = [int(s) for s in (args.seeds or ("0,1" if args.quick else "0,1,2")).split(",")
-                      if s.strip()]
-    except ValueError:
-        parser.error(f"--seeds takes comma-separated integers (got {args.seeds!r})")
-    args.test_rows = args.test_rows or (5000 if args.quick else 20000)
-    if not args.seeds or min(args.seeds) < 0 or args.jobs < 1 or args.test_rows < 100:
-        parser.error("--seeds needs a seed ≥ 0, --jobs at least 1, --test-rows at least 100")
+    checked_counts(parser, args)
     return args
 
 

@@ -465,6 +465,20 @@ def chosen_cases(parser, text: str | None, quick: bool, cases: list, quick_names
     return [by_name[n] for n in names]
 
 
+def checked_counts(parser, args) -> None:
+    """``args.seeds`` (``--seeds 0,1,2``; 0,1 with ``--quick``) as integers and
+    ``args.test_rows`` (5,000 with ``--quick``, else 20,000) filled in; ``parser.error`` for
+    a bad seed, ``--jobs`` or ``--test-rows``."""
+    try:
+        args.seeds = [int(s) for s in (args.seeds or ("0,1" if args.quick else "0,1,2")).split(",")
+                      if s.strip()]
+    except ValueError:
+        parser.error(f"--seeds takes comma-separated integers (got {args.seeds!r})")
+    args.test_rows = args.test_rows or (5000 if args.quick else 20000)
+    if not args.seeds or min(args.seeds) < 0 or args.jobs < 1 or args.test_rows < 100:
+        parser.error("--seeds needs a seed ≥ 0, --jobs at least 1, --test-rows at least 100")
+
+
 def _rng(name: str, *stream: int) -> np.random.Generator:
     return np.random.default_rng([zlib.crc32(name.encode()), *stream])
 

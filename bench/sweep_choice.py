@@ -78,6 +78,7 @@ import numpy as np
 from fit_cases import (
     Maker,
     blobs3,
+    checked_counts,
     chosen_cases,
     circles,
     dense,
@@ -531,14 +532,7 @@ def parse_args(argv=None):
     if not methods or any(m not in METHODS for m in methods):
         parser.error(f"--methods takes some of {', '.join(METHODS)} (got {args.methods!r})")
     args.methods = methods
-    try:
-        args.seeds = [int(s) for s in (args.seeds or ("0,1" if args.quick else "0,1,2")).split(",")
-                      if s.strip()]
-    except ValueError:
-        parser.error(f"--seeds takes comma-separated integers (got {args.seeds!r})")
-    args.test_rows = args.test_rows or (5000 if args.quick else 20000)
-    if not args.seeds or min(args.seeds) < 0 or args.jobs < 1 or args.test_rows < 100:
-        parser.error("--seeds needs a seed ≥ 0, --jobs at least 1, --test-rows at least 100")
+    checked_counts(parser, args)
     return args
 
 
