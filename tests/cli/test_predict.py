@@ -147,13 +147,19 @@ def test_predict_reads_and_writes_a_chunk_at_a_time(tmp_path, monkeypatch, one_t
     assert out.read_text() == _whole_read(run, data)[0]
 
 
-@pytest.mark.parametrize("id_column", ["predicted_species", "probability_setosa"])
-def test_an_id_named_like_a_prediction_column_is_refused(tmp_path, id_column):
+def _iris_run(tmp_path):
+    """A one-epoch iris run directory."""
     config = tmp_path / "iris.yaml"
     config.write_text("data: {target: species}\ntraining: {epochs: 1}\n")
     run = tmp_path / "run"
     assert cli("train", config, DATA / "iris.csv", "--out", run, "-q", "--no-probe"
                ).returncode == 0
+    return run
+
+
+@pytest.mark.parametrize("id_column", ["predicted_species", "probability_setosa"])
+def test_an_id_named_like_a_prediction_column_is_refused(tmp_path, id_column):
+    run = _iris_run(tmp_path)
     data = tmp_path / "with_ids.csv"
     frame = pd.read_csv(DATA / "iris.csv")
     frame.insert(0, id_column, [f"id{i}" for i in range(len(frame))])
@@ -168,11 +174,7 @@ def test_an_id_named_like_a_prediction_column_is_refused(tmp_path, id_column):
 
 @pytest.mark.parametrize("cell", ["inf", "1e400"])
 def test_an_infinite_cell_is_one_line_in_predict_and_eval(tmp_path, cell):
-    config = tmp_path / "iris.yaml"
-    config.write_text("data: {target: species}\ntraining: {epochs: 1}\n")
-    run = tmp_path / "run"
-    assert cli("train", config, DATA / "iris.csv", "--out", run, "-q", "--no-probe"
-               ).returncode == 0
+    run = _iris_run(tmp_path)
     data = tmp_path / "bad.csv"
     lines = (DATA / "iris.csv").read_text().splitlines()
     lines[3] = cell + lines[3][lines[3].index(","):]
