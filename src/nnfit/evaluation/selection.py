@@ -28,10 +28,11 @@ best may lie beyond the range.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .evidence import se
 from .paired import paired_change
 
 TIE = 1.0  # paired standard errors within which two points are tied
@@ -58,6 +59,8 @@ class Choice:
     tied: list[int]
     why: str
     edge: str | None
+    stats: dict[int, tuple[float, float]] = field(default_factory=dict)  # usable: (loss, se)
+    vs: dict[int, tuple[float, float]] = field(default_factory=dict)  # usable: against the best
 
 
 def loss_and_se(rows: np.ndarray) -> tuple[float, float]:
@@ -67,8 +70,7 @@ def loss_and_se(rows: np.ndarray) -> tuple[float, float]:
     if not np.isfinite(rows).all():
         return math.nan, math.nan
     per_row = rows.mean(axis=0)
-    n = per_row.size
-    se_rows = float(per_row.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
+    se_rows = se(per_row)
     seeds = rows.mean(axis=1)
     se_seeds = float(seeds.std(ddof=1) / math.sqrt(seeds.size)) if seeds.size > 1 else 0.0
     return float(per_row.mean()), math.hypot(se_rows, se_seeds)
@@ -95,17 +97,18 @@ def against_best(points: list[Point], best: int | None) -> dict[int, tuple[float
 
 def choose(points: list[Point], keys: list[str]) -> Choice:
     """The rule of the module docstring over ``points``; ``keys``: the swept settings."""
-    usable = [p for p in points if p.ok and p.rows is not None
-              and math.isfinite(loss_and_se(p.rows)[0])]
+    stats = {p.index: loss_and_se(p.rows) for p in points if p.ok and p.rows is not None}
+    usable = [p for p in points if p.index in stats and math.isfinite(stats[p.index][0])]
     if not usable:
-        return Choice(None, None, [], "no point finished without diverging or failing", None)
-    mean = {p.index: loss_and_se(p.rows)[0] for p in usable if p.rows is not None}
+        return Choice(None, None, [], "no point finished without diverging or failing", None,
+                      stats)
+    mean = {p.index: stats[p.index][0] for p in usable}
     best = min(usable, key=lambda p: (mean[p.index], p.index)).index
     diffs = against_best(points, best)
     small = NEGLIGIBLE * abs(mean[best])
     tied = sorted(i for i, (change, se) in diffs.items()
                   if i == best or (math.isfinite(change) and change <= max(TIE * se, small)))
-    varied = [k for k in keys if len({_key(p.values[k]) for p in points}) > 1]
+    varied = [k for k in keys if len({repr(p.values[k]) for p in points}) > 1]
     at = {p.index: p for p in points}
     numeric = len(varied) == 1 and all(_number(at[i].values[varied[0]]) is not None for i in tied)
     if len(tied) > 1 and numeric:
@@ -121,7 +124,7 @@ def choose(points: list[Point], keys: list[str]) -> Choice:
         why = ("the lowest val loss" if len(tied) == 1 else
                f"{len(tied)} points are within noise of each other ({TIE:g} paired standard "
                f"error or {NEGLIGIBLE:.0%} of the best); chosen: the lowest val loss")
-    return Choice(chosen, best, tied, why, _edge(points, at[chosen], varied))
+    return Choice(chosen, best, tied, why, _edge(points, at[chosen], varied), stats, diffs)
 
 
 def _edge(points: list[Point], chosen: Point, varied: list[str]) -> str | None:
@@ -154,7 +157,3 @@ def _number(value) -> float | None:
     if isinstance(value, bool):
         return None
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
-
-
-def _key(value) -> str:
-    return repr(value)

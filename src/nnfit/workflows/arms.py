@@ -43,6 +43,7 @@ from ..errors import NnfitError
 from ..evaluation.pooling import RunRows
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..runtime.jobs import job_config
+from ..runtime.progress import ProgressReporter
 from ..runtime.threads import blas_threads
 from .cv import FoldRows, fold_job, fold_jobs, pooled_diagnosis
 from .fit import FitResult, fit, refuse_ensemble
@@ -80,6 +81,7 @@ class Trial:
     fold: int = 0
     rows: dict[str, np.ndarray] | None = None
     keep: bool = False  # send the fitted network back (a run that may be saved)
+    progress: tuple | None = None  # (channel, run): send live epochs to a ProgressServer
 
 
 @dataclass
@@ -99,7 +101,8 @@ def trial_job(shared: dict, trial: Trial) -> Outcome:
     nothing. ``shared``: key -> Prepared (one split) or Dataset (folds)."""
     source = shared[trial.key]
     prepared = source if trial.rows is None else prepare_split(source, trial.rows, trial.config)
-    result = fit(prepared, trial.config)
+    live = [ProgressReporter(*trial.progress)] if trial.progress else []
+    result = fit(prepared, trial.config, observers=live)
     with blas_threads(result.threads), np.errstate(over="ignore", invalid="ignore"):
         outputs = result.network.predict(prepared.data.X["val"])
     return Outcome(outputs, result.epochs_run, result.stop_reason, round(result.seconds, 3),
@@ -143,6 +146,12 @@ class Batch:
     shared: Any
     jobs: list
     units: list[tuple[int, int, int]]
+
+
+def run_status(failed: bool, seeds: int, repeats: int, diverged: bool) -> str:
+    """An arm's status from what its seeds did: failed, not run, diverged, partial or ok."""
+    return ("failed" if failed else "not run" if not seeds else "diverged" if diverged else
+            "partial" if seeds < repeats else "ok")
 
 
 def data_key(config: Config) -> str:
@@ -203,11 +212,12 @@ class SplitBench:
     """The variants judged on the base's train / val / test split."""
 
     folds = 1
-    noun = "variant"  # what an arm is called in messages (a sweep's: "grid point")
 
     def __init__(self, config: Config, csv_path: str | Path, source: str, *, need_val: bool,
-                 purpose: str = "the doctor judges variants by their val loss"):
+                 purpose: str = "the doctor judges variants by their val loss",
+                 noun: str = "variant"):
         self.source, self.csv_path = source, csv_path
+        self.noun = noun  # what an arm is called in messages (a sweep's: "grid point")
         self.dataset = read_dataset(config, csv_path)
         self.rows = default_split(self.dataset)
         self.base = prepare_split(self.dataset, self.rows, config, source)
@@ -283,8 +293,9 @@ class FoldBench:
     """The variants judged on ``K`` folds of the non-test rows (``nnfit train --cv``'s):
     the pooled per-row val losses are every non-test row once."""
 
-    def __init__(self, config: Config, csv_path: str | Path, source: str, k: int):
-        self.split = SplitBench(config, csv_path, source, need_val=False)  # saved runs
+    def __init__(self, config: Config, csv_path: str | Path, source: str, k: int,
+                 noun: str = "variant"):
+        self.split = SplitBench(config, csv_path, source, need_val=False, noun=noun)
         self.config = config
         self.jobs, self.non_test, _ = fold_jobs(self.split.dataset, k, config, source)
         self.folds = k

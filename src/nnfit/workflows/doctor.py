@@ -31,7 +31,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -44,13 +44,20 @@ from ..runtime.jobs import Interrupted, JobFailed
 from ..runtime.signals import interrupt_code, noting_ctrl_c
 from ..store.atomic import write_json
 from ..store.run_dir import make_run_dir
-from .arms import Arm, Batch, FoldBench, Measured, SplitBench, base_config, combined, reproduce_line
+from .arms import (
+    Arm,
+    Batch,
+    FoldBench,
+    Measured,
+    SplitBench,
+    base_config,
+    combined,
+    reproduce_line,
+    run_status,
+)
 from .remedies import identifier_columns, remedies
 from .repeats import check_counts, default_repeats
 from .run import save
-
-if TYPE_CHECKING:
-    pass
 
 T = TypeVar("T")
 
@@ -237,9 +244,8 @@ class Session:
         arm, seeds = self.arms[index], self._seeds(index)
         failed = [m for (i, _), m in self.measured.items() if i == index
                   and isinstance(m, JobFailed)]
-        status = ("failed" if arm.error or failed else "not run" if not seeds else
-                  "diverged" if any(m.diverged for m in seeds.values()) else
-                  "partial" if len(seeds) < self.repeats else "ok")
+        status = run_status(bool(arm.error or failed), len(seeds), self.repeats,
+                            any(m.diverged for m in seeds.values()))
         losses = [seeds[r].loss for r in sorted(seeds)]
         record = {"name": arm.name, "overrides": list(arm.overrides), "status": status,
                   "seeds": len(seeds), "val_loss": _mean(losses), "val_loss_by_seed": losses,

@@ -23,6 +23,7 @@ import math
 import shutil
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ import numpy as np
 from ..config.load import load_config
 from ..errors import FAILED, NnfitError
 from ..evaluation.scoring import baseline_scores
-from ..evaluation.selection import Point, against_best, choose, loss_and_se
+from ..evaluation.selection import Choice, Point, choose, loss_and_se
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..report.console import print_warnings
 from ..report.plots.sweep import sweep_plot
@@ -44,7 +45,7 @@ from ..store import sweep_points as stored
 from ..store.atomic import write_atomic, write_json
 from ..store.csv_file import write_csv
 from ..store.run_dir import make_run_dir
-from .arms import Arm, FoldBench, SplitBench, pinned, prepared_key, reproduce_line
+from .arms import Arm, FoldBench, SplitBench, pinned, prepared_key, reproduce_line, run_status
 from .fit import single_network
 from .lr_find import find_lr
 from .repeats import check_counts, default_repeats
@@ -105,10 +106,9 @@ def sweep(config_path: str | Path, csv_path: str | Path, *, rates: list[float],
     source = str(config_path)
     if not lr_find:  # a bad plan fails before the data is read
         plan = plan_grid(config_path, rates, overrides, file_sweep, base.data.split_seed)
-    bench = (FoldBench(base, csv_path, source, cv) if cv else
+    bench = (FoldBench(base, csv_path, source, cv, noun="grid point") if cv else
              SplitBench(base, csv_path, source, need_val=True,
-                        purpose="a sweep chooses by val loss"))
-    (bench.split if isinstance(bench, FoldBench) else bench).noun = "grid point"
+                        purpose="a sweep chooses by val loss", noun="grid point"))
     if alerts is not None:
         print_warnings(alerts, bench.base.notes)
     found = None
@@ -168,7 +168,7 @@ class Session:
     interrupted: bool = False
     resumed: int = 0
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
         return [f"{i + 1:02d}-{point_label(p)}" for i, p in enumerate(self.plan.points)]
 
@@ -189,7 +189,7 @@ class Session:
                                                                    strict=True)]}
         if resume:
             self._check_resumable(stored.read_plan(self.run_dir), plan)
-            n_val = self._n_rows()
+            n_val = self.bench.n_val
             for i, (name, config_hash) in enumerate(zip(self.names, self.hashes, strict=True)):
                 kept = stored.read_point(self.run_dir, name, config_hash, n_val)
                 if kept is not None:
@@ -199,9 +199,6 @@ class Session:
                     self.resumed += len(self.seeds[i])
         stored.write_plan(self.run_dir, plan)
         self._write_csv()
-
-    def _n_rows(self) -> int:
-        return self.bench.n_val
 
     def _check_resumable(self, old: dict, new: dict) -> None:
         where = f"--resume {self.run_dir}"
@@ -298,33 +295,39 @@ class Session:
         return bool(seeds) and arm not in self.failed and not any(
             n["diverged"] for _, n in seeds.values())
 
-    def row(self, arm: int, vs: tuple[float, float] | None = None, tied: bool = False) -> dict:
-        """Point ``arm``'s row of the table (``vs``: its paired difference to the best)."""
+    def row(self, arm: int, choice: Choice | None = None, rows: np.ndarray | None = None
+            ) -> dict:
+        """Point ``arm``'s row of the table: its numbers, and with the sweep's ``choice`` its
+        paired difference to the best and whether it is tied (``rows``: its per-row val
+        losses, when the caller has them stacked already)."""
         metric = f"test_{METRIC[self.bench.base.task.kind]}"
         seeds = self.seeds.get(arm, {})
-        rows = self._rows_of(arm)
-        loss, se = loss_and_se(rows) if rows is not None else (math.nan, math.nan)
+        if choice is not None and arm in choice.stats:
+            loss, se = choice.stats[arm]
+        else:
+            rows = self._rows_of(arm) if rows is None else rows
+            loss, se = loss_and_se(rows) if rows is not None else (math.nan, math.nan)
+        vs = choice.vs.get(arm) if choice is not None else None
         shown = self.shown.get(arm, {})
         numbers = [n for _, n in seeds.values()]
-        status = ("failed" if arm in self.failed else "not run" if not seeds else
-                  "diverged" if any(n["diverged"] for n in numbers) else
-                  "partial" if len(seeds) < self.repeats else "ok")
+        status = run_status(arm in self.failed, len(seeds), self.repeats,
+                            any(n["diverged"] for n in numbers))
         return {"run": arm + 1, **point_values(self.plan.points[arm], self.plan.configs[arm]),
                 "status": status, "seeds": len(seeds), "val_loss": loss, "val_loss_se": se,
                 "vs_best": vs[0] if vs else math.nan, "vs_best_se": vs[1] if vs else math.nan,
-                "tied": tied, "test_loss": shown.get("test_loss", math.nan),
+                "tied": choice is not None and arm in choice.tied,
+                "test_loss": shown.get("test_loss", math.nan),
                 metric: shown.get(metric, math.nan),
                 "epochs": float(np.mean([n["epochs"] for n in numbers])) if numbers else 0,
                 "best_epoch": shown.get("best_epoch", 0),
                 "seconds": round(sum(n["seconds"] for n in numbers), 3),
                 "verdict": shown.get("verdict", ""), "error": self.failed.get(arm, "")}
 
-    def table(self) -> tuple[list[dict], Any]:
+    def table(self) -> tuple[list[dict], Choice]:
         """Every point's row, best val loss first, with the choice applied."""
         points = self.points()
         choice = choose(points, self.plan.keys)
-        vs = against_best(points, choice.best)
-        rows = [self.row(i, vs.get(i), i in choice.tied) for i in range(len(self.arms))]
+        rows = [self.row(p.index, choice, p.rows) for p in points]
         rows.sort(key=lambda r: (not math.isfinite(r["val_loss"]), r["val_loss"], r["run"]))
         return rows, choice
 
