@@ -70,13 +70,13 @@ import sys
 import tempfile
 import time
 import traceback
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from fit_cases import (
     Maker,
+    _rng,
     blobs3,
     checked_counts,
     chosen_cases,
@@ -152,10 +152,6 @@ QUICK = ("sine_200", "linear_150", "moons_200", "blobs_250")
 
 
 # -- files -------------------------------------------------------------------------------------
-
-
-def _rng(name: str, *stream: int) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(name.encode()), *stream])
 
 
 def case_files(case: ChoiceCase, seeds: list[int], folder: Path, test_rows: int

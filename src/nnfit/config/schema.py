@@ -40,9 +40,8 @@ ScaleName: TypeAlias = Literal["standard", "minmax", "quantile", "none"]
 MissingPolicy: TypeAlias = Literal["error", "drop", "mean"]
 ACTIVATION_OPTIONS = {"leaky_relu": {"slope"}}  # options other activations take: none
 
-
-
 MAX_THREADS = 1024  # training.threads: a bound no machine nnfit runs on reaches
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
@@ -227,12 +226,7 @@ class DataConfig(Strict):
             pass  # a text encoding all the same (utf-16 wants two bytes)
         return value
 
-    @model_validator(mode="after")
-    def _separators_differ(self):
-        clash = separator_clash(self.decimal, self.thousands)
-        if clash:
-            raise ValueError(clash)
-        return self
+    _separators_differ = model_validator(mode="after")(lambda self: separators_differ(self))
 
     @model_validator(mode="after")
     def _fractions_leave_training_rows(self):
@@ -244,6 +238,15 @@ class DataConfig(Strict):
     @property
     def targets(self) -> list[str]:
         return [self.target] if isinstance(self.target, str) else list(self.target)
+
+
+def separators_differ(reading):
+    """``reading`` (a data section, or a model file's reading options), refused when its
+    ``decimal`` and ``thousands`` cannot go together."""
+    clash = separator_clash(reading.decimal, reading.thousands)
+    if clash:
+        raise ValueError(clash)
+    return reading
 
 
 def separator_clash(decimal: str, thousands: str | None) -> str | None:

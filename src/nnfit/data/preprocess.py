@@ -194,11 +194,13 @@ class Preprocessor:
             fill = self.fill.get(col)
             if series.dtype.kind in "iuf":  # read in place, a chunk at a time
                 values, by_frame_row = series.to_numpy(), True
-                if fill is None and series.dtype.kind == "f" and np.isnan(values).any():
-                    # a hole in the column: raise if it is among these rows
-                    _no_fill(col, series if rows is None else series.iloc[rows], source)
-                if series.dtype.kind == "f" and np.isinf(values).any():  # inf, 1e400
-                    numeric_column(series if rows is None else series.iloc[rows], source)
+                odd = values[~np.isfinite(values)] if series.dtype.kind == "f" else values[:0]
+                if odd.size:  # a hole (raise if among these rows, unfilled), or inf / 1e400
+                    part = series if rows is None else series.iloc[rows]
+                    if fill is None and np.isnan(odd).any():
+                        _no_fill(col, part, source)
+                    if np.isinf(odd).any():
+                        numeric_column(part, source)
             else:  # booleans, or text where numbers belong: converted (and checked) once
                 part = plain(series if rows is None else series.iloc[rows])
                 if fill is not None:

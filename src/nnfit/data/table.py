@@ -172,12 +172,7 @@ def _reading_errors(path: Path, encoding: str):
         raise NnfitError(f"{path}: no such data file") from None
     except pd.errors.EmptyDataError:
         raise NnfitError(f"{path}: the CSV is empty") from None
-    except pd.errors.ParserError as exc:
-        wider = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if wider:
-            width, line, n = wider.groups()
-            raise NnfitError(f"{path}: line {line} has {n} fields but the header has {width}; "
-                             f"{WIDER}") from None
+    except pd.errors.ParserError as exc:  # a row wider than the header: _no_wider_row's
         raise NnfitError(f"{path}: not a readable CSV ({str(exc).strip().splitlines()[-1]})") from None
     except UnicodeDecodeError:
         raise NnfitError(_decode_error(path, encoding)) from None

@@ -21,7 +21,7 @@ from ..config.schema import (
     LayerConfig,
     MissingPolicy,
     ScaleName,
-    separator_clash,
+    separators_differ,
 )
 from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
@@ -93,12 +93,7 @@ class Reading(Strict):
     _encoding = field_validator("encoding")(lambda cls, v: DataConfig._known_encoding(v))
     _separator = field_validator("decimal", "thousands")(lambda cls, v: DataConfig._separator(v))
 
-    @model_validator(mode="after")
-    def _separators_differ(self):
-        clash = separator_clash(self.decimal, self.thousands)
-        if clash:
-            raise ValueError(clash)
-        return self
+    _separators_differ = model_validator(mode="after")(lambda self: separators_differ(self))
 
 
 class Preprocessing(Strict):
