@@ -67,23 +67,33 @@ def read_rows(prep: Preprocessor, csv_path, need_targets: bool, keep: tuple[str,
     if need_targets:
         require_columns(frame, prep.targets, source, "target")
     require_columns(frame, list(keep), source, "id")
-    warnings = []
     n_rows = len(frame)
     frame, dropped = prep.apply_missing(frame, source, with_targets=need_targets)
-    if dropped:
-        warnings.append(warning(f"{source}: skipped {dropped} of {n_rows} rows with empty cells "
-                                f"(the model was trained with data.missing: {prep.missing})"))
     X, unseen = prep.transform(frame, source)
-    warnings += [warning(f"{source}: {count} value(s) of {col!r} never seen in training "
-                         f"(encoded as all-zero)") for col, count in unseen.items()]
-    return frame, X, warnings
+    return frame, X, read_warnings(prep, source, n_rows, dropped, unseen)
 
 
-def _outputs(network, X):
-    """``network.predict(X)`` with as many BLAS threads as pay (see ``nnfit.runtime.threads``)."""
-    threads, _ = choose_threads(None, network.macs_per_row() * min(len(X), PREDICT_CHUNK))
-    with blas_threads(threads):
+def read_warnings(prep: Preprocessor, source: str, n_rows: int, dropped: int,
+                  unseen: dict[str, int]) -> list[Note]:
+    """What reading a CSV for a saved model noticed: rows skipped for their empty cells, and
+    category values the training never saw (in the model's feature order)."""
+    notes = [warning(f"{source}: skipped {dropped} of {n_rows} rows with empty cells (the "
+                     f"model was trained with data.missing: {prep.missing})")] if dropped else []
+    return notes + [warning(f"{source}: {unseen[col]} value(s) of {col!r} never seen in "
+                            f"training (encoded as all-zero)")
+                    for col in prep.features if col in unseen]
+
+
+def _outputs(network, X, threads: int | None = None):
+    """``network.predict(X)`` with ``threads`` BLAS threads, or as many as pay for ``X``
+    (see ``nnfit.runtime.threads``)."""
+    with blas_threads(threads or _threads(network, len(X))):
         return network.predict(X, batch_size=PREDICT_CHUNK)
+
+
+def _threads(network, n_rows: int) -> int:
+    """The BLAS threads that pay for predicting ``n_rows`` rows (at most a chunk's worth)."""
+    return choose_threads(None, network.macs_per_row() * min(n_rows, PREDICT_CHUNK))[0]
 
 
 @dataclass
@@ -189,14 +199,7 @@ class Predictions:
             raise self._as_a_whole_read(exc) from None
         for logits, id_values in batches.rest():
             yield self._table(logits, id_values)
-        n_read, dropped = counted
-        if dropped:
-            self.warnings.append(warning(
-                f"{source}: skipped {dropped} of {n_read} rows with empty cells (the model was "
-                f"trained with data.missing: {prep.missing})"))
-        self.warnings += [warning(f"{source}: {unseen[col]} value(s) of {col!r} never seen in "
-                                  f"training (encoded as all-zero)")
-                          for col in prep.features if col in unseen]
+        self.warnings += read_warnings(prep, source, counted[0], counted[1], unseen)
 
     def _kept(self, counted: list[int]) -> Iterator[pd.DataFrame]:
         """The CSV's chunks under the model's ``data.missing``, each with rows left;
@@ -269,10 +272,8 @@ class _Batches:
 
     def _outputs(self, X: np.ndarray) -> np.ndarray:
         if self.threads is None:  # the first call: PREDICT_CHUNK rows, or the whole file
-            self.threads, _ = choose_threads(
-                None, self.network.macs_per_row() * min(len(X), PREDICT_CHUNK))
-        with blas_threads(self.threads):
-            return self.network.predict(X, batch_size=PREDICT_CHUNK)
+            self.threads = _threads(self.network, len(X))
+        return _outputs(self.network, X, self.threads)
 
 
 def _joined(parts: list) -> np.ndarray | None:
