@@ -194,7 +194,7 @@ def _data_choices(csv_path: str | Path, data: dict, given: Sequence[str],
     """``data`` with the starter's choices for the keys ``given`` leaves open, and what the
     CSV showed (:class:`Facts`' fields)."""
     default = _validated({"data": data}, source, given).data  # the defaults around the target
-    chosen = {str(parse_override(o)[0][1]) for o in given if len(parse_override(o)[0]) > 1}
+    chosen = {str(path[1]) for path in (parse_override(o)[0] for o in given) if len(path) > 1}
     frame = exclude_columns(read_table(csv_path, default), default.exclude, source)
     n_read, delimiter = len(frame), frame.attrs["delimiter"]
     frame, features = select_columns(frame, default, source)  # an unknown target: did you mean
