@@ -137,17 +137,15 @@ def _run(job: dict) -> dict:
             raise
         unsplit = None  # nnfit refuses this CSV: the others still get nnfit's default split
     if job["model"] == "nnfit":
-        from nnfit.workflows import fit, score
+        from nnfit.workflows import score
 
         prepared = prepare_split(unsplit, default_split(unsplit), config)
         metric = HEADLINE_METRIC[unsplit.kind]
         started = time.perf_counter()
-        if config.training.ensemble > 1:  # the members one after another in this worker
-            from nnfit.workflows.ensemble import fit_ensemble
+        # the model nnfit train saves (ensemble members one after another in this worker)
+        from nnfit.workflows.refit import fit_model
 
-            result, _ = fit_ensemble(prepared, config, n_jobs=1)
-        else:
-            result = fit(prepared)
+        prepared, result = fit_model(prepared, n_jobs=1)
         value = score(prepared, result, probe="never").splits["test"][metric]
         seconds = time.perf_counter() - started
         budget = "" if result.stop_reason == "early_stopping" else "*"

@@ -30,7 +30,7 @@ def lr_find(
 ) -> None:
     """Find a learning rate: one short run with a growing rate, and the rate to train at."""
     from ..report.console import make_console
-    from ..report.tables import print_lr_find
+    from ..report.lr_view import print_lr_find
     from ..workflows.lr_find import lr_find as run_lr_find
 
     messages = make_console(stderr=True)

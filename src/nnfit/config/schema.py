@@ -280,6 +280,7 @@ class TrainingConfig(Strict):
     clip_norm: Annotated[float, Field(gt=0)] | None = None  # the gradients' global L2 norm
     ensemble: Annotated[int, Field(ge=1, le=1000)] = 1  # K networks from seeds seed…seed+K−1
     early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
+    refit: bool = False  # after early stopping, train again on train + val for the best epochs
     seed: Annotated[int, Field(ge=0)] = 0
     dtype: DTypeName = "float32"
     threads: int | str = "auto"  # BLAS threads: "auto" or a count
@@ -362,6 +363,9 @@ class Config(Strict):
         if self.training.early_stopping is not None and self.data.val_fraction == 0:
             raise ValueError("training.early_stopping needs a validation split: set "
                              "data.val_fraction above 0, or early_stopping: false")
+        if self.training.refit and self.data.val_fraction == 0:
+            raise ValueError("training.refit trains again on the train and validation rows: set "
+                             "data.val_fraction above 0, or refit: false")
         return self
 
 

@@ -10,32 +10,25 @@ from rich.table import Table
 
 from ..evaluation.task import HEADLINE_METRIC as METRIC
 from ..evaluation.verdicts import Check
-from ..training.range_test import DIVERGE, warmup_steps
 from .console import VERDICT_COLOUR, curve_owner, escape, fmt, header, print_outcome
-from .plots.lr import text_plot
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
 
 def print_report(console, metrics: dict, notes_after: list[str]) -> None:
-    """The results table (splits and baseline), the verdict, dead units, then closing notes."""
-    splits = metrics["splits"]
-    names = [k for k in next(iter(splits.values())) if k not in ("loss", "rows")]
-    table = Table(title=escape(f"{metrics['task']} · loss {metrics['loss']}"), title_justify="left")
-    table.add_column("split")
-    table.add_column("rows", justify="right")
-    table.add_column("loss", justify="right")
-    for name in names:
-        table.add_column(escape(header(name)), justify="right")
-    for split, values in splits.items():
-        table.add_row(escape(split), str(values.get("rows", "")), fmt(values["loss"]),
-                      *(fmt(values[n]) for n in names))
-    base_split = "val" if "val" in metrics["baseline"] else "train"
-    base = metrics["baseline"][base_split]
-    table.add_row(f"baseline ({base_split})", str(base.get("rows", "")), fmt(base["loss"]),
-                  *(fmt(base[n]) for n in names), style="dim")
-    console.print(table)
+    """The results table (splits and baseline), the verdict, dead units, then closing notes;
+    for a refitted run (``training.refit``) the early-stopped run's table first."""
+    title = f"{metrics['task']} · loss {metrics['loss']}"
+    refit = metrics.get("refit")
+    if refit:
+        chosen = refit["selection"]
+        console.print(splits_table(f"{title} · early-stopped run (best epoch "
+                                   f"{chosen['best_epoch']} of {chosen['epochs_run']}; the "
+                                   f"verdict reads it)", chosen["splits"], chosen["baseline"]))
+        title += (f" · saved model: refit on {refit['rows']} train + val rows for "
+                  f"{refit['epochs']} epochs")
+    console.print(splits_table(title, metrics["splits"], metrics["baseline"]))
     if metrics.get("class_weight"):
         console.print(class_weight_line(metrics["class_weight"]), style="dim", soft_wrap=True,
                       markup=False)
@@ -54,6 +47,22 @@ def print_report(console, metrics: dict, notes_after: list[str]) -> None:
                       f"the training rows")
     for note in notes_after:
         console.print(note, markup=False)
+
+
+def splits_table(title: str, splits: dict, baseline: dict) -> Table:
+    """Loss and metrics per split, then the input-ignoring baseline's (val, else train)."""
+    names = [k for k in next(iter(splits.values())) if k not in ("loss", "rows")]
+    table = Table(title=escape(title), title_justify="left")
+    for column in ("split", "rows", "loss", *(escape(header(name)) for name in names)):
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for split, values in splits.items():
+        table.add_row(escape(split), str(values.get("rows", "")), fmt(values["loss"]),
+                      *(fmt(values[n]) for n in names))
+    base_split = "val" if "val" in baseline else "train"
+    base = baseline[base_split]
+    table.add_row(f"baseline ({base_split})", str(base.get("rows", "")), fmt(base["loss"]),
+                  *(fmt(base[n]) for n in names), style="dim")
+    return table
 
 
 def print_advice(console, diagnosis: dict) -> None:
@@ -369,32 +378,6 @@ def member_line(record: dict, done: int, k: int, metric: str) -> str:
     s = record["splits"][held]
     return (f"member {done}/{k} (seed {record['seed']}): {record['epochs_run']} epochs, best "
             f"{record['best_epoch']}, {held} loss {s['loss']:.4g}, {held} {metric} {s[metric]:.4g}")
-
-
-def print_lr_find(console, result, width: int = 60, height: int = 10) -> None:
-    """The text plot of smoothed loss against log rate, how the run ended, the suggestion."""
-    for line in text_plot(result.lrs, result.smoothed, result.index, width, height,
-                          skip=warmup_steps(result.steps)):
-        console.print(line, markup=False, highlight=False)
-    console.print(lr_stop_message(result), style="dim", markup=False)
-    if result.suggested is None:
-        console.print(result.rule, style="yellow", markup=False)
-        return
-    console.print(f"[bold green]suggested learning rate: {result.suggested:.3g}[/]  "
-                  f"(step {result.index + 1}, smoothed loss {result.smoothed[result.index]:.4g})")
-    console.print(result.rule, style="dim", markup=False)
-
-
-def lr_stop_message(result) -> str:
-    """How the range test ended, in words."""
-    n = result.lrs.size
-    last = f"{result.lrs[-1]:.3g}" if n else "—"
-    if result.stop_reason == "exploded":
-        return (f"stopped at step {n} of {result.steps} (lr {last}): the smoothed loss passed "
-                f"{DIVERGE:g}× its minimum")
-    if result.stop_reason == "diverged":
-        return f"stopped at step {n + 1} of {result.steps}: the loss became NaN/inf"
-    return f"ran all {result.steps} steps up to lr {last}"
 
 
 def fmt_finite(value) -> str:

@@ -150,6 +150,7 @@ class MetricsRecord(Loose):
     data_checks: DataChecks | None = None
     ensemble: EnsembleRecords | None = None
     cv: dict[str, Any] | None = None  # train --cv: the folds, their mean and std
+    refit: dict[str, Any] | None = None  # training.refit: rows, epochs, the selection run
 
     def dump(self) -> dict:
         """The record as ``metrics.json`` holds it (the sections this run has)."""

@@ -73,6 +73,7 @@ from .ensemble import ensemble_section, fit_ensemble
 from .fit import FitResult, fit, make_stopper
 from .prepared import Prepared, prepare_split
 from .probe import capacity_probe
+from .refit import refit_training
 from .run import (
     RunOutcome,
     audit_columns,
@@ -142,14 +143,6 @@ def fold_jobs(dataset: Dataset, k: int, config, config_source: str = "config"
         jobs.append(FoldJob(fold, prepare_split(dataset, positions, one, config_source), one,
                             positions))
     return jobs, non_test, rows["test"]
-
-
-def final_config(config, epochs: int):
-    """The final model's training: no validation split, no early stopping, ``epochs`` epochs."""
-    dumped = config.model_dump()
-    dumped["data"]["val_fraction"] = 0.0
-    dumped["training"].update(early_stopping=None, epochs=epochs)
-    return type(config).model_validate(dumped)
 
 
 def cv_header(k: int, n_rows: int, epochs: int, config) -> str:
@@ -226,7 +219,7 @@ def _set_up(config_path, csv_path, k: int, overrides, config_text) -> CrossValid
     dataset = read_dataset(config, csv_path)
     jobs, non_test, test = fold_jobs(dataset, k, config, str(config_path))
     final = prepare_split(dataset, {"train": non_test, "test": test},
-                          final_config(config, config.training.epochs), str(config_path))
+                          refit_training(config, config.training.epochs), str(config_path))
     return CrossValidation(config, dataset, jobs, non_test, final, Path(config_path).stem, overrides)
 
 
@@ -274,7 +267,7 @@ def _final_model(cv: CrossValidation, run_dir: Path, judged: tuple[dict, list[Ru
     with the pooled diagnosis, the folds' curves it was judged on (``judged``, drawn in
     curves.png with the final model's train loss) and the ``section()`` of metrics.json."""
     diagnosis, folds = judged
-    config = final_config(cv.config, epochs)
+    config = refit_training(cv.config, epochs)
     final = replace(cv.final, config=config)
     stopper = make_stopper(config.training, has_val=False)
     stop = threading.Event()

@@ -149,10 +149,10 @@ def audit_columns(prepared: Prepared) -> AuditColumns:
 
 
 def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
-                   ensemble: EnsembleRecords | None = None, cv: dict | None = None
-                   ) -> MetricsRecord:
-    """The content of ``metrics.json`` (``nnfit.store.metrics``); ``ensemble`` and ``cv``: the
-    sections of a seed ensemble and of ``train --cv``."""
+                   ensemble: EnsembleRecords | None = None, cv: dict | None = None,
+                   refit: dict | None = None) -> MetricsRecord:
+    """The content of ``metrics.json`` (``nnfit.store.metrics``); ``ensemble``, ``cv`` and
+    ``refit``: the sections of a seed ensemble, of ``train --cv`` and of ``training.refit``."""
     task = prepared.task
     weight_by_class = task.weight_by_class if isinstance(task, Classification) else None
     return MetricsRecord.model_validate({
@@ -169,6 +169,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
         "data_checks": prepared.audit.record(),
         **({"ensemble": ensemble} if ensemble is not None else {}),
         **({"cv": cv} if cv is not None else {}),
+        **({"refit": refit} if refit is not None else {}),
     })
 
 
@@ -200,13 +201,14 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
          config=None, overrides: Sequence[str] = (), history_written: bool = False,
          config_written: bool = False, config_header: str = "",
          ensemble: EnsembleRecords | None = None, cv: dict | None = None,
-         curves: CurvesPlot | None = None) -> MetricsRecord:
+         curves: CurvesPlot | None = None, refit: dict | None = None) -> MetricsRecord:
     """Write the run directory; return its ``metrics.json`` record.
 
     ``history_written`` / ``config_written``: the caller already wrote that file (a
     live run writes both before training); ``config_header`` goes above the config;
     ``ensemble`` and ``cv``: metrics.json's sections of those runs; ``curves``: what
-    ``curves.png`` shows, when not this run's own curves (``--cv``: the folds').
+    ``curves.png`` shows, when not this run's own curves (``--cv``: the folds');
+    ``refit``: metrics.json's section of a refitted run (``workflows.refit``).
 
     The model and metrics are written before the plot, so a plotting failure
     cannot cost the model.
@@ -218,7 +220,7 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
                      config_header + resolved_config(prepared, config, overrides))
     save_model(run_dir, result.network, prepared.prep, prepared.task.loss_name,
                prepared.task.class_weight)
-    metrics = metrics_record(prepared, result, scores, ensemble=ensemble, cv=cv)
+    metrics = metrics_record(prepared, result, scores, ensemble=ensemble, cv=cv, refit=refit)
     write_metrics(run_dir, metrics)
     if not history_written:
         write_history(run_dir / "history.csv", result.history, result.epochs)
@@ -226,17 +228,23 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
         task = prepared.task
         assert isinstance(task, Classification)  # the one task with a confusion matrix
         write_atomic(run_dir / "confusion.csv", confusion_csv(task.classes, scores.confusion[1]))
-    diverged = result.stop_reason == "diverged"
+    write_atomic(run_dir / "curves.png", learning_curves(
+        curves or run_curves(name, result, scores, ensemble)))
+    return metrics
+
+
+def run_curves(name: str, result: FitResult, scores: Scores,
+               ensemble: EnsembleRecords | None = None) -> CurvesPlot:
+    """What ``curves.png`` shows of one run (an ensemble's: its first member's curves)."""
     members = ensemble.members if ensemble is not None else 1
-    write_atomic(run_dir / "curves.png", learning_curves(curves or CurvesPlot(
+    return CurvesPlot(
         result.history, result.epochs, result.best_epoch, curves_title(name, result, scores),
-        note=diverged_message(result.epochs_run) if diverged else None,
+        note=diverged_message(result.epochs_run) if result.stop_reason == "diverged" else None,
         diagnosis=scores.diagnosis,
         scored_epoch=result.best_epoch if result.restored else result.epochs_run,
         scored_by=f"ensemble of {members}" if ensemble else
         "restored weights" if result.restored else "final weights",
-        curve_of=f"member 1 of {members}" if ensemble else "")))
-    return metrics
+        curve_of=f"member 1 of {members}" if ensemble else "")
 
 
 @dataclass

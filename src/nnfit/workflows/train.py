@@ -21,10 +21,12 @@ from ..runtime.executor import default_jobs
 from ..runtime.signals import ctrl_c_stops
 from ..store.atomic import write_atomic
 from ..store.history import HistoryWriter
+from ..store.metrics import EnsembleRecords
 from ..store.run_dir import make_run_dir
 from .ensemble import ensemble_section, fit_ensemble
-from .fit import fit, make_stopper
+from .fit import FitResult, fit, make_stopper
 from .prepared import Prepared, prepare
+from .refit import Refit, Saving
 from .run import RunOutcome, exit_code, resolved_config, save, score, stop_messages
 
 
@@ -73,11 +75,20 @@ def _train_one(prepared: Prepared, run_dir: Path, name: str, overrides: Sequence
         result = fit(prepared, config, stopper=stopper, stop=stop, observers=[
             HistoryWriter(run_dir / "history.csv"), TrainingView(console, t.epochs, stopper)])
         scores = score(prepared, result, config, probe)
-        metrics = save(run_dir, prepared, result, scores, name=name, config=config,
-                       overrides=overrides, history_written=True, config_written=True)
+
+        def fit_again(refit: Refit) -> tuple[FitResult, None]:
+            again = make_stopper(refit.config.training, has_val=False)
+            return fit(refit.prepared, refit.config, stopper=again, stop=stop,
+                       observers=[TrainingView(console, refit.epochs, again)]), None
+
+        saved = Saving(run_dir, name, overrides, console)
+        metrics, said = saved.refitted(prepared, result, scores, [result], fit_again)
+        if metrics is None:
+            metrics = save(run_dir, prepared, result, scores, name=name, config=config,
+                           overrides=overrides, history_written=True, config_written=True)
     threads = f"BLAS threads: {result.threads} ({result.threads_reason})"
-    return RunOutcome(metrics, run_dir, [*stop_messages(result, t.lr), threads],
-                      exit_code(result, metrics.diagnosis.verdict))
+    return RunOutcome(metrics, run_dir, [*stop_messages(result, t.lr), *said, threads],
+                      exit_code(result, metrics.diagnosis.verdict) or saved.code)
 
 
 def _train_ensemble(prepared: Prepared, run_dir: Path, name: str, overrides: Sequence[str],
@@ -97,11 +108,22 @@ def _train_ensemble(prepared: Prepared, run_dir: Path, name: str, overrides: Seq
     result, members = fit_ensemble(prepared, config, n_jobs=n_jobs, scheduler=cluster,
                                    on_member=arrived)
     scores = score(prepared, result, config, probe)
-    metrics = save(run_dir, prepared, result, scores, config=config, overrides=overrides,
-                   name=f"{name} (ensemble of {t.ensemble}; curves of seed {t.seed})",
-                   config_written=True, ensemble=ensemble_section(
-                       members, metric, None if scheduler else n_jobs, scheduler))
+    section = ensemble_section(members, metric, None if scheduler else n_jobs, scheduler)
+    title = f"{name} (ensemble of {t.ensemble}; curves of seed {t.seed})"
+
+    def fit_again(refit: Refit) -> tuple[FitResult, EnsembleRecords]:
+        again, refit_members = fit_ensemble(refit.prepared, refit.config, n_jobs=n_jobs,
+                                            scheduler=cluster, on_member=arrived)
+        return again, ensemble_section(refit_members, metric, None if scheduler else n_jobs,
+                                       scheduler)
+
+    saved = Saving(run_dir, title, overrides, console, section)
+    metrics, said = saved.refitted(prepared, result, scores, [m.result for m in members],
+                                   fit_again)
+    if metrics is None:
+        metrics = save(run_dir, prepared, result, scores, config=config, overrides=overrides,
+                       name=title, config_written=True, ensemble=section)
     return RunOutcome(metrics, run_dir,
-                      [*stop_messages(result, t.lr), "BLAS threads: 1 per member; the curves and "
-                       f"verdict's epochs are the first member's (seed {t.seed})"],
-                      exit_code(result, metrics.diagnosis.verdict))
+                      [*stop_messages(result, t.lr), *said, "BLAS threads: 1 per member; the "
+                       f"curves and verdict's epochs are the first member's (seed {t.seed})"],
+                      exit_code(result, metrics.diagnosis.verdict) or saved.code)
