@@ -53,6 +53,8 @@ from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 
+from .init import AUTO, Init
+
 
 @dataclass(frozen=True)
 class Option:
@@ -110,8 +112,9 @@ class Layer:
     def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.params, self.grads = params, grads
 
-    def init_params(self, rng: np.random.Generator) -> None:
-        """Draw initial parameter values (layers without parameters do nothing)."""
+    def init_params(self, rng: np.random.Generator, init: Init = AUTO) -> None:
+        """Draw initial parameter values (layers without parameters do nothing); ``init``
+        is the model's scheme and scale (``model.init``, ``model.init_scale``)."""
 
     def state_shapes(self) -> dict[str, tuple[int, ...]]:
         """``name -> shape`` of non-trainable state (saved with the model, never optimized)."""
