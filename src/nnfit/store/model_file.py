@@ -59,10 +59,11 @@ from .safe_read import open_run_file, read_json
 
 
 def save_model(run_dir: Path, network, prep, loss_name: str,
-               class_weight: list[float] | None = None) -> None:
+               class_weight: list[float] | None = None, label_smoothing: float = 0.0) -> None:
     """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
     running statistics) and ``model.json`` (everything to rebuild it). ``class_weight``
-    (the loss's weight per class) is written beside ``loss`` when there is one.
+    (the loss's weight per class) and ``label_smoothing`` (its ε, when above 0) are
+    written beside ``loss``, so ``nnfit eval`` reports the loss training minimized.
 
     An :class:`~nnfit.nn.ensemble.Ensemble` is saved as its members' vectors stacked,
     ``params (n_members, n_params)``, with ``ensemble: {members: K}`` in model.json.
@@ -86,6 +87,7 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
         "state_layout": slot_dicts(first.state_layout),
         "loss": loss_name,
         **({"class_weight": [float(w) for w in class_weight]} if class_weight is not None else {}),
+        **({"label_smoothing": float(label_smoothing)} if label_smoothing else {}),
         "preprocessing": prep.to_dict(),
         **({"ensemble": {"members": len(members)}} if stacked else {}),
     }

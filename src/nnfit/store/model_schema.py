@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Annotated, Literal, TypeAlias, get_args
 
 import numpy as np
-
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config.schema import (
@@ -130,6 +129,7 @@ class ModelFile(Strict):
     state_layout: list[Slot] = []
     loss: Literal[tuple(LOSSES)]  # type: ignore[valid-type]  # built from the engine's table
     class_weight: list[Annotated[float, Field(gt=0)]] | None = None
+    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
     preprocessing: Preprocessing
     ensemble: Ensemble | None = None
 
@@ -221,6 +221,8 @@ def check_consistency(model: ModelFile) -> Layouts:
         if len(prep.classes) != 2:
             raise Invalid("loss", f"binary_cross_entropy needs exactly 2 classes, the "
                                   f"preprocessing has {len(prep.classes)}")
+    if model.label_smoothing and prep.task == "regression":
+        raise Invalid("label_smoothing", "is for a classification, but the task is regression")
     if model.class_weight is not None:
         try:
             check_class_weight(model.class_weight, prep.classes)

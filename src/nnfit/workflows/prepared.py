@@ -34,7 +34,13 @@ from ..data.dataset import (
 from ..data.seeds import TRAIN_STREAM, stream
 from ..data.width import design_refusal
 from ..errors import NnfitError, Note, warning
-from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
+from ..evaluation.task import (
+    Task,
+    check_label_smoothing,
+    choose_loss,
+    make_task,
+    resolve_class_weight,
+)
 from ..nn.base import Layer
 from ..nn.build import LAYERS, LayerError, build_network, plan_layers, plan_network
 from ..nn.init import Init
@@ -238,7 +244,9 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
     weights = resolve_class_weight(config.training.class_weight, dataset.classes,
                                    splits.y.get("train"), data.targets, config_source)
-    prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
+    smoothing = check_label_smoothing(config.training.label_smoothing, dataset.kind,
+                                      data.targets, config_source)
+    prepared = Prepared(config, source, prep, make_task(prep, loss, weights, smoothing), splits,
                         dataset.n_rows, dataset.split_seed, notes, dataset.task_reason, checked)
     check_layers(prepared, config, f"{config_source}: ")
     notes.extend(training_notes(config, rows["train"].size))
