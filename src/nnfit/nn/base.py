@@ -15,6 +15,9 @@ The protocol every layer follows:
   across chunks), else into a new array;
 - ``backward(dy, need_dx) -> dx`` fills ``grads`` and returns ``dL/dx``
   (``None`` when ``need_dx`` is false, as for the first layer while training).
+- ``init_params(rng, init)`` draws the parameters from the run's Generator;
+  ``init`` (:class:`~nnfit.nn.init.Init`) is the model's scheme and scale
+  (``model.init``, ``model.init_scale``): ``init.fill`` draws a weight matrix.
 
 Two optional hooks, for layers that need them:
 

@@ -245,12 +245,14 @@ class Network:
         Fills ``grads`` (every parameter) and returns ``dL/dx``, or ``None`` with
         ``need_dx=False`` (the training loop skips the first layer's ``dx``).
         """
-        if self.skip is not None:
-            self.skip.backward(doutput)
+        skip_dx = None if self.skip is None else self.skip.backward(doutput, need_dx)
         d = doutput
         for layer in self.layers[:0:-1]:  # every layer but the first passes its dx on
             d = layer.backward(d)
-        return self.layers[0].backward(d, need_dx)
+        dx = self.layers[0].backward(d, need_dx)
+        if dx is not None and skip_dx is not None:
+            dx += skip_dx
+        return dx
 
     def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
         """Raw outputs (logits) ``(n_samples, *output_shape)`` for ``x (n_samples, *input_shape)``.

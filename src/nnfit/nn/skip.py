@@ -56,11 +56,12 @@ class LinearSkip(Layer):
         return y
 
     def backward(self, dy, need_dx=False):
-        """``dW = xᵀ·dy``; no ``dx``: the skip reads the network's input, which is data."""
-        if need_dx:
-            raise ValueError("linear_skip gives no dx: its input is the network's input")
+        """``dW = xᵀ·dy``; ``dx = dy·Wᵀ`` only when asked: training skips it (the skip
+        reads the network's input, which is data), a gradient check asks."""
         np.matmul(self._x.T, dy, out=self.grads["W"])
-        return None
+        if not need_dx:
+            return None
+        return np.matmul(dy, self.params["W"].T, out=self._buffer("dx", self._x.shape))
 
     def buffer_floats(self):
         """Training: its output (the network's output then) and ``x``'s kept reference
