@@ -106,3 +106,12 @@ def test_the_plan_counts_it_and_the_summary_shows_it():
     assert net.summary()[-1] == ("LinearSkip(4 → 3)", (3,), 12)
     assert net.macs_per_row() == 4 * 5 + 5 * 3 + 4 * 3
     assert "LinearSkip(4 → 3)" in repr(net)
+
+
+def test_the_float32_path_stays_float32():
+    net = build_network(MLP, n_features=4, seed=0, linear_skip=True)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    out = net.forward(x, training=True)
+    assert out.dtype == np.float32 and net.predict(x).dtype == np.float32
+    net.backward(np.ones((5, 3), np.float32), need_dx=False)
+    assert net.grads.dtype == np.float32 and net.grad("skip.W").any()
