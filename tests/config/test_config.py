@@ -3,10 +3,11 @@ import typing
 import pytest
 
 from nnfit.config.load import load_config
-from nnfit.config.schema import LAYER_MODELS, LossName, OptimizerName
+from nnfit.config.schema import LAYER_MODELS, InitName, LossName, OptimizerName
 from nnfit.errors import NnfitError
 from nnfit.nn.activations import ACTIVATIONS
 from nnfit.nn.build import LAYERS
+from nnfit.nn.init import INITIALIZERS
 from nnfit.nn.losses import LOSSES
 from nnfit.nn.optimizers import OPTIMIZERS
 
@@ -21,6 +22,23 @@ def test_config_names_are_the_engine_tables():
     assert set(typing.get_args(LossName)) == {"auto", *LOSSES}
     assert set(typing.get_args(OptimizerName)) == set(OPTIMIZERS)
     assert set(LAYER_MODELS) == set(LAYERS)
+    assert typing.get_args(InitName) == ("auto", *INITIALIZERS)
+
+
+@pytest.mark.parametrize("text,error", [
+    ("model: {init: he_norml}", "config.yaml: model.init: must be one of auto, he_normal, he_uniform, "
+                          "glorot_normal, glorot_uniform, lecun_normal, lecun_uniform (got 'he_norml') "
+                          "(did you mean 'he_normal'?)"),
+    ("model: {init_scale: 0}", "config.yaml: model.init_scale: must be positive (got 0)"),
+    ("model: {init_scale: .inf}", "config.yaml: model.init_scale: must be a finite number (got inf)"),
+    ("model: {linear_skip: 2}", "config.yaml: model.linear_skip: must be true or false (got 2)"),
+    ("training: {label_smoothing: 1}",
+     "config.yaml: training.label_smoothing: must be less than 1 (got 1)"),
+    ("training: {label_smoothing: -0.1}",
+     "config.yaml: training.label_smoothing: must be at least 0 (got -0.1)"),
+])
+def test_the_engine_options_are_checked_in_one_line(tmp_path, text, error):
+    assert _errors(tmp_path, f"data: {{target: y}}\n{text}\n") == [error]
 
 
 def _errors(tmp_path, text, name="config.yaml"):

@@ -49,3 +49,14 @@ def test_outputs_and_dead_units_in_one_pass_are_predict_and_the_census():
         np.testing.assert_array_equal(outputs, net.predict(x, batch_size=96))
         assert dead == dead_units(net, x)
         assert [(d["layer"], d["units"], d["dead"]) for d in dead] == [(0, 16, 0), (1, 8, 4)]
+
+
+def test_the_census_pass_adds_the_linear_skip():
+    from nnfit.evaluation.scoring import outputs_and_dead_units
+
+    net = build_network([{"type": "dense", "units": 6, "activation": "relu"},
+                         {"type": "dense", "units": 2}], n_features=3, seed=0, linear_skip=True)
+    net.param("skip.W")[...] = 0.5
+    x = np.random.default_rng(1).standard_normal((50, 3)).astype(np.float32)
+    outputs, _ = outputs_and_dead_units(net, x, chunk=16)
+    np.testing.assert_array_equal(outputs, net.predict(x, batch_size=16))

@@ -169,3 +169,42 @@ def test_saved_class_weights_are_checked():
             check_class_weight(bad, ["a", "b"])
     with pytest.raises(ValueError, match="a model without classes"):
         check_class_weight([1.0], None)
+
+
+@pytest.mark.parametrize("task,weights,y", [
+    (BINARY, None, np.array([0, 0, 0, 0, 1, 1])),
+    (THREE, None, np.array([0, 1, 1, 2, 1, 1, 0])),
+    (THREE, [2.0, 1.0, 4.0], np.array([0, 1, 1, 2, 1, 1, 0])),
+])
+def test_the_smoothed_baseline_is_the_best_constant_under_the_smoothed_loss(task, weights, y):
+    """Scored loss, baseline and the trainer's loss are one smoothed loss (like with like);
+    its best constant is the mean soft target, (1 − ε)·p + ε/K."""
+    from dataclasses import replace
+
+    smoothed = replace(task, class_weight=weights, label_smoothing=0.2)
+    base = smoothed.baseline_logits(y, 1, np.float64)[0]
+    counts = np.bincount(y, minlength=len(task.classes)) * np.array(weights or 1.0)
+    p = 0.8 * counts / counts.sum() + 0.2 / len(task.classes)
+    np.testing.assert_allclose(base, np.log(p[1:] / p[:1]) if task.n_outputs == 1 else np.log(p))
+    best = _weighted_loss_of_constant(smoothed, base, y)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        assert best <= _weighted_loss_of_constant(smoothed, base + 0.05 * rng.standard_normal(
+            base.shape), y) + 1e-12
+    logits = rng.normal(size=(len(y), task.n_outputs))
+    plain = replace(task, class_weight=weights)
+    # the metrics stay unsmoothed; the loss is the smoothed one
+    assert {k: v for k, v in smoothed.score(logits, y).items() if k != "loss"} == \
+        {k: v for k, v in plain.score(logits, y).items() if k != "loss"}
+    assert smoothed.score(logits, y)["loss"] == pytest.approx(smoothed.loss.value(
+        logits, smoothed.loss.targets(y, np.float64)))
+
+
+def test_label_smoothing_is_refused_for_regression_naming_the_key():
+    from nnfit.evaluation.task import check_label_smoothing
+
+    assert check_label_smoothing(0.1, "classification", ["y"], "c.yaml") == 0.1
+    assert check_label_smoothing(0.0, "regression", ["y"], "c.yaml") == 0.0
+    with pytest.raises(NnfitError, match="c.yaml: training.label_smoothing: 0.1 needs a "
+                                         "classification target, but 'y' is a regression"):
+        check_label_smoothing(0.1, "regression", ["y"], "c.yaml")

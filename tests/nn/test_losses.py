@@ -292,3 +292,69 @@ def test_class_weights_are_checked():
         ce.value(np.zeros((2, 3)), np.array([0, 2]))
     assert repr(ce) == "cross_entropy(weight=[1, 2])" and repr(make_loss("cross_entropy")) == \
         "cross_entropy"
+
+
+# -- label smoothing ---------------------------------------------------------------------------
+SMOOTHED = [("cross_entropy", None), ("cross_entropy", [1.0, 2.0, 0.5]),
+            ("binary_cross_entropy", None), ("binary_cross_entropy", [0.5, 2.0])]
+
+
+@pytest.mark.parametrize("name,weight", SMOOTHED)
+@pytest.mark.parametrize("smoothing", [0.1, 0.4])
+def test_smoothed_losses_pass_the_gradient_check_and_rows_average_to_them(name, weight, smoothing):
+    rng = np.random.default_rng(3)
+    k = 3 if name == "cross_entropy" else 2
+    logits = rng.normal(size=(7, k)) * 2
+    loss = make_loss(name, weight, smoothing)
+    y = loss.targets(random_targets(name, rng, 7, k), np.float64)
+    grad = np.empty_like(logits)
+    value = loss.value_and_grad(logits, y, grad)
+    assert rel_error(grad, numeric_grad(lambda: loss.value(logits, y), logits)) < TOLERANCE
+    assert loss.row_losses(logits, y).mean() == pytest.approx(value, rel=1e-12)
+    assert value != pytest.approx(make_loss(name, weight).value(logits, y))
+    for dtype in (np.float32,):  # the float32 path stays float32 and agrees
+        out = np.empty(logits.shape, dtype)
+        got = loss.value_and_grad(logits.astype(dtype), loss.targets(y, dtype), out)
+        assert out.dtype == dtype and got == pytest.approx(value, rel=1e-5)
+
+
+def test_smoothing_by_hand():
+    """Two classes, z = (ln 3, 0): p = (¾, ¼); true class 0, ε = 0.2: t = (0.9, 0.1).
+    H(t, p) = −0.9·ln ¾ − 0.1·ln ¼ = 0.397543; H(t) = −0.9·ln 0.9 − 0.1·ln 0.1 = 0.325083;
+    the loss is their difference KL(t‖p) = 0.072460, and dL/dz = p − t = (−0.15, 0.15).
+    The sigmoid of the same logit difference gives the same numbers."""
+    ce = make_loss("cross_entropy", smoothing=0.2)
+    z = np.array([[np.log(3.0), 0.0]])
+    grad = np.empty_like(z)
+    assert ce.value_and_grad(z, np.array([0]), grad) == pytest.approx(0.0724600, abs=1e-6)
+    np.testing.assert_allclose(grad, [[-0.15, 0.15]], atol=1e-12)
+    bce = make_loss("binary_cross_entropy", smoothing=0.2)
+    zb = np.array([[np.log(3.0)]])
+    gb = np.empty_like(zb)
+    assert bce.value_and_grad(zb, np.array([[1.0]]), gb) == pytest.approx(0.0724600, abs=1e-6)
+    np.testing.assert_allclose(gb, [[-0.15]], atol=1e-12)
+    # a perfect fit of the soft target costs nothing, as a perfect fit does unsmoothed
+    t = np.array([[0.9 + 0.1 / 3, 0.1 / 3, 0.1 / 3]])
+    assert make_loss("cross_entropy", smoothing=0.1).value(np.log(t), np.array([0])) \
+        == pytest.approx(0.0, abs=1e-12)
+
+
+def test_zero_smoothing_is_the_plain_loss_bit_for_bit():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(9, 3)).astype(np.float32)
+    y = rng.integers(0, 3, 9)
+    for weight in (None, [1.0, 2.0, 3.0]):
+        a, b = np.empty_like(z), np.empty_like(z)
+        plain = make_loss("cross_entropy", weight).value_and_grad(z, y, a)
+        assert make_loss("cross_entropy", weight, 0.0).value_and_grad(z, y, b) == plain
+        np.testing.assert_array_equal(a, b)
+
+
+def test_smoothing_is_checked_and_only_for_classification():
+    with pytest.raises(ValueError, match="mse takes no label smoothing"):
+        make_loss("mse", smoothing=0.1)
+    for bad in (1.0, -0.1, True):
+        with pytest.raises(ValueError, match=r"label smoothing must be in \[0, 1\)"):
+            make_loss("cross_entropy", smoothing=bad)
+    assert repr(make_loss("cross_entropy", [1, 2], 0.1)) == \
+        "cross_entropy(weight=[1, 2], smoothing=0.1)"

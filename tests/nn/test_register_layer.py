@@ -54,8 +54,8 @@ class ToyScale(Layer):
     def param_shapes(self):
         return {"w": ((self.copies, self.input_shape[0]), True)}
 
-    def init_params(self, rng):
-        self.params["w"][...] = rng.uniform(0.5, 1.5, self.params["w"].shape)
+    def init_params(self, rng, init):
+        self.params["w"][...] = rng.uniform(0.5, 1.5, self.params["w"].shape) * init.scale
 
     def forward(self, x, training=False, out=None):
         n = x.shape[0]

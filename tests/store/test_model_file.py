@@ -111,3 +111,46 @@ def test_the_schema_takes_the_layers_the_config_takes(tmp_path):
     assert [type(layer).__name__ for layer in described.architecture.layers] == [
         LAYER_MODELS[spec["type"]].__name__ for spec in EVERY_LAYER]
     assert read_model(tmp_path).params.shape == (network.n_params,)
+
+
+def test_a_linear_skip_and_label_smoothing_save_and_load_identically(tmp_path):
+    layers = [{"type": "dense", "units": 5, "activation": "relu"}, {"type": "dense", "units": 3}]
+    network = build_network(layers, n_features=3, seed=2, linear_skip=True)
+    network.param("skip.W")[...] = np.arange(9, dtype=np.float32).reshape(3, 3) / 10
+    save_model(tmp_path, network, PREP, "cross_entropy", None, 0.1)
+    loaded, _, meta = load_model(tmp_path)
+    assert loaded.skip is not None and meta["architecture"]["linear_skip"] is True
+    assert meta["label_smoothing"] == 0.1
+    np.testing.assert_array_equal(loaded.params, network.params)
+    x = np.random.default_rng(0).standard_normal((7, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), network.predict(x))
+    planned = layouts(layers, (3,), "float32", linear_skip=True)
+    assert planned.layout == _as_json(network.layout) and planned.n_params == network.n_params
+    # a default network writes neither key: its model.json is as it ever was
+    save_model(tmp_path, build_network(layers, n_features=3), PREP, "cross_entropy")
+    meta = read_json(tmp_path, "model.json")
+    assert "linear_skip" not in meta["architecture"] and "label_smoothing" not in meta
+
+
+def _tampered(tmp_path, change):
+    layers = [{"type": "dense", "units": 3}]
+    save_model(tmp_path, build_network(layers, n_features=3, linear_skip=True), PREP,
+               "cross_entropy", None, 0.1)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    change(meta)
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda m: m["layout"][1].update(shape=[3, 4]),
+     r"layout\[1\]: skip.W \[3, 4\] at 9 does not match the layers, which put skip.W \[3, 3\] at 9"),
+    (lambda m: m["architecture"].pop("linear_skip"),
+     r"architecture.n_params: 21 does not match its layers, which have 12"),
+    (lambda m: m.update(label_smoothing=1.0), r"label_smoothing: must be less than 1 \(got 1.0\)"),
+    (lambda m: m["architecture"].update(linear_skip="yes"), r"architecture.linear_skip: "),
+])
+def test_a_tampered_skip_or_smoothing_is_refused_in_one_line(tmp_path, change, message):
+    _tampered(tmp_path, change)
+    with pytest.raises(NnfitError, match=message) as caught:
+        load_model(tmp_path)
+    assert "\n" not in str(caught.value)

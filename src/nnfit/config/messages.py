@@ -84,6 +84,8 @@ def _problem(err: ErrorDetails, kind: str, value: Any, integer: bool) -> str:
         return f"must be an integer{got}"
     if kind in ("float_parsing", "float_type"):
         return f"must be a number{got}"
+    if kind == "finite_number":
+        return f"must be a finite number{got}"
     if kind in ("bool_parsing", "bool_type"):
         return f"must be true or false{got}"
     if kind in ("string_type",):

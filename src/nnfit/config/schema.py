@@ -21,6 +21,7 @@ from ..errors import did_you_mean, shown
 from ..nn.activations import ACTIVATIONS, Activation
 from ..nn.base import Layer, Option
 from ..nn.build import LAYERS, watch_layers
+from ..nn.init import INIT_NAMES
 from ..nn.losses import LOSSES
 from ..nn.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES, Schedule
@@ -35,6 +36,7 @@ def _literal(names) -> Any:
 # these aliases are Any (hence the ignores); pydantic checks the values.
 LossName: TypeAlias = _literal(["auto", *LOSSES])  # type: ignore[valid-type]
 OptimizerName: TypeAlias = _literal(OPTIMIZERS)  # type: ignore[valid-type]
+InitName: TypeAlias = _literal(INIT_NAMES)  # type: ignore[valid-type]
 DTypeName: TypeAlias = Literal["float32", "float64"]  # also model.json's (store.model_schema)
 ScaleName: TypeAlias = Literal["standard", "minmax", "quantile", "none"]
 MissingPolicy: TypeAlias = Literal["error", "drop", "mean"]
@@ -259,6 +261,9 @@ def separator_clash(decimal: str, thousands: str | None) -> str | None:
 
 class ModelConfig(Strict):
     layers: list[LayerConfig] = []
+    init: InitName = "auto"  # auto: each activation's initializer (He or Glorot)
+    init_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0  # × every std / limit
+    linear_skip: bool = False  # add x·W_skip, a linear model of the inputs, to the output
 
 
 class EarlyStoppingConfig(Strict):
@@ -286,6 +291,7 @@ class TrainingConfig(Strict):
     threads: int | str = "auto"  # BLAS threads: "auto" or a count
     # None, "balanced" (n / (n_classes · n_k) on the training rows), or {class label: weight}
     class_weight: Literal["balanced"] | dict[str, float] | None = None
+    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0  # classification: soft targets
 
     @field_validator("class_weight", mode="before")
     @classmethod

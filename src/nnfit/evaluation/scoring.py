@@ -94,13 +94,15 @@ def outputs_and_dead_units(network, X: np.ndarray, chunk: int = 4096
     outputs = np.empty((X.shape[0],) + tuple(network.output_shape), dtype=network.dtype)
     last = len(network.layers) - 1
     for start in range(0, X.shape[0], chunk):
-        x = np.asarray(X[start:start + chunk], dtype=network.dtype)
+        x = rows = np.asarray(X[start:start + chunk], dtype=network.dtype)
         for i, layer in enumerate(network.layers):
             x = layer.forward(x, training=False,
                               **({"out": outputs[start:start + x.shape[0]]} if i == last else {}))
             if getattr(getattr(layer, "activation", None), "name", None) == "relu":
                 positive = (x > 0).reshape(-1, x.shape[-1]).any(axis=0)
                 alive[i] = positive | alive[i] if i in alive else positive
+        if getattr(network, "skip", None) is not None:  # the linear skip adds x·W_skip
+            x += network.skip.forward(rows)
     return outputs, [{"layer": i, "description": repr(network.layers[i]), "units": int(a.size),
                       "dead": int((~a).sum()), "share": float((~a).mean())}
                      for i, a in alive.items()]

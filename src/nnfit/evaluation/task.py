@@ -99,11 +99,14 @@ class Classification(Task):
 
     classes: list[str]
     class_weight: list[float] | None = None  # per class, in the order of classes; None: all 1
+    # ε of the soft targets (1 − ε)·onehot + ε/K the loss fits: the training objective, so the
+    # scored ``loss`` and the baseline's include it; the metrics (log_loss too) do not
+    label_smoothing: float = 0.0
     kind = "classification"
 
     @cached_property
     def loss(self) -> Loss:
-        return make_loss(self.loss_name, self.class_weight)
+        return make_loss(self.loss_name, self.class_weight, self.label_smoothing)
 
     @property
     def weight_by_class(self) -> dict[str, float] | None:
@@ -181,12 +184,15 @@ class Classification(Task):
 
     def _baseline_row(self, y_train):
         """The best constant prediction under the loss: the class priors, or with class
-        weights ``p_k ∝ w_k·n_k`` (it minimizes ``−Σ_k w_k·n_k·log p_k``)."""
+        weights ``p_k ∝ w_k·n_k`` (it minimizes ``−Σ_k w_k·n_k·log p_k``); with label
+        smoothing ``ε`` the mean soft target, ``(1 − ε)·p_k + ε/K``."""
         counts = np.bincount(np.asarray(y_train, dtype=np.intp).reshape(-1),
                              minlength=len(self.classes)).astype(np.float64)
         if self.class_weight is not None:
             counts *= np.asarray(self.class_weight, dtype=np.float64)
         priors = counts / counts.sum()
+        if self.label_smoothing:
+            priors = (1.0 - self.label_smoothing) * priors + self.label_smoothing / priors.size
         with np.errstate(divide="ignore"):
             if self.n_outputs == 1:  # one output: the logit of class 1
                 return np.log(priors[1:] / priors[:1])
@@ -288,6 +294,17 @@ def resolve_class_weight(spec, classes: list[str] | None, y_train: np.ndarray | 
     return [float(spec.get(label, 1.0)) for label in classes]
 
 
+def check_label_smoothing(smoothing: float, kind: str, targets: list[str], source: str) -> float:
+    """``training.label_smoothing``, refused (NnfitError naming the key) above 0 for a
+    regression target: soft targets are for classes."""
+    if smoothing and kind == "regression":
+        raise NnfitError(f"{source}: training.label_smoothing: {smoothing:g} needs a "
+                         f"classification target, but {', '.join(map(repr, targets))} is a "
+                         f"regression target (leave label_smoothing at 0, or set data.task: "
+                         f"classification)")
+    return smoothing
+
+
 def check_class_weight(weights, classes: list[str] | None) -> list[float]:
     """A saved ``class_weight`` (read from a model file) checked: one positive finite
     number per class. Raises ValueError saying what is wrong (the key left to the caller)."""
@@ -303,12 +320,16 @@ def check_class_weight(weights, classes: list[str] | None) -> list[float]:
     return [float(w) for w in weights]
 
 
-def make_task(prep, loss_name: str, class_weight: list[float] | None = None) -> Task:
+def make_task(prep, loss_name: str, class_weight: list[float] | None = None,
+              label_smoothing: float = 0.0) -> Task:
     """The Task of a fitted preprocessor (its kind, targets, classes or target scale);
-    ``class_weight``: the loss's weight per class (classification)."""
+    ``class_weight``: the loss's weight per class, ``label_smoothing``: its soft targets'
+    ``ε`` (classification)."""
     if prep.task == "classification":
         return Classification(loss_name, list(prep.targets), classes=list(prep.classes),
-                              class_weight=class_weight)
+                              class_weight=class_weight, label_smoothing=label_smoothing)
     if class_weight is not None:
         raise ValueError("class_weight needs a classification task")
+    if label_smoothing:
+        raise ValueError("label_smoothing needs a classification task")
     return Regression(loss_name, list(prep.targets), target_scale=prep.target_scale)

@@ -20,7 +20,7 @@ class Activation:
     ``scratch`` is the floats per element it keeps aside (the memory estimate counts them)."""
 
     name: str = "identity"
-    init: str = "glorot"
+    init: str = "glorot_uniform"
     scratch: int = 0
 
     def _scratch(self, shape: tuple, dtype) -> np.ndarray:
@@ -71,7 +71,7 @@ class ReLU(Activation):
     """``y = max(z, 0)``; ``dz = dy · [y > 0]``."""
 
     name = "relu"
-    init = "he"
+    init = "he_normal"
 
     def forward(self, z, out):
         return np.maximum(z, 0, out=out)
@@ -91,7 +91,7 @@ class LeakyReLU(Activation):
     """
 
     name = "leaky_relu"
-    init = "he"
+    init = "he_normal"
     scratch = 1  # z·slope
 
     def __init__(self, slope: float = 0.01):
@@ -166,7 +166,7 @@ class GELU(Activation):
     """
 
     name = "gelu"
-    init = "he"
+    init = "he_normal"
     scratch = 3  # tanh u, f'(z) and a scratch
     _C = math.sqrt(2.0 / math.pi)
     _A = 0.044715

@@ -10,6 +10,7 @@ from .base import Layer, Option
 from .checks import positive_int
 from .dense import Dense
 from .dropout import Dropout
+from .init import AUTO
 from .normalization import LayerNorm
 
 
@@ -93,9 +94,9 @@ class Attention(Layer):
             sub.bind({p: params[f"{name}.{p}"] for p in names},
                      {p: grads[f"{name}.{p}"] for p in names})
 
-    def init_params(self, rng):
+    def init_params(self, rng, init=AUTO):
         for sub in self.subs.values():
-            sub.init_params(rng)
+            sub.init_params(rng, init)
 
     def set_rng(self, rng):
         for drop in (self.attn_drop, self.ffn_drop):

@@ -15,6 +15,9 @@ The protocol every layer follows:
   across chunks), else into a new array;
 - ``backward(dy, need_dx) -> dx`` fills ``grads`` and returns ``dL/dx``
   (``None`` when ``need_dx`` is false, as for the first layer while training).
+- ``init_params(rng, init)`` draws the parameters from the run's Generator;
+  ``init`` (:class:`~nnfit.nn.init.Init`) is the model's scheme and scale
+  (``model.init``, ``model.init_scale``): ``init.fill`` draws a weight matrix.
 
 Two optional hooks, for layers that need them:
 
@@ -52,6 +55,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
+
+from .init import AUTO, Init
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,9 @@ class Layer:
     def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.params, self.grads = params, grads
 
-    def init_params(self, rng: np.random.Generator) -> None:
-        """Draw initial parameter values (layers without parameters do nothing)."""
+    def init_params(self, rng: np.random.Generator, init: Init = AUTO) -> None:
+        """Draw initial parameter values (layers without parameters do nothing); ``init``
+        is the model's scheme and scale (``model.init``, ``model.init_scale``)."""
 
     def state_shapes(self) -> dict[str, tuple[int, ...]]:
         """``name -> shape`` of non-trainable state (saved with the model, never optimized)."""

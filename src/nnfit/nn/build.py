@@ -20,7 +20,8 @@ from .base import Layer
 from .checks import positive_int
 from .dense import Dense
 from .dropout import Dropout
-from .network import Network
+from .init import AUTO, Init
+from .network import Network, make_skip
 from .normalization import BatchNorm, LayerNorm
 from .tokens import Pool, Tokens
 
@@ -179,9 +180,21 @@ def plan_layers(layers: Sequence[dict | Layer], input_shape: tuple[int, ...],
     return built
 
 
+def plan_network(layers: Sequence[dict | Layer], input_shape: tuple[int, ...], dtype="float32",
+                 linear_skip: bool = False) -> list[Layer]:
+    """:func:`plan_layers`, and the built linear skip last when ``linear_skip``: everything
+    a summary table or a memory estimate counts, nothing allocated. A skip that does not
+    fit (the output is not one vector per row) is a ValueError."""
+    built = plan_layers(layers, input_shape, dtype)
+    if linear_skip:
+        built.append(make_skip(tuple(input_shape), built[-1].output_shape, np.dtype(dtype)))
+    return built
+
+
 def build_network(layers: Sequence[dict | Layer], n_features: int | None = None, *,
                   input_shape: tuple[int, ...] | None = None, dtype="float32",
-                  seed: int | np.random.Generator | None = 0) -> Network:
+                  seed: int | np.random.Generator | None = 0, init: Init = AUTO,
+                  linear_skip: bool = False) -> Network:
     """Build and initialize a network from layer specs.
 
     Parameters
@@ -195,9 +208,14 @@ def build_network(layers: Sequence[dict | Layer], n_features: int | None = None,
     dtype : {"float32", "float64"}
     seed : int or numpy.random.Generator
         The same seed gives bit-identical initial weights.
+    init : Init
+        How the weights are drawn (``model.init``, ``model.init_scale``).
+    linear_skip : bool
+        Add ``x·W_skip`` to the output (``model.linear_skip``, :mod:`nnfit.nn.skip`).
 
     Raises ValueError (a :class:`LayerError` naming the layer for a bad spec)
     before allocating anything.
     """
     shape = sample_shape(n_features, input_shape)
-    return Network(plan_layers(layers, shape, dtype), shape, dtype=dtype, rng=as_generator(seed))
+    return Network(plan_layers(layers, shape, dtype), shape, dtype=dtype, rng=as_generator(seed),
+                   init=init, linear_skip=linear_skip)

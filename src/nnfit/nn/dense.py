@@ -12,7 +12,7 @@ import numpy as np
 from .activations import Activation, make_activation
 from .base import Layer, Option
 from .checks import positive_int
-from .init import INITIALIZERS
+from .init import AUTO
 
 
 class Dense(Layer):
@@ -49,8 +49,8 @@ class Dense(Layer):
     def param_shapes(self):
         return {"W": ((self.fan_in, self.units), True), "b": ((self.units,), False)}
 
-    def init_params(self, rng):
-        INITIALIZERS[self.activation.init](rng, self.params["W"], self.fan_in, self.units)
+    def init_params(self, rng, init=AUTO):
+        init.fill(rng, self.params["W"], self.fan_in, self.units, self.activation.init)
         self.params["b"][...] = 0.0
 
     def forward(self, x, training=False, out=None):

@@ -15,6 +15,11 @@ positive weight per class, and then average row losses with those weights,
 ``L = Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]`` (PyTorch's ``CrossEntropyLoss(weight=...)``
 mean): all weights 1 is the unweighted loss, and scaling every weight by a
 constant changes nothing (equal weights take the unweighted path, bit for bit).
+
+Label smoothing ``ε`` (the classification losses' ``smoothing``): soft targets
+``t = (1 − ε)·onehot + ε/K`` (sigmoid: ``(1 − ε)·y + ε/2``), gradient ``(p − t)/n``,
+weights by the true class; the constant ``H(t)`` of a hard label is subtracted, so
+the loss is ``KL(t ‖ p)``, 0 at a perfect fit. ``ε = 0`` is the plain path, bit for bit.
 """
 
 from __future__ import annotations
@@ -24,6 +29,16 @@ import math
 import numpy as np
 
 from .activations import sigmoid, softmax
+from .loss_options import (
+    check_smoothing,
+    class_weight,
+    classification_repr,
+    count,
+    entropy_floor,
+    soft_targets,
+    spread,
+    unequal,
+)
 
 
 class Loss:
@@ -46,8 +61,8 @@ class Loss:
         y = np.asarray(y, dtype=dtype)
         y = np.ascontiguousarray(y.reshape(-1, 1) if y.ndim == 1 else y)
         if n_outputs is not None and y.shape[1:] != (n_outputs,):
-            got = f"{_count(y.shape[1], 'column')}" if y.ndim == 2 else f"shape {y.shape}"
-            raise ValueError(f"y has {got} but the network has {_count(n_outputs, 'output')}; "
+            got = f"{count(y.shape[1], 'column')}" if y.ndim == 2 else f"shape {y.shape}"
+            raise ValueError(f"y has {got} but the network has {count(n_outputs, 'output')}; "
                              f"{self.name} targets are (n_samples, n_outputs)")
         return y
 
@@ -132,14 +147,18 @@ class CrossEntropy(Loss):
 
     With ``weight`` (``(n_classes,)``, positive): ``L = Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]``
     and ``dL/dz_i = w[y_i]·(softmax(z_i) − onehot(y_i)) / Σ_j w[y_j]``.
+
+    With ``smoothing`` ``ε``: the target is ``t_i = (1 − ε)·onehot(y_i) + ε/K``, so
+    ``ℓ_i = logsumexp(z_i) − Σ_k t_ik·z_ik`` and ``onehot`` becomes ``t`` in the gradients.
     """
 
     name = "cross_entropy"
     output_activation = "softmax"
 
-    def __init__(self, weight=None) -> None:
-        self.weight = _class_weight(weight, self.name)
-        self._path_weight = self.weight if _unequal(self.weight) else None  # None: plain path
+    def __init__(self, weight=None, smoothing: float = 0.0) -> None:
+        self.smoothing = check_smoothing(smoothing, self.name)
+        self.weight = class_weight(weight, self.name)
+        self._path_weight = self.weight if unequal(self.weight) else None  # None: plain path
         self._scratch: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._cast: dict[str, np.ndarray] = {}  # the weights in each dtype the loss has seen
 
@@ -153,7 +172,7 @@ class CrossEntropy(Loss):
             bad = y[(y < 0) | (y >= n_outputs)]
             if bad.size:
                 raise ValueError(f"class index {bad[0]} is outside [0, {n_outputs}) "
-                                 f"for a network with {_count(n_outputs, 'output')}")
+                                 f"for a network with {count(n_outputs, 'output')}")
         return np.ascontiguousarray(y, dtype=np.intp)
 
     def _rows(self, n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -181,13 +200,18 @@ class CrossEntropy(Loss):
         n = logits.shape[0]
         row, index = self._rows(n, logits.dtype)
         if self.weight is not None and self.weight.shape[0] != logits.shape[1]:
-            raise ValueError(f"cross_entropy has {_count(self.weight.shape[0], 'class weight')} "
-                             f"but the network has {_count(logits.shape[1], 'output')}")
+            raise ValueError(f"cross_entropy has {count(self.weight.shape[0], 'class weight')} "
+                             f"but the network has {count(logits.shape[1], 'output')}")
         # ufunc reductions, not np.max/np.sum: their Python wrappers cost more than the
         # arithmetic at a mini-batch's size
         np.maximum.reduce(logits, axis=1, keepdims=True, out=row)
         # z_{i, y_i} − max_i, gathered before `out` is overwritten (it may alias logits).
         picked = logits[index, y] - row[:, 0]
+        if self.smoothing:  # Σ_k t_ik·(z_ik − max_i) instead
+            picked *= 1.0 - self.smoothing
+            picked += (np.add.reduce(logits, axis=1) / logits.shape[1] - row[:, 0]) \
+                * self.smoothing
+            picked += entropy_floor(self.smoothing, logits.shape[1])
         np.subtract(logits, row, out=out)
         np.exp(out, out=out)
         np.add.reduce(out, axis=1, keepdims=True, out=row)
@@ -197,7 +221,11 @@ class CrossEntropy(Loss):
         out /= row
         np.log(row, out=row)  # row >= 1: the max term contributes e^0
         loss = float(np.add.reduce(row[:, 0] - picked)) / n
-        out[index, y] -= 1.0
+        if self.smoothing:
+            out -= self.smoothing / logits.shape[1]
+            out[index, y] -= 1.0 - self.smoothing
+        else:
+            out[index, y] -= 1.0
         out /= n
         return self._checked(loss, logits, y, out)
 
@@ -217,23 +245,30 @@ class CrossEntropy(Loss):
         np.subtract(row[:, 0], picked, out=picked)  # ℓ_i
         loss = float(np.dot(wy[:, 0], picked)) / total
         wy /= total
+        if self.smoothing:  # w_i/Σw · t_ik: ε/K of it on every class, 1 − ε more on y_i
+            np.multiply(wy, self.smoothing / out.shape[1], out=scale)
+            out -= scale
+            wy *= 1.0 - self.smoothing
         out[index, y] -= wy[:, 0]
         return loss
 
     def row_losses(self, logits, y):
-        """Each row's loss; weighted, ``w[y_i]·ℓ_i·n / Σ_j w[y_j]`` (see :func:`_spread`)."""
+        """Each row's loss; weighted, ``w[y_i]·ℓ_i·n / Σ_j w[y_j]`` (see ``loss_options.spread``)."""
         z = np.asarray(logits, np.float64)
         top = z.max(axis=1)
         lse = top + np.log(np.exp(z - top[:, None]).sum(axis=1))
-        return _spread(lse - z[np.arange(z.shape[0]), y],
-                       self._path_weight, y)
+        picked = z[np.arange(z.shape[0]), y]
+        if self.smoothing:
+            picked = (1.0 - self.smoothing) * picked + self.smoothing * z.mean(axis=1) \
+                + entropy_floor(self.smoothing, z.shape[1])
+        return spread(lse - picked, self._path_weight, y)
 
     def output(self, logits):
         row = np.empty(logits.shape[:-1] + (1,), logits.dtype)
         return softmax(logits, np.empty_like(logits), row)
 
     def __repr__(self) -> str:
-        return _weighted_repr(self)
+        return classification_repr(self.name, self.weight, self.smoothing)
 
 
 class BinaryCrossEntropy(Loss):
@@ -246,17 +281,21 @@ class BinaryCrossEntropy(Loss):
     ``y`` weighs ``w0 + (w1 − w0)·y``), each entry ``ℓ_ij`` counts ``w_ij`` times:
     ``L = k·Σ w_ij·ℓ_ij / Σ w_ij`` for ``k`` outputs, ``dL/dz = k·w·(σ(z) − y) / Σ w``.
     With one output that is ``Σ_i w[y_i]·ℓ_i / Σ_i w[y_i]``.
+
+    With ``smoothing`` ``ε``: the terms and the gradient read ``t = (1 − ε)·y + ε/2`` in
+    place of ``y``; the weights still read ``y``.
     """
 
     name = "binary_cross_entropy"
     output_activation = "sigmoid"
 
-    def __init__(self, weight=None) -> None:
-        self.weight = _class_weight(weight, self.name)
+    def __init__(self, weight=None, smoothing: float = 0.0) -> None:
+        self.smoothing = check_smoothing(smoothing, self.name)
+        self.weight = class_weight(weight, self.name)
         if self.weight is not None and self.weight.shape != (2,):
             raise ValueError(f"binary_cross_entropy takes 2 class weights (of targets 0 and 1), "
                              f"got {self.weight.shape[0]}")
-        self._path_weight = self.weight if _unequal(self.weight) else None  # None: plain path
+        self._path_weight = self.weight if unequal(self.weight) else None  # None: plain path
         self._scratch: dict[tuple, np.ndarray] = {}
 
     def targets(self, y, dtype, n_outputs=None):
@@ -284,6 +323,7 @@ class BinaryCrossEntropy(Loss):
             raise ValueError("binary_cross_entropy needs the logits intact: pass a separate out")
         if self._path_weight is not None:
             return self._checked(self._weighted(self._path_weight, logits, y, out), logits, y, out)
+        y = soft_targets(y, self.smoothing, self._scratch)
         np.abs(logits, out=out)
         np.negative(out, out=out)
         np.exp(out, out=out)
@@ -296,11 +336,12 @@ class BinaryCrossEntropy(Loss):
         sigmoid(logits, out)
         out -= y
         out /= n
-        return self._checked(total / n, logits, y, out)
+        return self._checked(total / n - self._floor(logits), logits, y, out)
 
     def _weighted(self, weight, logits, y, out):
         """The weighted loss: each of the three terms dotted with the entries' weights."""
-        w = self._weights(weight, y)
+        w = self._weights(weight, y)  # by the true targets; the terms read the soft ones
+        y = soft_targets(y, self.smoothing, self._scratch)
         flat_w, flat_out = w.reshape(-1), out.reshape(-1)
         scale = logits.shape[1] / float(flat_w.sum())  # k / Σw: 1/n when every weight is 1
         np.abs(logits, out=out)
@@ -316,71 +357,29 @@ class BinaryCrossEntropy(Loss):
         out -= y
         w *= scale  # the scratch is refilled on every call
         out *= w
-        return total * scale
+        return total * scale - self._floor(logits)
+
+    def _floor(self, logits) -> float:
+        """``k·H(ε/2)``: the smoothed loss's least value on hard labels, for ``k`` outputs."""
+        return logits.shape[1] * entropy_floor(self.smoothing, 2) if self.smoothing else 0.0
 
     def row_losses(self, logits, y):
-        """Each row's loss; weighted, ``Σ_j w_ij·ℓ_ij·n·k / Σ w`` (see :func:`_spread`)."""
+        """Each row's loss; weighted, ``Σ_j w_ij·ℓ_ij·n·k / Σ w`` (see ``loss_options.spread``)."""
         z = np.asarray(logits, np.float64)
-        terms = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        weight = self._path_weight
+        soft = (1.0 - self.smoothing) * np.asarray(y, np.float64) + 0.5 * self.smoothing
+        terms = np.maximum(z, 0) - z * (soft if self.smoothing else y) \
+            + np.log1p(np.exp(-np.abs(z)))
+        weight, floor = self._path_weight, self._floor(z)
         if weight is None:
-            return terms.sum(axis=1)
+            return terms.sum(axis=1) - floor
         w = weight[0] + (weight[1] - weight[0]) * np.asarray(y, np.float64)
-        return (w * terms).sum(axis=1) * (z.size / w.sum())
+        return (w * terms).sum(axis=1) * (z.size / w.sum()) - floor
 
     def output(self, logits):
         return sigmoid(logits, np.empty_like(logits))
 
     def __repr__(self) -> str:
-        return _weighted_repr(self)
-
-
-def _class_weight(weight, name: str) -> np.ndarray | None:
-    """``weight`` as a float64 ``(n_classes,)`` array of positive finite numbers, or None."""
-    if weight is None:
-        return None
-    weight = np.array(weight, dtype=np.float64)
-    if weight.ndim != 1 or weight.size == 0:
-        raise ValueError(f"{name} class weights must be a 1-D array with one weight per class "
-                         f"(got shape {weight.shape})")
-    if not (np.isfinite(weight) & (weight > 0)).all():
-        raise ValueError(f"{name} class weights must be positive finite numbers "
-                         f"(got {weight.tolist()})")
-    weight.setflags(write=False)
-    return weight
-
-
-def _unequal(weight: np.ndarray | None) -> bool:
-    """Whether ``weight`` changes the loss: equal weights (all 1, or any constant) give
-    exactly the unweighted loss, so they take its path and its numbers, bit for bit."""
-    return weight is not None and bool((weight != weight[0]).any())
-
-
-def _spread(losses: np.ndarray, weight: np.ndarray | None, y: np.ndarray) -> np.ndarray:
-    """Row losses ``ℓ_i`` weighted as the loss weighs them: ``w[y_i]·ℓ_i·n / Σ_j w[y_j]``.
-
-    Scaled so that their mean is the weighted loss, as an unweighted loss's rows
-    average to it. The diagnosis reads their spread as a standard error
-    (``std/√n``) and their paired differences between two epochs on the same rows;
-    with the rows' classes fixed (a stratified split fixes them), ``Σ w[y]`` is a
-    constant and ``L`` is the plain mean of these terms, so both stay honest. The
-    standard error errs a little on the large (cautious) side: it counts the spread
-    between classes, which a stratified split does not draw anew.
-    """
-    if weight is None:
-        return losses
-    wy = weight[np.asarray(y, dtype=np.intp)]
-    return wy * losses * (losses.shape[0] / wy.sum())
-
-
-def _weighted_repr(loss: CrossEntropy | BinaryCrossEntropy) -> str:
-    if loss.weight is None:
-        return loss.name
-    return f"{loss.name}(weight=[{', '.join(f'{w:.4g}' for w in loss.weight)}])"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+        return classification_repr(self.name, self.weight, self.smoothing)
 
 
 LOSSES: dict[str, type[Loss]] = {
@@ -392,18 +391,20 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 
-def make_loss(name: str | Loss, weight=None) -> Loss:
+def make_loss(name: str | Loss, weight=None, smoothing: float = 0.0) -> Loss:
     """A loss by its YAML name (``rss`` is another name for ``sse``).
 
-    ``weight``: per-class weights ``(n_classes,)`` for the classification losses.
+    ``weight``: per-class weights ``(n_classes,)``, and ``smoothing``: label smoothing
+    ``ε`` in [0, 1), for the classification losses.
     """
     if isinstance(name, Loss):
         return name
     if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose from {', '.join(LOSSES)}")
-    if weight is None:
+    if weight is None and not smoothing:
         return LOSSES[name]()
-    weighted = LOSSES[name]
-    if not issubclass(weighted, (CrossEntropy, BinaryCrossEntropy)):
-        raise ValueError(f"{name} takes no class weights: they are for classification losses")
-    return weighted(weight)
+    classifier = LOSSES[name]
+    if not issubclass(classifier, (CrossEntropy, BinaryCrossEntropy)):
+        what = "class weights: they are" if weight is not None else "label smoothing: it is"
+        raise ValueError(f"{name} takes no {what} for classification losses")
+    return classifier(weight, smoothing)

@@ -21,6 +21,8 @@ import numpy as np
 
 from .base import Layer
 from .checks import check_finite, positive_int
+from .init import AUTO, Init
+from .skip import LinearSkip
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,20 @@ class ParamSlot:
         return math.prod(self.shape)
 
 
-def slot_layouts(layers: list[Layer]) -> tuple[list[ParamSlot], list[ParamSlot]]:
-    """Where built ``layers`` keep their parameters and their state in the flat buffers.
+def slot_layouts(layers: list[Layer], skip: LinearSkip | None = None
+                 ) -> tuple[list[ParamSlot], list[ParamSlot]]:
+    """Where built ``layers`` (and a built ``skip``) keep their parameters and their state
+    in the flat buffers.
 
-    Parameters are named ``"<layer index>.<name>"``, the ones that take weight decay
-    first (a stable sort, so layer order is kept within each group); state follows
-    layer order. ``Network`` lays itself out with this, and a model file's layout is
-    checked against it without building the network.
+    Parameters are named ``"<layer index>.<name>"`` (the skip's ``"skip.<name>"``, after
+    the layers'), the ones that take weight decay first (a stable sort, so layer order
+    is kept within each group); state follows layer order. ``Network`` lays itself out
+    with this, and a model file's layout is checked against it without building the
+    network.
     """
-    params = sorted(((f"{i}.{name}", tuple(shape), decays) for i, layer in enumerate(layers)
+    owners = [(str(i), layer) for i, layer in enumerate(layers)]
+    owners += [("skip", skip)] if skip is not None else []
+    params = sorted(((f"{i}.{name}", tuple(shape), decays) for i, layer in owners
                      for name, (shape, decays) in layer.param_shapes().items()),
                     key=lambda slot: not slot[2])
     states = [(f"{i}.{name}", tuple(shape), False) for i, layer in enumerate(layers)
@@ -66,10 +73,25 @@ def slot_dicts(slots: list[ParamSlot]) -> list[dict]:
     return [{"name": s.name, "shape": list(s.shape), "offset": s.offset} for s in slots]
 
 
-def summarize(layers: list[Layer]) -> list[tuple[str, tuple[int, ...], int]]:
-    """One row per built layer, allocated or not: ``(description, output shape, parameter
-    count)``."""
-    return [(repr(layer), layer.output_shape, layer.n_params) for layer in layers]
+def summarize(layers: list[Layer], skip: LinearSkip | None = None
+              ) -> list[tuple[str, tuple[int, ...], int]]:
+    """One row per built layer (and a last one for a built ``skip``), allocated or not:
+    ``(description, output shape, parameter count)``."""
+    return [(repr(layer), layer.output_shape, layer.n_params)
+            for layer in [*layers, *([skip] if skip is not None else [])]]
+
+
+def make_skip(input_shape: tuple[int, ...], output_shape: tuple[int, ...], dtype
+              ) -> LinearSkip:
+    """The linear skip of a network from ``input_shape`` to ``output_shape``, built;
+    ValueError unless both are one vector per row."""
+    if len(output_shape) != 1 or len(input_shape) != 1:
+        raise ValueError(f"linear_skip needs rows of features in and one vector per row out "
+                         f"(the network takes {tuple(input_shape)} and gives "
+                         f"{tuple(output_shape)})")
+    skip = LinearSkip(output_shape[0])
+    skip.build(input_shape, dtype)
+    return skip
 
 
 class Network:
@@ -86,6 +108,11 @@ class Network:
     rng : numpy.random.Generator
         Source of the initial weights; it then stays the source of training-time
         randomness (dropout) until :meth:`set_rng` hands over another.
+    init : Init
+        How the weights are drawn (default: each activation's initializer, scale 1).
+    linear_skip : bool
+        Add a linear model of the inputs to the output, ``f(x) + x·W_skip``
+        (:mod:`nnfit.nn.skip`); rows of features in and one vector per row out only.
 
     Attributes
     ----------
@@ -96,7 +123,8 @@ class Network:
     """
 
     def __init__(self, layers: list[Layer], input_shape: tuple[int, ...],
-                 dtype="float32", rng: np.random.Generator | None = None):
+                 dtype="float32", rng: np.random.Generator | None = None, *,
+                 init: Init = AUTO, linear_skip: bool = False):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
@@ -106,8 +134,9 @@ class Network:
         for layer in self.layers:
             shape = layer.build(shape, self.dtype)
         self.output_shape = shape
+        self.skip = make_skip(self.input_shape, shape, self.dtype) if linear_skip else None
 
-        self.layout, self.state_layout = slot_layouts(self.layers)
+        self.layout, self.state_layout = slot_layouts(self.layers, self.skip)
         self.n_decay = sum(slot.size for slot in self.layout if slot.decays)
         n_params = sum(slot.size for slot in self.layout)
         self.params = np.zeros(n_params, dtype=self.dtype)
@@ -120,10 +149,14 @@ class Network:
                        {n: self.grad(f"{i}.{n}") for n in names})
             layer.bind_state({n: self.state_view(f"{i}.{n}") for n in layer.state_shapes()})
             layer.init_state()
+        if self.skip is not None:
+            self.skip.bind({"W": self.param("skip.W")}, {"W": self.grad("skip.W")})
         if rng is None:
             rng = np.random.default_rng(0)
         for layer in self.layers:
-            layer.init_params(rng)
+            layer.init_params(rng, init)
+        if self.skip is not None:  # zeros: it draws nothing, so the layers' draws stay put
+            self.skip.init_params(rng, init)
         self.set_rng(rng)
 
     def set_rng(self, rng: np.random.Generator) -> None:
@@ -182,7 +215,12 @@ class Network:
     def macs_per_row(self) -> int:
         """Multiply-adds of one row's forward pass: the sum of what the layers declare
         (``Layer.macs_per_row``); the BLAS thread choice weighs a batch by it."""
-        return sum(layer.macs_per_row() for layer in self.layers)
+        return sum(layer.macs_per_row() for layer in self.all_layers)
+
+    @property
+    def all_layers(self) -> list[Layer]:
+        """The layers, and the linear skip when there is one."""
+        return self.layers + ([self.skip] if self.skip is not None else [])
 
     # -- passes -------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -191,9 +229,15 @@ class Network:
         With ``training=True`` the result is a buffer reused by the next call and
         the layers keep what ``backward`` needs; copy it to keep it.
         """
+        inputs = x
         for layer in self.layers:
             x = layer.forward(x, training)
-        return x
+        if self.skip is None:
+            return x
+        # into the skip's own buffer: the last layer's output may be what its backward reads
+        out = self.skip.forward(inputs, training)
+        out += x
+        return out
 
     def backward(self, doutput: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Back-propagate ``dL/doutput`` through the last training ``forward``.
@@ -201,10 +245,14 @@ class Network:
         Fills ``grads`` (every parameter) and returns ``dL/dx``, or ``None`` with
         ``need_dx=False`` (the training loop skips the first layer's ``dx``).
         """
+        skip_dx = None if self.skip is None else self.skip.backward(doutput, need_dx)
         d = doutput
         for layer in self.layers[:0:-1]:  # every layer but the first passes its dx on
             d = layer.backward(d)
-        return self.layers[0].backward(d, need_dx)
+        dx = self.layers[0].backward(d, need_dx)
+        if dx is not None and skip_dx is not None:
+            dx += skip_dx
+        return dx
 
     def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
         """Raw outputs (logits) ``(n_samples, *output_shape)`` for ``x (n_samples, *input_shape)``.
@@ -241,17 +289,22 @@ class Network:
         # a layer reads one scratch buffer and writes the other
         scratch = np.empty((2, chunk * width), dtype=self.dtype)
         cast = None if x.dtype == self.dtype else np.empty((chunk,) + self.input_shape, self.dtype)
+        skip = self.skip
+        skipped = None if skip is None else np.empty((chunk,) + self.output_shape, self.dtype)
         for start in range(0, n, chunk):
             h = x[start:start + chunk]
             m = h.shape[0]
             if cast is not None:
                 cast[:m] = h
                 h = cast[:m]
+            rows = h
             for i, layer in enumerate(self.layers):
                 shape = (m,) + shapes[i]
                 dest = (out[start:start + m] if i == last
                         else scratch[i % 2, :math.prod(shape)].reshape(shape))
                 h = layer.forward(h, training=False, out=dest)
+            if skip is not None and skipped is not None:
+                h += skip.forward(rows, out=skipped[:m])
         return out
 
     # -- description --------------------------------------------------------------
@@ -260,9 +313,10 @@ class Network:
         return [layer.spec() for layer in self.layers]
 
     def summary(self) -> list[tuple[str, tuple[int, ...], int]]:
-        """One row per layer: ``(description, output shape, parameter count)``."""
-        return summarize(self.layers)
+        """One row per layer (and the linear skip's last): ``(description, output shape,
+        parameter count)``."""
+        return summarize(self.layers, self.skip)
 
     def __repr__(self) -> str:
-        inner = ", ".join(repr(layer) for layer in self.layers)
+        inner = ", ".join(repr(layer) for layer in self.all_layers)
         return f"Network([{inner}], params={self.n_params}, dtype={self.dtype.name})"

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .base import Layer, Option
+from .init import AUTO
 
 
 def _check_eps(eps: float) -> float:
@@ -36,7 +37,7 @@ class _ScaleShift(Layer):
     def param_shapes(self):
         return {"gamma": ((self.width,), False), "beta": ((self.width,), False)}
 
-    def init_params(self, rng):
+    def init_params(self, rng, init=AUTO):
         self.params["gamma"][...] = 1.0
         self.params["beta"][...] = 0.0
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .base import Layer, Option
 from .checks import positive_int
+from .init import AUTO
 
 
 def _uniform(rng: np.random.Generator, out: np.ndarray, limit: float) -> None:
@@ -54,8 +55,10 @@ class Tokens(Layer):
             shapes["cls_token"] = ((self.dim,), False)
         return shapes
 
-    def init_params(self, rng):
-        limit = 1.0 / math.sqrt(self.dim)
+    def init_params(self, rng, init=AUTO):
+        """FT-Transformer's own draw, ``U(±1/√dim)``, whatever ``init.name``; ``init.scale``
+        multiplies its limit."""
+        limit = init.scale / math.sqrt(self.dim)
         for name in self.param_shapes():
             _uniform(rng, self.params[name], limit)
 

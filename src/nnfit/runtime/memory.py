@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.build import plan_layers
+from ..nn.build import plan_network
 from ..nn.optimizers import optimizer_class
 
 
@@ -88,7 +88,7 @@ class MemoryEstimate:
 
 def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dtype,
                    batch_size: int, n_rows: int, optimizer, *,
-                   n_eval_rows: int = 0) -> MemoryEstimate:
+                   n_eval_rows: int = 0, linear_skip: bool = False) -> MemoryEstimate:
     """What training these layers takes, from their specs, without allocating them.
 
     Parameters
@@ -105,6 +105,9 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
         Its class declares the vectors of ``n_params`` it keeps (``Optimizer.vectors``).
     n_eval_rows : int
         Validation rows scored every epoch (their outputs are kept).
+    linear_skip : bool
+        The network adds a linear skip (``model.linear_skip``): its weights and buffers
+        count, as a last entry of ``layer_bytes``.
 
     Raises
     ------
@@ -113,7 +116,7 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
     ValueError
         An optimizer name that is not in ``nnfit.nn.optimizers.OPTIMIZERS``.
     """
-    layers = plan_layers(layer_specs, tuple(input_shape), dtype)
+    layers = plan_network(layer_specs, tuple(input_shape), dtype, linear_skip)
     itemsize = np.dtype(dtype).itemsize
     vectors = optimizer_class(optimizer).vectors
     n_rows, n_eval_rows = max(int(n_rows), 1), max(int(n_eval_rows), 0)
@@ -131,7 +134,8 @@ def estimate_bytes(layer_specs: Sequence[dict], input_shape: tuple[int, ...], dt
         train, passing, kept = train + t, max(passing, p), kept + k  # eval: a layer at a time
         shares.append((params * (3 + vectors) + 2 * state + t * rows + (p + k) * chunk)
                       * itemsize)
-    width = max((_size(layer.output_shape) for layer in layers[:-1]), default=0)
+    stack = layers[:-1] if linear_skip else layers  # predict's scratch: the stack's widths
+    width = max((_size(layer.output_shape) for layer in stack[:-1]), default=0)
     trainer = (n_in + 2 * n_out) * rows  # gathered x and y, dL/dlogits
     outputs = 3 * n_eval_rows * n_out  # this epoch's, and the best and last kept
     activations = (train * rows + (passing + kept + 2 * width) * chunk + trainer + outputs) \

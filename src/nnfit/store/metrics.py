@@ -146,6 +146,7 @@ class MetricsRecord(Loose):
     dead_relu: list[DeadUnits] = []
     confusion_split: str | None = None
     class_weight: dict[str, float] | None = None
+    label_smoothing: float | None = None  # the loss's ε (its "loss" numbers include it)
     data: DataSource | None = None
     data_checks: DataChecks | None = None
     ensemble: EnsembleRecords | None = None

@@ -26,8 +26,8 @@ Unknown keys are refused. nnfit adds a key to ``model.json`` only together with 
 ``FORMAT_VERSION``, so a file written by a newer nnfit stops at step 2 ("format version
 2 is newer") instead of at its first new key; a format-1 file with a key no nnfit wrote
 has been edited. Keys added within format 1 (``state_layout``, ``class_weight``,
-``ensemble``, and the preprocessing's ``quantiles``, ``missing``, ``reading``) are
-optional, so older files still load.
+``label_smoothing``, ``ensemble``, ``architecture.linear_skip``, and the preprocessing's
+``quantiles``, ``missing``, ``reading``) are optional, so older files still load.
 
 Writing (:func:`save_model`) goes through :func:`nnfit.store.atomic.write_atomic`.
 """
@@ -59,10 +59,11 @@ from .safe_read import open_run_file, read_json
 
 
 def save_model(run_dir: Path, network, prep, loss_name: str,
-               class_weight: list[float] | None = None) -> None:
+               class_weight: list[float] | None = None, label_smoothing: float = 0.0) -> None:
     """``model.npz`` (the parameter vector, and the non-trainable state such as batchnorm's
     running statistics) and ``model.json`` (everything to rebuild it). ``class_weight``
-    (the loss's weight per class) is written beside ``loss`` when there is one.
+    (the loss's weight per class) and ``label_smoothing`` (its ε, when above 0) are
+    written beside ``loss``, so ``nnfit eval`` reports the loss training minimized.
 
     An :class:`~nnfit.nn.ensemble.Ensemble` is saved as its members' vectors stacked,
     ``params (n_members, n_params)``, with ``ensemble: {members: K}`` in model.json.
@@ -80,11 +81,13 @@ def save_model(run_dir: Path, network, prep, loss_name: str,
         "format_version": FORMAT_VERSION,
         "nnfit_version": __version__,
         "architecture": {"input_shape": list(first.input_shape), "layers": first.specs(),
-                         "dtype": first.dtype.name, "n_params": int(first.n_params)},
+                         "dtype": first.dtype.name, "n_params": int(first.n_params),
+                         **({"linear_skip": True} if first.skip is not None else {})},
         "layout": slot_dicts(first.layout),
         "state_layout": slot_dicts(first.state_layout),
         "loss": loss_name,
         **({"class_weight": [float(w) for w in class_weight]} if class_weight is not None else {}),
+        **({"label_smoothing": float(label_smoothing)} if label_smoothing else {}),
         "preprocessing": prep.to_dict(),
         **({"ensemble": {"members": len(members)}} if stacked else {}),
     }
@@ -106,7 +109,7 @@ def load_model(run_dir: str | Path):
     networks = []
     for p, s in zip(params, states, strict=False):
         network = build_network(layers, input_shape=tuple(arch.input_shape), dtype=arch.dtype,
-                                seed=0)
+                                seed=0, linear_skip=arch.linear_skip)
         network.params[...] = p
         network.state[...] = s
         networks.append(network)

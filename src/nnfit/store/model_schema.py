@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Literal, TypeAlias, get_args
 
+import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..config.schema import (
@@ -27,7 +28,7 @@ from ..data.quantile import non_decreasing
 from ..evaluation.task import REGRESSION_LOSSES, check_class_weight
 from ..nn.build import LayerError, plan_layers
 from ..nn.losses import LOSSES
-from ..nn.network import slot_dicts, slot_layouts
+from ..nn.network import make_skip, slot_dicts, slot_layouts
 
 FormatVersion: TypeAlias = Literal[1]  # a new key in model.json: a new version
 FORMAT_VERSION: int = get_args(FormatVersion)[0]  # (a Literal cannot take a variable's value)
@@ -76,6 +77,7 @@ class Architecture(Strict):
     layers: Annotated[list[LayerConfig], Field(min_length=1)]  # the config's layer models
     dtype: DTypeName  # the config's own choices: a model file and a config accept the same
     n_params: Count
+    linear_skip: bool = False  # absent from older files, and written only when true
 
 
 class Reading(Strict):
@@ -127,6 +129,7 @@ class ModelFile(Strict):
     state_layout: list[Slot] = []
     loss: Literal[tuple(LOSSES)]  # type: ignore[valid-type]  # built from the engine's table
     class_weight: list[Annotated[float, Field(gt=0)]] | None = None
+    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
     preprocessing: Preprocessing
     ensemble: Ensemble | None = None
 
@@ -170,7 +173,8 @@ class Layouts:
         return sum(math.prod(slot["shape"]) for slot in self.state_layout)
 
 
-def layouts(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Layouts:
+def layouts(layers: list[dict], input_shape: tuple[int, ...], dtype: str,
+            linear_skip: bool = False) -> Layouts:
     """The layouts and output shape of ``build_network(layers, input_shape=...)``, without
     building it: :func:`nnfit.nn.build.plan_layers` gives the layers their shapes, which
     allocates no array, and the slots are laid out as ``Network`` lays them out.
@@ -179,8 +183,9 @@ def layouts(layers: list[dict], input_shape: tuple[int, ...], dtype: str) -> Lay
     OverflowError for an absurd option).
     """
     built = plan_layers(layers, tuple(input_shape), dtype)
-    params, states = slot_layouts(built)
     output_shape = built[-1].output_shape
+    skip = make_skip(tuple(input_shape), output_shape, np.dtype(dtype)) if linear_skip else None
+    params, states = slot_layouts(built, skip)
     assert output_shape is not None  # plan_layers built it
     return Layouts(slot_dicts(params), slot_dicts(states), tuple(output_shape))
 
@@ -216,6 +221,8 @@ def check_consistency(model: ModelFile) -> Layouts:
         if len(prep.classes) != 2:
             raise Invalid("loss", f"binary_cross_entropy needs exactly 2 classes, the "
                                   f"preprocessing has {len(prep.classes)}")
+    if model.label_smoothing and prep.task == "regression":
+        raise Invalid("label_smoothing", "is for a classification, but the task is regression")
     if model.class_weight is not None:
         try:
             check_class_weight(model.class_weight, prep.classes)
@@ -229,7 +236,7 @@ def check_consistency(model: ModelFile) -> Layouts:
                       f"preprocessing, which makes {width} inputs per row")
     layers = [layer.model_dump() for layer in arch.layers]
     try:
-        laid_out = layouts(layers, tuple(arch.input_shape), arch.dtype)
+        laid_out = layouts(layers, tuple(arch.input_shape), arch.dtype, arch.linear_skip)
     except LayerError as exc:  # the engine's word on a layer that does not fit its input
         raise Invalid(f"architecture.layers[{exc.index}]", exc.reason) from None
     except (ValueError, OverflowError) as exc:  # e.g. an attention ffn of 1e308

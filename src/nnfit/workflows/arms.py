@@ -159,9 +159,10 @@ def data_key(config: Config) -> str:
 
 
 def prepared_key(config: Config) -> str:
-    """What a prepared data depends on besides the rows: the data section, the class weights
-    and the loss (its task)."""
-    return json.dumps([data_key(config), config.training.class_weight, config.training.loss],
+    """What a prepared data depends on besides the rows: the data section, the class weights,
+    the label smoothing and the loss (its task)."""
+    t = config.training
+    return json.dumps([data_key(config), t.class_weight, t.loss, t.label_smoothing],
                       sort_keys=True)
 
 

@@ -134,9 +134,10 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     if config.training.loss not in ("auto", prepared.task.loss_name):
         raise ValueError(f"training.loss {config.training.loss} differs from the prepared "
                          f"{prepared.task.loss_name}: prepare again for it")
-    if config.training.class_weight != prepared.config.training.class_weight:
-        raise ValueError("training.class_weight differs from the prepared task's: prepare "
-                         "again for it")
+    for key in ("class_weight", "label_smoothing"):
+        if getattr(config.training, key) != getattr(prepared.config.training, key):
+            raise ValueError(f"training.{key} differs from the prepared task's: prepare "
+                             f"again for it")
     t, ds, task = config.training, prepared.data, prepared.task
     network = prepared.build(config)
     has_val = "val" in ds.X

@@ -54,7 +54,7 @@ def load_inputs(run_dir, csv_path, need_targets: bool, keep: tuple[str, ...] = (
     """The model of ``run_dir`` and the rows of ``csv_path`` it will see."""
     network, prep, meta = load_model(run_dir)
     frame, X, warnings = read_rows(prep, csv_path, need_targets, keep)
-    task = make_task(prep, meta["loss"], meta.get("class_weight"))
+    task = make_task(prep, meta["loss"], meta.get("class_weight"), meta.get("label_smoothing", 0.0))
     return Inputs(network, prep, task, frame, X, warnings)
 
 
@@ -156,7 +156,7 @@ def predict(run_dir: str | Path, csv_path: str | Path, id_column: str | None = N
     size.
     """
     network, prep, meta = load_model(run_dir)
-    task = make_task(prep, meta["loss"], meta.get("class_weight"))
+    task = make_task(prep, meta["loss"], meta.get("class_weight"), meta.get("label_smoothing", 0.0))
     if id_column is not None and id_column in task.prediction_names():
         raise NnfitError(f"--id {id_column}: clashes with the prediction column {id_column} "
                          f"that predict writes; rename the column in the CSV, or copy another")

@@ -34,8 +34,16 @@ from ..data.dataset import (
 from ..data.seeds import TRAIN_STREAM, stream
 from ..data.width import design_refusal
 from ..errors import NnfitError, Note, warning
-from ..evaluation.task import Task, choose_loss, make_task, resolve_class_weight
-from ..nn.build import LAYERS, LayerError, build_network, plan_layers
+from ..evaluation.task import (
+    Task,
+    check_label_smoothing,
+    choose_loss,
+    make_task,
+    resolve_class_weight,
+)
+from ..nn.base import Layer
+from ..nn.build import LAYERS, LayerError, build_network, plan_layers, plan_network
+from ..nn.init import Init
 from ..runtime import memory
 from ..runtime.memory import estimate_bytes, format_bytes
 
@@ -77,14 +85,23 @@ class Prepared:
         """
         config = config or self.config
         self.check_memory(config)
+        model = config.model
         return build_network(self.layers(config), n_features=self.prep.n_inputs,
                              dtype=config.training.dtype,
-                             seed=stream(config.training.seed, TRAIN_STREAM))
+                             seed=stream(config.training.seed, TRAIN_STREAM),
+                             init=Init(model.init, model.init_scale),
+                             linear_skip=model.linear_skip)
+
+    def planned(self, config: Config | None = None, dtype="float32") -> list[Layer]:
+        """``config``'s layers (output layer included) and its linear skip, if any, built
+        for these inputs with nothing allocated: what a summary or a count reads."""
+        config = config or self.config
+        return plan_network(self.layers(config), (self.prep.n_inputs,), dtype,
+                            config.model.linear_skip)
 
     def n_params(self, config: Config | None = None) -> int:
         """The parameter count of ``config``'s network on these inputs (nothing allocated)."""
-        built = plan_layers(self.layers(config), (self.prep.n_inputs,))
-        return sum(layer.n_params for layer in built)
+        return sum(layer.n_params for layer in self.planned(config))
 
     def memory(self, config: Config | None = None) -> MemoryEstimate:
         """What training ``config``'s network on these rows takes (``nnfit.runtime.memory``)."""
@@ -92,7 +109,8 @@ class Prepared:
         t, X = config.training, self.data.X
         rows = {name: X[name].shape[0] if name in X else 0 for name in ("train", "val")}
         return estimate_bytes(self.layers(config), (self.prep.n_inputs,), t.dtype, t.batch_size,
-                              rows["train"], t.optimizer, n_eval_rows=rows["val"])
+                              rows["train"], t.optimizer, n_eval_rows=rows["val"],
+                              linear_skip=config.model.linear_skip)
 
     def check_memory(self, config: Config | None = None, config_source: str = "") -> None:
         """Refuse (NnfitError, one line naming the layer that costs most) a network whose
@@ -113,6 +131,7 @@ class Prepared:
         i = estimate.largest_layer
         key = LAYERS[config.model.layers[i].type].size_option if i < n_config else None
         where = (f"model.layers[{i}]{'.' + key if key else ''}" if i < n_config
+                 else "model.linear_skip" if i >= len(self.layers(config))
                  else "model.layers (the output layer)")
         return (f"{where}: {memory_phrase(estimate)} and this machine has "
                 f"{format_bytes(available)} available")
@@ -225,7 +244,9 @@ def prepare_split(dataset: Dataset, rows: dict[str, np.ndarray], config: Config 
     # Weighed on the training rows, like the preprocessing: val and test only get scored.
     weights = resolve_class_weight(config.training.class_weight, dataset.classes,
                                    splits.y.get("train"), data.targets, config_source)
-    prepared = Prepared(config, source, prep, make_task(prep, loss, weights), splits,
+    smoothing = check_label_smoothing(config.training.label_smoothing, dataset.kind,
+                                      data.targets, config_source)
+    prepared = Prepared(config, source, prep, make_task(prep, loss, weights, smoothing), splits,
                         dataset.n_rows, dataset.split_seed, notes, dataset.task_reason, checked)
     check_layers(prepared, config, f"{config_source}: ")
     notes.extend(training_notes(config, rows["train"].size))

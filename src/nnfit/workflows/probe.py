@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..evaluation.scoring import score_splits
-from ..nn.build import LAYERS, plan_layers
+from ..nn.build import LAYERS, plan_network
 from ..runtime import memory
 from .fit import fit
 from .prepared import Prepared
@@ -51,7 +51,9 @@ def capacity_probe(prepared: Prepared, config: Config, epochs_run: int, n_params
     """
     full = prepared.layers(config)
     layers = probe_layers(full)
-    wider = plan_layers([*layers, full[-1]], (prepared.prep.n_inputs,))  # counted, not allocated
+    # counted, not allocated; the wider network keeps the model's linear skip and init
+    wider = plan_network([*layers, full[-1]], (prepared.prep.n_inputs,),
+                         linear_skip=config.model.linear_skip)
     # Epochs from a cost model, not a clock, so the verdict is the same on any machine:
     # an epoch costs (overhead + parameters) per batch, for both networks alike.
     wide_params = sum(layer.n_params for layer in wider)

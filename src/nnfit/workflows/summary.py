@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..config.load import load_config
 from ..errors import Note
-from ..nn.build import plan_layers
 from ..nn.network import summarize
 from ..runtime import memory
 from ..runtime.memory import format_bytes
@@ -46,8 +45,7 @@ def summary(config_path: str | Path, csv_path: str | Path, overrides: Sequence[s
     """
     config = load_config(config_path, overrides)
     prepared = prepare(config, csv_path, str(config_path), check_memory=False)
-    rows = summarize(plan_layers(prepared.layers(), (prepared.prep.n_inputs,),
-                                 config.training.dtype))
+    rows = summarize(prepared.planned(dtype=config.training.dtype))
     estimate, available = prepared.memory(), memory.available_memory()
     refusal = prepared.memory_refusal(estimate, available)
     line = memory_phrase(estimate, "training")
