@@ -150,9 +150,10 @@ def run_job(job: dict) -> dict:
     """``job`` → ``{**job, score, seconds, rows, kind, ...}``, or ``error`` instead of a score."""
     from threadpoolctl import threadpool_limits
 
+    cpu = time.process_time()  # on a shared machine, the wall time depends on the others
     with threadpool_limits(limits=1):  # BLAS and OpenMP (HGB) alike
         try:
-            return {**job, **_run(job)}
+            return {**job, **_run(job), "cpu": time.process_time() - cpu}
         except Exception as exc:  # noqa: BLE001 — reported under the table, not raised
             from nnfit.errors import NnfitError
 
@@ -476,7 +477,10 @@ def main(argv=None) -> int:
     print("Seconds per fit (fit + scoring, mean over seeds; one thread each) and nnfit's epochs "
           "per seed (*: ran to the budget, not stopped early):\n")
     print(time_table(table, results, args.markdown))
-    print(f"\nwall time {wall:.0f} s for {len(jobs)} fits on {args.jobs} worker(s)")
+    cpu = sum(r.get("cpu", 0.0) for r in results if "error" not in r and r not in kept.values())
+    print(f"\nwall time {wall:.0f} s for {len(jobs_left)} fits on {args.jobs} worker(s) "
+          f"({len(jobs) - len(jobs_left)} reused); their CPU time {cpu:.0f} s, ÷ {args.jobs} = "
+          f"{cpu / args.jobs:.0f} s: about the wall time on {args.jobs} otherwise idle cores")
     for row in table:
         mlp = sorted((r for r in results if r["dataset"] == row["dataset"]
                       and r["model"] == "MLP" and r.get("note")), key=lambda r: r["seed"])
