@@ -21,11 +21,16 @@ class OneHot:
 
 
 class Numbers:
-    """A numeric column: ``values`` over the frame's rows (``by_frame_row``) or the chunk's."""
+    """A numeric column: ``values`` over the frame's rows (``by_frame_row``) or the chunk's.
 
-    def __init__(self, at, values, by_frame_row, fill, quantiles, center, scale):
+    Written as ``squash((q(x) − center) / scale)``: ``q`` the quantile map when the column
+    has quantiles, ``squash`` the scale's map after the affine step when it has one
+    (:data:`nnfit.data.scaling.SQUASH`); each the identity otherwise.
+    """
+
+    def __init__(self, at, values, by_frame_row, fill, quantiles, center, scale, squash=None):
         self.at, self.values, self.by_frame_row = at, values, by_frame_row
-        self.fill, self.center, self.scale = fill, center, scale
+        self.fill, self.center, self.scale, self.squash = fill, center, scale, squash
         self.quantiles = None if quantiles is None else np.asarray(quantiles, dtype=np.float64)
 
     def write(self, block: np.ndarray, frame_rows, chunk: slice) -> None:
@@ -35,5 +40,10 @@ class Numbers:
             values = np.where(np.isnan(values), self.fill, values)
         if self.quantiles is not None:  # then center, scale = 0, 1
             values = to_normal(values, self.quantiles)
-        # (values − center) / scale in float64, rounded once into X's dtype
-        np.divide(values - self.center, self.scale, out=block[:, self.at])
+        # (values − center) / scale (and the squash) in float64, rounded once into X's dtype
+        if self.squash is None:
+            np.divide(values - self.center, self.scale, out=block[:, self.at])
+        else:
+            with np.errstate(over="ignore"):  # an overflow is ±inf, which squash bounds
+                z = np.divide(values - self.center, self.scale)
+            block[:, self.at] = self.squash(z)

@@ -1,8 +1,8 @@
 """Preprocessor: columns -> model inputs and targets, fitted on the training rows only.
 
-Numeric features are scaled (standard, min-max, or a quantile transform to a
-normal distribution: see :mod:`nnfit.data.quantile`; statistics from the training
-split); text features are one-hot encoded with the categories seen in training
+Numeric features are scaled (standard, min-max, robust with a smooth clip: see
+:mod:`nnfit.data.scaling`, or a quantile transform to a normal distribution: see
+:mod:`nnfit.data.quantile`; statistics from the training split); text features are one-hot encoded with the categories seen in training
 (a category never seen becomes an all-zero row, and is counted); empty cells are
 filled with the training mean (numeric) or most frequent value (text) when
 ``missing: mean``. Classification targets become class indices; regression
@@ -26,7 +26,7 @@ from .checks import empty_cells_message
 from .columns import Numbers, OneHot
 from .labels import column_labels, sorted_labels
 from .quantile import check_quantiles, fit_quantiles
-from .scaling import center_scale
+from .scaling import SQUASH, center_scale
 from .table import READING_DEFAULTS, file_line
 from .width import design_refusal
 
@@ -178,6 +178,7 @@ class Preprocessor:
         import pandas as pd  # local: workers' jobs get arrays, not tables
 
         columns: list[OneHot | Numbers] = []
+        squash = SQUASH.get(self.scale)
         unseen, at = {}, 0
         for col in self.features:
             series = frame[col]
@@ -209,7 +210,7 @@ class Preprocessor:
                 values, by_frame_row = numeric_column(part, source).to_numpy(), False
                 _no_fill(col, part, source)
             columns.append(Numbers(at, values, by_frame_row, fill, self.quantiles.get(col),
-                                    *self.numeric[col]))
+                                   *self.numeric[col], squash))
             at += 1
         return columns, unseen
 
