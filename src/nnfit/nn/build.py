@@ -22,6 +22,7 @@ from .dense import Dense
 from .dropout import Dropout
 from .network import Network
 from .normalization import BatchNorm, LayerNorm
+from .numeric_embedding import NumericEmbedding
 from .tokens import Pool, Tokens
 
 _LAYERS: dict[str, type[Layer]] = {}
@@ -70,7 +71,8 @@ def _changed() -> None:
         callback()
 
 
-for _cls in (Dense, ActivationLayer, BatchNorm, LayerNorm, Dropout, Tokens, Pool, Attention):
+for _cls in (Dense, ActivationLayer, BatchNorm, LayerNorm, Dropout, Tokens, Pool, Attention,
+             NumericEmbedding):
     register_layer(_cls)
 
 
