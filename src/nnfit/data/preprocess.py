@@ -2,11 +2,12 @@
 
 Numeric features are scaled (standard, min-max, robust with a smooth clip: see
 :mod:`nnfit.data.scaling`, or a quantile transform to a normal distribution: see
-:mod:`nnfit.data.quantile`; statistics from the training split); text features are one-hot encoded with the categories seen in training
-(a category never seen becomes an all-zero row, and is counted); empty cells are
-filled with the training mean (numeric) or most frequent value (text) when
-``missing: mean``. Classification targets become class indices; regression
-targets are standardized for training and mapped back for metrics.
+:mod:`nnfit.data.quantile`; statistics from the training split); text features are
+one-hot encoded with the categories seen in training (a category never seen becomes
+an all-zero row, and is counted); empty cells are filled with the training mean
+(numeric) or most frequent value (text) when ``missing: mean``. Classification targets
+become class indices; regression targets are standardized for training and mapped back
+for metrics.
 
 It also keeps what ``eval`` and ``predict`` need to treat new files as training did:
 the missing-value policy (:meth:`Preprocessor.apply_missing`) and the reading options
@@ -209,8 +210,9 @@ class Preprocessor:
                     part = part.fillna(fill)
                 values, by_frame_row = numeric_column(part, source).to_numpy(), False
                 _no_fill(col, part, source)
+            center, scale = self.numeric[col]
             columns.append(Numbers(at, values, by_frame_row, fill, self.quantiles.get(col),
-                                   *self.numeric[col], squash))
+                                   center, scale, squash))
             at += 1
         return columns, unseen
 
