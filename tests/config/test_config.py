@@ -117,7 +117,8 @@ def test_overrides_apply_before_validation(tmp_path):
       "(got 'adma') (did you mean 'adam'?)"]),
     ("data: {target: y}\nmodel: {layers: [{type: conv}]}\n",
      ["config.yaml: model.layers[0]: unknown layer type 'conv'; choose from "
-      "dense, activation, batchnorm, layernorm, dropout, tokens, pool, attention"]),
+      "dense, activation, batchnorm, layernorm, dropout, tokens, pool, attention, "
+      "numeric_embedding"]),
     ("data: {target: y}\nmodel: {layers: [{type: dense, units: 4, activation: swish}]}\n",
      ["config.yaml: model.layers[0].activation: unknown activation 'swish'; choose from identity, "
       "linear, relu, leaky_relu, sigmoid, tanh, gelu, softmax"]),

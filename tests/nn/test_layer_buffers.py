@@ -25,6 +25,12 @@ STACKS = {
     "attention_gelu": ((5,), [{"type": "tokens", "dim": 8},
                               {"type": "attention", "dim": 8, "heads": 2, "activation": "gelu"},
                               {"type": "pool"}, {"type": "dense", "units": 3, "activation": "gelu"}]),
+    "embedding_plr": ((5,), [{"type": "numeric_embedding", "frequencies": 4, "dim": 6},
+                             {"type": "dense", "units": 3}]),
+    "embedding_lite": ((5,), [{"type": "numeric_embedding", "frequencies": 4, "dim": 6,
+                               "lite": True}, {"type": "dense", "units": 3}]),
+    "embedding_periodic": ((5,), [{"type": "numeric_embedding", "kind": "periodic",
+                                   "frequencies": 4}, {"type": "dense", "units": 3}]),
 }
 
 
@@ -92,4 +98,5 @@ def test_training_steps_allocate_no_more_than_the_dense_path(stack):
 
 
 def test_every_newer_layer_type_is_in_the_registry():
-    assert {"batchnorm", "layernorm", "dropout", "tokens", "pool", "attention"} <= set(LAYERS)
+    assert {"batchnorm", "layernorm", "dropout", "tokens", "pool", "attention",
+            "numeric_embedding"} <= set(LAYERS)

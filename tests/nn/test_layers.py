@@ -106,7 +106,7 @@ def test_bad_layer_specs(spec, message):
 
 def test_layer_table_keys():
     assert set(LAYERS) == {"dense", "activation", "batchnorm", "layernorm", "dropout", "tokens", "pool",
-                           "attention"}
+                           "attention", "numeric_embedding"}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

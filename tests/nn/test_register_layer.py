@@ -132,7 +132,8 @@ def test_the_config_takes_it_with_the_usual_one_line_errors(toy, tmp_path):
         "config.yaml: model.layers[0]: unknown key 'units'")
     assert _error(_config(tmp_path, "[{type: toy_scal}]")) == (
         "config.yaml: model.layers[0]: unknown layer type 'toy_scal'; choose from dense, "
-        "activation, batchnorm, layernorm, dropout, tokens, pool, attention, toy_scale "
+        "activation, batchnorm, layernorm, dropout, tokens, pool, attention, numeric_embedding, "
+        "toy_scale "
         "(did you mean 'toy_scale'?)")
 
 

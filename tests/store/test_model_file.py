@@ -14,7 +14,8 @@ from nnfit.store.model_file import check_memory, load_model, loading_bytes, read
 from nnfit.store.model_schema import Layouts, ModelFile, layouts
 from nnfit.store.safe_read import read_json
 
-EVERY_LAYER = [{"type": "tokens", "dim": 8, "cls": True},
+EVERY_LAYER = [{"type": "numeric_embedding", "frequencies": 2, "dim": 3, "lite": True},
+               {"type": "tokens", "dim": 8, "cls": True},
                {"type": "attention", "dim": 8, "heads": 2, "dropout": 0.1},
                {"type": "layernorm"}, {"type": "pool"},
                {"type": "dense", "units": 6, "activation": {"name": "leaky_relu", "slope": 0.1}},
@@ -103,7 +104,7 @@ def test_the_schema_takes_the_layers_the_config_takes(tmp_path):
     from nnfit.config.schema import LAYER_MODELS
 
     assert set(LAYER_MODELS) == {"dense", "activation", "batchnorm", "layernorm", "dropout",
-                                 "tokens", "pool", "attention"}
+                                 "tokens", "pool", "attention", "numeric_embedding"}
     network = build_network(EVERY_LAYER, n_features=3, seed=0)
     save_model(tmp_path, network, PREP, "cross_entropy")
     meta = json.loads((tmp_path / "model.json").read_text())

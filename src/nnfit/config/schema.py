@@ -38,7 +38,7 @@ LossName: TypeAlias = _literal(["auto", *LOSSES])  # type: ignore[valid-type]
 OptimizerName: TypeAlias = _literal(OPTIMIZERS)  # type: ignore[valid-type]
 InitName: TypeAlias = _literal(INIT_NAMES)  # type: ignore[valid-type]
 DTypeName: TypeAlias = Literal["float32", "float64"]  # also model.json's (store.model_schema)
-ScaleName: TypeAlias = Literal["standard", "minmax", "quantile", "none"]
+ScaleName: TypeAlias = Literal["standard", "minmax", "robust", "quantile", "none"]
 MissingPolicy: TypeAlias = Literal["error", "drop", "mean"]
 ACTIVATION_OPTIONS = {"leaky_relu": {"slope"}}  # options other activations take: none
 

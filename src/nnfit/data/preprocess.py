@@ -1,12 +1,13 @@
 """Preprocessor: columns -> model inputs and targets, fitted on the training rows only.
 
-Numeric features are scaled (standard, min-max, or a quantile transform to a
-normal distribution: see :mod:`nnfit.data.quantile`; statistics from the training
-split); text features are one-hot encoded with the categories seen in training
-(a category never seen becomes an all-zero row, and is counted); empty cells are
-filled with the training mean (numeric) or most frequent value (text) when
-``missing: mean``. Classification targets become class indices; regression
-targets are standardized for training and mapped back for metrics.
+Numeric features are scaled (standard, min-max, robust with a smooth clip: see
+:mod:`nnfit.data.scaling`, or a quantile transform to a normal distribution: see
+:mod:`nnfit.data.quantile`; statistics from the training split); text features are
+one-hot encoded with the categories seen in training (a category never seen becomes
+an all-zero row, and is counted); empty cells are filled with the training mean
+(numeric) or most frequent value (text) when ``missing: mean``. Classification targets
+become class indices; regression targets are standardized for training and mapped back
+for metrics.
 
 It also keeps what ``eval`` and ``predict`` need to treat new files as training did:
 the missing-value policy (:meth:`Preprocessor.apply_missing`) and the reading options
@@ -17,15 +18,16 @@ A fitted Preprocessor is plain data: ``to_dict()`` is JSON, ``from_dict`` reads 
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from ..errors import NnfitError
 from .checks import empty_cells_message
+from .columns import Numbers, OneHot
 from .labels import column_labels, sorted_labels
-from .quantile import check_quantiles, fit_quantiles, to_normal
+from .quantile import check_quantiles, fit_quantiles
+from .scaling import SQUASH, center_scale
 from .table import READING_DEFAULTS, file_line
 from .width import design_refusal
 
@@ -176,7 +178,8 @@ class Preprocessor:
         and ready to write: one-hot codes per row, or numbers with their scaling."""
         import pandas as pd  # local: workers' jobs get arrays, not tables
 
-        columns: list[_OneHot | _Numbers] = []
+        columns: list[OneHot | Numbers] = []
+        squash = SQUASH.get(self.scale)
         unseen, at = {}, 0
         for col in self.features:
             series = frame[col]
@@ -188,7 +191,7 @@ class Preprocessor:
                 where = np.append(cats.get_indexer(pd.Index(labels)), empty)[codes]
                 if (where < 0).any():
                     unseen[col] = int(np.count_nonzero(where < 0))
-                columns.append(_OneHot(at, where))
+                columns.append(OneHot(at, where))
                 at += len(cats)
                 continue
             fill = self.fill.get(col)
@@ -207,8 +210,9 @@ class Preprocessor:
                     part = part.fillna(fill)
                 values, by_frame_row = numeric_column(part, source).to_numpy(), False
                 _no_fill(col, part, source)
-            columns.append(_Numbers(at, values, by_frame_row, fill, self.quantiles.get(col),
-                                    *self.numeric[col]))
+            center, scale = self.numeric[col]
+            columns.append(Numbers(at, values, by_frame_row, fill, self.quantiles.get(col),
+                                   center, scale, squash))
             at += 1
         return columns, unseen
 
@@ -298,37 +302,6 @@ class Preprocessor:
         return prep
 
 
-class _OneHot:
-    """A text column's one-hot block: ``where (n_rows,)`` is each row's category, -1 none."""
-
-    def __init__(self, at: int, where: np.ndarray):
-        self.at, self.where = at, where
-
-    def write(self, block: np.ndarray, frame_rows, chunk: slice) -> None:
-        where = self.where[chunk]
-        known = where >= 0
-        block[np.flatnonzero(known), self.at + where[known]] = 1.0
-
-
-class _Numbers:
-    """A numeric column: ``values`` over the frame's rows (``by_frame_row``) or the chunk's."""
-
-    def __init__(self, at, values, by_frame_row, fill, quantiles, center, scale):
-        self.at, self.values, self.by_frame_row = at, values, by_frame_row
-        self.fill, self.center, self.scale = fill, center, scale
-        self.quantiles = None if quantiles is None else np.asarray(quantiles, dtype=np.float64)
-
-    def write(self, block: np.ndarray, frame_rows, chunk: slice) -> None:
-        values = self.values[frame_rows if self.by_frame_row else chunk].astype(np.float64,
-                                                                                 copy=False)
-        if self.fill is not None and self.by_frame_row:
-            values = np.where(np.isnan(values), self.fill, values)
-        if self.quantiles is not None:  # then center, scale = 0, 1
-            values = to_normal(values, self.quantiles)
-        # (values − center) / scale in float64, rounded once into X's dtype
-        np.divide(values - self.center, self.scale, out=block[:, self.at])
-
-
 def _no_fill(col: str, series, source: str) -> None:
     """Raise for the first empty cell of ``series``, if any: its column has no fill value."""
     empty = np.flatnonzero(series.isna().to_numpy())
@@ -370,7 +343,7 @@ def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str
                 prep.quantiles[col] = fit_quantiles(values.to_numpy())
                 prep.numeric[col] = [0.0, 1.0]  # the quantile map is the whole scaling
             else:
-                prep.numeric[col] = _center_scale(values.to_numpy(), scale, col, source)
+                prep.numeric[col] = center_scale(values.to_numpy(), scale, col, source)
         else:
             codes, labels = text
             if missing == "mean":  # the most frequent label, the first in order of a tie
@@ -381,7 +354,7 @@ def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str
             prep.categorical[col] = sorted(labels)
     if task == "regression":
         prep.target_scale = [
-            _center_scale(numeric_column(column(t), source).to_numpy(),
+            center_scale(numeric_column(column(t), source).to_numpy(),
                           "standard" if scale_target else "none", t, source)
             for t in targets]
     return prep
@@ -390,18 +363,3 @@ def fit_preprocessor(train, *, task: str, targets: list[str], features: list[str
 def _nothing_to_fill(col: str, source: str) -> None:
     raise NnfitError(f"{source}: column {col!r} has no values in the training rows, so it has no "
                      f"mean to fill with; leave it out (data.exclude) or set data.missing: drop")
-
-
-def _center_scale(values: np.ndarray, how: str, name: str, source: str) -> list[float]:
-    """``[center, scale]`` of a column's training values; NnfitError when they overflow."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if how == "standard":
-            center, scale = float(np.mean(values)), float(np.std(values))
-        elif how == "minmax":
-            center, scale = float(np.min(values)), float(np.max(values) - np.min(values))
-        else:
-            center, scale = 0.0, 1.0
-    if not (math.isfinite(center) and math.isfinite(scale)):
-        raise NnfitError(f"{source}: column {name!r}: its numbers are too large to scale in "
-                         f"float64 (the {how} scaling overflows); rescale the column")
-    return [center, scale if scale > 0 else 1.0]  # a constant column is left unscaled

@@ -23,6 +23,7 @@ from .dropout import Dropout
 from .init import AUTO, Init
 from .network import Network, make_skip
 from .normalization import BatchNorm, LayerNorm
+from .numeric_embedding import NumericEmbedding
 from .tokens import Pool, Tokens
 
 _LAYERS: dict[str, type[Layer]] = {}
@@ -71,7 +72,8 @@ def _changed() -> None:
         callback()
 
 
-for _cls in (Dense, ActivationLayer, BatchNorm, LayerNorm, Dropout, Tokens, Pool, Attention):
+for _cls in (Dense, ActivationLayer, BatchNorm, LayerNorm, Dropout, Tokens, Pool, Attention,
+             NumericEmbedding):
     register_layer(_cls)
 
 

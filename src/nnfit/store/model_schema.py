@@ -278,6 +278,9 @@ def _check_preprocessing(prep: Preprocessing) -> None:
     for col in prep.quantiles:
         if col in prep.categorical:
             raise Invalid(f"{where}.quantiles", f"{col!r} is not a numeric feature")
+    if prep.quantiles and prep.scale != "quantile":  # else applied before the affine step
+        raise Invalid(f"{where}.quantiles", f"given with scale: {prep.scale}; only scale: "
+                                            f"quantile uses them")
     if prep.scale == "quantile":
         lacking = [col for col in prep.numeric if col not in prep.quantiles]
         if lacking:
