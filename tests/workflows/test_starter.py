@@ -11,14 +11,8 @@ from pydantic import BaseModel
 from nnfit.config.commented import COMMENTS
 from nnfit.config.schema import LAYER_MODELS, Config, DataConfig, EarlyStoppingConfig, TrainingConfig
 from nnfit.errors import NnfitError
-from nnfit.workflows.init import (
-    SIZES,
-    hidden_layers,
-    hidden_weights,
-    starter,
-    starter_config,
-    starter_yaml,
-)
+from nnfit.workflows.init import starter, starter_config, starter_yaml
+from nnfit.workflows.sizing import SIZES, hidden_layers, hidden_weights
 
 ROOT = Path(__file__).parents[2]
 SAMPLES = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",

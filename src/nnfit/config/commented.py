@@ -70,6 +70,7 @@ COMMENTS = {
     "training.class_weight": "classes: weight the loss per class; balanced, or {label: weight}",
     "training.label_smoothing": "classes: fit soft targets (1 − ε)·onehot + ε/K; 0: off",
     "training.early_stopping": "stop when val loss stops improving, keep the best; false: off",
+    "training.refit": "then train a fresh model on train + val for the best epoch count",
     "training.early_stopping.patience": "epochs without improvement before stopping",
     "training.early_stopping.min_delta": "how far val loss must fall to count as better",
     "training.early_stopping.restore_best": "end with the weights of the best epoch",

@@ -15,7 +15,6 @@ The network's size comes from one table, :data:`SIZES`, below.
 
 from __future__ import annotations
 
-import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,76 +34,18 @@ from ..data.table import READING_DEFAULTS, exclude_columns, read_table
 from ..errors import NnfitError
 from ..evaluation.diagnosis import MIN_VAL_ROWS
 from .prepared import prepare
-
-# -- how big a network: the numbers to tune ------------------------------------------------
-SIZES = (  # (training rows up to, hidden layers, units per layer): the first row that holds
-    (300, 1, 32),
-    (1_000, 1, 64),
-    (10_000, 2, 128),
-    (100_000, 2, 256),
-    (math.inf, 3, 256),
+from .sizing import (
+    ENSEMBLE,
+    ENSEMBLE_UP_TO,
+    WEIGHTS_PER_ROW,
+    hidden_layers,
+    layers_phrase,
+    sizing,
 )
-WEIGHTS_PER_ROW = 10  # hidden-layer weights per training row at most: wide tables, narrower layers
-MIN_UNITS = 8  # the narrowest layer the weight budget may leave
-ACTIVATION = "relu"
-# Seeds averaged (training.ensemble) up to this many training rows: on the 12 datasets of
-# bench/accuracy.py five seeds gained 0.005–0.06 on 7 and cost at most one test row on the
-# others, for 5× the training (in parallel, seconds at this size); above it one network.
-ENSEMBLE, ENSEMBLE_UP_TO = 5, 10_000
+
 # When data.val_fraction's default leaves fewer validation rows than the fit verdict needs
 # (diagnosis.MIN_VAL_ROWS), the first of these that gives enough is used instead.
 VAL_FRACTIONS = (0.15, 0.2, 0.25, 0.3)
-
-
-def hidden_layers(n_rows: int, n_inputs: int, kind: str) -> list[dict]:
-    """The starter's hidden layers for ``n_rows`` training rows of ``n_inputs`` inputs.
-
-    The depth and width come from the first row of :data:`SIZES` whose bound holds
-    ``n_rows``: a few hundred rows carry about as much detail as one small layer
-    (32–64 units) can follow; a few thousand rows support two layers of 128, and only
-    tens of thousands more. A bigger network on fewer rows mostly memorizes them,
-    leaving early stopping to do all the regularizing. Then the weight budget: the
-    hidden layers may hold at most :data:`WEIGHTS_PER_ROW` weights (biases included)
-    per training row, so a wide table with few rows (hundreds of inputs) halves the
-    units until they fit, down to :data:`MIN_UNITS`. Early stopping on the validation
-    split watches whatever capacity is left. Always ReLU (:data:`ACTIVATION`): it
-    trains quickly with Adam from He initialization, and the diagnosis reports dead
-    units.
-
-    Parameters
-    ----------
-    n_rows : training rows (the training split, not the whole file)
-    n_inputs : network inputs after preprocessing (one per numeric column, one per
-        category of a text column)
-    kind : ``classification`` or ``regression``; checked only: the table serves both
-        alike until a benchmark says otherwise
-
-    Returns
-    -------
-    list of ``{"type": "dense", "units": u, "activation": "relu"}``, first to last;
-    the output layer is not included (``prepare`` adds it for the task)
-    """
-    if kind not in ("classification", "regression"):
-        raise ValueError(f"kind must be classification or regression (got {kind!r})")
-    if n_rows < 1 or n_inputs < 1:
-        raise ValueError(f"need at least one row and one input (got {n_rows}, {n_inputs})")
-    n_layers, units, _ = _sizing(n_rows, n_inputs)
-    return [{"type": "dense", "units": units, "activation": ACTIVATION} for _ in range(n_layers)]
-
-
-def _sizing(n_rows: int, n_inputs: int) -> tuple[int, int, int]:
-    """``(layers, units, units before the weight budget)`` for :func:`hidden_layers`."""
-    n_layers, table_units = next((n, u) for bound, n, u in SIZES if n_rows <= bound)
-    units = table_units
-    budget = WEIGHTS_PER_ROW * n_rows
-    while units > MIN_UNITS and hidden_weights(n_inputs, n_layers, units) > budget:
-        units = max(MIN_UNITS, units // 2)
-    return n_layers, units, table_units
-
-
-def hidden_weights(n_inputs: int, n_layers: int, units: int) -> int:
-    """Weights and biases of ``n_layers`` dense layers of ``units`` on ``n_inputs`` inputs."""
-    return (n_inputs + 1) * units + (n_layers - 1) * (units + 1) * units
 
 
 @dataclass
@@ -256,23 +197,6 @@ def _validated(raw: dict, source: str, overrides: Sequence[str] = ()):
 # -- the decisions, in words -------------------------------------------------------------------
 
 
-def layers_phrase(layers: list[dict]) -> str:
-    """``one hidden layer of 32 ReLU units`` / ``two hidden layers of 128 ReLU units``."""
-    if not layers:
-        return "no hidden layer (a linear model)"
-    units = {layer.get("units") for layer in layers}
-    acts = {str(layer.get("activation")) for layer in layers}
-    act = f" {acts.pop().replace('_', ' ').replace('relu', 'ReLU')}" if len(acts) == 1 else ""
-    count = _number(len(layers))
-    width = (f"{units.pop()}" if len(units) == 1
-             else " / ".join(str(layer.get("units")) for layer in layers))
-    return f"{count} hidden layer{'s' if len(layers) > 1 else ''} of {width}{act} units"
-
-
-def _number(n: int) -> str:
-    return {1: "one", 2: "two", 3: "three", 4: "four"}.get(n, str(n))
-
-
 def _classes_phrase(facts: Facts) -> str:
     classes = facts.classes or []
     shown = ", ".join(classes[:8]) + (", ..." if len(classes) > 8 else "")
@@ -316,7 +240,7 @@ def reasons(config: dict, facts: Facts) -> dict[str, str]:
                                     f"the {MIN_VAL_ROWS} the fit verdict needs: nnfit train "
                                     f"--cv 5 judges on all rows")
     layers = config["model"]["layers"]
-    n_layers, units, table_units = _sizing(facts.n_train, facts.n_inputs)
+    n_layers, units, table_units = sizing(facts.n_train, facts.n_inputs)
     narrowed = (f", narrowed from {table_units} to keep at most {WEIGHTS_PER_ROW} weights per "
                 f"training row" if units != table_units else "")
     why["model.layers"] = (f"{facts.n_train:,} training rows (of {facts.n_rows:,}), "
