@@ -42,6 +42,12 @@ COMMENTS = {
     "model.layers[].type": "dense: fully connected",
     "model.layers[].units": "the layer's width: how many neurons",
     "model.layers[].activation": "or {name: leaky_relu, slope: 0.05}",
+    "model.layers[numeric_embedding].type": "periodic features of each input, then a dense",
+    "model.layers[numeric_embedding].kind": "plr: cos/sin → linear → ReLU; periodic: cos/sin",
+    "model.layers[numeric_embedding].frequencies": "trainable frequencies per input",
+    "model.layers[numeric_embedding].sigma": "their starting spread; larger: faster wiggles",
+    "model.layers[numeric_embedding].dim": "values per input after the linear map (plr)",
+    "model.layers[numeric_embedding].lite": "one linear map shared by the inputs",
     "model.init": "weight initializer; auto: He normal for ReLU-like, Glorot uniform otherwise",
     "model.init_scale": "multiplies every initial weight's std and limit",
     "model.linear_skip": "add a linear model of the inputs, x·W_skip, to the output",
@@ -116,7 +122,8 @@ def _emit_layer(lines: list[str], layer: dict, indent: str) -> None:
     fields = getattr(LAYER_MODELS.get(layer.get("type", "")), "model_fields", {})
     for i, (key, value) in enumerate(layer.items()):
         lead = "- " if i == 0 else "  "
-        path = f"model.layers[].{key}"
+        own = f"model.layers[{layer.get('type')}].{key}"  # a comment for this layer type's key
+        path = own if own in COMMENTS else f"model.layers[].{key}"
         lines.append(_line(f"{indent}{lead}{key}: {flow(value)}", _comment(path, fields.get(key))))
 
 
@@ -130,7 +137,7 @@ def _comment(path: str, info) -> str:
     """The comment of a key: what it does, then its allowed values when they are a fixed set."""
     text = COMMENTS.get(path, "")
     choices: list[str] | None
-    if path == "model.layers[].type":
+    if path.startswith("model.layers[") and path.endswith("].type"):
         choices = list(LAYER_MODELS)
     elif path == "training.schedule.name":
         choices = list(SCHEDULE_MODELS)

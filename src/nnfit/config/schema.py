@@ -261,7 +261,7 @@ def separator_clash(decimal: str, thousands: str | None) -> str | None:
 
 class ModelConfig(Strict):
     layers: list[LayerConfig] = []
-    init: InitName = "auto"  # auto: each activation's initializer (He or Glorot)
+    init: InitName = "glorot_uniform"  # bench/accuracy.py; auto: He for ReLU, Glorot otherwise
     init_scale: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0  # × every std / limit
     linear_skip: bool = False  # add x·W_skip, a linear model of the inputs, to the output
 

@@ -38,9 +38,9 @@ from .sizing import (
     ENSEMBLE,
     ENSEMBLE_UP_TO,
     WEIGHTS_PER_ROW,
-    hidden_layers,
     layers_phrase,
     sizing,
+    starter_layers,
 )
 
 # When data.val_fraction's default leaves fewer validation rows than the fit verdict needs
@@ -107,7 +107,9 @@ def starter(csv_path: str | Path, target: str | list[str], overrides: Sequence[s
     prepared = prepare(_validated({"data": data}, source, given), csv_path, source)
     task, splits = prepared.task, prepared.data.X
     n_train = int(splits["train"].shape[0])
-    layers = hidden_layers(n_train, prepared.prep.n_inputs, task.kind)
+    prep = prepared.prep
+    layers = starter_layers(n_train, prep.n_inputs, len(prep.features) - len(prep.categorical),
+                            task.kind)
     raw = {"data": data, "model": {"layers": layers},
            "training": {"ensemble": ENSEMBLE} if n_train <= ENSEMBLE_UP_TO else {}}
     for override in overrides:
