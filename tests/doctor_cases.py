@@ -1,5 +1,7 @@
 """Constructed cases for ``nnfit doctor``, each with its remedy planted: small CSVs and configs
-written to a directory, fast to train (tiny networks, few epochs)."""
+written to a directory, fast to train (tiny networks, few epochs). ``init: auto`` (He for
+ReLU) where a case needs a network that starts large: its larger weights collapse the rare
+class and memorize the identifier within the case's epochs."""
 
 from pathlib import Path
 
@@ -60,7 +62,7 @@ def collapse(directory: Path) -> tuple[Path, Path]:
                "y": np.where(positive, "yes", "no")}
     return case(directory, "collapse", (
         "data: {target: y, val_fraction: 0.4, test_fraction: 0.1}\n"
-        "model: {layers: [{type: dense, units: 8, activation: relu}]}\n"
+        "model: {init: auto, layers: [{type: dense, units: 8, activation: relu}]}\n"
         "training: {optimizer: sgd, lr: 0.01, epochs: 50, batch_size: 32,"
         " early_stopping: false, seed: 1}\n"), columns)
 
@@ -75,7 +77,7 @@ def identifier(directory: Path) -> tuple[Path, Path]:
                "x1": np.round(X[:, 1], 4), "y": np.round(y, 4)}
     return case(directory, "identifier", (
         "data: {target: y, val_fraction: 0.4, test_fraction: 0.1}\n"
-        "model: {layers: [{type: dense, units: 64, activation: relu},"
+        "model: {init: auto, layers: [{type: dense, units: 64, activation: relu},"
         " {type: dense, units: 64, activation: relu}]}\n"
         "training: {optimizer: adam, lr: 0.01, epochs: 150, batch_size: 16,"
         " early_stopping: false, schedule: constant}\n"), columns)

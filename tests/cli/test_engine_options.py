@@ -74,7 +74,7 @@ def test_the_probes_wider_network_keeps_the_skip_and_the_init(config):
 
 def test_default_options_train_bit_identically_to_explicit_defaults(config):
     loaded = load_config(config)
-    explicit = load_config(config, ["model.init=auto", "model.init_scale=1.0",
+    explicit = load_config(config, ["model.init=glorot_uniform", "model.init_scale=1.0",
                                     "model.linear_skip=false", "training.label_smoothing=0"])
     prepared = prepare(loaded, IRIS)
     a, b = fit(prepared), fit(prepare(explicit, IRIS), explicit)

@@ -64,7 +64,8 @@ def test_init_writes_csv_stem_yaml_here_and_says_what_it_decided(tmp_path, monke
         f"{IRIS}: 150 rows, 4 feature columns → 4 inputs",
         "task: classification, 3 classes in 'species': setosa, versicolor, virginica → loss "
         "cross_entropy",
-        "model: one hidden layer of 32 ReLU units (98 training rows)",
+        "model: a periodic embedding of each input, then one hidden layer of 32 ReLU units (98 "
+        "training rows)",
         "ensemble: 5 networks averaged (up to 10,000 training rows, an ensemble is cheap and "
         "steadies a small table's fit; set training.ensemble: 1 for one network)",
         "data.val_fraction: 0.15 (the default 0.1 leaves 15 validation rows, fewer than the 20 "
@@ -81,7 +82,8 @@ def test_init_says_why_a_table_above_10000_training_rows_gets_one_network(tmp_pa
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load((tmp_path / "big.yaml").read_text())["training"]["ensemble"] == 1
     assert result.stderr.splitlines()[2:4] == [
-        "model: two hidden layers of 256 ReLU units (10,500 training rows)",
+        "model: a periodic embedding of each input, then two hidden layers of 256 ReLU units "
+        "(10,500 training rows)",
         "ensemble: 1 network (above 10,000 training rows, an ensemble costs 5× the training "
         "time; set training.ensemble: 5 to average 5 networks)"]
 
@@ -143,13 +145,13 @@ def test_train_without_a_config_trains_the_starter_config(tmp_path):
 
 
 def test_train_without_a_config_keeps_the_other_options(tmp_path):
-    result = cli("train", IRIS, "--target", "species", "--set", "model.layers[0].units=5",
+    result = cli("train", IRIS, "--target", "species", "--set", "model.layers[1].units=5",
                  "--seed", "3", "--epochs", "2", "--json", "-q", "--out", tmp_path / "run")
     assert result.returncode == 0, result.stderr
     assert "no config" not in result.stderr  # -q: notes are quiet
     assert json.loads(result.stdout)["run_dir"] == str(tmp_path / "run")
     resolved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
-    assert resolved["model"]["layers"][0]["units"] == 5
+    assert resolved["model"]["layers"][1]["units"] == 5  # [0]: the numeric embedding
     assert (resolved["training"]["seed"], resolved["training"]["epochs"]) == (3, 2)
     cv = cli("train", IRIS, "--target", "species", "--cv", "2", "-j", "1", "--epochs", "2", "-q",
              "--no-probe", "--out", tmp_path / "cv")

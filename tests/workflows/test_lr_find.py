@@ -142,14 +142,15 @@ def test_a_network_that_learns_too_little_in_100_steps_gets_no_suggestion():
 def test_training_at_the_suggestion_is_within_10_percent_of_a_five_rate_sweep(diabetes):
     """The issue's acceptance test. diabetes.yaml (16 ReLU units, Adam, weight decay, early
     stopping) is a regression whose val loss levels off at the noise, so 10% is a real
-    margin: the sweep's small rates end far above it (1e-4: 26% above the best)."""
+    margin: the sweep's small rates end far above it (1e-5: 66% above the best; from Glorot's
+    smaller initial weights 1e-4 gets within 15%, so the sweep starts at 1e-5)."""
     config = diabetes.config
 
     def val_loss(lr):
         run = with_training(config, lr=float(lr))
         return score(diabetes, fit(diabetes, run), run, probe="never").splits["val"]["loss"]
 
-    sweep = [val_loss(lr) for lr in np.geomspace(1e-4, 1e-1, 5)]
+    sweep = [val_loss(lr) for lr in np.geomspace(1e-5, 1e-1, 5)]
     best = min(sweep)
     assert max(sweep) > 1.2 * best  # a poor rate does fail the 10% margin here
     suggested = find_lr(diabetes).suggested

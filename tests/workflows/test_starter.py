@@ -83,7 +83,9 @@ def test_hidden_layers_checks_its_arguments():
 ])
 def test_the_starter_of_each_shipped_csv(name, layers, loss, val_fraction):
     config, facts = starter(_csv(name), SAMPLES[name])
-    assert [layer["units"] for layer in config["model"]["layers"]] == layers
+    first, *hidden = config["model"]["layers"]
+    assert first == LAYER_MODELS["numeric_embedding"](type="numeric_embedding").model_dump()
+    assert [layer["units"] for layer in hidden] == layers
     assert facts.loss == loss
     assert config["data"]["target"] == SAMPLES[name]
     assert config["data"]["val_fraction"] == val_fraction
@@ -177,8 +179,10 @@ def _config_keys(model=Config, prefix=""):
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         keys.append(path)
-        if path == "model.layers":
+        if path == "model.layers":  # the starter's layers: dense, and the embedding before them
             keys += [f"model.layers[].{option}" for option in LAYER_MODELS["dense"].model_fields]
+            keys += [f"model.layers[numeric_embedding].{option}"
+                     for option in LAYER_MODELS["numeric_embedding"].model_fields]
             continue
         for sub in _submodels(info.annotation):
             keys += _config_keys(sub, f"{path}.")
@@ -234,7 +238,8 @@ def test_comments_give_allowed_values_from_config_py_and_reasons_from_the_data()
             "  task: auto                    # auto decides from the target column "
             "[auto | classification | regression]\n") in text
     assert ("  # auto picks cross_entropy here: 3 classes\n  loss: auto") in text
-    assert ("  # 98 training rows (of 150), 4 inputs → one hidden layer of 32 ReLU units\n"
+    assert ("  # 98 training rows (of 150), 4 inputs → a periodic embedding of each input, then "
+            "one hidden layer of 32 ReLU units\n"
             "  # then the output layer: dense, 3 units for 3 classes with cross_entropy\n"
             "  layers:") in text
     assert ("  # the default 0.1 leaves 15 validation rows, fewer than the 20 the fit verdict "
