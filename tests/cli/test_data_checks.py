@@ -64,7 +64,7 @@ def test_init_leaves_the_identifier_out_and_sizes_the_network_without_it(tmp_pat
     assert ("  # 'rownames' looks like a row identifier (distinct integers filling 1..400, in "
             "file order)\n  exclude: [rownames]") in text
     assert "  # 3 feature columns: every column but the target and data.exclude\n" in text
-    assert ", 3 inputs → a periodic embedding of each input, then one hidden layer" in text
+    assert ", 3 inputs → a periodic embedding of each number, then one hidden layer" in text
     assert yaml.safe_load(text)["data"]["exclude"] == ["rownames"]
     assert "data.exclude: [rownames] ('rownames' looks like a row identifier" in made.stderr
     assert "warning" not in made.stderr  # left out: nothing left to warn about

@@ -64,7 +64,7 @@ def test_init_writes_csv_stem_yaml_here_and_says_what_it_decided(tmp_path, monke
         f"{IRIS}: 150 rows, 4 feature columns → 4 inputs",
         "task: classification, 3 classes in 'species': setosa, versicolor, virginica → loss "
         "cross_entropy",
-        "model: a periodic embedding of each input, then one hidden layer of 32 ReLU units (98 "
+        "model: a periodic embedding of each number, then one hidden layer of 32 ReLU units (98 "
         "training rows)",
         "ensemble: 5 networks averaged (up to 10,000 training rows, an ensemble is cheap and "
         "steadies a small table's fit; set training.ensemble: 1 for one network)",
@@ -82,7 +82,7 @@ def test_init_says_why_a_table_above_10000_training_rows_gets_one_network(tmp_pa
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load((tmp_path / "big.yaml").read_text())["training"]["ensemble"] == 1
     assert result.stderr.splitlines()[2:4] == [
-        "model: a periodic embedding of each input, then two hidden layers of 256 ReLU units "
+        "model: a periodic embedding of each number, then two hidden layers of 256 ReLU units "
         "(10,500 training rows)",
         "ensemble: 1 network (above 10,000 training rows, an ensemble costs 5× the training "
         "time; set training.ensemble: 5 to average 5 networks)"]

@@ -37,7 +37,7 @@ def test_the_saved_ensemble_predicts_as_trained_whole_and_streamed(embedded_run)
     assert stored["preprocessing"]["scale"] == "robust" and stored["ensemble"] == {"members": 2}
     assert stored["architecture"]["layers"][0] == {
         "type": "numeric_embedding", "kind": "plr", "frequencies": 16, "sigma": 0.1, "dim": 16,
-        "lite": False}
+        "lite": False, "positions": [0]}  # the one numeric column, filled in by nnfit
     assert metrics(run)["splits"]["test"]["r2"] > 0.5  # the sine is learnt, not its mean
 
     network, prep, _ = load_model(run)

@@ -110,3 +110,32 @@ def test_spec_repr_counts_and_errors():
             make_layer({"type": "numeric_embedding", **bad})
     with pytest.raises(LayerError, match=r"layers\[1\]: numeric_embedding takes rows of features"):
         build_network([{"type": "tokens", "dim": 2}, {"type": "numeric_embedding"}], n_features=3)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+@pytest.mark.parametrize("first", [True, False])
+def test_gradients_with_some_columns_passed_through(name, first):
+    """``positions``: columns 0 and 2 of 4 embedded, 1 and 3 passed on (dx through both)."""
+    rng = np.random.default_rng(5)
+    embed = {**_embedding(name), "positions": [2, 0]}
+    layers = ([embed] if first else [{"type": "dense", "units": 4, "activation": "tanh"}, embed])
+    net = build_network([*layers, {"type": "dense", "units": 2}], n_features=4, dtype="float64",
+                        seed=3)
+    net.params += 0.1 * rng.standard_normal(net.params.shape)
+    errors = check_network(net, rng.standard_normal((5, 4)), rng=rng)
+    assert_gradients_match(errors)
+    assert "x" in errors
+
+
+def test_passed_columns_follow_the_embeddings_unchanged():
+    net = build_network([{"type": "numeric_embedding", "kind": "periodic", "frequencies": 1,
+                          "positions": [1]}], n_features=3, dtype="float64")
+    net.param("0.c")[...] = [[0.25]]
+    y = net.forward(np.array([[7.0, 1.0, -3.0]]))
+    np.testing.assert_allclose(y, [[0.0, 1.0, 7.0, -3.0]], atol=1e-12)  # cos, sin of π/2; 7, −3
+    layer = net.layers[0]
+    assert layer.output_shape == (4,) and layer.spec()["positions"] == [1]
+    assert "1 → 1×2 + 2 passed through" in repr(layer)
+    for bad in ([], [3], [0, 0], [-1]):
+        with pytest.raises(LayerError, match="positions must be distinct input positions"):
+            build_network([{"type": "numeric_embedding", "positions": bad}], n_features=3)

@@ -238,7 +238,7 @@ def test_comments_give_allowed_values_from_config_py_and_reasons_from_the_data()
             "  task: auto                    # auto decides from the target column "
             "[auto | classification | regression]\n") in text
     assert ("  # auto picks cross_entropy here: 3 classes\n  loss: auto") in text
-    assert ("  # 98 training rows (of 150), 4 inputs → a periodic embedding of each input, then "
+    assert ("  # 98 training rows (of 150), 4 inputs → a periodic embedding of each number, then "
             "one hidden layer of 32 ReLU units\n"
             "  # then the output layer: dense, 3 units for 3 classes with cross_entropy\n"
             "  layers:") in text

@@ -48,6 +48,7 @@ COMMENTS = {
     "model.layers[numeric_embedding].sigma": "their starting spread; larger: faster wiggles",
     "model.layers[numeric_embedding].dim": "values per input after the linear map (plr)",
     "model.layers[numeric_embedding].lite": "one linear map shared by the inputs",
+    "model.layers[numeric_embedding].positions": "the inputs to embed; null: the numeric columns",
     "model.init": "weight initializer; auto: He normal for ReLU-like, Glorot uniform otherwise",
     "model.init_scale": "multiplies every initial weight's std and limit",
     "model.linear_skip": "add a linear model of the inputs, x·W_skip, to the output",

@@ -39,10 +39,15 @@ class NumericEmbedding(Layer):
         ``plr``: the size of each column's embedding (unused by ``periodic``).
     lite : bool
         ``plr``: one linear map shared by the columns instead of one per column.
+    positions : list of int, optional
+        The input columns to embed (0-based); the others pass through unchanged after the
+        embeddings. None: every column. (nnfit's data side fills it in for a first layer
+        with the positions of the numeric columns: a one-hot column gains nothing from a
+        periodic embedding and would cost as much as a number.)
 
-    Shapes: ``x (batch, n_features)`` -> ``y (batch, n_features · out_dim)``, ``out_dim``
-    being ``dim`` (plr) or ``2k`` (periodic); ``c (n_features, k)``; plr: ``W (n_features,
-    2k, dim)``, ``b (n_features, dim)``, or ``(1, 2k, dim)``, ``(1, dim)`` with ``lite``.
+    Shapes: ``x (batch, n_in)`` -> ``y (batch, m · out_dim + n_in − m)``, ``m`` the embedded
+    columns, ``out_dim`` being ``dim`` (plr) or ``2k`` (periodic); ``c (m, k)``; plr:
+    ``W (m, 2k, dim)``, ``b (m, dim)``, or ``(1, 2k, dim)``, ``(1, dim)`` with ``lite``.
     """
 
     type = "numeric_embedding"
@@ -50,11 +55,12 @@ class NumericEmbedding(Layer):
                "frequencies": Option(int, default=16, ge=1),
                "sigma": Option(float, default=0.1, gt=0),
                "dim": Option(int, default=16, ge=1),
-               "lite": Option(bool, default=False)}
+               "lite": Option(bool, default=False),
+               "positions": Option(list[int], default=None)}
     size_option = "frequencies"
 
     def __init__(self, kind: str = "plr", frequencies: int = 16, sigma: float = 0.1,
-                 dim: int = 16, lite: bool = False):
+                 dim: int = 16, lite: bool = False, positions: list[int] | None = None):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"numeric_embedding kind must be one of {', '.join(KINDS)}, "
@@ -65,7 +71,9 @@ class NumericEmbedding(Layer):
         self.k = positive_int(frequencies, "numeric_embedding frequencies")
         self.dim = positive_int(dim, "numeric_embedding dim")
         self.relu = make_activation("relu")
-        self.n_features = 0  # set by build
+        self.positions = None if positions is None else [int(p) for p in positions]
+        self.n_features = 0  # the embedded columns, set by build
+        self._embed = self._pass = np.empty(0, dtype=np.intp)  # their positions, the others'
 
     @property
     def out_dim(self) -> int:
@@ -77,8 +85,15 @@ class NumericEmbedding(Layer):
         if len(self.input_shape) != 1:
             raise ValueError(f"numeric_embedding takes rows of features (n_features,), "
                              f"got {self.input_shape}")
-        self.n_features = self.input_shape[0]
-        self.output_shape = (self.n_features * self.out_dim,)
+        n_in = self.input_shape[0]
+        embed = list(range(n_in)) if self.positions is None else self.positions
+        if not embed or len(set(embed)) != len(embed) or min(embed) < 0 or max(embed) >= n_in:
+            raise ValueError(f"numeric_embedding positions must be distinct input positions in "
+                             f"[0, {n_in}), at least one (got {self.positions})")
+        self._embed = np.asarray(embed, dtype=np.intp)
+        self._pass = np.setdiff1d(np.arange(n_in), self._embed).astype(np.intp)
+        self.n_features = len(embed)
+        self.output_shape = (self.n_features * self.out_dim + self._pass.size,)
         return self.output_shape
 
     def param_shapes(self):
@@ -104,96 +119,135 @@ class NumericEmbedding(Layer):
                 p -= limit
 
     def forward(self, x, training=False, out=None):
-        """``a = 2π·c_j·x_j``; ``v_j = [cos a, sin a]``; plr: ``y_j = relu([v_j, 1]·[W_j; b_j])``.
+        """``a = 2π·c_j·x_j``; ``v_j = [cos a, sin a]``; plr: ``y_j = relu(cos a·W_j^c +
+        sin a·W_j^s + b_j)``, ``W_j = [W_j^c; W_j^s]``.
 
-        The products are batched matmuls over the columns. cos and sin are computed in
-        contiguous arrays of their own and copied into place: NumPy's ufuncs allocate
-        iterator buffers on strided operands, ``matmul`` and ``copyto`` do not.
+        The work is laid out column-major, ``(n_features, batch, ·)``, so every product is a
+        contiguous batched matmul over the columns; only the output is transposed, once.
+        Broadcasts go through ``copyto`` into same-shape buffers: NumPy's ufuncs allocate
+        iterator buffers on broadcast or strided operands, ``copyto`` and ``matmul`` do not.
         """
         n, f, k = x.shape[0], self.n_features, self.k
         y = self._output((n,) + self.output_shape, training, out)
         buffer = self._scratch(training)
-        freq = buffer("freq", (f, 1, k))
-        np.multiply(self.params["c"][:, None, :], TWO_PI, out=freq)
-        cos, sin = buffer("cos", (n, f, k)), buffer("sin", (n, f, k))
-        np.matmul(x[:, :, None, None], freq, out=cos[:, :, None, :])  # a, kept in cos
-        np.sin(cos, out=sin)
-        np.cos(cos, out=cos)
-        if self.kind == "plr":  # [cos, sin, 1]: the bias folded into the product
-            v = buffer("v", (n, f, 2 * k + 1))
-            v[:, :, 2 * k] = 1.0
+        a, freq = buffer("a", (f, n, k)), buffer("freq", (f, n, k))
+        np.copyto(freq, self.params["c"][:, None, :])
+        freq *= TWO_PI
+        xe = x if self._pass.size == 0 else np.take(x, self._embed, axis=1, out=buffer(
+            "xe", (n, f)))
+        np.copyto(a, xe.T[:, :, None])
+        a *= freq
+        width = f * self.out_dim
+        if self._pass.size:  # the columns that are not embedded, after the embeddings
+            np.copyto(y[:, width:], np.take(x, self._pass, axis=1, out=buffer(
+                "xp", (n, self._pass.size))))
+        emb = y if self._pass.size == 0 else buffer("emb", (n, width))
+        cos, sin = buffer("cos", (f, n, k)), buffer("sin", (f, n, k))
+        np.cos(a, out=cos)
+        np.sin(a, out=sin)
+        if self.kind == "periodic":
+            y3 = emb.reshape(n, f, 2 * k)
+            np.copyto(y3[:, :, :k], cos.transpose(1, 0, 2))
+            np.copyto(y3[:, :, k:], sin.transpose(1, 0, 2))
+            z = None
         else:
-            v = y.reshape(n, f, 2 * k)
-        np.copyto(v[:, :, :k], cos)
-        np.copyto(v[:, :, k:2 * k], sin)
-        if self.kind == "plr":
-            wb = buffer("wb", (self.params["W"].shape[0], 2 * k + 1, self.dim))
-            np.copyto(wb[:, :2 * k], self.params["W"])
-            np.copyto(wb[:, 2 * k], self.params["b"])
-            z = y.reshape(n, f, self.dim)
-            np.matmul(v.transpose(1, 0, 2), wb, out=z.transpose(1, 0, 2))
+            W = self.params["W"]
+            z, term = buffer("z", (f, n, self.dim)), buffer("term", (f, n, self.dim))
+            np.matmul(cos, W[:, :k], out=z)
+            np.matmul(sin, W[:, k:], out=term)
+            z += term
+            np.copyto(term, self.params["b"][:, None, :])
+            z += term
             self.relu.forward(z, out=z)
+            np.copyto(emb.reshape(n, f, self.dim), z.transpose(1, 0, 2))
+        if emb is not y:
+            np.copyto(y[:, :width], emb)
         if training:
-            self._x, self._cos, self._sin, self._v, self._y = x, cos, sin, v, y
+            self._x, self._cos, self._sin, self._z = xe, cos, sin, z
         return y
 
     def backward(self, dy, need_dx=True):
-        """plr: ``dz = dy ⊙ [y > 0]``, ``d[W_j; b_j] = [v_j, 1]ᵀ·dz_j``, ``dv_j = dz_j·W_jᵀ``;
-        then ``da = cos a ⊙ dsin − sin a ⊙ dcos``, ``dc_j = 2π·Σ_batch x_j·da_j``,
-        ``dx_j = 2π·da_j·c_j``."""
-        x = self._x
+        """plr: ``dz = dy ⊙ [z > 0]``, ``dW_j = [cos a, sin a]ᵀ·dz_j``, ``db_j = Σ_batch dz_j``,
+        ``dcos = dz_j·W_j^cᵀ``, ``dsin = dz_j·W_j^sᵀ``; then ``da = cos a ⊙ dsin − sin a ⊙
+        dcos``, ``dc_j = 2π·Σ_batch x_j·da_j``, ``dx_j = 2π·da_j·c_j``."""
+        x = self._x  # the embedded columns
         n, f, k = x.shape[0], self.n_features, self.k
-        dcos, dsin = self._buffer("dcos", (n, f, k)), self._buffer("dsin", (n, f, k))
+        width = f * self.out_dim
+        demb = dy
+        if self._pass.size:  # the embeddings' part of dy, contiguous
+            demb = self._buffer("demb", (n, width))
+            np.copyto(demb, dy[:, :width])
+        dcos, dsin = self._buffer("dcos", (f, n, k)), self._buffer("dsin", (f, n, k))
         if self.kind == "plr":
-            self._plr_backward(dy, dcos, dsin)
+            self._plr_backward(demb, dcos, dsin)
         else:
-            dv = dy.reshape(n, f, 2 * k)
-            np.copyto(dcos, dv[:, :, :k])
-            np.copyto(dsin, dv[:, :, k:])
+            dv = demb.reshape(n, f, 2 * k)
+            np.copyto(dcos, dv[:, :, :k].transpose(1, 0, 2))
+            np.copyto(dsin, dv[:, :, k:].transpose(1, 0, 2))
         np.multiply(self._sin, dcos, out=dcos)
         da = np.multiply(self._cos, dsin, out=dsin)
         da -= dcos
         dc = self.grads["c"]
-        np.matmul(x.T[:, None, :], da.transpose(1, 0, 2), out=dc[:, None, :])
+        np.matmul(x.T[:, None, :], da, out=dc[:, None, :])
         dc *= TWO_PI
         if not need_dx:
             return None
-        dx = self._buffer("dx", x.shape)
-        np.matmul(da[:, :, None, :], self.params["c"][:, :, None], out=dx[:, :, None, None])
-        dx *= TWO_PI
+        dxt = self._buffer("dxt", (f, n, 1))
+        np.matmul(da, self.params["c"][:, :, None], out=dxt)
+        dxe = self._buffer("dxe", x.shape)
+        np.copyto(dxe, dxt[:, :, 0].T)
+        dxe *= TWO_PI
+        if self._pass.size == 0:
+            return dxe
+        dx = self._buffer("dx", (n,) + self.input_shape)
+        dx[:, self._embed] = dxe
+        dx[:, self._pass] = dy[:, width:]
         return dx
 
     def _plr_backward(self, dy, dcos, dsin):
         """The linear map's and the ReLU's part of ``backward``: fills ``dW``, ``db``, and
-        ``dcos``, ``dsin (batch, n_features, k)``, the halves of ``dv``."""
-        v = self._v
-        n, f, k, d = v.shape[0], self.n_features, self.k, self.dim
-        dz = self._buffer("dz", (n, f, d))
-        self.relu.backward(self._y.reshape(n, f, d), dy.reshape(n, f, d), out=dz)
-        W = self.params["W"]
-        dwb = self._buffer("dwb", (W.shape[0], 2 * k + 1, d))
-        if self.lite:  # one map shared by the columns: the columns are more rows
-            np.matmul(v.reshape(-1, 2 * k + 1).T, dz.reshape(-1, d), out=dwb[0])
+        ``dcos``, ``dsin (n_features, batch, k)``."""
+        z = self._z
+        assert z is not None  # plr keeps z
+        f, n, k, d = z.shape[0], z.shape[1], self.k, self.dim
+        dyt = self._buffer("dyt", (f, n, d))
+        np.copyto(dyt, dy.reshape(n, f, d).transpose(1, 0, 2))
+        dz = self.relu.backward(z, dyt, out=self._buffer("dz", (f, n, d)))
+        W, dW = self.params["W"], self.grads["W"]
+        maps = W.shape[0]
+        part = self._buffer("dwpart", (maps, k, d))
+        for half, trig in ((slice(0, k), self._cos), (slice(k, 2 * k), self._sin)):
+            if self.lite:  # one map shared by the columns: the columns are more rows
+                np.matmul(trig.reshape(-1, k).T, dz.reshape(-1, d), out=part[0])
+            else:
+                np.matmul(trig.transpose(0, 2, 1), dz, out=part)
+            np.copyto(dW[:, half], part)
+        db = self.grads["b"]
+        if self.lite:
+            np.sum(dz.reshape(-1, d), axis=0, out=db[0])
         else:
-            np.matmul(v.transpose(1, 2, 0), dz.transpose(1, 0, 2), out=dwb)
-        np.copyto(self.grads["W"], dwb[:, :2 * k])
-        np.copyto(self.grads["b"], dwb[:, 2 * k])
-        dz_t = dz.transpose(1, 0, 2)  # (f, batch, d); W broadcasts over the columns when lite
-        np.matmul(dz_t, W[:, :k].transpose(0, 2, 1), out=dcos.transpose(1, 0, 2))
-        np.matmul(dz_t, W[:, k:].transpose(0, 2, 1), out=dsin.transpose(1, 0, 2))
+            np.sum(dz, axis=1, out=db)
+        np.matmul(dz, W[:, :k].transpose(0, 2, 1), out=dcos)
+        np.matmul(dz, W[:, k:].transpose(0, 2, 1), out=dsin)
 
     def spec(self):
-        return {"type": self.type, "kind": self.kind, "frequencies": self.k,
+        spec = {"type": self.type, "kind": self.kind, "frequencies": self.k,
                 "sigma": self.sigma, "dim": self.dim, "lite": self.lite}
+        return spec if self.positions is None else {**spec, "positions": self.positions}
 
     def buffer_floats(self):
-        """Training: ``y``, cos and sin, their gradients, ``dx``, and for plr
-        ``[cos, sin, 1]`` and ``dz``; an eval pass makes cos and sin, and for plr
-        ``[cos, sin, 1]``."""
-        f, k = self.n_features, self.k
-        out, v = math.prod(self.output_shape), f * (2 * k + 1) if self.kind == "plr" else 0
-        plr = v + out if self.kind == "plr" else 0
-        return out + 4 * f * k + f + plr, 2 * f * k + v, 0
+        """Training: ``y``; ``a``, the spread frequencies, cos, sin and their two gradients
+        (``6·f·k``); ``dx`` and its column-major copy; plr: ``z``, a term, ``dy``'s
+        column-major copy and ``dz`` (``4·f·dim``); with columns passed through, their
+        gathered inputs, the embeddings and their gradient apart, and the whole ``dx``. An
+        eval pass makes ``a``, the frequencies, cos and sin, plr's ``z`` and term, and the
+        gathered inputs and embeddings."""
+        f, k, n_in = self.n_features, self.k, math.prod(self.input_shape)
+        out = math.prod(self.output_shape)
+        plr = f * self.dim if self.kind == "plr" else 0
+        apart = (n_in + 2 * f * self.out_dim + n_in) if self._pass.size else 0
+        return (out + 6 * f * k + 2 * f + 4 * plr + apart,
+                4 * f * k + 2 * plr + (n_in + f * self.out_dim if self._pass.size else 0), 0)
 
     def macs_per_row(self):
         """``c_j·x_j`` for each frequency, and plr's ``[v_j, 1]·[W_j; b_j]`` for each column
@@ -206,4 +260,5 @@ class NumericEmbedding(Layer):
         detail = f"{self.k} frequencies, σ={self.sigma:g}"
         if self.kind == "plr":
             detail += f", dim {self.dim}{', lite' if self.lite else ''}"
-        return f"NumericEmbedding({self.kind}, {f} → {f}×{self.out_dim}, {detail})"
+        passed = f" + {self._pass.size} passed through" if self._pass.size else ""
+        return f"NumericEmbedding({self.kind}, {f} → {f}×{self.out_dim}{passed}, {detail})"

@@ -74,8 +74,9 @@ class Prepared:
         """The layer specs of ``config`` (default: the prepared one) with the output layer;
         ``where`` starts an error's message (the config's name)."""
         config = config or self.config
-        return output_layers([layer.model_dump() for layer in config.model.layers], self.task,
-                             notes if notes is not None else [], where)
+        layers = numeric_positions([layer.model_dump() for layer in config.model.layers],
+                                   self.prep, where)
+        return output_layers(layers, self.task, notes if notes is not None else [], where)
 
     def build(self, config: Config | None = None) -> Network:
         """A freshly initialized network for ``config``, seeded from its training stream.
@@ -154,6 +155,20 @@ def prepare(config: Config, csv_path: str | Path, config_source: str = "config",
     dataset = read_dataset(config, csv_path)
     return prepare_split(dataset, default_split(dataset), config, config_source,
                         check_memory=check_memory)
+
+
+def numeric_positions(layers: list[dict], prep: Preprocessor, where: str = "") -> list[dict]:
+    """``layers`` with a first ``numeric_embedding`` that names no ``positions`` given the
+    positions of the numeric columns among the inputs (a text column's one-hot inputs pass
+    through it); refused in one line when the table has none."""
+    if not layers or layers[0]["type"] != "numeric_embedding" or layers[0].get("positions"):
+        return layers
+    numeric = [i for i, name in enumerate(prep.input_names) if name in prep.features
+               and name not in prep.categorical]
+    if not numeric:
+        raise NnfitError(f"{where}model.layers[0]: numeric_embedding embeds numeric columns, "
+                         f"and every input column here is text; leave the layer out")
+    return [{**layers[0], "positions": numeric}, *layers[1:]]
 
 
 def output_layers(layers: list[dict], task: Task, notes: list[Note], where: str = ""

@@ -24,21 +24,20 @@ ACTIVATION = "relu"
 # bench/accuracy.py five seeds gained 0.005–0.06 on 7 and cost at most one test row on the
 # others, for 5× the training (in parallel, seconds at this size); above it one network.
 ENSEMBLE, ENSEMBLE_UP_TO = 5, 10_000
-# Before the hidden layers, a periodic embedding of every input (numeric_embedding with its
-# defaults: plr, 16 frequencies, σ 0.1, 16 values per input) when the table has a numeric
-# column and at most EMBED_UP_TO inputs: on bench/accuracy.py it lifted noisy_sine by 0.10
-# R² and concrete by 0.04 (both past gradient boosting) and cost nothing elsewhere beyond
-# noise; each input then feeds 16 values to the first dense layer, so a wider table would
-# pay 16× its first layer for it.
+# Before the hidden layers, a periodic embedding of each numeric column (numeric_embedding
+# with its defaults: plr, 16 frequencies, σ 0.1, 16 values per column; a text column's
+# one-hot inputs pass through it) when the table has 1 to EMBED_UP_TO numeric columns: on
+# bench/accuracy.py it lifted noisy_sine by 0.10 R² and concrete by 0.04 (both past gradient
+# boosting) and cost nothing elsewhere beyond noise. Its cos and sin are 32 transcendental
+# functions per column and row: on digits' 64 pixel columns it trained 4× slower for no gain.
 EMBEDDING = {"type": "numeric_embedding"}
-EMBED_UP_TO = 100
+EMBED_UP_TO = 32
 
 
 def starter_layers(n_rows: int, n_inputs: int, n_numeric: int, kind: str) -> list[dict]:
     """The starter's layers before the output layer: :data:`EMBEDDING` when the table has
-    ``n_numeric`` ≥ 1 numeric columns and at most :data:`EMBED_UP_TO` inputs, then
-    :func:`hidden_layers`."""
-    embed = 0 < n_numeric and n_inputs <= EMBED_UP_TO
+    1 to :data:`EMBED_UP_TO` numeric columns (``n_numeric``), then :func:`hidden_layers`."""
+    embed = 0 < n_numeric <= EMBED_UP_TO
     return [dict(EMBEDDING)] * embed + hidden_layers(n_rows, n_inputs, kind)
 
 
@@ -95,9 +94,9 @@ def hidden_weights(n_inputs: int, n_layers: int, units: int) -> int:
 
 def layers_phrase(layers: list[dict]) -> str:
     """``one hidden layer of 32 ReLU units`` / ``two hidden layers of 128 ReLU units``, after
-    ``a periodic embedding of each input, then`` when the first layer is one."""
+    ``a periodic embedding of each number, then`` when the first layer is one."""
     if layers and layers[0].get("type") == EMBEDDING["type"]:
-        return f"a periodic embedding of each input, then {layers_phrase(layers[1:])}"
+        return f"a periodic embedding of each number, then {layers_phrase(layers[1:])}"
     if not layers:
         return "no hidden layer (a linear model)"
     units = {layer.get("units") for layer in layers}
