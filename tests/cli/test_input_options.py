@@ -68,3 +68,17 @@ def test_cv_sweep_and_lr_find_take_both_options(tmp_path):
     found = cli("lr-find", config, SINE, *embed, "--set", "data.scale=robust", "--json",
                 "--steps", "40", "-o", tmp_path / "lr")
     assert found.returncode == 0, found.stderr
+
+
+def test_an_embedding_on_a_table_without_numbers_is_one_line(tmp_path):
+    data = tmp_path / "words.csv"
+    data.write_text("colour,size,label\n" + "".join(
+        f"{'red' if i % 3 else 'blue'},{'big' if i % 2 else 'small'},{'a' if i % 5 else 'b'}\n"
+        for i in range(60)))
+    config = tmp_path / "c.yaml"
+    config.write_text("data: {target: label}\nmodel: {layers: [{type: numeric_embedding}]}\n")
+    result = cli("train", config, data, "--out", tmp_path / "run")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"{config}: model.layers[0]: numeric_embedding embeds numeric columns, and every input "
+        f"column here is text; leave the layer out")

@@ -12,7 +12,8 @@ from nnfit.config.commented import COMMENTS
 from nnfit.config.schema import LAYER_MODELS, Config, DataConfig, EarlyStoppingConfig, TrainingConfig
 from nnfit.errors import NnfitError
 from nnfit.workflows.init import starter, starter_config, starter_yaml
-from nnfit.workflows.sizing import SIZES, hidden_layers, hidden_weights
+from nnfit.workflows.prepared import prepare
+from nnfit.workflows.sizing import EMBEDDING, SIZES, hidden_layers, hidden_weights, starter_layers
 
 ROOT = Path(__file__).parents[2]
 SAMPLES = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",
@@ -256,3 +257,18 @@ def test_early_stopping_comments_reach_the_nested_keys():
     for key in EarlyStoppingConfig.model_fields:
         line = next(line for line in text.splitlines() if line.startswith(f"    {key}:"))
         assert f"# {COMMENTS[f'training.early_stopping.{key}']}" in line
+
+
+@pytest.mark.parametrize("n_numeric, embedded", [(0, False), (1, True), (32, True), (33, False)])
+def test_the_numbers_are_embedded_when_there_are_1_to_32_of_them(n_numeric, embedded):
+    layers = starter_layers(500, 40, n_numeric, "regression")
+    assert (layers[0] == EMBEDDING) == embedded
+    assert layers[embedded:] == hidden_layers(500, 40, "regression")
+
+
+def test_text_columns_pass_through_the_starters_embedding():
+    config, facts = starter(_csv("titanic"), "survived")  # age; sex and passenger_class: text
+    prepared = prepare(Config.model_validate(config), _csv("titanic"))
+    first = prepared.layers()[0]
+    assert first["type"] == "numeric_embedding"
+    assert [prepared.prep.input_names[i] for i in first["positions"]] == ["age"]
