@@ -85,7 +85,9 @@ def test_hidden_layers_checks_its_arguments():
 def test_the_starter_of_each_shipped_csv(name, layers, loss, val_fraction):
     config, facts = starter(_csv(name), SAMPLES[name])
     first, *hidden = config["model"]["layers"]
-    assert first == LAYER_MODELS["numeric_embedding"](type="numeric_embedding").model_dump()
+    everything = facts.n_inputs <= 10  # every input embedded, else the numeric columns
+    assert first == LAYER_MODELS["numeric_embedding"](
+        type="numeric_embedding", inputs="all" if everything else "numeric").model_dump()
     assert [layer["units"] for layer in hidden] == layers
     assert facts.loss == loss
     assert config["data"]["target"] == SAMPLES[name]
@@ -259,16 +261,26 @@ def test_early_stopping_comments_reach_the_nested_keys():
         assert f"# {COMMENTS[f'training.early_stopping.{key}']}" in line
 
 
-@pytest.mark.parametrize("n_numeric, embedded", [(0, False), (1, True), (32, True), (33, False)])
-def test_the_numbers_are_embedded_when_there_are_1_to_32_of_them(n_numeric, embedded):
-    layers = starter_layers(500, 40, n_numeric, "regression")
-    assert (layers[0] == EMBEDDING) == embedded
-    assert layers[embedded:] == hidden_layers(500, 40, "regression")
+@pytest.mark.parametrize("n_inputs, n_numeric, embedded", [
+    (10, 0, "all"), (10, 3, "all"), (11, 0, None), (11, 1, "numeric"), (40, 32, "numeric"),
+    (40, 33, None)])
+def test_small_tables_embed_every_input_and_others_their_1_to_32_numbers(n_inputs, n_numeric,
+                                                                         embedded):
+    layers = starter_layers(500, n_inputs, n_numeric, "regression")
+    first = layers[0] if layers[0]["type"] == EMBEDDING["type"] else None
+    assert (first and first.get("inputs", "numeric")) == embedded
+    assert layers[bool(first):] == hidden_layers(500, n_inputs, "regression")
 
 
-def test_text_columns_pass_through_the_starters_embedding():
-    config, facts = starter(_csv("titanic"), "survived")  # age; sex and passenger_class: text
-    prepared = prepare(Config.model_validate(config), _csv("titanic"))
+def test_text_columns_pass_through_the_embedding_of_a_wider_table():
+    config, facts = starter(_csv("hitters"), "salary")  # 22 inputs: league, division… are text
+    prepared = prepare(Config.model_validate(config), _csv("hitters"))
     first = prepared.layers()[0]
-    assert first["type"] == "numeric_embedding"
-    assert [prepared.prep.input_names[i] for i in first["positions"]] == ["age"]
+    assert first["type"] == "numeric_embedding" and first["inputs"] == "numeric"
+    embedded = [prepared.prep.input_names[i] for i in first["positions"]]
+    assert embedded == [name for name in prepared.prep.input_names if "=" not in name]
+    assert len(embedded) == 16 and facts.n_inputs == 22
+    narrow, _ = starter(_csv("titanic"), "survived")  # 6 inputs: every one embedded
+    assert narrow["model"]["layers"][0]["inputs"] == "all"
+    titanic = prepare(Config.model_validate(narrow), _csv("titanic"))
+    assert titanic.layers()[0]["positions"] == list(range(6))

@@ -22,6 +22,7 @@ from .checks import positive_int
 from .init import AUTO
 
 KINDS = ("plr", "periodic")
+INPUTS = ("numeric", "all")
 TWO_PI = 2.0 * math.pi
 
 
@@ -41,9 +42,12 @@ class NumericEmbedding(Layer):
         ``plr``: one linear map shared by the columns instead of one per column.
     positions : list of int, optional
         The input columns to embed (0-based); the others pass through unchanged after the
-        embeddings. None: every column. (nnfit's data side fills it in for a first layer
-        with the positions of the numeric columns: a one-hot column gains nothing from a
-        periodic embedding and would cost as much as a number.)
+        embeddings. None: every column.
+    inputs : {"numeric", "all"}
+        Read by nnfit's data side, not here: for a first layer without ``positions`` it
+        fills them in with the numeric columns' inputs (``numeric``: a text column's one-hot
+        inputs pass through) or with every input (``all``: each category then gets a
+        learned vector of its own, at the cost of a number's embedding per category).
 
     Shapes: ``x (batch, n_in)`` -> ``y (batch, m · out_dim + n_in − m)``, ``m`` the embedded
     columns, ``out_dim`` being ``dim`` (plr) or ``2k`` (periodic); ``c (m, k)``; plr:
@@ -56,11 +60,13 @@ class NumericEmbedding(Layer):
                "sigma": Option(float, default=0.1, gt=0),
                "dim": Option(int, default=16, ge=1),
                "lite": Option(bool, default=False),
-               "positions": Option(list[int], default=None)}
+               "positions": Option(list[int], default=None),
+               "inputs": Option(str, default="numeric", choices=INPUTS)}
     size_option = "frequencies"
 
     def __init__(self, kind: str = "plr", frequencies: int = 16, sigma: float = 0.1,
-                 dim: int = 16, lite: bool = False, positions: list[int] | None = None):
+                 dim: int = 16, lite: bool = False, positions: list[int] | None = None,
+                 inputs: str = "numeric"):
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"numeric_embedding kind must be one of {', '.join(KINDS)}, "
@@ -72,6 +78,9 @@ class NumericEmbedding(Layer):
         self.dim = positive_int(dim, "numeric_embedding dim")
         self.relu = make_activation("relu")
         self.positions = None if positions is None else [int(p) for p in positions]
+        if inputs not in INPUTS:
+            raise ValueError(f"numeric_embedding inputs must be numeric or all, got {inputs!r}")
+        self.inputs = inputs
         self.n_features = 0  # the embedded columns, set by build
         self._embed = self._pass = np.empty(0, dtype=np.intp)  # their positions, the others'
 
@@ -233,6 +242,8 @@ class NumericEmbedding(Layer):
     def spec(self):
         spec = {"type": self.type, "kind": self.kind, "frequencies": self.k,
                 "sigma": self.sigma, "dim": self.dim, "lite": self.lite}
+        if self.inputs != "numeric":
+            spec["inputs"] = self.inputs
         return spec if self.positions is None else {**spec, "positions": self.positions}
 
     def buffer_floats(self):

@@ -158,13 +158,15 @@ def prepare(config: Config, csv_path: str | Path, config_source: str = "config",
 
 
 def numeric_positions(layers: list[dict], prep: Preprocessor, where: str = "") -> list[dict]:
-    """``layers`` with a first ``numeric_embedding`` that names no ``positions`` given the
-    positions of the numeric columns among the inputs (a text column's one-hot inputs pass
-    through it); refused in one line when the table has none."""
+    """``layers`` with a first ``numeric_embedding`` that names no ``positions`` given them:
+    the positions of the numeric columns among the inputs (``inputs: numeric``: a text
+    column's one-hot inputs pass through it), or of every input (``inputs: all``); refused
+    in one line when it would embed nothing."""
     if not layers or layers[0]["type"] != "numeric_embedding" or layers[0].get("positions"):
         return layers
-    numeric = [i for i, name in enumerate(prep.input_names) if name in prep.features
-               and name not in prep.categorical]
+    names = prep.input_names
+    numeric = [i for i, name in enumerate(names) if layers[0].get("inputs") == "all"
+               or (name in prep.features and name not in prep.categorical)]
     if not numeric:
         raise NnfitError(f"{where}model.layers[0]: numeric_embedding embeds numeric columns, "
                          f"and every input column here is text; leave the layer out")

@@ -24,21 +24,27 @@ ACTIVATION = "relu"
 # bench/accuracy.py five seeds gained 0.005–0.06 on 7 and cost at most one test row on the
 # others, for 5× the training (in parallel, seconds at this size); above it one network.
 ENSEMBLE, ENSEMBLE_UP_TO = 5, 10_000
-# Before the hidden layers, a periodic embedding of each numeric column (numeric_embedding
-# with its defaults: plr, 16 frequencies, σ 0.1, 16 values per column; a text column's
-# one-hot inputs pass through it) when the table has 1 to EMBED_UP_TO numeric columns: on
-# bench/accuracy.py it lifted noisy_sine by 0.10 R² and concrete by 0.04 (both past gradient
-# boosting) and cost nothing elsewhere beyond noise. Its cos and sin are 32 transcendental
-# functions per column and row: on digits' 64 pixel columns it trained 4× slower for no gain.
+# Before the hidden layers, a periodic embedding (numeric_embedding with its defaults: plr,
+# 16 frequencies, σ 0.1, 16 values per column) of every input when the table has at most
+# EMBED_ALL_UP_TO inputs (a one-hot input then gets a learned vector per category), else of
+# its numeric columns when it has 1 to EMBED_UP_TO of them (one-hot inputs pass through).
+# On bench/accuracy.py it lifted noisy_sine by 0.10 R² and concrete by 0.04 (both past
+# gradient boosting) and cost nothing elsewhere beyond noise. Its cos and sin are 32
+# transcendental functions per embedded column and row: on digits' 64 pixel columns it
+# trained 4× slower for no gain, and embedding hmda's 20 inputs rather than its numbers
+# cost it 1.4× the time for no gain.
 EMBEDDING = {"type": "numeric_embedding"}
-EMBED_UP_TO = 32
+EMBED_ALL_UP_TO, EMBED_UP_TO = 10, 32
 
 
 def starter_layers(n_rows: int, n_inputs: int, n_numeric: int, kind: str) -> list[dict]:
-    """The starter's layers before the output layer: :data:`EMBEDDING` when the table has
-    1 to :data:`EMBED_UP_TO` numeric columns (``n_numeric``), then :func:`hidden_layers`."""
-    embed = 0 < n_numeric <= EMBED_UP_TO
-    return [dict(EMBEDDING)] * embed + hidden_layers(n_rows, n_inputs, kind)
+    """The starter's layers before the output layer: :data:`EMBEDDING` of every input when
+    there are at most :data:`EMBED_ALL_UP_TO`, else of the ``n_numeric`` numeric columns
+    when there are 1 to :data:`EMBED_UP_TO`; then :func:`hidden_layers`."""
+    hidden = hidden_layers(n_rows, n_inputs, kind)
+    if n_inputs <= EMBED_ALL_UP_TO:
+        return [{**EMBEDDING, "inputs": "all"}, *hidden]
+    return [dict(EMBEDDING)] * (0 < n_numeric <= EMBED_UP_TO) + hidden
 
 
 def hidden_layers(n_rows: int, n_inputs: int, kind: str) -> list[dict]:
