@@ -81,4 +81,4 @@ def test_an_embedding_on_a_table_without_numbers_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"{config}: model.layers[0]: numeric_embedding embeds numeric columns, and every input "
-        f"column here is text; leave the layer out")
+        f"column here is text; set its inputs: all, or leave the layer out")

@@ -169,7 +169,8 @@ def numeric_positions(layers: list[dict], prep: Preprocessor, where: str = "") -
                or (name in prep.features and name not in prep.categorical)]
     if not numeric:
         raise NnfitError(f"{where}model.layers[0]: numeric_embedding embeds numeric columns, "
-                         f"and every input column here is text; leave the layer out")
+                         f"and every input column here is text; set its inputs: all, or leave "
+                         f"the layer out")
     return [{**layers[0], "positions": numeric}, *layers[1:]]
 
 
