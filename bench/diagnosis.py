@@ -95,7 +95,15 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from fit_cases import CASES, QUICK, Case, case_files, checked_counts, chosen_cases
+from fit_cases import (
+    CASES,
+    QUICK,
+    Case,
+    case_arguments,
+    case_files,
+    checked_counts,
+    chosen_cases,
+)
 from tables import render  # bench/ is on the path: python bench/diagnosis.py
 
 Z = 2.0  # standard errors a change must exceed
@@ -703,24 +711,13 @@ def wrong_text(judged: list[dict]) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=None,
-                        help="comma-separated case names (default: all; --list shows them)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a smoke run: {len(QUICK)} cases, seeds 0,1, 5000 test rows")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2)")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--test-rows", type=int, default=None,
-                        help="test rows of a constructed case (default 20000)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write every number to FILE")
-    parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="write the cases' CSVs to DIR (default: a temporary directory)")
-    parser.add_argument("--cache", type=Path, metavar="DIR",
-                        help="keep the remedies' results in DIR and reuse them when their config "
-                             "and data are unchanged (the base runs always run: their verdict "
-                             "is what is judged); clear DIR after changing the engine")
-    parser.add_argument("--list", action="store_true", help="list the cases and exit")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    case_arguments(
+        parser, len(QUICK), "test rows of a constructed case (default 20000)",
+        "write the cases' CSVs to DIR (default: a temporary directory)",
+        (("--cache",), {"type": Path, "metavar": "DIR", "help": (
+            "keep the remedies' results in DIR and reuse them when their config and data are "
+            "unchanged (the base runs always run: their verdict is what is judged); clear DIR "
+            "after changing the engine")}))
     args = parser.parse_args(argv)
     args.cases = chosen_cases(parser, args.cases, args.quick, CASES, QUICK)
     checked_counts(parser, args)

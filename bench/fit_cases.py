@@ -465,6 +465,28 @@ def chosen_cases(parser, text: str | None, quick: bool, cases: list, quick_names
     return [by_name[n] for n in names]
 
 
+def case_arguments(parser, n_quick: int, test_rows: str, keep: str,
+                   *extra: tuple[tuple, dict]) -> None:
+    """The options every case benchmark takes — ``--cases``, ``--quick`` (``n_quick`` cases),
+    ``--seeds``, ``--jobs``, ``--test-rows`` (help ``test_rows``), ``--json``,
+    ``--markdown``, ``--keep`` (help ``keep``), ``--list``, ``-q`` — with ``extra``
+    ``(flags, keywords)`` pairs of its own after ``--seeds``."""
+    parser.add_argument("--cases", default=None,
+                        help="comma-separated case names (default: all; --list shows them)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a smoke run: {n_quick} cases, seeds 0,1, 5000 test rows")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2)")
+    for flags, keywords in extra:
+        parser.add_argument(*flags, **keywords)
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--test-rows", type=int, default=None, help=test_rows)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write every number to FILE")
+    parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help=keep)
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
 def checked_counts(parser, args) -> None:
     """``args.seeds`` (``--seeds 0,1,2``; 0,1 with ``--quick``) as integers and
     ``args.test_rows`` (5,000 with ``--quick``, else 20,000) filled in; ``parser.error`` for

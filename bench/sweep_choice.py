@@ -78,6 +78,7 @@ from fit_cases import (
     Maker,
     _rng,
     blobs3,
+    case_arguments,
     checked_counts,
     chosen_cases,
     circles,
@@ -505,23 +506,12 @@ def loss_table(records: list[dict], markdown: bool) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=None,
-                        help="comma-separated case names (default: all; --list shows them)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a smoke run: {len(QUICK)} cases, seeds 0,1, 5000 test rows")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2)")
-    parser.add_argument("--methods", default=",".join(METHODS),
-                        help=f"comma-separated methods (default {','.join(METHODS)}; those "
-                             f"sweep() cannot run yet are left out)")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--test-rows", type=int, default=None,
-                        help="test rows per case (default 20000)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write every number to FILE")
-    parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="write the cases' files to DIR (default: a temporary directory)")
-    parser.add_argument("--list", action="store_true", help="list the cases and exit")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    case_arguments(
+        parser, len(QUICK), "test rows per case (default 20000)",
+        "write the cases' files to DIR (default: a temporary directory)",
+        (("--methods",), {"default": ",".join(METHODS),
+                          "help": f"comma-separated methods (default {','.join(METHODS)}; "
+                                  f"those sweep() cannot run yet are left out)"}))
     args = parser.parse_args(argv)
     args.cases = chosen_cases(parser, args.cases, args.quick, CASES, QUICK)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
