@@ -142,6 +142,14 @@ class Preprocessor:
     def n_inputs(self) -> int:
         return len(self.input_names)
 
+    @property
+    def numeric_inputs(self) -> list[int]:
+        """The positions of the numeric columns' inputs among :attr:`input_names`."""
+        widths = [len(self.categorical.get(col, [col])) for col in self.features]
+        starts = [sum(widths[:i]) for i in range(len(widths))]
+        return [at for col, at in zip(self.features, starts, strict=True)
+                if col not in self.categorical]
+
     # -- transform ----------------------------------------------------------------
     def transform(self, frame, source: str, rows: np.ndarray | None = None,
                   dtype=np.float64) -> tuple[np.ndarray, dict[str, int]]:

@@ -108,8 +108,7 @@ def starter(csv_path: str | Path, target: str | list[str], overrides: Sequence[s
     task, splits = prepared.task, prepared.data.X
     n_train = int(splits["train"].shape[0])
     prep = prepared.prep
-    layers = starter_layers(n_train, prep.n_inputs, len(prep.features) - len(prep.categorical),
-                            task.kind)
+    layers = starter_layers(n_train, prep.n_inputs, len(prep.numeric_inputs), task.kind)
     raw = {"data": data, "model": {"layers": layers},
            "training": {"ensemble": ENSEMBLE} if n_train <= ENSEMBLE_UP_TO else {}}
     for override in overrides:

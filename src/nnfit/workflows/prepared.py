@@ -164,9 +164,8 @@ def numeric_positions(layers: list[dict], prep: Preprocessor, where: str = "") -
     in one line when it would embed nothing."""
     if not layers or layers[0]["type"] != "numeric_embedding" or layers[0].get("positions"):
         return layers
-    names = prep.input_names
-    numeric = [i for i, name in enumerate(names) if layers[0].get("inputs") == "all"
-               or (name in prep.features and name not in prep.categorical)]
+    numeric = (list(range(prep.n_inputs)) if layers[0].get("inputs") == "all"
+               else prep.numeric_inputs)
     if not numeric:
         raise NnfitError(f"{where}model.layers[0]: numeric_embedding embeds numeric columns, "
                          f"and every input column here is text; set its inputs: all, or leave "
