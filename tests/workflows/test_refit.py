@@ -88,3 +88,12 @@ def test_an_ensemble_refits_every_member_for_the_median_best_epoch(tmp_path):
     assert "val" not in scored_on.data.X
     assert scored_on.config.training.epochs == result.epochs_run
     assert score(scored_on, result, probe="never").splits["test"]["rows"] == 30
+
+
+def test_an_ensemble_run_keeps_the_selection_runs_history(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(json.dumps(config(refit=True, ensemble=2).model_dump(mode="json")))
+    m = train(cfg, IRIS, out=tmp_path / "run").metrics.dump()
+    lines = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert len(lines) == 1 + m["refit"]["selection"]["epochs_run"]  # header, then its epochs
+    assert m["ensemble"]["members"] == 2 and m["splits"]["train"]["rows"] == m["refit"]["rows"]

@@ -28,6 +28,7 @@ from ..data.dataset import Splits
 from ..errors import NnfitError
 from ..report.plots.learning_curves import Line
 from ..runtime.signals import interrupt_code
+from ..store.history import write_history
 from ..store.metrics import EnsembleRecords, MetricsRecord
 from .ensemble import fit_ensemble
 from .fit import FitResult, fit
@@ -106,7 +107,8 @@ class Saving:
     """Where and how a ``train`` run is saved; :meth:`refitted` saves a refitted one.
 
     ``ensemble``: the selection run's ensemble section (its curves are its first
-    member's); ``code``: the exit code the refit adds (130 when it was interrupted).
+    member's, whose history a live view did not write: ``history.csv`` is written here
+    then); ``code``: the exit code the refit adds (130 when it was interrupted).
     """
 
     run_dir: Path
@@ -139,6 +141,8 @@ class Saving:
         if again is None or again.stop_reason == "interrupted":
             self.code = interrupt_code()
             return None, ["interrupted during the refit: saved the early-stopped model"]
+        if self.ensemble is not None:  # the selection run's curves: what the verdict read
+            write_history(self.run_dir / "history.csv", result.history, result.epochs)
         refit_scores = replace(score(refit.prepared, again, refit.config, probe="never"),
                                diagnosis=scores.diagnosis)
         section = refit_section(refit, result, scores.splits, scores.baseline, again.seconds)
