@@ -90,13 +90,13 @@ def refit_training(config: Config, epochs: int) -> Config:
     return type(config).model_validate(dumped)
 
 
-def refit_section(refit: Refit, selection: FitResult, splits: dict, baseline: dict,
-                  seconds: float) -> dict[str, Any]:
+def refit_section(refit: Refit, selection: FitResult, scores: Scores, seconds: float
+                  ) -> dict[str, Any]:
     """``metrics.json``'s ``refit`` section: what the saved model trained on, and the
     selection run's scores (the verdict's numbers)."""
     return {"rows": int(refit.prepared.data.X["train"].shape[0]), "val_rows": refit.val_rows,
             "epochs": refit.epochs, "seconds": round(seconds, 3),
-            "selection": {"splits": splits, "baseline": baseline,
+            "selection": {"splits": scores.splits, "baseline": scores.baseline,
                           "best_epoch": selection.best_epoch,
                           "epochs_run": selection.epochs_run,
                           "stop_reason": selection.stop_reason}}
@@ -145,7 +145,7 @@ class Saving:
             write_history(self.run_dir / "history.csv", result.history, result.epochs)
         refit_scores = replace(score(refit.prepared, again, refit.config, probe="never"),
                                diagnosis=scores.diagnosis)
-        section = refit_section(refit, result, scores.splits, scores.baseline, again.seconds)
+        section = refit_section(refit, result, scores, again.seconds)
         curves = replace(run_curves(self.name, result, scores, self.ensemble), extra=[Line(
             f"refit's train loss ({n} rows)", again.epochs, again.history.get("train_loss", []))])
         metrics = save(self.run_dir, refit.prepared, again, refit_scores, name=self.name,

@@ -59,7 +59,7 @@ def hidden_layers(n_rows: int, n_inputs: int, kind: str) -> list[dict]:
     per training row, so a wide table with few rows (hundreds of inputs) halves the
     units until they fit, down to :data:`MIN_UNITS`. Early stopping on the validation
     split watches whatever capacity is left. Always ReLU (:data:`ACTIVATION`): it
-    trains quickly with Adam from He initialization, and the diagnosis reports dead
+    trains quickly with Adam from the config's Glorot start, and the diagnosis reports dead
     units.
 
     Parameters
