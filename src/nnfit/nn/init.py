@@ -29,6 +29,14 @@ def _normal(rng: np.random.Generator, out: np.ndarray, gain: float, fan: int,
     out *= np.sqrt(gain / fan) * scale  # a float64 factor, as ever: the float32 draws depend on it
 
 
+def uniform(rng: np.random.Generator, out: np.ndarray, limit: float) -> None:
+    """Fill ``out`` with U(−limit, limit) as ``2·limit·u − limit`` (FT-Transformer's tokenizer
+    and rtdl's embedding maps draw so)."""
+    rng.random(out=out, dtype=out.dtype)
+    out *= 2.0 * limit
+    out -= limit
+
+
 def _uniform(rng: np.random.Generator, out: np.ndarray, gain: float, fan: int,
              scale: float) -> None:
     """Fill ``out`` with U(−limit, limit), ``limit = scale·√(3·gain / fan)``."""

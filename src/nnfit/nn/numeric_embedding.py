@@ -19,7 +19,7 @@ import numpy as np
 from .activations import make_activation
 from .base import Layer, Option
 from .checks import positive_int
-from .init import AUTO
+from .init import AUTO, uniform
 
 KINDS = ("plr", "periodic")
 INPUTS = ("numeric", "all")
@@ -122,10 +122,7 @@ class NumericEmbedding(Layer):
         if self.kind == "plr":
             limit = init.scale / math.sqrt(2 * self.k)
             for name in ("W", "b"):
-                p = self.params[name]
-                rng.random(out=p, dtype=p.dtype)
-                p *= 2.0 * limit
-                p -= limit
+                uniform(rng, self.params[name], limit)
 
     def forward(self, x, training=False, out=None):
         """``a = 2π·c_j·x_j``; ``v_j = [cos a, sin a]``; plr: ``y_j = relu(cos a·W_j^c +
@@ -139,18 +136,19 @@ class NumericEmbedding(Layer):
         n, f, k = x.shape[0], self.n_features, self.k
         y = self._output((n,) + self.output_shape, training, out)
         buffer = self._scratch(training)
-        a, freq = buffer("a", (f, n, k)), buffer("freq", (f, n, k))
-        np.copyto(freq, self.params["c"][:, None, :])
-        freq *= TWO_PI
+        a, freq, c2pi = buffer("a", (f, n, k)), buffer("freq", (f, n, k)), buffer("c2pi", (f, k))
+        np.multiply(self.params["c"], TWO_PI, out=c2pi)
+        np.copyto(freq, c2pi[:, None, :])
+        # mode="clip": take's out= is buffered under the default "raise" (build checked them)
         xe = x if self._pass.size == 0 else np.take(x, self._embed, axis=1, out=buffer(
-            "xe", (n, f)))
+            "xe", (n, f)), mode="clip")
         np.copyto(a, xe.T[:, :, None])
         a *= freq
         width = f * self.out_dim
         if self._pass.size:  # the columns that are not embedded, after the embeddings
             np.copyto(y[:, width:], np.take(x, self._pass, axis=1, out=buffer(
-                "xp", (n, self._pass.size))))
-        emb = y if self._pass.size == 0 else buffer("emb", (n, width))
+                "xp", (n, self._pass.size)), mode="clip"))
+        emb = y[:, :width]  # splitting its last axis below keeps it a view
         cos, sin = buffer("cos", (f, n, k)), buffer("sin", (f, n, k))
         np.cos(a, out=cos)
         np.sin(a, out=sin)
@@ -169,8 +167,6 @@ class NumericEmbedding(Layer):
             z += term
             self.relu.forward(z, out=z)
             np.copyto(emb.reshape(n, f, self.dim), z.transpose(1, 0, 2))
-        if emb is not y:
-            np.copyto(y[:, :width], emb)
         if training:
             self._x, self._cos, self._sin, self._z = xe, cos, sin, z
         return y
@@ -182,10 +178,7 @@ class NumericEmbedding(Layer):
         x = self._x  # the embedded columns
         n, f, k = x.shape[0], self.n_features, self.k
         width = f * self.out_dim
-        demb = dy
-        if self._pass.size:  # the embeddings' part of dy, contiguous
-            demb = self._buffer("demb", (n, width))
-            np.copyto(demb, dy[:, :width])
+        demb = dy[:, :width]  # the embeddings' part of dy (a view)
         dcos, dsin = self._buffer("dcos", (f, n, k)), self._buffer("dsin", (f, n, k))
         if self.kind == "plr":
             self._plr_backward(demb, dcos, dsin)
@@ -250,15 +243,14 @@ class NumericEmbedding(Layer):
         """Training: ``y``; ``a``, the spread frequencies, cos, sin and their two gradients
         (``6·f·k``); ``dx`` and its column-major copy; plr: ``z``, a term, ``dy``'s
         column-major copy and ``dz`` (``4·f·dim``); with columns passed through, their
-        gathered inputs, the embeddings and their gradient apart, and the whole ``dx``. An
-        eval pass makes ``a``, the frequencies, cos and sin, plr's ``z`` and term, and the
-        gathered inputs and embeddings."""
+        gathered inputs and the whole ``dx``. An eval pass makes ``a``, the frequencies, cos
+        and sin, plr's ``z`` and term, and the gathered inputs."""
         f, k, n_in = self.n_features, self.k, math.prod(self.input_shape)
         out = math.prod(self.output_shape)
         plr = f * self.dim if self.kind == "plr" else 0
-        apart = (n_in + 2 * f * self.out_dim + n_in) if self._pass.size else 0
-        return (out + 6 * f * k + 2 * f + 4 * plr + apart,
-                4 * f * k + 2 * plr + (n_in + f * self.out_dim if self._pass.size else 0), 0)
+        gathered = n_in if self._pass.size else 0
+        return (out + 6 * f * k + 2 * f + 4 * plr + 2 * gathered,
+                4 * f * k + 2 * plr + gathered, 0)
 
     def macs_per_row(self):
         """``c_j·x_j`` for each frequency, and plr's ``[v_j, 1]·[W_j; b_j]`` for each column

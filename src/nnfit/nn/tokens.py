@@ -8,14 +8,7 @@ import numpy as np
 
 from .base import Layer, Option
 from .checks import positive_int
-from .init import AUTO
-
-
-def _uniform(rng: np.random.Generator, out: np.ndarray, limit: float) -> None:
-    """Fill ``out`` with U(-limit, limit) (FT-Transformer's tokenizer initialization)."""
-    rng.random(out=out, dtype=out.dtype)
-    out *= 2.0 * limit
-    out -= limit
+from .init import AUTO, uniform
 
 
 class Tokens(Layer):
@@ -60,7 +53,7 @@ class Tokens(Layer):
         multiplies its limit."""
         limit = init.scale / math.sqrt(self.dim)
         for name in self.param_shapes():
-            _uniform(rng, self.params[name], limit)
+            uniform(rng, self.params[name], limit)
 
     def forward(self, x, training=False, out=None):
         """``token_bj = [x_bj, 1]·[W_j; b_j]`` as one batched matmul (bias folded in).

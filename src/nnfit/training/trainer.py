@@ -192,8 +192,9 @@ class Trainer:
                 return math.nan
             idx = order[start:start + self.batch_size]
             xb, yb, dlogits = batches[idx.size]
-            X.take(idx, axis=0, out=xb)
-            y.take(idx, axis=0, out=yb)
+            # mode="clip": under take's default "raise", out= is filled through a temporary
+            X.take(idx, axis=0, out=xb, mode="clip")  # (idx is a permutation: in range)
+            y.take(idx, axis=0, out=yb, mode="clip")
             logits = net.forward(xb, training=True)
             batch_loss = loss.value_and_grad(logits, yb, dlogits)
             if not math.isfinite(batch_loss):
