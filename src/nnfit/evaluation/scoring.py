@@ -101,7 +101,7 @@ def outputs_and_dead_units(network, X: np.ndarray, chunk: int = 4096
             if getattr(getattr(layer, "activation", None), "name", None) == "relu":
                 positive = (x > 0).reshape(-1, x.shape[-1]).any(axis=0)
                 alive[i] = positive | alive[i] if i in alive else positive
-        if getattr(network, "skip", None) is not None:  # the linear skip adds x·W_skip
+        if network.skip is not None:  # the linear skip adds x·W_skip
             x += network.skip.forward(rows)
     return outputs, [{"layer": i, "description": repr(network.layers[i]), "units": int(a.size),
                       "dead": int((~a).sum()), "share": float((~a).mean())}

@@ -366,8 +366,9 @@ class BinaryCrossEntropy(Loss):
     def row_losses(self, logits, y):
         """Each row's loss; weighted, ``Σ_j w_ij·ℓ_ij·n·k / Σ w`` (see ``loss_options.spread``)."""
         z = np.asarray(logits, np.float64)
-        soft = (1.0 - self.smoothing) * np.asarray(y, np.float64) + 0.5 * self.smoothing
-        terms = np.maximum(z, 0) - z * (soft if self.smoothing else y) \
+        soft = ((1.0 - self.smoothing) * np.asarray(y, np.float64) + 0.5 * self.smoothing
+                if self.smoothing else y)
+        terms = np.maximum(z, 0) - z * soft \
             + np.log1p(np.exp(-np.abs(z)))
         weight, floor = self._path_weight, self._floor(z)
         if weight is None:
