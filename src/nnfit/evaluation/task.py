@@ -41,6 +41,11 @@ class Task:
         """The loss's weight per class: classification only (a field there), else None."""
         return None
 
+    @property
+    def label_smoothing(self) -> float:
+        """The ε of the loss's soft targets: classification only (a field there), else 0."""
+        return 0.0
+
     @cached_property
     def loss(self) -> Loss:
         return make_loss(self.loss_name)

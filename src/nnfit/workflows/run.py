@@ -165,8 +165,7 @@ def metrics_record(prepared: Prepared, result: FitResult, scores: Scores, *,
         "dead_relu": scores.dead_relu,
         **({"confusion_split": scores.confusion[0]} if scores.confusion else {}),
         **({"class_weight": weight_by_class} if task.class_weight else {}),
-        **({"label_smoothing": task.label_smoothing}
-           if isinstance(task, Classification) and task.label_smoothing else {}),
+        **({"label_smoothing": task.label_smoothing} if task.label_smoothing else {}),
         "data": {"csv": prepared.source, "rows": prepared.n_rows, "inputs": prepared.prep.n_inputs},
         "data_checks": prepared.audit.record(),
         **({"ensemble": ensemble} if ensemble is not None else {}),
@@ -222,7 +221,7 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
                      config_header + resolved_config(prepared, config, overrides))
     task = prepared.task
     save_model(run_dir, result.network, prepared.prep, task.loss_name, task.class_weight,
-               getattr(task, "label_smoothing", 0.0))
+               task.label_smoothing)
     metrics = metrics_record(prepared, result, scores, ensemble=ensemble, cv=cv, refit=refit)
     write_metrics(run_dir, metrics)
     if not history_written:
