@@ -368,8 +368,7 @@ class BinaryCrossEntropy(Loss):
         z = np.asarray(logits, np.float64)
         soft = ((1.0 - self.smoothing) * np.asarray(y, np.float64) + 0.5 * self.smoothing
                 if self.smoothing else y)
-        terms = np.maximum(z, 0) - z * soft \
-            + np.log1p(np.exp(-np.abs(z)))
+        terms = np.maximum(z, 0) - z * soft + np.log1p(np.exp(-np.abs(z)))
         weight, floor = self._path_weight, self._floor(z)
         if weight is None:
             return terms.sum(axis=1) - floor
