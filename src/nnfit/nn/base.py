@@ -92,6 +92,10 @@ class Layer:
     options: ClassVar[dict[str, Option]] = {}  # the YAML options, by name (see Option)
     size_option: ClassVar[str | None] = None  # the option that sets the layer's size, if any
 
+    #: packed members (:mod:`nnfit.nn.packed`): a leading axis of this many members on the
+    #: inputs, parameters and buffers; 0 for a layer of one network
+    members = 0
+
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -196,9 +200,10 @@ class Layer:
 
     def _sum_rows(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         """``out (width,) = Σ_rows a`` for a 2-D ``a (rows, width)``, as the product ``1ᵀ·a``:
-        BLAS sums a batch in a third of ``np.sum(axis=0)``'s time, and allocates nothing."""
-        ones = self._filled("ones", (1, a.shape[0]), 1.0)
-        np.matmul(ones, a, out=out.reshape(1, -1))
+        BLAS sums a batch in a third of ``np.sum(axis=0)``'s time, and allocates nothing.
+        Packed members: ``a (members, rows, width)`` into ``out (members, width)``."""
+        ones = self._filled("ones", (1, a.shape[-2]), 1.0)
+        np.matmul(ones, a, out=out[..., None, :])
         return out
 
     def _output(self, shape: tuple[int, ...], training: bool, out: np.ndarray | None) -> np.ndarray:

@@ -60,7 +60,8 @@ class Dense(Layer):
             # y += b with b broadcast allocates ufunc working buffers (~32 kB) per call;
             # a broadcast np.copyto into a full-size buffer and a same-shape add do not.
             bias = self._buffer("bias", y.shape)
-            np.copyto(bias, self.params["b"])
+            b = self.params["b"]
+            np.copyto(bias, b[:, None, :] if self.members else b)
             y += bias
         else:
             y += self.params["b"]
@@ -73,6 +74,13 @@ class Dense(Layer):
         """``dz = dy ⊙ f'(z)``, ``dW = xᵀ·dz``, ``db = Σ_batch dz``, ``dx = dz·Wᵀ``."""
         dz = self.activation.backward(self._y, dy, out=self._buffer("dz", dy.shape))
         x2, dz2 = self._x, dz
+        if self.members:  # (members, batch, ·): one product per member
+            np.matmul(np.swapaxes(x2, -1, -2), dz, out=self.grads["W"])
+            self._sum_rows(dz, self.grads["b"])
+            if not need_dx:
+                return None
+            return np.matmul(dz, np.swapaxes(self.params["W"], -1, -2),
+                             out=self._buffer("dx", self._x.shape))
         if dz.ndim > 2:  # (batch, tokens, ·): the tokens are more rows
             x2, dz2 = x2.reshape(-1, self.fan_in), dz.reshape(-1, self.units)
         np.matmul(x2.T, dz2, out=self.grads["W"])

@@ -139,18 +139,10 @@ class Network:
         self.layout, self.state_layout = slot_layouts(self.layers, self.skip)
         self.n_decay = sum(slot.size for slot in self.layout if slot.decays)
         n_params = sum(slot.size for slot in self.layout)
-        self.params = np.zeros(n_params, dtype=self.dtype)
-        self.grads = np.zeros(n_params, dtype=self.dtype)
-        self.state = np.zeros(sum(slot.size for slot in self.state_layout), dtype=self.dtype)
-
-        for i, layer in enumerate(self.layers):
-            names = layer.param_shapes()
-            layer.bind({n: self.param(f"{i}.{n}") for n in names},
-                       {n: self.grad(f"{i}.{n}") for n in names})
-            layer.bind_state({n: self.state_view(f"{i}.{n}") for n in layer.state_shapes()})
+        self._bind(np.zeros(n_params, dtype=self.dtype), np.zeros(n_params, dtype=self.dtype),
+                   np.zeros(sum(slot.size for slot in self.state_layout), dtype=self.dtype))
+        for layer in self.layers:
             layer.init_state()
-        if self.skip is not None:
-            self.skip.bind({"W": self.param("skip.W")}, {"W": self.grad("skip.W")})
         if rng is None:
             rng = np.random.default_rng(0)
         for layer in self.layers:
@@ -158,6 +150,27 @@ class Network:
         if self.skip is not None:  # zeros: it draws nothing, so the layers' draws stay put
             self.skip.init_params(rng, init)
         self.set_rng(rng)
+
+    def _bind(self, params: np.ndarray, grads: np.ndarray, state: np.ndarray) -> None:
+        """Make these flat vectors the network's, and every layer's parameters views of them."""
+        self.params, self.grads, self.state = params, grads, state
+        for i, layer in enumerate(self.layers):
+            names = layer.param_shapes()
+            layer.bind({n: self.param(f"{i}.{n}") for n in names},
+                       {n: self.grad(f"{i}.{n}") for n in names})
+            layer.bind_state({n: self.state_view(f"{i}.{n}") for n in layer.state_shapes()})
+        if self.skip is not None:
+            self.skip.bind({"W": self.param("skip.W")}, {"W": self.grad("skip.W")})
+
+    def adopt(self, params: np.ndarray, grads: np.ndarray, state: np.ndarray) -> None:
+        """Move the parameters, gradients and state into these vectors (of this network's
+        sizes, e.g. rows of a packed array: :mod:`nnfit.nn.packed`) and keep them there."""
+        for mine, theirs in ((self.params, params), (self.grads, grads), (self.state, state)):
+            if theirs.shape != mine.shape or theirs.dtype != mine.dtype:
+                raise ValueError(f"adopt needs {mine.dtype.name} vectors of shape {mine.shape}, "
+                                 f"got {theirs.dtype.name} {theirs.shape}")
+            np.copyto(theirs, mine)
+        self._bind(params, grads, state)
 
     def set_rng(self, rng: np.random.Generator) -> None:
         """Make ``rng`` the source of training-time randomness (dropout masks) of every layer.

@@ -132,41 +132,44 @@ class NumericEmbedding(Layer):
         contiguous batched matmul over the columns; only the output is transposed, once.
         Broadcasts go through ``copyto`` into same-shape buffers: NumPy's ufuncs allocate
         iterator buffers on broadcast or strided operands, ``copyto`` and ``matmul`` do not.
+        Every axis is counted from the end, so packed members (:mod:`nnfit.nn.packed`: a
+        leading member axis on ``x``, the parameters and the buffers) run the same code.
         """
-        n, f, k = x.shape[0], self.n_features, self.k
-        y = self._output((n,) + self.output_shape, training, out)
+        lead, n, f, k = x.shape[:-2], x.shape[-2], self.n_features, self.k
+        y = self._output(x.shape[:-1] + self.output_shape, training, out)
         buffer = self._scratch(training)
-        a, freq, c2pi = buffer("a", (f, n, k)), buffer("freq", (f, n, k)), buffer("c2pi", (f, k))
+        a, freq = buffer("a", lead + (f, n, k)), buffer("freq", lead + (f, n, k))
+        c2pi = buffer("c2pi", lead + (f, k))
         np.multiply(self.params["c"], TWO_PI, out=c2pi)
-        np.copyto(freq, c2pi[:, None, :])
+        np.copyto(freq, c2pi[..., None, :])
         # mode="clip": take's out= is buffered under the default "raise" (build checked them)
-        xe = x if self._pass.size == 0 else np.take(x, self._embed, axis=1, out=buffer(
-            "xe", (n, f)), mode="clip")
-        np.copyto(a, xe.T[:, :, None])
+        xe = x if self._pass.size == 0 else np.take(x, self._embed, axis=-1, out=buffer(
+            "xe", lead + (n, f)), mode="clip")
+        np.copyto(a, np.swapaxes(xe, -1, -2)[..., None])
         a *= freq
         width = f * self.out_dim
         if self._pass.size:  # the columns that are not embedded, after the embeddings
-            np.copyto(y[:, width:], np.take(x, self._pass, axis=1, out=buffer(
-                "xp", (n, self._pass.size)), mode="clip"))
-        emb = y[:, :width]  # splitting its last axis below keeps it a view
-        cos, sin = buffer("cos", (f, n, k)), buffer("sin", (f, n, k))
+            np.copyto(y[..., width:], np.take(x, self._pass, axis=-1, out=buffer(
+                "xp", lead + (n, self._pass.size)), mode="clip"))
+        emb = y[..., :width]  # splitting its last axis below keeps it a view
+        cos, sin = buffer("cos", lead + (f, n, k)), buffer("sin", lead + (f, n, k))
         np.cos(a, out=cos)
         np.sin(a, out=sin)
         if self.kind == "periodic":
-            y3 = emb.reshape(n, f, 2 * k)
-            np.copyto(y3[:, :, :k], cos.transpose(1, 0, 2))
-            np.copyto(y3[:, :, k:], sin.transpose(1, 0, 2))
+            y3 = emb.reshape(lead + (n, f, 2 * k))
+            np.copyto(y3[..., :k], np.swapaxes(cos, -3, -2))
+            np.copyto(y3[..., k:], np.swapaxes(sin, -3, -2))
             z = None
         else:
             W = self.params["W"]
-            z, term = buffer("z", (f, n, self.dim)), buffer("term", (f, n, self.dim))
-            np.matmul(cos, W[:, :k], out=z)
-            np.matmul(sin, W[:, k:], out=term)
+            z, term = buffer("z", lead + (f, n, self.dim)), buffer("term", lead + (f, n, self.dim))
+            np.matmul(cos, W[..., :k, :], out=z)
+            np.matmul(sin, W[..., k:, :], out=term)
             z += term
-            np.copyto(term, self.params["b"][:, None, :])
+            np.copyto(term, self.params["b"][..., None, :])
             z += term
             self.relu.forward(z, out=z)
-            np.copyto(emb.reshape(n, f, self.dim), z.transpose(1, 0, 2))
+            np.copyto(emb.reshape(lead + (n, f, self.dim)), np.swapaxes(z, -3, -2))
         if training:
             self._x, self._cos, self._sin, self._z = xe, cos, sin, z
         return y
@@ -176,34 +179,35 @@ class NumericEmbedding(Layer):
         ``dcos = dz_j·W_j^cᵀ``, ``dsin = dz_j·W_j^sᵀ``; then ``da = cos a ⊙ dsin − sin a ⊙
         dcos``, ``dc_j = 2π·Σ_batch x_j·da_j``, ``dx_j = 2π·da_j·c_j``."""
         x = self._x  # the embedded columns
-        n, f, k = x.shape[0], self.n_features, self.k
+        lead, n, f, k = x.shape[:-2], x.shape[-2], self.n_features, self.k
         width = f * self.out_dim
-        demb = dy[:, :width]  # the embeddings' part of dy (a view)
-        dcos, dsin = self._buffer("dcos", (f, n, k)), self._buffer("dsin", (f, n, k))
+        demb = dy[..., :width]  # the embeddings' part of dy (a view)
+        dcos = self._buffer("dcos", lead + (f, n, k))
+        dsin = self._buffer("dsin", lead + (f, n, k))
         if self.kind == "plr":
             self._plr_backward(demb, dcos, dsin)
         else:
-            dv = demb.reshape(n, f, 2 * k)
-            np.copyto(dcos, dv[:, :, :k].transpose(1, 0, 2))
-            np.copyto(dsin, dv[:, :, k:].transpose(1, 0, 2))
+            dv = demb.reshape(lead + (n, f, 2 * k))
+            np.copyto(dcos, np.swapaxes(dv[..., :k], -3, -2))
+            np.copyto(dsin, np.swapaxes(dv[..., k:], -3, -2))
         np.multiply(self._sin, dcos, out=dcos)
         da = np.multiply(self._cos, dsin, out=dsin)
         da -= dcos
         dc = self.grads["c"]
-        np.matmul(x.T[:, None, :], da, out=dc[:, None, :])
+        np.matmul(np.swapaxes(x, -1, -2)[..., None, :], da, out=dc[..., None, :])
         dc *= TWO_PI
         if not need_dx:
             return None
-        dxt = self._buffer("dxt", (f, n, 1))
-        np.matmul(da, self.params["c"][:, :, None], out=dxt)
+        dxt = self._buffer("dxt", lead + (f, n, 1))
+        np.matmul(da, self.params["c"][..., None], out=dxt)
         dxe = self._buffer("dxe", x.shape)
-        np.copyto(dxe, dxt[:, :, 0].T)
+        np.copyto(dxe, np.swapaxes(dxt[..., 0], -1, -2))
         dxe *= TWO_PI
         if self._pass.size == 0:
             return dxe
-        dx = self._buffer("dx", (n,) + self.input_shape)
-        dx[:, self._embed] = dxe
-        dx[:, self._pass] = dy[:, width:]
+        dx = self._buffer("dx", x.shape[:-1] + self.input_shape)
+        dx[..., self._embed] = dxe
+        dx[..., self._pass] = dy[..., width:]
         return dx
 
     def _plr_backward(self, dy, dcos, dsin):
@@ -211,26 +215,27 @@ class NumericEmbedding(Layer):
         ``dcos``, ``dsin (n_features, batch, k)``."""
         z = self._z
         assert z is not None  # plr keeps z
-        f, n, k, d = z.shape[0], z.shape[1], self.k, self.dim
-        dyt = self._buffer("dyt", (f, n, d))
-        np.copyto(dyt, dy.reshape(n, f, d).transpose(1, 0, 2))
-        dz = self.relu.backward(z, dyt, out=self._buffer("dz", (f, n, d)))
+        lead, (f, n, d), k = z.shape[:-3], z.shape[-3:], self.k
+        dyt = self._buffer("dyt", z.shape)
+        np.copyto(dyt, np.swapaxes(dy.reshape(lead + (n, f, d)), -3, -2))
+        dz = self.relu.backward(z, dyt, out=self._buffer("dz", z.shape))
         W, dW = self.params["W"], self.grads["W"]
-        maps = W.shape[0]
-        part = self._buffer("dwpart", (maps, k, d))
+        maps = W.shape[-3]
+        part = self._buffer("dwpart", lead + (maps, k, d))
         for half, trig in ((slice(0, k), self._cos), (slice(k, 2 * k), self._sin)):
             if self.lite:  # one map shared by the columns: the columns are more rows
-                np.matmul(trig.reshape(-1, k).T, dz.reshape(-1, d), out=part[0])
+                np.matmul(np.swapaxes(trig.reshape(lead + (-1, k)), -1, -2),
+                          dz.reshape(lead + (-1, d)), out=part[..., 0, :, :])
             else:
-                np.matmul(trig.transpose(0, 2, 1), dz, out=part)
-            np.copyto(dW[:, half], part)
+                np.matmul(np.swapaxes(trig, -1, -2), dz, out=part)
+            np.copyto(dW[..., half, :], part)
         db = self.grads["b"]
         if self.lite:
-            np.sum(dz.reshape(-1, d), axis=0, out=db[0])
+            np.sum(dz.reshape(lead + (-1, d)), axis=-2, out=db[..., 0, :])
         else:
-            np.sum(dz, axis=1, out=db)
-        np.matmul(dz, W[:, :k].transpose(0, 2, 1), out=dcos)
-        np.matmul(dz, W[:, k:].transpose(0, 2, 1), out=dsin)
+            np.sum(dz, axis=-2, out=db)
+        np.matmul(dz, np.swapaxes(W[..., :k, :], -1, -2), out=dcos)
+        np.matmul(dz, np.swapaxes(W[..., k:, :], -1, -2), out=dsin)
 
     def spec(self):
         spec = {"type": self.type, "kind": self.kind, "frequencies": self.k,

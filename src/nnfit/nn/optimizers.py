@@ -20,6 +20,7 @@ is longer (``torch.nn.utils.clip_grad_norm_``), before either penalty.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -57,9 +58,14 @@ class Optimizer:
 
     def bind(self, params: np.ndarray, grads: np.ndarray,
              n_decay: int | None = None) -> Optimizer:
-        """Attach to flat ``params``/``grads``; the first ``n_decay`` entries take the penalties."""
+        """Attach to flat ``params``/``grads``; the first ``n_decay`` entries take the penalties.
+
+        Packed members bind ``(members, n_params)`` arrays: every step is elementwise, and
+        the penalties take each row's first ``n_decay`` (``clip_norm``'s norm would mix the
+        rows, so packing is not used with it).
+        """
         self.params, self.grads = params, grads
-        self.n_decay = params.size if n_decay is None else n_decay
+        self.n_decay = params.shape[-1] if n_decay is None else n_decay
         self._tmp = np.zeros_like(params)
         self.t = self.clipped = 0
         self._init_state()
@@ -67,6 +73,17 @@ class Optimizer:
 
     def _init_state(self) -> None:
         pass
+
+    def rows(self, keep: list[int], params: np.ndarray, grads: np.ndarray) -> Optimizer:
+        """This optimizer of packed ``(members, n_params)`` arrays for the members ``keep``
+        only, bound to their new ``params``/``grads``: the same settings and step count,
+        and the kept rows of its state (its moments), so their steps go on unchanged."""
+        new = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray) and value.shape == self.params.shape:
+                setattr(new, name, value[keep])  # a copy of those rows
+        new.params, new.grads = params, grads
+        return new
 
     def step(self) -> None:
         """Apply one update from the gradients currently in ``grads``."""
@@ -76,11 +93,11 @@ class Optimizer:
             if norm > self.clip_norm:
                 self.grads *= self.clip_norm / norm
                 self.clipped += 1
-        if self.l2:
-            np.multiply(self.params[:k], self.l2, out=self._tmp[:k])
-            self.grads[:k] += self._tmp[:k]
+        if self.l2:  # [..., :k]: packed members are rows of (members, n_params) arrays
+            np.multiply(self.params[..., :k], self.l2, out=self._tmp[..., :k])
+            self.grads[..., :k] += self._tmp[..., :k]
         if self.weight_decay:
-            self.params[:k] *= 1.0 - self.lr * self.weight_decay
+            self.params[..., :k] *= 1.0 - self.lr * self.weight_decay
         self.t += 1
         self._update()
         if self.t % FLUSH_EVERY == 0:

@@ -86,6 +86,20 @@ class Trainer:
         positive integer, X and y of as many rows, rows of the network's input
         shape, and no NaN or infinity in X or float targets (validation alike).
         """
+        started = self.begin(X, y, epochs, validation)
+        # Overflow is how divergence starts; it is detected below and reported in words.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._loop(epochs, *started)
+        return self.end()
+
+    def begin(self, X, y, epochs, validation):
+        """Check the arguments, reset the run's counters and start the observers; return
+        what the loop reads: ``(X, y, validation, batches, order, weight)``.
+
+        :meth:`fit` is ``begin``, the epochs, :meth:`end`; packed members
+        (:mod:`nnfit.training.packed`) run each member's ``begin``, :meth:`end_epoch` and
+        ``end`` around one shared loop.
+        """
         loss = self.loss
         epochs = positive_int(epochs, "epochs")
         X, y = self._arrays(X, y, "")
@@ -102,6 +116,7 @@ class Trainer:
 
         self.stop_training, self.stop_reason, self.epoch, self.step = False, "completed", 0, 0
         self.updates = 0  # optimizer steps so far: the schedule's clock
+        self.logs: dict = {}
         if self.schedule is not None:
             self.schedule.start(self.base_lr, -(-n // self.batch_size), epochs)
         # Found once here, so a loop without per-batch observers pays one falsy test per batch.
@@ -110,9 +125,10 @@ class Trainer:
                              is not Observer.on_batch_end]
         for obs in self.observers:
             obs.on_train_begin(self)
-        # Overflow is how divergence starts; it is detected below and reported in words.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self._loop(X, y, epochs, validation, batches, order, weight)
+        return X, y, validation, batches, order, weight
+
+    def end(self) -> dict:
+        """Call ``on_train_end`` on the observers; return the last epoch's logs."""
         for obs in self.observers:
             obs.on_train_end(self.logs)
         return self.logs
@@ -137,8 +153,7 @@ class Trainer:
         check_finite(y, f"{what}y")  # integer class indices pass at no cost
         return X, y
 
-    def _loop(self, X, y, epochs, validation, batches, order, weight) -> None:
-        self.logs = {}
+    def _loop(self, epochs, X, y, validation, batches, order, weight) -> None:
         try:
             for epoch in range(1, epochs + 1):
                 started = time.perf_counter()
@@ -146,36 +161,43 @@ class Trainer:
                 if self._stop_requested():
                     self.stop_reason = "interrupted"
                     break
-                self.epoch = epoch
-                if not self._weights_finite():
-                    # The epoch's last steps broke the weights after their losses were
-                    # taken: the loss at these weights is NaN, and no observer may keep them.
-                    train_loss = math.nan
-                logs = {"epoch": epoch, "train_loss": train_loss}
-                if validation is not None:
-                    self.val_outputs = None
-                    if math.isfinite(train_loss):
-                        self.val_outputs = self.network.predict(validation[0], check=False)
-                    logs["val_loss"] = (self.loss.per_row(self.val_outputs, validation[1])
-                                        if self.val_outputs is not None else math.nan)
-                if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
-                    self.stop_reason = "diverged"
-                logs["lr"] = self.optimizer.lr
-                logs["seconds"] = time.perf_counter() - started
-                self.logs = logs
-                for obs in self.observers:
-                    obs.on_epoch_end(epoch, logs)
-                if self.schedule is not None:
-                    self.schedule.epoch_end(epoch, logs)
-                if self.stop_reason == "diverged":
-                    break
-                if self.stop_training:
-                    if self.stop_reason == "completed":
-                        self.stop_reason = "stopped"
+                if self.end_epoch(epoch, train_loss, validation, started):
                     break
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
             self.epoch = int(self.logs.get("epoch", 0))  # the last epoch that finished
+
+    def end_epoch(self, epoch: int, train_loss: float, validation, started: float) -> bool:
+        """Score the finished epoch, log it, call the observers; True when training stops
+        (diverged, or an observer set ``stop_training``)."""
+        self.epoch = epoch
+        if not self._weights_finite():
+            # The epoch's last steps broke the weights after their losses were
+            # taken: the loss at these weights is NaN, and no observer may keep them.
+            train_loss = math.nan
+        logs = {"epoch": epoch, "train_loss": train_loss}
+        if validation is not None:
+            self.val_outputs = None
+            if math.isfinite(train_loss):
+                self.val_outputs = self.network.predict(validation[0], check=False)
+            logs["val_loss"] = (self.loss.per_row(self.val_outputs, validation[1])
+                                if self.val_outputs is not None else math.nan)
+        if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
+            self.stop_reason = "diverged"
+        logs["lr"] = self.optimizer.lr
+        logs["seconds"] = time.perf_counter() - started
+        self.logs = logs
+        for obs in self.observers:
+            obs.on_epoch_end(epoch, logs)
+        if self.schedule is not None:
+            self.schedule.epoch_end(epoch, logs)
+        if self.stop_reason == "diverged":
+            return True
+        if self.stop_training:
+            if self.stop_reason == "completed":
+                self.stop_reason = "stopped"
+            return True
+        return False
 
     def _train_epoch(self, X, y, batches, order, weight) -> float:
         """One pass over shuffled mini-batches; the per-row train loss, NaN once it is not finite.

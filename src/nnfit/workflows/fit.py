@@ -16,9 +16,11 @@ import numpy as np
 from ..data.seeds import TRAIN_STREAM, stream
 from ..errors import NnfitError
 from ..nn.optimizers import make_optimizer
+from ..nn.packed import PACKABLE
 from ..runtime.threads import blas_threads, choose_threads
 from ..training.early_stopping import EarlyStopping
 from ..training.observers import EpochMetrics, History, ValOutputs
+from ..training.packed import train_packed
 from ..training.schedules import make_schedule
 from ..training.trainer import Trainer
 from .prepared import Prepared
@@ -128,33 +130,83 @@ def fit(prepared: Prepared, config: Config | None = None, *, observers: Sequence
     ``stop`` (anything with ``is_set()``) asks the trainer to stop after the
     current mini-batch.
     """
-    config = config or prepared.config
-    if config.data != prepared.config.data:
-        raise ValueError("config.data differs from the prepared data's: prepare again for it")
-    if config.training.loss not in ("auto", prepared.task.loss_name):
-        raise ValueError(f"training.loss {config.training.loss} differs from the prepared "
-                         f"{prepared.task.loss_name}: prepare again for it")
-    for key in ("class_weight", "label_smoothing"):
-        if getattr(config.training, key) != getattr(prepared.config.training, key):
-            raise ValueError(f"training.{key} differs from the prepared task's: prepare "
-                             f"again for it")
-    t, ds, task = config.training, prepared.data, prepared.task
-    network = prepared.build(config)
-    has_val = "val" in ds.X
-    stopper = stopper or make_stopper(t, has_val)
-    history = History()
-    kept = ValOutputs(stopper)
-    builtin = [EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])] if has_val else []
-    trainer = Trainer(network, task.loss, optimizer_for(t), batch_size=t.batch_size,
-                      rng=stream(t.seed, TRAIN_STREAM),
-                      observers=[*builtin, stopper, kept, history, *observers],
-                      schedule=schedule_for(t), stop=stop)
-    threads, why = threads_for(network, t)
+    run = _Run(prepared, config or prepared.config, observers, stopper, stop)
     started = time.perf_counter()
-    with blas_threads(threads):
-        trainer.fit(ds.X["train"], ds.y["train"], t.epochs,
-                    validation=(ds.X["val"], ds.y["val"]) if has_val else None)
-    return FitResult(network, history.history, history.epochs, trainer.epoch, stopper.best_epoch,
-                     stopper.best if stopper.best_epoch else None, trainer.stop_reason,
-                     stopper.restored, time.perf_counter() - started, threads, why,
-                     stopper.patience, kept.best, kept.peak, kept.peak_epoch)
+    with blas_threads(run.threads):
+        run.trainer.fit(*run.data)
+    return run.result(time.perf_counter() - started)
+
+
+def fit_packed(prepared: Prepared, configs: Sequence[Config]) -> list[FitResult]:
+    """:func:`fit` for each config (same architecture and optimizer settings, e.g. an
+    ensemble's seeds), trained together as packed members (:mod:`nnfit.training.packed`):
+    the same results, in fewer NumPy calls. Each result's ``seconds`` is its share of
+    the shared wall time. Check :func:`packing_refusal` first."""
+    runs = [_Run(prepared, config, (), None, None) for config in configs]
+    started = time.perf_counter()
+    with blas_threads(runs[0].threads):
+        train_packed([run.trainer for run in runs], *runs[0].data)
+    share = (time.perf_counter() - started) / len(runs)
+    return [run.result(share) for run in runs]
+
+
+#: packed members pay while a member's step is mostly call overhead: up to this many
+#: multiply-adds per mini-batch (the crossover measured in bench/packing.py)
+PACK_UP_TO_MACS = 2_000_000
+
+
+def packing_refusal(prepared: Prepared, config: Config) -> str | None:
+    """Why ``config``'s members would not train packed (None: they would, and it pays)."""
+    t = config.training
+    layers = prepared.planned(config)
+    if config.model.linear_skip:
+        return "a linear skip"
+    types = {layer.type for layer in layers}
+    if not types <= set(PACKABLE):
+        return f"{', '.join(sorted(types - set(PACKABLE)))} layers"
+    if t.clip_norm is not None:
+        return "clip_norm"
+    if t.schedule.name == "plateau":
+        return "the plateau schedule"
+    if sum(layer.macs_per_row() for layer in layers) * t.batch_size > PACK_UP_TO_MACS:
+        return "a network large enough that packing does not pay"
+    return None
+
+
+class _Run:
+    """One fit set up: its network, trainer and observers (``data``: what ``fit`` takes)."""
+
+    def __init__(self, prepared: Prepared, config: Config, observers, stopper, stop):
+        if config.data != prepared.config.data:
+            raise ValueError("config.data differs from the prepared data's: prepare again for it")
+        if config.training.loss not in ("auto", prepared.task.loss_name):
+            raise ValueError(f"training.loss {config.training.loss} differs from the prepared "
+                             f"{prepared.task.loss_name}: prepare again for it")
+        for key in ("class_weight", "label_smoothing"):
+            if getattr(config.training, key) != getattr(prepared.config.training, key):
+                raise ValueError(f"training.{key} differs from the prepared task's: prepare "
+                                 f"again for it")
+        t, ds, task = config.training, prepared.data, prepared.task
+        network = prepared.build(config)
+        has_val = "val" in ds.X
+        self.stopper = stopper or make_stopper(t, has_val)
+        self.history = History()
+        self.kept = ValOutputs(self.stopper)
+        builtin = ([EpochMetrics(lambda logits, y: task.metrics(logits, y), ds.y["val"])]
+                   if has_val else [])
+        self.trainer = Trainer(network, task.loss, optimizer_for(t), batch_size=t.batch_size,
+                               rng=stream(t.seed, TRAIN_STREAM),
+                               observers=[*builtin, self.stopper, self.kept, self.history,
+                                          *observers],
+                               schedule=schedule_for(t), stop=stop)
+        self.threads, self.why = threads_for(network, t)
+        self.data = (ds.X["train"], ds.y["train"], t.epochs,
+                     (ds.X["val"], ds.y["val"]) if has_val else None)
+
+    def result(self, seconds: float) -> FitResult:
+        trainer, stopper, kept = self.trainer, self.stopper, self.kept
+        return FitResult(trainer.network, self.history.history, self.history.epochs,
+                         trainer.epoch, stopper.best_epoch,
+                         stopper.best if stopper.best_epoch else None, trainer.stop_reason,
+                         stopper.restored, seconds, self.threads, self.why, stopper.patience,
+                         kept.best, kept.peak, kept.peak_epoch)

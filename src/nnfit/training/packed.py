@@ -1,0 +1,175 @@
+"""Train K members in one loop: their mini-batches through one packed stack of layers.
+
+Each member is a :class:`~nnfit.training.trainer.Trainer` of its own (its network, seed,
+shuffles, observers, early stopping and history), set up as for a separate fit; this
+loop only replaces the per-batch work. Per step, every member's batch is gathered with
+its own shuffled order into a ``(K, batch, …)`` block, one packed forward and backward
+run (:class:`~nnfit.nn.packed.PackedNetwork`), each member's loss is taken on its own
+slice, and one optimizer step updates the ``(K, n_params)`` parameters elementwise.
+
+Each epoch then ends member by member through ``Trainer.end_epoch``, exactly as a
+separate run's would. A member that stops (early stopping, divergence) keeps its
+parameters from that moment: the packed steps go on computing it, and its stopped
+values are put back before its ``on_train_end``. Interrupting stops every member.
+
+Shared across the members: the learning rate (the first member's schedule; packing is
+for schedules whose rate depends only on the step count), the optimizer's step count
+and settings. With these, a member's numbers are those of its separate fit, bit for bit.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..nn.packed import PackedNetwork
+from .schedules import Schedule
+from .trainer import Trainer
+
+
+def unpackable_training(trainers: Sequence[Trainer]) -> str | None:
+    """Why these trainers' runs cannot share one packed loop (None: they can)."""
+    first = trainers[0]
+    if first.optimizer.clip_norm is not None:
+        return "clip_norm (a norm over each member's own gradient)"
+    schedule = first.schedule
+    if schedule is not None and type(schedule).epoch_end is not Schedule.epoch_end:
+        return f"the {schedule.name} schedule (its rate follows each member's own losses)"
+    for trainer in trainers:
+        if trainer.stop is not first.stop or trainer.batch_size != first.batch_size:
+            return "members with different batch sizes or stop requests"
+    return None
+
+
+def train_packed(trainers: Sequence[Trainer], X: np.ndarray, y: np.ndarray, epochs: int,
+                 validation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Train each trainer's network on ``X, y`` as ``trainer.fit`` would, all in one loop.
+
+    The trainers must be fresh (nothing trained) and share loss, optimizer settings,
+    schedule and batch size; their observers must not hook batches. Afterwards each
+    trainer holds its run's state (``epoch``, ``stop_reason``, ``logs``) as after ``fit``.
+    """
+    why = unpackable_training(trainers)
+    if why is not None:
+        raise ValueError(f"cannot pack these trainings: {why}")
+    loop = _Loop(trainers)
+    started = [t.begin(X, y, epochs, validation) for t in trainers]
+    if any(t._batch_hooks for t in trainers):
+        raise ValueError("cannot pack trainings whose observers hook every batch")
+    X, y, validation = started[0][:3]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loop.run(X, y, epochs, validation, weight=started[0][5])
+    for trainer in trainers:
+        trainer.end()
+
+
+class _Loop:
+    """The shared epochs: batches, the packed step, and each member's epoch end.
+
+    ``live`` are the members still training, in the packed stack in that order; when one
+    stops, the others are packed again without it (its parameters stay where they were,
+    untouched from then on), so a stopped member costs nothing more.
+    """
+
+    def __init__(self, trainers):
+        self.trainers = trainers
+        self.live = list(range(len(trainers)))
+        self.packed = PackedNetwork([t.network for t in trainers])
+        first = trainers[0].optimizer
+        self.optimizer = copy.copy(first).bind(self.packed.params, self.packed.grads,
+                                               self.packed.n_decay)
+        self.orders: list[np.ndarray] = []
+        self.updates = 0
+
+    def run(self, X, y, epochs: int, validation, weight: bool) -> None:
+        self.X, self.y, self.weight = X, y, weight
+        self.orders = [np.arange(X.shape[0]) for _ in self.trainers]
+        self._buffers()
+        trainers = self.trainers
+        try:
+            for epoch in range(1, epochs + 1):
+                started = time.perf_counter()
+                losses, lrs = self._train_epoch()
+                if trainers[0]._stop_requested():
+                    self._interrupt()
+                    return
+                stopped = []
+                for slot, i in enumerate(self.live):
+                    trainers[i].optimizer.lr = lrs[slot]  # what its logs report
+                    if trainers[i].end_epoch(epoch, losses[slot], validation, started):
+                        stopped.append(i)
+                if stopped:
+                    self._drop(stopped)
+                if not self.live:
+                    return
+        except KeyboardInterrupt:
+            self._interrupt()
+
+    def _buffers(self) -> None:
+        """Batch buffers ``(members, rows, …)`` for the full and the last partial batch."""
+        X, y, k, size = self.X, self.y, len(self.live), self.trainers[0].batch_size
+        n, out = X.shape[0], self.packed.output_shape
+        sizes = {min(size, n)} | ({n % size} if n % size else set())
+        self.batches = {m: (np.empty((k, m) + X.shape[1:], X.dtype),
+                            np.empty((k, m) + y.shape[1:], y.dtype),
+                            np.empty((k, m) + out, self.packed.dtype)) for m in sizes}
+
+    def _drop(self, stopped: list[int]) -> None:
+        """Pack the members still training again, without ``stopped``."""
+        keep = [slot for slot, i in enumerate(self.live) if i not in stopped]
+        self.live = [self.live[slot] for slot in keep]
+        if not self.live:
+            return
+        self.packed = PackedNetwork([self.trainers[i].network for i in self.live])
+        self.optimizer = self.optimizer.rows(keep, self.packed.params, self.packed.grads)
+        self._buffers()
+
+    def _train_epoch(self) -> tuple[list[float], list[float]]:
+        """One pass; per live member its per-row train loss (NaN from a non-finite batch
+        on) and the rate of its last update."""
+        first, X, y, opt = self.trainers[0], self.X, self.y, self.optimizer
+        loss, schedule, size, n = first.loss, first.schedule, first.batch_size, X.shape[0]
+        for trainer, order in zip(self.trainers, self.orders, strict=True):
+            trainer.rng.shuffle(order)  # every member's stream moves, as in its own run
+        orders = [self.orders[i] for i in self.live]
+        k = len(orders)
+        ok = [True] * k  # no non-finite batch loss yet this epoch
+        totals, lrs = [0.0] * k, [opt.lr] * k
+        for start in range(0, n, size):
+            if first._stop_requested():
+                return [math.nan] * k, lrs
+            xb, yb, dlogits = self.batches[min(size, n - start)]
+            m = xb.shape[1]
+            for slot, order in enumerate(orders):
+                idx = order[start:start + m]
+                X.take(idx, axis=0, out=xb[slot], mode="clip")
+                y.take(idx, axis=0, out=yb[slot], mode="clip")
+            logits = self.packed.forward(xb)
+            for slot in range(k):
+                if ok[slot]:
+                    batch_loss = loss.value_and_grad(logits[slot], yb[slot], dlogits[slot])
+                    ok[slot] = math.isfinite(batch_loss)
+                    totals[slot] = (totals[slot] + (batch_loss * m if self.weight else batch_loss)
+                                    if ok[slot] else math.nan)
+                if not ok[slot]:  # its epoch ended at that batch: it diverged
+                    dlogits[slot] = 0.0
+            self.packed.backward(dlogits)
+            if schedule is not None:
+                opt.lr = schedule.rate(self.updates)
+            opt.step()
+            self.updates += 1
+            for slot in range(k):
+                if ok[slot]:
+                    lrs[slot] = opt.lr
+        return [total / n for total in totals], lrs
+
+    def _interrupt(self) -> None:
+        for i in self.live:
+            trainer = self.trainers[i]
+            trainer.stop_reason = "interrupted"
+            trainer.epoch = int(trainer.logs.get("epoch", 0))
+        self.live = []
