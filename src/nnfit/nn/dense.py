@@ -64,7 +64,7 @@ class Dense(Layer):
             np.copyto(bias, b[:, None, :] if self.members else b)
             y += bias
         else:
-            y += self.params["b"]
+            y += self.params["b"][:, None, :] if self.members else self.params["b"]
         self.activation.forward(y, out=y)
         if training:
             self._x, self._y = x, y

@@ -219,21 +219,17 @@ class NumericEmbedding(Layer):
         dyt = self._buffer("dyt", z.shape)
         np.copyto(dyt, np.swapaxes(dy.reshape(lead + (n, f, d)), -3, -2))
         dz = self.relu.backward(z, dyt, out=self._buffer("dz", z.shape))
-        W, dW = self.params["W"], self.grads["W"]
-        maps = W.shape[-3]
-        part = self._buffer("dwpart", lead + (maps, k, d))
-        for half, trig in ((slice(0, k), self._cos), (slice(k, 2 * k), self._sin)):
-            if self.lite:  # one map shared by the columns: the columns are more rows
-                np.matmul(np.swapaxes(trig.reshape(lead + (-1, k)), -1, -2),
-                          dz.reshape(lead + (-1, d)), out=part[..., 0, :, :])
-            else:
-                np.matmul(np.swapaxes(trig, -1, -2), dz, out=part)
-            np.copyto(dW[..., half, :], part)
-        db = self.grads["b"]
-        if self.lite:
-            np.sum(dz.reshape(lead + (-1, d)), axis=-2, out=db[..., 0, :])
-        else:
-            np.sum(dz, axis=-2, out=db)
+        W, dW, db = self.params["W"], self.grads["W"], self.grads["b"]
+        if self.lite:  # one map shared by the columns: the columns are more rows
+            dz_rows = dz.reshape(lead + (-1, d))
+            for half, trig in ((slice(0, k), self._cos), (slice(k, 2 * k), self._sin)):
+                np.matmul(trig.reshape(lead + (-1, k)).swapaxes(-1, -2), dz_rows,
+                          out=dW[..., 0, half, :])
+            self._sum_rows(dz_rows, db[..., 0, :])
+        else:  # BLAS writes each half of dW in place (its rows are contiguous)
+            np.matmul(self._cos.swapaxes(-1, -2), dz, out=dW[..., :k, :])
+            np.matmul(self._sin.swapaxes(-1, -2), dz, out=dW[..., k:, :])
+            self._sum_rows(dz, db)
         np.matmul(dz, np.swapaxes(W[..., :k, :], -1, -2), out=dcos)
         np.matmul(dz, np.swapaxes(W[..., k:, :], -1, -2), out=dsin)
 
