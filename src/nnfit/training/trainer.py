@@ -92,7 +92,8 @@ class Trainer:
             self._loop(epochs, *started)
         return self.end()
 
-    def begin(self, X, y, epochs, validation):
+    def begin(self, X: np.ndarray, y: np.ndarray, epochs: int,
+              validation: tuple[np.ndarray, np.ndarray] | None = None) -> tuple:
         """Check the arguments, reset the run's counters and start the observers; return
         what the loop reads: ``(X, y, validation, batches, order, weight)``.
 
@@ -106,7 +107,7 @@ class Trainer:
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
                 raise ValueError("validation must be a pair (X_val, y_val)")
-            validation = self._arrays(*validation, "validation ")
+            validation = self._arrays(validation[0], validation[1], "validation ")
         n = X.shape[0]
         if n == 0:
             raise ValueError("no training rows")

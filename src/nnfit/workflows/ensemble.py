@@ -70,11 +70,12 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
               and packing_refusal(prepared, configs[0]) is None)
     started = time.perf_counter()
     try:
-        if packed:
-            run_jobs(fit_packed, [configs], on_result=lambda _, results: [
-                arrived(i, result) for i, result in enumerate(
-                    [results] * k if isinstance(results, JobFailed) else results)],
-                     shared=prepared)
+        if packed:  # one job: every member's result, or one failure for all
+            def all_arrived(_, results) -> None:
+                for i in range(k):
+                    arrived(i, results if isinstance(results, JobFailed) else results[i])
+
+            run_jobs(fit_packed, [configs], on_result=all_arrived, shared=prepared)
         else:
             run_jobs(fit, configs, n_jobs=n_jobs, on_result=arrived, scheduler=scheduler,
                      shared=prepared)
