@@ -15,7 +15,7 @@ from nnfit.nn.build import build_network
 from nnfit.nn.optimizers import make_optimizer
 from nnfit.nn.packed import PackedNetwork, unpackable
 from nnfit.training.packed import _Loop, train_packed
-from nnfit.workflows.ensemble import fit_ensemble
+from nnfit.workflows.ensemble import fit_ensemble, packs
 from nnfit.workflows.fit import _Run, packing_refusal
 from nnfit.workflows.prepared import prepare
 
@@ -90,11 +90,14 @@ def test_an_ensemble_packs_when_it_pays_and_says_why_not(monkeypatch):
     real = ensemble_module.fit_packed
     monkeypatch.setattr(ensemble_module, "fit_packed",
                         lambda *args: calls.append(1) or real(*args))
-    fit_ensemble(prepared, prepared.config)
+    _, alone = fit_ensemble(prepared, prepared.config)
     assert calls == [1]
-    fit_ensemble(prepared, prepared.config, n_jobs=2)  # jobs asked for: members in processes
     fit_ensemble(prepared, prepared.config, pack=False)
     assert calls == [1]
+    assert packs(prepared, prepared.config, 2) == [[0], [1, 2]]  # a pack per local worker
+    assert packs(prepared, prepared.config, 2, scheduler="tcp://x:8786") == []
+    _, two = fit_ensemble(prepared, prepared.config, n_jobs=2)
+    _same_members(alone, two)  # --jobs 2 gives the numbers of --jobs 1
 
     def refusal(layers=(EMBED, HIDDEN), **training):
         return packing_refusal(prepared, config("species", layers, **training))

@@ -49,10 +49,10 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
     curves are the ones plotted and diagnosed); ``seconds`` is the wall time of all.
     ``on_member(done, member)`` is called in this process as each member finishes.
 
-    With ``pack`` (and one local job), members whose network packing suits
-    (:func:`~nnfit.workflows.fit.packing_refusal`) train together as one job of packed
-    members (:func:`~nnfit.workflows.fit.fit_packed`): the same numbers, a fraction of the
-    time for small networks; they then all finish at once.
+    With ``pack``, members whose network packing suits train as packed members
+    (:func:`~nnfit.workflows.fit.fit_packed`), one pack per local job (:func:`packs`): the
+    same numbers, in a fraction of the time for small networks; a pack's members arrive
+    together, when its last one stops.
     """
     k, seed = config.training.ensemble, config.training.seed
     members: dict[int, Member] = {}
@@ -66,16 +66,16 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
             on_member(len(members), members[index])
 
     configs = [job_config(config, seed=seed + i) for i in range(k)]
-    packed = (pack and n_jobs == 1 and scheduler is None
-              and packing_refusal(prepared, configs[0]) is None)
+    groups = packs(prepared, config, n_jobs, scheduler) if pack else []
     started = time.perf_counter()
     try:
-        if packed:  # one job: every member's result, or one failure for all
-            def all_arrived(_, results) -> None:
-                for i in range(k):
-                    arrived(i, results if isinstance(results, JobFailed) else results[i])
+        if groups:  # a job per pack: its members' results, or one failure for all of them
+            def pack_arrived(g: int, results) -> None:
+                for j, i in enumerate(groups[g]):
+                    arrived(i, results if isinstance(results, JobFailed) else results[j])
 
-            run_jobs(fit_packed, [configs], on_result=all_arrived, shared=prepared)
+            run_jobs(fit_packed, [[configs[i] for i in group] for group in groups],
+                     n_jobs=n_jobs, on_result=pack_arrived, shared=prepared)
         else:
             run_jobs(fit, configs, n_jobs=n_jobs, on_result=arrived, scheduler=scheduler,
                      shared=prepared)
@@ -90,6 +90,17 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
     combined = replace(first, network=ensemble, seconds=time.perf_counter() - started,
                        threads=1, threads_reason="one per ensemble member")
     return combined, ordered
+
+
+def packs(prepared: Prepared, config: Config, n_jobs: int, scheduler=None) -> list[list[int]]:
+    """The members' packs: ``n_jobs`` runs of consecutive members (one per local worker), or
+    none (``[]``) when they train as separate runs: on a scheduler, or when packing does
+    not suit the network (:func:`~nnfit.workflows.fit.packing_refusal`)."""
+    k = config.training.ensemble
+    if scheduler is not None or k < 2 or packing_refusal(prepared, config) is not None:
+        return []
+    n = min(n_jobs, k)
+    return [list(range(k * g // n, k * (g + 1) // n)) for g in range(n)]
 
 
 def member_record(prepared: Prepared, seed: int, result: FitResult) -> dict:

@@ -23,7 +23,7 @@ from ..store.atomic import write_atomic
 from ..store.history import HistoryWriter
 from ..store.metrics import EnsembleRecords
 from ..store.run_dir import make_run_dir
-from .ensemble import ensemble_section, fit_ensemble
+from .ensemble import ensemble_section, fit_ensemble, packs
 from .fit import FitResult, fit, make_stopper
 from .prepared import Prepared, prepare
 from .refit import Refit, Saving
@@ -98,7 +98,10 @@ def _train_ensemble(prepared: Prepared, run_dir: Path, name: str, overrides: Seq
     config = prepared.config
     t, metric = config.training, HEADLINE_METRIC[prepared.task.kind]
     n_jobs = default_jobs() if n_jobs is None and cluster is None else n_jobs or 1
-    place = f"on {scheduler}" if scheduler else f"{min(n_jobs, t.ensemble)} at a time"
+    groups = packs(prepared, config, n_jobs, cluster)
+    place = (f"on {scheduler}" if scheduler else
+             f"packed in {len(groups)} process{'es' if len(groups) > 1 else ''}" if groups
+             else f"{min(n_jobs, t.ensemble)} at a time")
     console.print(f"ensemble: {t.ensemble} members, seeds {t.seed}…{t.seed + t.ensemble - 1}, "
                   f"{place}, one BLAS thread each", style="dim", markup=False)
 
