@@ -95,6 +95,24 @@ def test_probe_skipped_is_reported_with_its_reason():
     assert {"check": "capacity probe", "why": "--no-probe"} in d["not_checked"]
 
 
+def test_a_probe_over_its_budget_leaves_the_verdict_inconclusive_unless_forced():
+    asked = []
+
+    def probe(full):
+        asked.append(full)
+        return {"train_loss": 0.2, "val_loss": 0.25, "layers": "64", "epochs": 20,
+                "seconds": 0.1, "lr": 3e-3, "main_lr": 1e-3,
+                "same_width": {"train_loss": 0.8, "val_loss": 0.82, "epochs": 20}} if full \
+            else "the probe's budget was too small: run with --probe"
+
+    d, ran = dx.judge(_evidence(train_loss=0.8, val_loss=0.82), "auto", probe)
+    assert (d["verdict"], ran, asked) == ("inconclusive", False, [False])
+    assert d["reason"].endswith("did not run (the probe's budget was too small: run with "
+                                "--probe)")
+    d, ran = dx.judge(_evidence(train_loss=0.8, val_loss=0.82), "always", probe)
+    assert (d["verdict"], ran, asked) == ("underfitting", True, [False, True])
+
+
 def test_a_constant_target_is_inconclusive_not_a_division_by_zero():
     d = diagnose(_evidence(base_train=0.0, base_val=0.0, train_loss=0.0, val_loss=0.0))
     assert d["verdict"] == "inconclusive" and "constant" in d["reason"]

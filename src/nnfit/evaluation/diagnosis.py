@@ -307,14 +307,16 @@ def _overfitting(e: Evidence, checks: list[dict]) -> tuple[Kind, str] | None:
     return found
 
 
-def judge(e: Evidence, mode: str, train_probe: Callable[[], dict | None]) -> tuple[dict, bool]:
+def judge(e: Evidence, mode: str, train_probe: Callable[[bool], dict | str]
+          ) -> tuple[dict, bool]:
     """The verdict on ``e``, the capacity probe trained first where it is wanted; and whether
     it ran (train, ``--cv`` and any caller share this one decision).
 
     ``mode``: ``auto`` trains it when the cheaper evidence leaves rigid-vs-data-limited open
-    (rule 6), ``always`` unless the run diverged, ``never`` not (the verdict then names
-    ``--no-probe``). ``train_probe()`` trains it and gives its numbers, or None when the
-    wider network would not fit in the memory available.
+    (rule 6), within its time budget; ``always`` unless the run diverged, whatever it costs;
+    ``never`` not (the verdict then names ``--no-probe``). ``train_probe(full)`` trains it
+    (``full``: past its budget) and gives its numbers, or says why it did not run (its
+    budget too small, the wider network too large for the memory available).
     """
     if mode == "never":
         e.probe_skipped = "--no-probe"
@@ -323,7 +325,9 @@ def judge(e: Evidence, mode: str, train_probe: Callable[[], dict | None]) -> tup
               else mode == "auto" and verdict.get("probe_wanted", False))
     if not wanted:
         return verdict, False
-    e.probe = train_probe()
-    if e.probe is None:
-        e.probe_skipped = "the wider network would not fit in memory"
+    probe = train_probe(mode == "always")
+    if isinstance(probe, str):
+        e.probe, e.probe_skipped = None, probe
+    else:
+        e.probe = probe
     return diagnose(e), e.probe is not None

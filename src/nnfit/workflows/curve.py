@@ -246,8 +246,8 @@ def judge_curve(prepared: Prepared, config, runs: list[RunRows]) -> dict:
     evidence = pooled_evidence(largest, same_rows=True, **audit_columns(prepared))
     epochs = median_epoch([r.record["epochs_run"] for r in largest])
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
-        diagnosis, _ = judge(evidence, "auto", lambda: capacity_probe(
-            prepared, config, epochs, prepared.n_params(config)))
+        diagnosis, _ = judge(evidence, "auto", lambda full: capacity_probe(
+            prepared, config, epochs, prepared.n_params(config), full=full))
     trend = None
     if len(sizes) > 1:
         before = by_size[sizes[-2]]  # its repeats' val losses, averaged row by row as above

@@ -325,9 +325,9 @@ def pooled_diagnosis(folds: list[RunRows], first: FoldJob, probe: str) -> tuple[
     evidence = pooled_evidence(folds, **audit_columns(first.prepared))
     # the probe with one BLAS thread, as in the folds' workers: the same numbers for any --jobs
     with np.errstate(over="ignore", invalid="ignore"), blas_threads(1):
-        diagnosis, probed = judge(evidence, probe, lambda: capacity_probe(
+        diagnosis, probed = judge(evidence, probe, lambda full: capacity_probe(
             first.prepared, first.config, folds[0].record["epochs_run"],
-            first.prepared.n_params(first.config)))
+            first.prepared.n_params(first.config), full=full))
     return {**diagnosis, "pooled_folds": len(folds),
             "pooled_curve": f"the mean of the folds' last {evidence.epochs_run} epochs (curves "
                             f"aligned at their ends)"}, first.fold if probed else None

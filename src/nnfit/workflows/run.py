@@ -66,9 +66,9 @@ def score(prepared: Prepared, result: FitResult, config: Config | None = None,
         scored = score_splits(result.network, task, ds, census=True)
         evidence = evidence_of(prepared, result, scored)
         with np.errstate(over="ignore", invalid="ignore"):
-            diagnosis, _ = judge(evidence, probe, lambda: capacity_probe(
+            diagnosis, _ = judge(evidence, probe, lambda full: capacity_probe(
                 prepared, config or prepared.config, result.epochs_run,
-                result.network.n_params))
+                result.network.n_params, full=full))
     held_out = next(name for name in ("test", "val", "train") if name in scored.outputs)
     matrix = task.confusion(scored.outputs[held_out], ds.y[held_out])
     return Scores(scored.splits, scored.baseline, diagnosis, scored.dead,
