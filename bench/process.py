@@ -4,7 +4,8 @@ The reference problem of ``bench/engine.py`` (60 000 rows × 100 standard normal
 10 learnable classes) is written once to a CSV (``--data-dir``, kept for the next run).
 Then, alternating, ``--repeat`` times after ``--warmup`` untimed rounds:
 
-- **nnfit**: ``nnfit train CONFIG ref.csv -q --no-probe --threads 1 -o RUN_DIR`` with a
+- **nnfit**: ``nnfit train CONFIG ref.csv -q --threads 1 -o RUN_DIR`` (the capacity probe on
+  ``auto``, as a user runs it; ``--no-probe`` adds nnfit's flag) with a
   config of the same network (100 → 256 ReLU → 128 ReLU → 10), Adam at lr 1e-3 with a
   constant schedule, batch 128, 5 epochs, no early stopping, ``test_fraction 0.2`` and
   ``val_fraction 0`` (so it trains on 80 % of the rows, as the script does). It reads the
@@ -22,7 +23,7 @@ over the counted rounds, the median of the per-round ratios nnfit / sklearn (tar
 issue 17), both test accuracies, and nnfit's own training seconds (``metrics.json``).
 
     pip install -e ".[bench]"
-    python bench/process.py [--repeat 5] [--epochs 5] [--markdown]
+    python bench/process.py [--repeat 5] [--epochs 5] [--no-probe] [--markdown]
 
 Use the same Python for both: the one running this script (its ``nnfit`` console script
 when it sits beside it). Say what else ran on the machine when you quote the numbers.
@@ -143,6 +144,8 @@ def main():
                         default=Path(tempfile.gettempdir()) / "nnfit-bench-process",
                         help="where the CSV is written once and the runs go")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--no-probe", action="store_true",
+                        help="run nnfit with --no-probe (default: the probe on auto)")
     args = parser.parse_args()
     if args.repeat < 1 or args.warmup < 0 or args.epochs < 1:
         parser.error("--repeat and --epochs must be positive, --warmup not negative")
@@ -159,7 +162,8 @@ def main():
 
     commands = {
         "nnfit": lambda out: [*nnfit_command(), "train", str(config), str(csv), "-q",
-                              "--no-probe", "--threads", "1", "-o", str(out)],
+                              *(["--no-probe"] if args.no_probe else []), "--threads", "1",
+                              "-o", str(out)],
         "sklearn": lambda out: [sys.executable, str(script), str(csv), str(args.epochs),
                                 str(p.batch_size), str(HUGE), ",".join(map(str, p.hidden))],
     }
