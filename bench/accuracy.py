@@ -183,7 +183,7 @@ def _run(job: dict) -> dict:
         prepared = prepare_split(unsplit, default_split(unsplit), config)
         metric = HEADLINE_METRIC[unsplit.kind]
         started = time.perf_counter()
-        # the model nnfit train saves (ensemble members one after another in this worker)
+        # the model nnfit train saves (ensemble members in this worker, packed when they pack)
         from nnfit.workflows.refit import fit_model
 
         prepared, result = fit_model(prepared, n_jobs=1)

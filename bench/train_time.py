@@ -1,7 +1,8 @@
 """Default training time, two versions of nnfit side by side: the time acceptance of issue 26.
 
 For each dataset and seed, a fresh process per version trains the config nnfit's defaults
-give the file (``starter_config``; its ensemble's members one after another, one BLAS
+give the file (``starter_config``; its ensemble's members in that process, packed when they
+pack (``fit_ensemble`` with one job), one BLAS
 thread) on nnfit's default split, and reports its CPU seconds (user + system, read from
 ``resource.getrusage`` of the child). The versions alternate job by job, so the machine's
 load falls on both alike; the table gives each version's mean and the ratio.
