@@ -15,6 +15,7 @@ def nnfit(*args, cwd=None, **kwargs) -> subprocess.CompletedProcess:
     """Run the installed ``nnfit`` command as a user would."""
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     env.pop("NNFIT_DEBUG", None)
+    env.pop("NNFIT_PLOTS", None)  # plots as a user's run draws them (tests/inline_plots.py)
     return subprocess.run([str(NNFIT), *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=240, **kwargs)
 

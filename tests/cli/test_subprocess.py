@@ -1,6 +1,7 @@
 """The installed `nnfit` command in real processes (exit codes, stderr, signals, parallel
 runs), and the cases that need no process, in process through ``cli``."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -84,8 +85,10 @@ def test_divergence_is_reported_and_the_run_is_still_saved(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_saves_everything(tmp_path):
     out = tmp_path / "run"
+    user = {k: v for k, v in os.environ.items() if k != "NNFIT_PLOTS"}  # the plot helper too
     proc = subprocess.Popen([str(NNFIT), "train", str(DEMO / "overfit.yaml"), str(SINE), "--out",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=user)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         history = out / "history.csv"

@@ -8,7 +8,7 @@ import pytest
 
 from nnfit.evaluation.verdicts import Check
 from nnfit.report.plots import learning_curves as plots
-from nnfit.workflows import run as run_module
+from nnfit.report.plots import renderer
 
 ROOT = Path(__file__).parents[2]
 IRIS = ROOT / "sample_data" / "iris.csv"
@@ -19,7 +19,7 @@ def drawn(monkeypatch):
     """What each curves.png was drawn from: the plot handed to ``learning_curves`` and the
     marks ``curve_marks`` made of it."""
     seen: dict[str, list] = {"plots": [], "marks": []}
-    real_marks, real_png = plots.curve_marks, run_module.learning_curves
+    real_marks, real_png = plots.curve_marks, renderer.learning_curves
 
     def marks(*args, **kwargs):
         seen["marks"].append(real_marks(*args, **kwargs))
@@ -30,7 +30,7 @@ def drawn(monkeypatch):
         return real_png(plot)
 
     monkeypatch.setattr(plots, "curve_marks", marks)
-    monkeypatch.setattr(run_module, "learning_curves", png)
+    monkeypatch.setattr(renderer, "learning_curves", png)  # drawn in-process in tests
     return seen
 
 

@@ -67,6 +67,7 @@ def train(
     that nnfit init would write for that CSV.
     """
     from ..report.console import make_console
+    from ..report.plots.renderer import background
 
     messages = make_console(stderr=True, quiet=quiet)
     config, data, config_text = _config_and_data(config, data, targets, sets, messages)
@@ -76,10 +77,11 @@ def train(
                    probe={None: "auto", True: "always", False: "never"}[probe],
                    config_text=config_text)
     placement = (jobs, scheduler, scheduler_timeout)
-    if cv is None:
-        outcome = _train(config, data, options, placement)
-    else:
-        outcome = _cross_validate(config, data, cv, options, placement, messages)
+    with background():  # curves.png drawn by a helper that imports matplotlib meanwhile
+        if cv is None:
+            outcome = _train(config, data, options, placement)
+        else:
+            outcome = _cross_validate(config, data, cv, options, placement, messages)
     _report(outcome, cv is not None, quiet, as_json, messages)
     finish(outcome.run_dir, outcome.json() if as_json else None, outcome.exit_code)
 

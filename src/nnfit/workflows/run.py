@@ -27,7 +27,8 @@ from ..evaluation.scoring import Scored, row_losses, score_splits
 from ..evaluation.task import HEADLINE_METRIC, Classification
 from ..evaluation.verdicts import Kind
 from ..report.console import diverged_message, kept_weights
-from ..report.plots.learning_curves import CurvesPlot, learning_curves
+from ..report.plots.learning_curves import CurvesPlot
+from ..report.plots.renderer import draw_curves
 from ..runtime.signals import interrupt_code
 from ..runtime.threads import blas_threads
 from ..store.atomic import write_atomic
@@ -230,8 +231,7 @@ def save(run_dir: str | Path, prepared: Prepared, result: FitResult, scores: Sco
         task = prepared.task
         assert isinstance(task, Classification)  # the one task with a confusion matrix
         write_atomic(run_dir / "confusion.csv", confusion_csv(task.classes, scores.confusion[1]))
-    write_atomic(run_dir / "curves.png", learning_curves(
-        curves or run_curves(name, result, scores, ensemble)))
+    draw_curves(run_dir / "curves.png", curves or run_curves(name, result, scores, ensemble))
     return metrics
 
 
