@@ -5,10 +5,10 @@ Three timings per table, CPU seconds of this process, one BLAS thread, the best 
 packed (``fit_ensemble``, one pack) and the same members as separate runs, one after another
 (``pack=False``). Tables: ``configs/iris.yaml`` on iris and a synthetic 1,000 × 20
 regression table (one hidden layer), each at a fixed number of epochs without early
-stopping, so every run does the same work. Then the crossover: the same 1,000 × 20 table
+stopping (100 by default), so every run does the same work. Then the crossover: the same 1,000 × 20 table
 with one hidden layer of each ``--widths`` value, packed / separate; packing pays below 1.
 
-    python bench/packing.py [--members 5] [--epochs 30] [--repeat 3] [--markdown]
+    python bench/packing.py [--members 5] [--epochs 100] [--repeat 3] [--markdown]
 
 ``nnfit.workflows.fit.PACK_UP_TO_MACS`` (multiply-adds per mini-batch) is where the members
 stop being packed; the table's last column says where each width falls.
@@ -72,7 +72,7 @@ def timings(raw: dict, csv: Path, members: int, repeat: int) -> tuple[float, flo
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--widths", default="16,64,256,512,1024,2048")
     parser.add_argument("--markdown", action="store_true")

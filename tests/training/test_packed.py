@@ -1,5 +1,6 @@
 """Packed members: an ensemble's networks trained in one loop give the numbers of separate fits."""
 
+import math
 import os
 import signal
 import threading
@@ -203,3 +204,30 @@ def test_ctrl_c_during_a_packed_ensemble_saves_nothing(monkeypatch):
     monkeypatch.setattr(_Loop, "_train_epoch", pressed_in_epoch_2)
     with pytest.raises(NnfitError, match="interrupted: 0 of 3 ensemble members had finished"):
         fit_ensemble(prepared, prepared.config)
+
+
+@pytest.mark.parametrize("name", ["mse", "sse", "cross_entropy", "binary_cross_entropy"])
+def test_the_members_losses_at_once_are_each_members_own(name):
+    from nnfit.nn.losses import make_loss
+    from nnfit.nn.member_losses import members_value_and_grad
+
+    rng = np.random.default_rng(1)
+    loss = make_loss(name)
+    logits = rng.standard_normal((4, 9, 3)).astype(np.float32) * 3
+    logits[2, 0, 0] = 3e38  # a member whose float32 sums overflow: its own fallback
+    if name == "cross_entropy":
+        y = rng.integers(0, 3, (4, 9))
+    elif name == "binary_cross_entropy":
+        y = (rng.random((4, 9, 3)) < 0.5).astype(np.float32)
+    else:
+        y = rng.standard_normal((4, 9, 3)).astype(np.float32)
+    out = np.empty_like(logits)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = members_value_and_grad(loss, logits, y, out)
+        for i in range(4):
+            alone = np.empty_like(logits[i])
+            own = loss.value_and_grad(logits[i], y[i], alone)
+            assert values[i] == own or (math.isnan(own) and math.isnan(values[i])), (i, own)
+            np.testing.assert_array_equal(out[i], alone)
+    assert members_value_and_grad(make_loss("cross_entropy", smoothing=0.1), logits, y, out) \
+        is None  # not covered: the packed loop takes each member's loss in turn

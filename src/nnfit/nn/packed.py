@@ -24,6 +24,8 @@ from .network import Network
 
 #: the layer types whose forward and backward take a leading member axis
 PACKABLE = ("dense", "numeric_embedding")
+PREDICT_CHUNK = 4096  # Network.predict's rows at a time: products of another height may round
+PREDICT_FLOATS = 8_000_000  # the buffers a packed validation pass may keep (32 MB in float32)
 
 
 def unpackable(network: Network) -> str | None:
@@ -84,6 +86,20 @@ class PackedNetwork:
         for layer in self.layers:
             x = layer.forward(x, training=True)
         return x
+
+    def predict(self, x: np.ndarray) -> np.ndarray | None:
+        """Every member's outputs ``(K, n, *output_shape)`` on the same rows ``x (n, …)`` (of
+        this dtype, checked), as ``Network.predict`` gives them, bit for bit; or None when
+        that would not be one of its chunks (over ``PREDICT_CHUNK`` rows) or would keep over
+        ``PREDICT_FLOATS`` floats of buffers (the layers keep them for the next call)."""
+        k, n = len(self.members), x.shape[0]
+        per_row = sum(layer.buffer_floats()[0] for layer in self.layers)
+        if n == 0 or n > PREDICT_CHUNK or k * n * per_row > PREDICT_FLOATS:
+            return None
+        h = np.broadcast_to(x, (k,) + x.shape)
+        for layer in self.layers:  # the training path's buffers: the same arithmetic
+            h = layer.forward(h, training=True)
+        return h.copy()
 
     def backward(self, doutput: np.ndarray) -> None:
         """Fill every member's ``grads`` from ``dL/doutput (K, batch, *output_shape)``."""

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..nn.member_losses import members_value_and_grad
 from ..nn.packed import PackedNetwork
 from .schedules import Schedule
 from .trainer import Trainer
@@ -98,9 +99,12 @@ class _Loop:
                     self._interrupt()
                     return
                 stopped = []
+                # every member's validation outputs in one pass (None: each predicts its own)
+                outputs = None if validation is None else self.packed.predict(validation[0])
                 for slot, i in enumerate(self.live):
                     trainers[i].optimizer.lr = lrs[slot]  # what its logs report
-                    if trainers[i].end_epoch(epoch, losses[slot], validation, started):
+                    if trainers[i].end_epoch(epoch, losses[slot], validation, started,
+                                             None if outputs is None else outputs[slot]):
                         stopped.append(i)
                 if stopped:
                     self._drop(stopped)
@@ -149,9 +153,11 @@ class _Loop:
                 X.take(idx, axis=0, out=xb[slot], mode="clip")
                 y.take(idx, axis=0, out=yb[slot], mode="clip")
             logits = self.packed.forward(xb)
+            values = members_value_and_grad(loss, logits, yb, dlogits)  # None: one at a time
             for slot in range(k):
                 if ok[slot]:
-                    batch_loss = loss.value_and_grad(logits[slot], yb[slot], dlogits[slot])
+                    batch_loss = (values[slot] if values is not None else
+                                  loss.value_and_grad(logits[slot], yb[slot], dlogits[slot]))
                     ok[slot] = math.isfinite(batch_loss)
                     totals[slot] = (totals[slot] + (batch_loss * m if self.weight else batch_loss)
                                     if ok[slot] else math.nan)

@@ -168,9 +168,12 @@ class Trainer:
             self.stop_reason = "interrupted"
             self.epoch = int(self.logs.get("epoch", 0))  # the last epoch that finished
 
-    def end_epoch(self, epoch: int, train_loss: float, validation, started: float) -> bool:
+    def end_epoch(self, epoch: int, train_loss: float, validation, started: float,
+                  val_outputs: np.ndarray | None = None) -> bool:
         """Score the finished epoch, log it, call the observers; True when training stops
-        (diverged, or an observer set ``stop_training``)."""
+        (diverged, or an observer set ``stop_training``). ``val_outputs``: the network's
+        outputs on the validation rows when the caller has them (packed members), used
+        instead of predicting them here."""
         self.epoch = epoch
         if not self._weights_finite():
             # The epoch's last steps broke the weights after their losses were
@@ -180,7 +183,8 @@ class Trainer:
         if validation is not None:
             self.val_outputs = None
             if math.isfinite(train_loss):
-                self.val_outputs = self.network.predict(validation[0], check=False)
+                self.val_outputs = (self.network.predict(validation[0], check=False)
+                                    if val_outputs is None else val_outputs)
             logs["val_loss"] = (self.loss.per_row(self.val_outputs, validation[1])
                                 if self.val_outputs is not None else math.nan)
         if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
