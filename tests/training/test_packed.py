@@ -231,3 +231,12 @@ def test_the_members_losses_at_once_are_each_members_own(name):
             np.testing.assert_array_equal(out[i], alone)
     assert members_value_and_grad(make_loss("cross_entropy", smoothing=0.1), logits, y, out) \
         is None  # not covered: the packed loop takes each member's loss in turn
+
+
+def test_trainings_with_different_optimizer_settings_are_not_packed():
+    prepared = prepare(config("species"), DATA / "iris.csv")
+    runs = [_Run(prepared, prepared.config.model_copy(update={"training": prepared.config.training
+                                                               .model_copy(update={"lr": lr})}),
+                 (), None, None) for lr in (0.01, 0.02)]
+    with pytest.raises(ValueError, match="different optimizers, losses or schedules"):
+        train_packed([run.trainer for run in runs], *runs[0].data)

@@ -4,13 +4,15 @@ Each member is a :class:`~nnfit.training.trainer.Trainer` of its own (its networ
 shuffles, observers, early stopping and history), set up as for a separate fit; this
 loop only replaces the per-batch work. Per step, every member's batch is gathered with
 its own shuffled order into a ``(K, batch, …)`` block, one packed forward and backward
-run (:class:`~nnfit.nn.packed.PackedNetwork`), each member's loss is taken on its own
-slice, and one optimizer step updates the ``(K, n_params)`` parameters elementwise.
+run (:class:`~nnfit.nn.packed.PackedNetwork`), every member's loss is taken in one pass
+(:mod:`nnfit.nn.member_losses`; one member at a time for the losses it does not cover),
+and one optimizer step updates the ``(K, n_params)`` parameters elementwise.
 
 Each epoch then ends member by member through ``Trainer.end_epoch``, exactly as a
-separate run's would. A member that stops (early stopping, divergence) keeps its
-parameters from that moment: the packed steps go on computing it, and its stopped
-values are put back before its ``on_train_end``. Interrupting stops every member.
+separate run's would, with every member's validation outputs from one packed pass when
+they fit (``PackedNetwork.predict``). A member that stops (early stopping, divergence)
+leaves the pack: the others are packed again without it, and its parameters stay as they
+were when it stopped. Interrupting stops every member.
 
 Shared across the members: the learning rate (the first member's schedule; packing is
 for schedules whose rate depends only on the step count), the optimizer's step count
@@ -43,6 +45,10 @@ def unpackable_training(trainers: Sequence[Trainer]) -> str | None:
     for trainer in trainers:
         if trainer.stop is not first.stop or trainer.batch_size != first.batch_size:
             return "members with different batch sizes or stop requests"
+        if repr(trainer.optimizer) != repr(first.optimizer) \
+                or repr(trainer.loss) != repr(first.loss) \
+                or type(trainer.schedule) is not type(schedule):
+            return "members with different optimizers, losses or schedules"
     return None
 
 
