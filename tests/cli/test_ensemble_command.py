@@ -76,6 +76,18 @@ def test_same_seeds_same_numbers_and_jobs_2_equals_jobs_1(tmp_path, ens_config):
         assert metrics(run)["splits"] == metrics(runs[0])["splits"]
 
 
+def test_no_pack_trains_each_member_as_its_own_run_with_the_same_numbers(tmp_path, ens_config):
+    packed = cli("train", ens_config, IRIS, "--out", tmp_path / "packed", "--jobs", "1")
+    apart = cli("train", ens_config, IRIS, "--out", tmp_path / "apart", "--jobs", "1",
+                "--no-pack")
+    assert packed.returncode == apart.returncode == 0, apart.stderr
+    assert "ensemble: 3 members, seeds 0…2, packed in 1 process" in packed.stderr
+    assert "ensemble: 3 members, seeds 0…2, 1 at a time" in apart.stderr
+    assert "pack: false" in (tmp_path / "apart" / "config.yaml").read_text()
+    for a, b in zip(_params(tmp_path / "packed"), _params(tmp_path / "apart"), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_regression_ensemble_averages_values(tmp_path):
     config = tmp_path / "reg.yaml"
     config.write_text("data: {target: progression}\n"

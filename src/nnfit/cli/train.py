@@ -34,6 +34,9 @@ PROBE = typer.Option(None, "--probe/--no-probe", show_default=False,
 CV = typer.Option(None, "--cv", metavar="K", show_default=False,
                   help="K-fold cross-validation on the rows outside the test split: a verdict "
                        "from all folds, then the final model trained on all those rows.")
+NO_PACK = typer.Option(False, "--no-pack",
+                       help="Train training.ensemble's members one run each, not packed "
+                            "(shorthand for --set training.pack=false).")
 TRAIN_JOBS = typer.Option(None, "--jobs", "-j", metavar="N", show_default=False,
                           help="With --cv or training.ensemble: worker processes for the folds "
                                "or members, one BLAS thread each [default: one per usable "
@@ -58,6 +61,7 @@ def train(
     probe: bool | None = PROBE,
     cv: int | None = CV,
     jobs: int | None = TRAIN_JOBS,
+    no_pack: bool = NO_PACK,
     scheduler: str | None = SCHEDULER,
     scheduler_timeout: float | None = SCHEDULER_TIMEOUT,
 ) -> None:
@@ -72,7 +76,8 @@ def train(
     messages = make_console(stderr=True, quiet=quiet)
     config, data, config_text = _config_and_data(config, data, targets, sets, messages)
     options = dict(out=out, overrides=overrides(sets, seed=seed, epochs=epochs, lr=lr,
-                                                threads=threads),
+                                                threads=threads,
+                                                pack="false" if no_pack else None),
                    console=messages, alerts=make_console(stderr=True),
                    probe={None: "auto", True: "always", False: "never"}[probe],
                    config_text=config_text)

@@ -85,6 +85,7 @@ COMMENTS = {
     "training.seed": "seeds the split (unless data.split_seed) and, apart, init and shuffling",
     "training.dtype": "floating-point precision of the network",
     "training.threads": "BLAS threads: auto, or a count",
+    "training.pack": "train the ensemble's members packed when that pays (the same numbers)",
     "sweep": "nnfit sweep's grid: {dotted key: [values]}",
 }
 COMMENT_COLUMN = 32  # where inline comments start, when the line leaves room

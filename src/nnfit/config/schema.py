@@ -284,6 +284,7 @@ class TrainingConfig(Strict):
     l2: Annotated[float, Field(ge=0)] = 0.0  # the coupled penalty (λ/2)·‖W‖², any optimizer
     clip_norm: Annotated[float, Field(gt=0)] | None = None  # the gradients' global L2 norm
     ensemble: Annotated[int, Field(ge=1, le=1000)] = 1  # K networks from seeds seed…seed+K−1
+    pack: bool = True  # the members trained packed when that pays: the same numbers, faster
     early_stopping: EarlyStoppingConfig | None = EarlyStoppingConfig()
     refit: bool = False  # after early stopping, train again on train + val for the best epochs
     seed: Annotated[int, Field(ge=0)] = 0

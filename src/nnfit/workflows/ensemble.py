@@ -94,10 +94,12 @@ def fit_ensemble(prepared: Prepared, config: Config, *, n_jobs: int = 1, schedul
 
 def packs(prepared: Prepared, config: Config, n_jobs: int, scheduler=None) -> list[list[int]]:
     """The members' packs: ``n_jobs`` runs of consecutive members (one per local worker), or
-    none (``[]``) when they train as separate runs: on a scheduler, or when packing does
-    not suit the network (:func:`~nnfit.workflows.fit.packing_refusal`)."""
+    none (``[]``) when they train as separate runs: on a scheduler, with ``training.pack:
+    false`` (``--no-pack``), or when packing does not suit the network
+    (:func:`~nnfit.workflows.fit.packing_refusal`)."""
     k = config.training.ensemble
-    if scheduler is not None or k < 2 or packing_refusal(prepared, config) is not None:
+    if (scheduler is not None or k < 2 or not config.training.pack
+            or packing_refusal(prepared, config) is not None):
         return []
     n = min(n_jobs, k)
     return [list(range(k * g // n, k * (g + 1) // n)) for g in range(n)]
