@@ -105,12 +105,12 @@ class _Loop:
                     self._interrupt()
                     return
                 stopped = []
-                # every member's validation outputs in one pass (None: each predicts its own)
-                outputs = None if validation is None else self.packed.predict(validation[0])
+                outputs, val_losses = self._validation(validation)
                 for slot, i in enumerate(self.live):
                     trainers[i].optimizer.lr = lrs[slot]  # what its logs report
                     if trainers[i].end_epoch(epoch, losses[slot], validation, started,
-                                             None if outputs is None else outputs[slot]):
+                                             None if outputs is None else outputs[slot],
+                                             None if val_losses is None else val_losses[slot]):
                         stopped.append(i)
                 if stopped:
                     self._drop(stopped)
@@ -118,6 +118,24 @@ class _Loop:
                     return
         except KeyboardInterrupt:
             self._interrupt()
+
+    def _validation(self, validation) -> tuple[np.ndarray | None, list[float] | None]:
+        """Every live member's validation outputs and their loss per row, each in one pass;
+        None for what each member computes on its own (see ``PackedNetwork.predict`` and
+        :func:`~nnfit.nn.member_losses.members_value_and_grad`)."""
+        if validation is None:
+            return None, None
+        outputs = self.packed.predict(validation[0])
+        if outputs is None:
+            return None, None
+        X_val, y_val = validation
+        loss = self.trainers[0].loss
+        values = members_value_and_grad(loss, outputs, np.broadcast_to(
+            y_val, (outputs.shape[0],) + y_val.shape), np.empty_like(outputs))
+        if values is None:
+            return outputs, None
+        rows = X_val.shape[0] if loss.reduction == "sum" else 1
+        return outputs, [value / rows for value in values]
 
     def _buffers(self) -> None:
         """Batch buffers ``(members, rows, …)`` for the full and the last partial batch."""

@@ -169,11 +169,11 @@ class Trainer:
             self.epoch = int(self.logs.get("epoch", 0))  # the last epoch that finished
 
     def end_epoch(self, epoch: int, train_loss: float, validation, started: float,
-                  val_outputs: np.ndarray | None = None) -> bool:
+                  val_outputs: np.ndarray | None = None, val_loss: float | None = None) -> bool:
         """Score the finished epoch, log it, call the observers; True when training stops
-        (diverged, or an observer set ``stop_training``). ``val_outputs``: the network's
-        outputs on the validation rows when the caller has them (packed members), used
-        instead of predicting them here."""
+        (diverged, or an observer set ``stop_training``). ``val_outputs`` (and ``val_loss``,
+        their loss per row): the network's on the validation rows when the caller has them
+        (packed members), used instead of computing them here."""
         self.epoch = epoch
         if not self._weights_finite():
             # The epoch's last steps broke the weights after their losses were
@@ -185,8 +185,10 @@ class Trainer:
             if math.isfinite(train_loss):
                 self.val_outputs = (self.network.predict(validation[0], check=False)
                                     if val_outputs is None else val_outputs)
-            logs["val_loss"] = (self.loss.per_row(self.val_outputs, validation[1])
-                                if self.val_outputs is not None else math.nan)
+            logs["val_loss"] = (
+                math.nan if self.val_outputs is None else
+                val_loss if val_outputs is not None and val_loss is not None else
+                self.loss.per_row(self.val_outputs, validation[1]))
         if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
             self.stop_reason = "diverged"
         logs["lr"] = self.optimizer.lr
