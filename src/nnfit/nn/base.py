@@ -92,10 +92,6 @@ class Layer:
     options: ClassVar[dict[str, Option]] = {}  # the YAML options, by name (see Option)
     size_option: ClassVar[str | None] = None  # the option that sets the layer's size, if any
 
-    #: packed members (:mod:`nnfit.nn.packed`): a leading axis of this many members on the
-    #: inputs, parameters and buffers; 0 for a layer of one network
-    members = 0
-
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}

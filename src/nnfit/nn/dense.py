@@ -60,11 +60,11 @@ class Dense(Layer):
             # y += b with b broadcast allocates ufunc working buffers (~32 kB) per call;
             # a broadcast np.copyto into a full-size buffer and a same-shape add do not.
             bias = self._buffer("bias", y.shape)
-            b = self.params["b"]
-            np.copyto(bias, b[:, None, :] if self.members else b)
+            # b[..., None, :]: (1, units), or (members, 1, units) for packed members
+            np.copyto(bias, self.params["b"][..., None, :])
             y += bias
         else:
-            y += self.params["b"][:, None, :] if self.members else self.params["b"]
+            y += self.params["b"][..., None, :]
         self.activation.forward(y, out=y)
         if training:
             self._x, self._y = x, y
@@ -74,7 +74,7 @@ class Dense(Layer):
         """``dz = dy ⊙ f'(z)``, ``dW = xᵀ·dz``, ``db = Σ_batch dz``, ``dx = dz·Wᵀ``."""
         dz = self.activation.backward(self._y, dy, out=self._buffer("dz", dy.shape))
         x2, dz2 = self._x, dz
-        if self.members:  # (members, batch, ·): one product per member
+        if self.params["W"].ndim == 3:  # packed members (members, batch, ·): one product each
             np.matmul(np.swapaxes(x2, -1, -2), dz, out=self.grads["W"])
             self._sum_rows(dz, self.grads["b"])
             if not need_dx:

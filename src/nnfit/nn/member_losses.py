@@ -25,9 +25,10 @@ def members_value_and_grad(loss: Loss, logits: np.ndarray, y: np.ndarray,
     """Each member's loss (``out`` filled with the gradients), or None when not covered."""
     if type(loss) in (MeanSquaredError, SumSquaredError):
         return _squared(loss, logits, y, out)  # their value_and_grad has no fallback
-    if type(loss) is CrossEntropy and loss.weight is None and not loss.smoothing:
+    # the losses' own plain path (``_path_weight`` None: no weights, or all equal)
+    if type(loss) is CrossEntropy and loss._path_weight is None and not loss.smoothing:
         values = _cross_entropy(logits, y, out)
-    elif type(loss) is BinaryCrossEntropy and loss.weight is None and not loss.smoothing:
+    elif type(loss) is BinaryCrossEntropy and loss._path_weight is None and not loss.smoothing:
         values = _binary(logits, y, out)
     else:
         return None

@@ -24,6 +24,8 @@ from .checks import check_finite, positive_int
 from .init import AUTO, Init
 from .skip import LinearSkip
 
+PREDICT_ROWS = 4096  # predict's rows at a time (a packed pass must use the same to match it)
+
 
 @dataclass(frozen=True)
 class ParamSlot:
@@ -186,9 +188,12 @@ class Network:
     @staticmethod
     def _view(buffer: np.ndarray, layout: list[ParamSlot], name: str,
               what: str = "parameter") -> np.ndarray:
+        """``name``'s view of a flat ``buffer`` (or of each row of a packed ``(K, n)`` one:
+        ``(K, *shape)``)."""
         for slot in layout:
             if slot.name == name:
-                return buffer[slot.offset:slot.offset + slot.size].reshape(slot.shape)
+                return buffer[..., slot.offset:slot.offset + slot.size].reshape(
+                    buffer.shape[:-1] + slot.shape)
         raise KeyError(f"no {what} {name!r}; have {', '.join(s.name for s in layout) or 'none'}")
 
     def param(self, name: str) -> np.ndarray:
@@ -267,7 +272,8 @@ class Network:
             dx += skip_dx
         return dx
 
-    def predict(self, x: np.ndarray, batch_size: int = 4096, *, check: bool = True) -> np.ndarray:
+    def predict(self, x: np.ndarray, batch_size: int = PREDICT_ROWS, *,
+                check: bool = True) -> np.ndarray:
         """Raw outputs (logits) ``(n_samples, *output_shape)`` for ``x (n_samples, *input_shape)``.
 
         Runs ``batch_size`` rows at a time. The layers write by turns into two

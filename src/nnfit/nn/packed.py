@@ -20,11 +20,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .build import make_layer
-from .network import Network
+from .network import PREDICT_ROWS, Network
 
 #: the layer types whose forward and backward take a leading member axis
 PACKABLE = ("dense", "numeric_embedding")
-PREDICT_CHUNK = 4096  # Network.predict's rows at a time: products of another height may round
 PREDICT_FLOATS = 8_000_000  # the buffers a packed validation pass may keep (32 MB in float32)
 
 
@@ -67,18 +66,11 @@ class PackedNetwork:
         for j, layer in enumerate(first.layers):
             clone = make_layer(layer.spec())
             clone.build(layer.input_shape, first.dtype)
-            clone.members = k
             names = clone.param_shapes()
-            clone.bind({n: self._rows(self.params, first, f"{j}.{n}") for n in names},
-                       {n: self._rows(self.grads, first, f"{j}.{n}") for n in names})
+            clone.bind({n: Network._view(self.params, first.layout, f"{j}.{n}") for n in names},
+                       {n: Network._view(self.grads, first.layout, f"{j}.{n}") for n in names})
             self.layers.append(clone)
-
-    @staticmethod
-    def _rows(buffer: np.ndarray, first: Network, name: str) -> np.ndarray:
-        """The ``(K, *shape)`` view of parameter ``name`` in every member's row."""
-        slot = next(s for s in first.layout if s.name == name)
-        return buffer[:, slot.offset:slot.offset + slot.size].reshape(
-            (buffer.shape[0],) + slot.shape)
+        self.per_row = sum(layer.buffer_floats()[0] for layer in self.layers)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Training outputs ``(K, batch, *output_shape)`` for the members' batches
@@ -90,11 +82,10 @@ class PackedNetwork:
     def predict(self, x: np.ndarray) -> np.ndarray | None:
         """Every member's outputs ``(K, n, *output_shape)`` on the same rows ``x (n, …)`` (of
         this dtype, checked), as ``Network.predict`` gives them, bit for bit; or None when
-        that would not be one of its chunks (over ``PREDICT_CHUNK`` rows) or would keep over
+        that would not be one of its chunks (over ``PREDICT_ROWS`` rows) or would keep over
         ``PREDICT_FLOATS`` floats of buffers (the layers keep them for the next call)."""
         k, n = len(self.members), x.shape[0]
-        per_row = sum(layer.buffer_floats()[0] for layer in self.layers)
-        if n == 0 or n > PREDICT_CHUNK or k * n * per_row > PREDICT_FLOATS:
+        if n == 0 or n > PREDICT_ROWS or k * n * self.per_row > PREDICT_FLOATS:
             return None
         h = np.broadcast_to(x, (k,) + x.shape)
         for layer in self.layers:  # the training path's buffers: the same arithmetic

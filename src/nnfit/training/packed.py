@@ -30,7 +30,7 @@ import numpy as np
 
 from ..nn.member_losses import members_value_and_grad
 from ..nn.packed import PackedNetwork
-from .schedules import Schedule
+from .schedules import follows_losses
 from .trainer import Trainer
 
 
@@ -40,7 +40,7 @@ def unpackable_training(trainers: Sequence[Trainer]) -> str | None:
     if first.optimizer.clip_norm is not None:
         return "clip_norm (a norm over each member's own gradient)"
     schedule = first.schedule
-    if schedule is not None and type(schedule).epoch_end is not Schedule.epoch_end:
+    if schedule is not None and follows_losses(schedule):
         return f"the {schedule.name} schedule (its rate follows each member's own losses)"
     for trainer in trainers:
         if trainer.stop is not first.stop or trainer.batch_size != first.batch_size:
@@ -63,13 +63,14 @@ def train_packed(trainers: Sequence[Trainer], X: np.ndarray, y: np.ndarray, epoc
     why = unpackable_training(trainers)
     if why is not None:
         raise ValueError(f"cannot pack these trainings: {why}")
+    if any(t.batch_hooks() for t in trainers):
+        raise ValueError("cannot pack trainings whose observers hook every batch")
     loop = _Loop(trainers)
     started = [t.begin(X, y, epochs, validation) for t in trainers]
-    if any(t._batch_hooks for t in trainers):
-        raise ValueError("cannot pack trainings whose observers hook every batch")
-    X, y, validation = started[0][:3]
+    X, y, validation, _, _, weight = started[0]
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loop.run(X, y, epochs, validation, weight=started[0][5])
+        # each member's order from its begin: shuffled in place every epoch, as in its own run
+        loop.run(X, y, epochs, validation, weight, [s[4] for s in started])
     for trainer in trainers:
         trainer.end()
 
@@ -89,12 +90,11 @@ class _Loop:
         first = trainers[0].optimizer
         self.optimizer = copy.copy(first).bind(self.packed.params, self.packed.grads,
                                                self.packed.n_decay)
-        self.orders: list[np.ndarray] = []
         self.updates = 0
 
-    def run(self, X, y, epochs: int, validation, weight: bool) -> None:
-        self.X, self.y, self.weight = X, y, weight
-        self.orders = [np.arange(X.shape[0]) for _ in self.trainers]
+    def run(self, X, y, epochs: int, validation, weight: bool, orders: list[np.ndarray]
+            ) -> None:
+        self.X, self.y, self.weight, self.orders = X, y, weight, orders
         self._buffers()
         trainers = self.trainers
         try:
@@ -128,23 +128,17 @@ class _Loop:
         outputs = self.packed.predict(validation[0])
         if outputs is None:
             return None, None
-        X_val, y_val = validation
-        loss = self.trainers[0].loss
+        y_val, loss = validation[1], self.trainers[0].loss
         values = members_value_and_grad(loss, outputs, np.broadcast_to(
             y_val, (outputs.shape[0],) + y_val.shape), np.empty_like(outputs))
         if values is None:
             return outputs, None
-        rows = X_val.shape[0] if loss.reduction == "sum" else 1
+        rows = outputs.shape[1] if loss.reduction == "sum" else 1  # Loss.per_row's scaling
         return outputs, [value / rows for value in values]
 
     def _buffers(self) -> None:
         """Batch buffers ``(members, rows, …)`` for the full and the last partial batch."""
-        X, y, k, size = self.X, self.y, len(self.live), self.trainers[0].batch_size
-        n, out = X.shape[0], self.packed.output_shape
-        sizes = {min(size, n)} | ({n % size} if n % size else set())
-        self.batches = {m: (np.empty((k, m) + X.shape[1:], X.dtype),
-                            np.empty((k, m) + y.shape[1:], y.dtype),
-                            np.empty((k, m) + out, self.packed.dtype)) for m in sizes}
+        self.batches = self.trainers[0]._batch_buffers(self.X, self.y, lead=(len(self.live),))
 
     def _drop(self, stopped: list[int]) -> None:
         """Pack the members still training again, without ``stopped``."""
@@ -166,7 +160,7 @@ class _Loop:
         orders = [self.orders[i] for i in self.live]
         k = len(orders)
         ok = [True] * k  # no non-finite batch loss yet this epoch
-        totals, lrs = [0.0] * k, [opt.lr] * k
+        totals, lrs = [0.0] * k, [opt.lr] * k  # lrs: the rate of a member's last update
         for start in range(0, n, size):
             if first._stop_requested():
                 return [math.nan] * k, lrs
@@ -185,6 +179,8 @@ class _Loop:
                     ok[slot] = math.isfinite(batch_loss)
                     totals[slot] = (totals[slot] + (batch_loss * m if self.weight else batch_loss)
                                     if ok[slot] else math.nan)
+                    if not ok[slot]:
+                        lrs[slot] = opt.lr  # its last update's rate: this batch makes none
                 if not ok[slot]:  # its epoch ended at that batch: it diverged
                     dlogits[slot] = 0.0
             self.packed.backward(dlogits)
@@ -192,14 +188,9 @@ class _Loop:
                 opt.lr = schedule.rate(self.updates)
             opt.step()
             self.updates += 1
-            for slot in range(k):
-                if ok[slot]:
-                    lrs[slot] = opt.lr
-        return [total / n for total in totals], lrs
+        return [total / n for total in totals], [opt.lr if ok[s] else lrs[s] for s in range(k)]
 
     def _interrupt(self) -> None:
         for i in self.live:
-            trainer = self.trainers[i]
-            trainer.stop_reason = "interrupted"
-            trainer.epoch = int(trainer.logs.get("epoch", 0))
+            self.trainers[i].interrupted()
         self.live = []

@@ -44,6 +44,12 @@ class Schedule:
         return f"{self.name}({options})"
 
 
+def follows_losses(schedule: Schedule) -> bool:
+    """Whether ``schedule``'s rate depends on the run's losses (it overrides ``epoch_end``),
+    not only on the step count: then runs with their own losses cannot share its rate."""
+    return type(schedule).epoch_end is not Schedule.epoch_end
+
+
 class Cosine(Schedule):
     """Linear warm-up over ``warmup`` epochs to ``lr``, then half a cosine down to 0.
 

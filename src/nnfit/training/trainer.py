@@ -121,12 +121,21 @@ class Trainer:
         if self.schedule is not None:
             self.schedule.start(self.base_lr, -(-n // self.batch_size), epochs)
         # Found once here, so a loop without per-batch observers pays one falsy test per batch.
-        self._batch_hooks = [obs.on_batch_end for obs in self.observers
-                             if getattr(type(obs), "on_batch_end", Observer.on_batch_end)
-                             is not Observer.on_batch_end]
+        self._batch_hooks = self.batch_hooks()
         for obs in self.observers:
             obs.on_train_begin(self)
         return X, y, validation, batches, order, weight
+
+    def batch_hooks(self) -> list:
+        """The observers' ``on_batch_end`` hooks: those of the observers that override it."""
+        return [obs.on_batch_end for obs in self.observers
+                if getattr(type(obs), "on_batch_end", Observer.on_batch_end)
+                is not Observer.on_batch_end]
+
+    def interrupted(self) -> None:
+        """End as interrupted, at the last epoch that finished."""
+        self.stop_reason = "interrupted"
+        self.epoch = int(self.logs.get("epoch", 0))
 
     def end(self) -> dict:
         """Call ``on_train_end`` on the observers; return the last epoch's logs."""
@@ -165,8 +174,7 @@ class Trainer:
                 if self.end_epoch(epoch, train_loss, validation, started):
                     break
         except KeyboardInterrupt:
-            self.stop_reason = "interrupted"
-            self.epoch = int(self.logs.get("epoch", 0))  # the last epoch that finished
+            self.interrupted()
 
     def end_epoch(self, epoch: int, train_loss: float, validation, started: float,
                   val_outputs: np.ndarray | None = None, val_loss: float | None = None) -> bool:
@@ -187,7 +195,7 @@ class Trainer:
                                     if val_outputs is None else val_outputs)
             logs["val_loss"] = (
                 math.nan if self.val_outputs is None else
-                val_loss if val_outputs is not None and val_loss is not None else
+                val_loss if val_loss is not None else
                 self.loss.per_row(self.val_outputs, validation[1]))
         if not all(math.isfinite(v) for k, v in logs.items() if k.endswith("loss")):
             self.stop_reason = "diverged"
@@ -251,16 +259,18 @@ class Trainer:
     def _stop_requested(self) -> bool:
         return self.stop is not None and self.stop.is_set()
 
-    def _batch_buffers(self, X: np.ndarray, y: np.ndarray) -> dict[int, tuple]:
-        """Input, target and output-gradient buffers for the full and the last partial batch."""
+    def _batch_buffers(self, X: np.ndarray, y: np.ndarray, lead: tuple[int, ...] = ()
+                       ) -> dict[int, tuple]:
+        """Input, target and output-gradient buffers for the full and the last partial batch
+        (``lead``: axes before the rows, e.g. packed members' ``(K,)``)."""
         n, sizes = X.shape[0], {min(self.batch_size, X.shape[0])}
         if n % self.batch_size:
             sizes.add(n % self.batch_size)
         out_shape = self.network.output_shape
         return {
-            m: (np.empty((m,) + X.shape[1:], dtype=X.dtype),
-                np.empty((m,) + y.shape[1:], dtype=y.dtype),
-                np.empty((m,) + out_shape, dtype=self.network.dtype))
+            m: (np.empty(lead + (m,) + X.shape[1:], dtype=X.dtype),
+                np.empty(lead + (m,) + y.shape[1:], dtype=y.dtype),
+                np.empty(lead + (m,) + out_shape, dtype=self.network.dtype))
             for m in sizes
         }
 

@@ -21,7 +21,7 @@ from ..runtime.threads import blas_threads, choose_threads
 from ..training.early_stopping import EarlyStopping
 from ..training.observers import EpochMetrics, History, ValOutputs
 from ..training.packed import train_packed
-from ..training.schedules import make_schedule
+from ..training.schedules import follows_losses, make_schedule
 from ..training.trainer import Trainer
 from .prepared import Prepared
 
@@ -166,8 +166,9 @@ def packing_refusal(prepared: Prepared, config: Config) -> str | None:
         return f"{', '.join(sorted(types - set(PACKABLE)))} layers"
     if t.clip_norm is not None:
         return "clip_norm"
-    if t.schedule.name == "plateau":
-        return "the plateau schedule"
+    schedule = schedule_for(t)  # the rule train_packed holds it to
+    if schedule is not None and follows_losses(schedule):
+        return f"the {schedule.name} schedule"
     if sum(layer.macs_per_row() for layer in layers) * t.batch_size > PACK_UP_TO_MACS:
         return "a network large enough that packing does not pay"
     return None
